@@ -1,0 +1,195 @@
+//! Shapes a parsed record to a table's Arrow schema: keys matched case-insensitively (as
+//! Athena's JSON SerDe does), nested objects kept as JSON text where the column is a string,
+//! numbers and times coerced. A record that cannot fit is refused with the field's path.
+
+use crate::local::udf::parse_iso8601_millis;
+use datafusion::arrow::datatypes::{DataType, Fields, TimeUnit};
+use serde_json::{Map, Value};
+
+/// Returns the record as the JSON the Arrow decoder expects for `fields`.
+pub fn conform_record(record: &Value, fields: &Fields) -> Result<Value, String> {
+    match record {
+        Value::Object(obj) => conform_object(obj, fields, ""),
+        other => Err(format!("expected a JSON object, got {}", kind(other))),
+    }
+}
+
+fn conform_object(obj: &Map<String, Value>, fields: &Fields, path: &str) -> Result<Value, String> {
+    let mut out = Map::with_capacity(fields.len());
+    for field in fields.iter() {
+        let name = field.name();
+        let found = obj.get(name.as_str()).or_else(|| {
+            obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+        });
+        if let Some(v) = found {
+            let child = if path.is_empty() { name.clone() } else { format!("{path}.{name}") };
+            let value = conform(v, field.data_type(), &child)?;
+            if !value.is_null() {
+                out.insert(name.clone(), value);
+            }
+        }
+    }
+    Ok(Value::Object(out))
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn conform(v: &Value, dt: &DataType, path: &str) -> Result<Value, String> {
+    if v.is_null() {
+        return Ok(Value::Null);
+    }
+    let mismatch = |want: &str| format!("`{path}`: expected {want}, got {}", kind(v));
+    match dt {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Ok(match v {
+            Value::String(_) => v.clone(),
+            Value::Number(n) => Value::String(n.to_string()),
+            Value::Bool(b) => Value::String(b.to_string()),
+            // Athena's CloudTrail table keeps requestParameters & co. as JSON text.
+            other => Value::String(other.to_string()),
+        }),
+        DataType::Int32 | DataType::Int64 => {
+            let n = match v {
+                Value::Number(n) => n.as_i64().or_else(|| {
+                    n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64)
+                }),
+                Value::String(s) if s.trim() == "-" || s.trim().is_empty() => return Ok(Value::Null),
+                Value::String(s) => s.trim().parse::<i64>().ok(),
+                _ => None,
+            }
+            .ok_or_else(|| format!("`{path}`: `{}` is not a whole number", plain(v)))?;
+            if matches!(dt, DataType::Int32) && i32::try_from(n).is_err() {
+                return Err(format!("`{path}`: {n} does not fit a 32-bit integer"));
+            }
+            Ok(Value::from(n))
+        }
+        DataType::Float64 => match v {
+            Value::Number(_) => Ok(v.clone()),
+            Value::String(s) if s.trim() == "-" => Ok(Value::Null),
+            Value::String(s) => s
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .map(Value::from)
+                .ok_or_else(|| format!("`{path}`: `{s}` is not a number")),
+            _ => Err(mismatch("a number")),
+        },
+        DataType::Boolean => match v {
+            Value::Bool(_) => Ok(v.clone()),
+            Value::String(s) => match s.to_ascii_lowercase().as_str() {
+                "true" => Ok(Value::Bool(true)),
+                "false" => Ok(Value::Bool(false)),
+                _ => Err(mismatch("true or false")),
+            },
+            _ => Err(mismatch("true or false")),
+        },
+        DataType::Timestamp(TimeUnit::Millisecond, _) => timestamp_millis(v)
+            .map(Value::from)
+            .ok_or_else(|| format!("`{path}`: `{}` is not a timestamp (ISO 8601 or epoch)", plain(v))),
+        DataType::Struct(fields) => match v {
+            Value::Object(obj) => conform_object(obj, fields, path),
+            _ => Err(mismatch("an object")),
+        },
+        DataType::List(item) => match v {
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, x)| conform(x, item.data_type(), &format!("{path}[{i}]")))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array),
+            _ => Err(mismatch("an array")),
+        },
+        DataType::Map(_, _) => match v {
+            Value::Object(obj) => Ok(Value::Object(
+                obj.iter()
+                    .map(|(k, x)| (k.clone(), conform(x, &DataType::Utf8, path).unwrap_or(Value::Null)))
+                    .collect(),
+            )),
+            _ => Err(mismatch("an object")),
+        },
+        other => Err(format!("`{path}`: unsupported column type {other}")),
+    }
+}
+
+fn plain(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// ISO 8601 text, or epoch seconds / milliseconds (numbers above 10^11 are milliseconds).
+pub fn timestamp_millis(v: &Value) -> Option<i64> {
+    match v {
+        Value::String(s) => parse_iso8601_millis(s).or_else(|| s.trim().parse::<f64>().ok().map(epoch_millis)),
+        Value::Number(n) => n.as_f64().map(epoch_millis),
+        _ => None,
+    }
+}
+
+fn epoch_millis(x: f64) -> i64 {
+    if x.abs() > 1e11 { x as i64 } else { (x * 1000.0).round() as i64 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Table;
+    use serde_json::json;
+
+    fn ct(v: Value) -> Result<Value, String> {
+        conform_record(&v, Table::CloudTrail.file_schema().fields())
+    }
+
+    #[test]
+    fn keys_match_case_insensitively_and_objects_become_text() {
+        let out = ct(json!({
+            "eventName": "PutBucketPolicy",
+            "userIdentity": {"type": "IAMUser", "userName": "alice",
+                "sessionContext": {"attributes": {"mfaAuthenticated": "false"}}},
+            "requestParameters": {"bucketName": "b", "Policy": {"x": 1}},
+            "resources": [{"ARN": "arn:aws:s3:::b", "type": "AWS::S3::Bucket"}],
+            "readOnly": false,
+        }))
+        .unwrap();
+        assert_eq!(out["eventname"], "PutBucketPolicy");
+        assert_eq!(out["useridentity"]["username"], "alice");
+        assert_eq!(out["useridentity"]["sessioncontext"]["attributes"]["mfaauthenticated"], "false");
+        // Original key case survives inside JSON text, as json_extract_scalar expects.
+        assert_eq!(out["requestparameters"], r#"{"Policy":{"x":1},"bucketName":"b"}"#);
+        assert_eq!(out["resources"][0]["arn"], "arn:aws:s3:::b");
+        assert_eq!(out["readonly"], "false");
+    }
+
+    #[test]
+    fn mismatches_name_the_field() {
+        let e = ct(json!({"userIdentity": "alice"})).unwrap_err();
+        assert!(e.contains("`useridentity`: expected an object, got a string"), "{e}");
+        let e = ct(json!({"resources": [{"arn": "a"}, 7]})).unwrap_err();
+        assert!(e.contains("`resources[1]`"), "{e}");
+        let e = ct(json!(["not", "a", "record"])).unwrap_err();
+        assert!(e.contains("expected a JSON object"), "{e}");
+        let e = conform_record(&json!({"srcport": "http"}), Table::VpcFlow.file_schema().fields()).unwrap_err();
+        assert!(e.contains("`srcport`: `http` is not a whole number"), "{e}");
+        let e = conform_record(&json!({"srcport": 99999999999i64}), Table::VpcFlow.file_schema().fields()).unwrap_err();
+        assert!(e.contains("32-bit"), "{e}");
+    }
+
+    #[test]
+    fn times_accept_iso_and_epoch() {
+        assert_eq!(timestamp_millis(&json!("2024-11-20T10:00:00Z")), Some(1732096800000));
+        assert_eq!(timestamp_millis(&json!(1732096800)), Some(1732096800000));
+        assert_eq!(timestamp_millis(&json!(1732096800123i64)), Some(1732096800123));
+        assert_eq!(timestamp_millis(&json!("1732096800")), Some(1732096800000));
+        assert_eq!(timestamp_millis(&json!("soon")), None);
+    }
+}

@@ -1,0 +1,221 @@
+//! Log ingest: reads CloudTrail, VPC Flow, S3 access, Lambda and custom JSON logs (plain or
+//! gzip, files or folders), shapes them to the Athena tables and writes Parquet by `dt`.
+//! A bad record is reported as `file:line: reason` and skipped; the rest is kept.
+
+mod cloudtrail;
+pub mod conform;
+mod custom;
+mod lambda;
+mod s3_access;
+mod vpc_flow;
+pub mod writer;
+
+use crate::error::{Error, Result};
+use crate::local::Lake;
+use crate::model::Table;
+use chrono::{DateTime, NaiveDate};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use writer::Partitions;
+
+/// A record or file that was skipped, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    /// `file:line`, `file: Records[3]` or just the file.
+    pub place: String,
+    pub reason: String,
+}
+
+impl fmt::Display for Issue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.place, self.reason)
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct IngestReport {
+    pub files: u64,
+    /// Records found in the input (good and bad).
+    pub read: u64,
+    pub written: u64,
+    pub skipped: u64,
+    pub issues: Vec<Issue>,
+    pub parquet_files: Vec<PathBuf>,
+}
+
+impl IngestReport {
+    fn absorb(&mut self, other: IngestReport) {
+        self.files += other.files;
+        self.read += other.read;
+        self.written += other.written;
+        self.skipped += other.skipped;
+        self.issues.extend(other.issues);
+        self.parquet_files.extend(other.parquet_files);
+    }
+}
+
+/// Records a parser found in one file, each with the place it came from.
+#[derive(Default)]
+pub(crate) struct Parsed {
+    pub records: Vec<(String, Value)>,
+    pub issues: Vec<Issue>,
+    /// Records that were found but could not be parsed.
+    pub bad: u64,
+}
+
+impl Parsed {
+    pub fn record(&mut self, place: String, value: Value) {
+        self.records.push((place, value));
+    }
+
+    /// A problem with the file as a whole (not one record).
+    pub fn issue(&mut self, place: impl Into<String>, reason: impl Into<String>) {
+        self.issues.push(Issue { place: place.into(), reason: reason.into() });
+    }
+
+    /// A record that was found but cannot be used.
+    pub fn bad(&mut self, place: impl Into<String>, reason: impl Into<String>) {
+        self.bad += 1;
+        self.issue(place, reason);
+    }
+}
+
+/// Files under `paths` (folders walked in name order, hidden files skipped).
+pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = vec![];
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
+        if meta.is_dir() {
+            let walker = walkdir::WalkDir::new(p).sort_by_file_name().into_iter();
+            for entry in walker.filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.')) {
+                let entry = entry.map_err(|e| Error::invalid(p.display().to_string(), e.to_string()))?;
+                if entry.file_type().is_file() {
+                    files.push(entry.into_path());
+                }
+            }
+        } else {
+            files.push(p.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// Ingests every file under `paths` as `table`. `on_file` is told each file's size when it is
+/// done (for a progress bar).
+pub fn ingest_paths(lake: &Lake, table: Table, paths: &[PathBuf], on_file: &mut dyn FnMut(u64)) -> Result<IngestReport> {
+    let mut report = IngestReport::default();
+    for file in expand_paths(paths)? {
+        let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
+        report.absorb(ingest_bytes(lake, table, &file, &bytes)?);
+        on_file(bytes.len() as u64);
+    }
+    Ok(report)
+}
+
+/// Ingests one file's content (plain or gzip).
+pub fn ingest_bytes(lake: &Lake, table: Table, file: &Path, raw: &[u8]) -> Result<IngestReport> {
+    let name = file.display().to_string();
+    let mut parsed = Parsed::default();
+    let text = decode(&name, raw, &mut parsed);
+    match table {
+        Table::CloudTrail => cloudtrail::parse(&name, &text, &mut parsed),
+        Table::VpcFlow => vpc_flow::parse(&name, &text, &mut parsed),
+        Table::S3Access => s3_access::parse(&name, &text, &mut parsed),
+        Table::Lambda => lambda::parse(&name, file, &text, &mut parsed),
+        Table::Custom => custom::parse(&name, file, &text, &mut parsed),
+    }
+    let mut report = IngestReport { files: 1, ..Default::default() };
+    report.read = parsed.records.len() as u64 + parsed.bad;
+    let mut partitions = Partitions::default();
+    for (place, record) in parsed.records {
+        match shape(table, &record) {
+            Ok((dt, row)) => partitions.push(dt, row),
+            Err(reason) => parsed.issues.push(Issue { place, reason }),
+        }
+    }
+    report.written = partitions.len() as u64;
+    report.skipped = report.read.saturating_sub(report.written);
+    report.issues = parsed.issues;
+    if !partitions.is_empty() {
+        let digest = Sha256::new().chain_update(table.name()).chain_update(raw).finalize();
+        let stem = format!("ingest-{}", &hex::encode(digest)[..20]);
+        report.parquet_files = partitions.write(lake, table, &stem)?;
+    }
+    Ok(report)
+}
+
+/// Conforms a record to the table and finds its day.
+pub fn shape(table: Table, record: &Value) -> std::result::Result<(String, Value), String> {
+    let row = conform::conform_record(record, table.file_schema().fields())?;
+    let column = table.time_column();
+    let ms = event_time_ms(table, &row).ok_or_else(|| {
+        format!("no event time: `{column}` is missing or not a timestamp")
+    })?;
+    let day = DateTime::from_timestamp_millis(ms)
+        .map(|d| d.date_naive())
+        .ok_or_else(|| format!("`{column}` is out of range"))?;
+    Ok((dt_of(day), row))
+}
+
+pub fn dt_of(day: NaiveDate) -> String {
+    day.format("%Y-%m-%d").to_string()
+}
+
+/// The event time of a conformed row in UTC milliseconds.
+pub fn event_time_ms(table: Table, row: &Value) -> Option<i64> {
+    let v = row.get(table.time_column())?;
+    match table {
+        Table::CloudTrail | Table::Lambda | Table::Custom => conform::timestamp_millis(v),
+        Table::VpcFlow => v.as_i64().map(|s| s * 1000),
+        Table::S3Access => DateTime::parse_from_str(v.as_str()?, "%d/%b/%Y:%H:%M:%S %z")
+            .ok()
+            .map(|d| d.timestamp_millis()),
+    }
+}
+
+/// Bytes to text: gunzips when the gzip magic is there, keeping what decoded before a
+/// truncation (line formats then keep their complete lines).
+fn decode(name: &str, raw: &[u8], parsed: &mut Parsed) -> String {
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::with_capacity(raw.len() * 8);
+        let mut gz = flate2::read::MultiGzDecoder::new(raw);
+        let mut buf = [0u8; 64 * 1024];
+        loop {
+            match gz.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+                Err(e) => {
+                    parsed.issue(
+                        name,
+                        format!(
+                            "gzip stream is truncated or corrupt after {} bytes ({e}); kept the \
+                             complete lines before it: re-copy the file to ingest the rest",
+                            out.len()
+                        ),
+                    );
+                    match out.iter().rposition(|&b| b == b'\n') {
+                        Some(end) => out.truncate(end + 1),
+                        None => out.clear(),
+                    }
+                    break;
+                }
+            }
+        }
+        return String::from_utf8_lossy(&out).into_owned();
+    }
+    String::from_utf8_lossy(raw).into_owned()
+}
+
+/// Non-empty lines with their 1-based numbers, skipping `#` comments.
+pub(crate) fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim_end_matches('\r')))
+        .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,278 @@
+//! Each parser on good and malformed input, through the same path `mantissa ingest` takes.
+
+use super::*;
+use std::io::Write;
+use tempfile::TempDir;
+
+fn lake() -> (TempDir, Lake) {
+    let dir = TempDir::new().unwrap();
+    let lake = Lake::new(dir.path());
+    (dir, lake)
+}
+
+fn gzip(text: &str) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(text.as_bytes()).unwrap();
+    enc.finish().unwrap()
+}
+
+fn run(table: Table, name: &str, text: &[u8]) -> (IngestReport, Vec<Value>) {
+    let (_dir, lake) = lake();
+    let report = ingest_bytes(&lake, table, Path::new(name), text).unwrap();
+    // Re-read what was written as JSON rows, to check the values.
+    let mut rows = vec![];
+    for f in &report.parquet_files {
+        let file = std::fs::File::open(f).unwrap();
+        let reader = datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+        for batch in reader {
+            let batch = batch.unwrap();
+            let mut w = arrow_json::ArrayWriter::new(Vec::new());
+            w.write(&batch).unwrap();
+            w.finish().unwrap();
+            let v: Vec<Value> = serde_json::from_slice(&w.into_inner()).unwrap();
+            rows.extend(v);
+        }
+    }
+    (report, rows)
+}
+
+const CT_EVENT: &str = r#"{"eventVersion":"1.08","userIdentity":{"type":"Root","arn":"arn:aws:iam::123456789012:root","accountId":"123456789012"},"eventTime":"2024-11-20T10:15:30Z","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.7","userAgent":"Mozilla/5.0","requestParameters":null,"responseElements":{"ConsoleLogin":"Success"},"additionalEventData":{"MFAUsed":"No"},"eventID":"e1","readOnly":false,"eventType":"AwsConsoleSignIn","recipientAccountId":"123456789012"}"#;
+
+#[test]
+fn cloudtrail_delivery_document_gzip() {
+    let doc = format!(r#"{{"Records":[{CT_EVENT},{}]}}"#, CT_EVENT.replace("2024-11-20T10", "2024-11-21T10").replace("\"e1\"", "\"e2\""));
+    let (r, rows) = run(Table::CloudTrail, "ct.json.gz", &gzip(&doc));
+    assert_eq!((r.read, r.written, r.skipped), (2, 2, 0), "{:?}", r.issues);
+    assert_eq!(r.parquet_files.len(), 2, "one file per day");
+    assert!(r.parquet_files[0].to_string_lossy().contains("cloudtrail_logs/dt=2024-11-20/"));
+    assert_eq!(rows[0]["eventname"], "ConsoleLogin");
+    assert_eq!(rows[0]["useridentity"]["type"], "Root");
+    assert_eq!(rows[0]["additionaleventdata"], r#"{"MFAUsed":"No"}"#);
+}
+
+#[test]
+fn cloudtrail_json_lines_with_bad_lines_keep_the_rest() {
+    let text = format!("{CT_EVENT}\n{{\"eventName\": \n{}\n[1,2]\n{{\"eventName\":\"X\"}}\n", CT_EVENT.replace("e1", "e3"));
+    let (r, rows) = run(Table::CloudTrail, "ct.jsonl", text.as_bytes());
+    assert_eq!((r.read, r.written, r.skipped), (5, 2, 3));
+    assert_eq!(rows.len(), 2);
+    let msgs: Vec<String> = r.issues.iter().map(|i| i.to_string()).collect();
+    assert!(msgs[0].starts_with("ct.jsonl:2: invalid JSON"), "{msgs:?}");
+    assert!(msgs.iter().any(|m| m.starts_with("ct.jsonl:4: expected a JSON object")), "{msgs:?}");
+    assert!(msgs.iter().any(|m| m.starts_with("ct.jsonl:5: no event time: `eventtime`")), "{msgs:?}");
+}
+
+#[test]
+fn cloudtrail_malformed_document_names_line_and_column() {
+    let (r, _) = run(Table::CloudTrail, "bad.json", b"{\"Records\": [\n {\"eventName\": oops}\n]}");
+    assert_eq!(r.written, 0);
+    assert!(r.issues[0].place.starts_with("bad.json:2:"), "{:?}", r.issues);
+    assert!(r.issues[0].reason.contains("invalid CloudTrail JSON"));
+}
+
+#[test]
+fn truncated_gzip_keeps_complete_lines() {
+    let mut lines = String::new();
+    for i in 0..2000 {
+        lines.push_str(&CT_EVENT.replace("\"e1\"", &format!("\"e{i}\"")));
+        lines.push('\n');
+    }
+    let gz = gzip(&lines);
+    let cut = &gz[..gz.len() / 2];
+    let (r, rows) = run(Table::CloudTrail, "cut.json.gz", cut);
+    assert!(r.issues.iter().any(|i| i.reason.contains("truncated or corrupt")), "{:?}", r.issues);
+    assert!(r.written > 100 && r.written < 2000, "kept {}", r.written);
+    assert_eq!(rows.len() as u64, r.written);
+}
+
+#[test]
+fn vpc_flow_default_v2_and_dashes() {
+    let text = "2 123456789012 eni-1 10.0.1.5 10.0.2.9 443 49152 6 10 840 1732097730 1732097790 ACCEPT OK\n\
+                2 123456789012 eni-1 - - - - - - - 1732097730 1732097790 - NODATA\n";
+    let (r, rows) = run(Table::VpcFlow, "flow.log", text.as_bytes());
+    assert_eq!((r.read, r.written), (2, 2), "{:?}", r.issues);
+    assert_eq!(rows[0]["dstport"], 49152);
+    assert_eq!(rows[0]["action"], "ACCEPT");
+    assert!(rows[1].get("srcaddr").is_none() || rows[1]["srcaddr"].is_null());
+    assert_eq!(rows[1]["log_status"], "NODATA");
+}
+
+#[test]
+fn vpc_flow_custom_header_and_wrong_field_count() {
+    let text = "version vpc-id srcaddr dstaddr dstport start end action flow-direction bogus-field\n\
+                5 vpc-9 10.0.0.1 10.0.0.2 22 1732097730 1732097790 REJECT ingress x\n\
+                5 vpc-9 10.0.0.1 10.0.0.2 22 1732097730\n";
+    let (r, rows) = run(Table::VpcFlow, "v5.log", text.as_bytes());
+    assert_eq!((r.read, r.written, r.skipped), (2, 1, 1));
+    assert_eq!(rows[0]["vpc_id"], "vpc-9");
+    assert_eq!(rows[0]["flow_direction"], "ingress");
+    let msgs: Vec<String> = r.issues.iter().map(|i| i.to_string()).collect();
+    assert!(msgs.iter().any(|m| m.starts_with("v5.log:1: unknown flow log field `bogus-field`")), "{msgs:?}");
+    assert!(msgs.iter().any(|m| m.starts_with("v5.log:3: expected 10 fields")), "{msgs:?}");
+}
+
+#[test]
+fn vpc_flow_non_numeric_port_is_reported() {
+    let text = "2 123456789012 eni-1 10.0.1.5 10.0.2.9 https 49152 6 10 840 1732097730 1732097790 ACCEPT OK\n";
+    let (r, _) = run(Table::VpcFlow, "f.log", text.as_bytes());
+    assert_eq!(r.written, 0);
+    assert_eq!(r.issues[0].to_string(), "f.log:1: `srcport`: `https` is not a whole number");
+}
+
+const S3_LINE: &str = r#"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be DOC-EXAMPLE-BUCKET1 [06/Feb/2019:00:00:38 +0000] 192.0.2.3 79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be 3E57427F3EXAMPLE REST.GET.VERSIONING - "GET /DOC-EXAMPLE-BUCKET1?versioning HTTP/1.1" 200 - 113 - 7 - "-" "S3Console/0.4" - s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPFvsiP/XV/VLi31234= SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader DOC-EXAMPLE-BUCKET1.s3.us-west-1.amazonaws.com TLSV1.2 arn:aws:s3:us-west-1:123456789012:accesspoint/example-AP Yes"#;
+
+#[test]
+fn s3_access_log_fields() {
+    let text = format!("{S3_LINE}\nnot enough fields here\nowner bucket [06/Feb/2019:00:00:38 +0000] 192.0.2.3 - ID1 REST.GET.OBJECT key \"GET /key HTTP/1.1\n");
+    let (r, rows) = run(Table::S3Access, "s3.log", text.as_bytes());
+    assert_eq!((r.read, r.written), (3, 1), "{:?}", r.issues);
+    let row = &rows[0];
+    assert_eq!(row["bucket_name"], "DOC-EXAMPLE-BUCKET1");
+    assert_eq!(row["requestdatetime"], "06/Feb/2019:00:00:38 +0000");
+    assert_eq!(row["request_uri"], "GET /DOC-EXAMPLE-BUCKET1?versioning HTTP/1.1");
+    assert_eq!(row["httpstatus"], "200");
+    assert_eq!(row["objectsize"], 113);
+    assert!(row.get("bytessent").is_none());
+    assert_eq!(row["useragent"], "S3Console/0.4");
+    assert_eq!(row["aclrequired"], "Yes");
+    assert!(r.parquet_files[0].to_string_lossy().contains("dt=2019-02-06"));
+    let msgs: Vec<String> = r.issues.iter().map(|i| i.to_string()).collect();
+    assert!(msgs.iter().any(|m| m.starts_with("s3.log:2: expected at least 18 fields")), "{msgs:?}");
+    assert!(msgs.iter().any(|m| m.starts_with("s3.log:3: unterminated quote")), "{msgs:?}");
+}
+
+#[test]
+fn lambda_platform_runtime_and_json_lines() {
+    let text = "2024-11-20T10:00:00.000Z START RequestId: 6f7f0961 Version: $LATEST\n\
+                2024-11-20T10:00:00.010Z\t6f7f0961\tERROR\tInvoke Error {\"errorType\":\"TypeError\"}\n\
+                [WARNING]\t2024-11-20T10:00:00.020Z\t6f7f0961\tslow call\n\
+                END RequestId: 6f7f0961\n\
+                REPORT RequestId: 6f7f0961\tDuration: 102.25 ms\tBilled Duration: 103 ms\tMemory Size: 128 MB\tMax Memory Used: 70 MB\tInit Duration: 150.12 ms\n\
+                {\"time\":\"2024-11-20T10:01:00Z\",\"type\":\"platform.report\",\"record\":{\"requestId\":\"abc\",\"metrics\":{\"durationMs\":5.5,\"billedDurationMs\":6,\"memorySizeMB\":128,\"maxMemoryUsedMB\":60}}}\n\
+                {\"timestamp\":\"2024-11-20T10:02:00Z\",\"level\":\"ERROR\",\"requestId\":\"abd\",\"message\":\"boom\"}\n\
+                {broken json\n";
+    let (r, rows) = run(Table::Lambda, "logs/aws/lambda/payments/2024/11/20/stream.log", text.as_bytes());
+    assert_eq!((r.read, r.written, r.skipped), (8, 7, 1), "{:?}", r.issues);
+    assert_eq!(rows[0]["type"], "START");
+    assert_eq!(rows[0]["function_name"], "payments");
+    assert_eq!(rows[0]["log_group"], "/aws/lambda/payments");
+    assert_eq!(rows[1]["level"], "ERROR");
+    assert_eq!(rows[1]["request_id"], "6f7f0961");
+    assert_eq!(rows[2]["level"], "WARNING");
+    assert_eq!(rows[3]["type"], "END");
+    // END and REPORT had no timestamp of their own: they take the last one seen.
+    assert_eq!(rows[3]["timestamp"], rows[2]["timestamp"]);
+    assert_eq!(rows[4]["duration_ms"], 102.25);
+    assert_eq!(rows[4]["billed_duration_ms"], 103);
+    assert_eq!(rows[4]["init_duration_ms"], 150.12);
+    assert_eq!(rows[5]["type"], "REPORT");
+    assert_eq!(rows[5]["max_memory_used_mb"], 60);
+    assert_eq!(rows[6]["message"], "boom");
+    assert!(r.issues[0].to_string().starts_with("logs/aws/lambda/payments/2024/11/20/stream.log:8:"));
+}
+
+#[test]
+fn lambda_line_without_any_timestamp_is_reported() {
+    let (r, _) = run(Table::Lambda, "fn.log", b"END RequestId: 1\n");
+    assert_eq!(r.written, 0);
+    assert!(r.issues[0].reason.contains("no timestamp"), "{:?}", r.issues);
+}
+
+#[test]
+fn custom_json_lines() {
+    let text = "{\"timestamp\":\"2024-11-20T10:00:00Z\",\"event_type\":\"login\",\"level\":\"warn\",\"msg\":\"hi\",\"user\":\"a\"}\n\
+                {\"timestamp\":1732097730,\"source\":\"vpn\"}\n\
+                {\"no_time\":true}\n\
+                \"just a string\"\n";
+    let (r, rows) = run(Table::Custom, "app.jsonl", text.as_bytes());
+    assert_eq!((r.read, r.written, r.skipped), (4, 2, 2));
+    assert_eq!(rows[0]["source"], "app");
+    assert_eq!(rows[0]["event_type"], "login");
+    assert_eq!(rows[0]["severity"], "warn");
+    assert_eq!(rows[0]["message"], "hi");
+    assert!(rows[0]["data"].as_str().unwrap().contains("\"user\":\"a\""));
+    assert_eq!(rows[1]["source"], "vpn");
+    let msgs: Vec<String> = r.issues.iter().map(|i| i.to_string()).collect();
+    assert!(msgs[0].starts_with("app.jsonl:3: no `timestamp` field"), "{msgs:?}");
+    assert!(msgs[1].starts_with("app.jsonl:4: expected a JSON object"), "{msgs:?}");
+}
+
+#[test]
+fn same_file_twice_does_not_duplicate() {
+    let (dir, lake) = lake();
+    let file = dir.path().join("in.jsonl");
+    std::fs::write(&file, format!("{CT_EVENT}\n")).unwrap();
+    let first = ingest_paths(&lake, Table::CloudTrail, std::slice::from_ref(&file), &mut |_| {}).unwrap();
+    let second = ingest_paths(&lake, Table::CloudTrail, std::slice::from_ref(&file), &mut |_| {}).unwrap();
+    assert_eq!(first.parquet_files, second.parquet_files);
+    let count = walkdir::WalkDir::new(lake.table_dir(Table::CloudTrail))
+        .into_iter()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "parquet"))
+        .count();
+    assert_eq!(count, 1);
+}
+
+#[test]
+fn folders_are_walked_and_hidden_files_skipped() {
+    let (dir, lake) = lake();
+    let sub = dir.path().join("logs/2024/11");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::write(sub.join("a.json"), format!("{CT_EVENT}\n")).unwrap();
+    std::fs::write(sub.join("b.json.gz"), gzip(&format!("{}\n", CT_EVENT.replace("e1", "e9")))).unwrap();
+    std::fs::write(sub.join(".hidden"), "garbage").unwrap();
+    let r = ingest_paths(&lake, Table::CloudTrail, &[dir.path().join("logs")], &mut |_| {}).unwrap();
+    assert_eq!((r.files, r.written), (2, 2));
+}
+
+mod fuzz {
+    //! Property tests: no parser panics on arbitrary input, and every record it accepts has a
+    //! partition day. Cases proptest finds are kept in `proptest-regressions/`.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn no_panic(table: Table, bytes: &[u8]) {
+        let dir = TempDir::new().unwrap();
+        let lake = Lake::new(dir.path());
+        let r = ingest_bytes(&lake, table, Path::new("fuzz.log"), bytes).unwrap();
+        assert_eq!(r.read, r.written + r.skipped);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        #[test]
+        fn vpc_lines(lines in prop::collection::vec("[0-9a-z\\- .]{0,80}", 0..8)) {
+            no_panic(Table::VpcFlow, lines.join("\n").as_bytes());
+        }
+
+        #[test]
+        fn s3_lines(lines in prop::collection::vec("[\\[\\]\"a-zA-Z0-9 /:+\\-]{0,200}", 0..6)) {
+            no_panic(Table::S3Access, lines.join("\n").as_bytes());
+        }
+
+        #[test]
+        fn lambda_lines(lines in prop::collection::vec("(START |END |REPORT |\\{|2024-11-20T10:00:00Z )?[\\PC\t]{0,60}", 0..6)) {
+            no_panic(Table::Lambda, lines.join("\n").as_bytes());
+        }
+
+        #[test]
+        fn json_sources(lines in prop::collection::vec("\\{(\"[a-zA-Z]{1,8}\":(\"[^\"]{0,10}\"|[0-9]{1,12}|\\{\\}|null),?){0,4}\\}?", 0..6)) {
+            no_panic(Table::CloudTrail, lines.join("\n").as_bytes());
+            no_panic(Table::Custom, lines.join("\n").as_bytes());
+        }
+
+        #[test]
+        fn arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
+            for t in Table::ALL {
+                no_panic(t, &bytes);
+            }
+        }
+
+        #[test]
+        fn gzip_prefixes(cut in 0usize..200) {
+            let gz = gzip(&format!("{CT_EVENT}\n{CT_EVENT}\n"));
+            no_panic(Table::CloudTrail, &gz[..cut.min(gz.len())]);
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! Mantissa Log's backend: the domain model, the ports, the embedded (local) backend, log
+//! ingest and demo data. The console, the CLI and the Lambdas all call into this crate.
+
+pub mod demo;
+pub mod error;
+pub mod ingest;
+pub mod local;
+pub mod model;
+pub mod ports;
+pub mod query;
+pub mod text;
+
+pub use error::{Error, Result};

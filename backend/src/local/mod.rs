@@ -1,0 +1,9 @@
+//! The embedded backend: DataFusion over a local Parquet lake, SQLite for state, in-process
+//! queue, secrets file and scheduler. What `cargo run --release` uses.
+
+pub mod lake;
+pub mod query_engine;
+pub mod udf;
+
+pub use lake::Lake;
+pub use query_engine::LocalQueryEngine;

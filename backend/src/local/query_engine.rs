@@ -1,0 +1,288 @@
+//! Queries on the embedded lake as jobs: planned at start, run on a tokio task, with live
+//! statistics read from DataFusion's Parquet metrics and cancellation that stops execution.
+
+use crate::error::{Error, Result};
+use crate::model::tables::PARTITION_COLUMN;
+use crate::model::{QueryId, QueryState, QueryStats, QueryStatus, Table};
+use crate::ports::{PageRequest, QueryEngine, ResultPage, TableSchema};
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::datasource::physical_plan::FileScanConfig;
+use datafusion::datasource::source::DataSourceExec;
+use datafusion::execution::context::{SQLOptions, SessionContext};
+use datafusion::physical_plan::{ExecutionPlan, execute_stream};
+use futures::StreamExt;
+use std::any::Any;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::task::AbortHandle;
+
+use super::Lake;
+
+/// Finished jobs kept for paging; older ones are dropped to bound memory.
+const KEPT_JOBS: usize = 16;
+
+pub struct LocalQueryEngine {
+    ctx: SessionContext,
+    jobs: Mutex<Jobs>,
+}
+
+#[derive(Default)]
+struct Jobs {
+    by_id: HashMap<QueryId, Arc<Job>>,
+    order: VecDeque<QueryId>,
+}
+
+struct Job {
+    started: Instant,
+    plan: Arc<dyn ExecutionPlan>,
+    schema: SchemaRef,
+    files: u64,
+    rows: AtomicU64,
+    progress: Mutex<Progress>,
+}
+
+struct Progress {
+    state: QueryState,
+    elapsed_ms: Option<u64>,
+    batches: Vec<RecordBatch>,
+    abort: Option<AbortHandle>,
+}
+
+impl LocalQueryEngine {
+    pub async fn open(lake: &Lake) -> Result<Self> {
+        Ok(Self::with_context(lake.session().await?))
+    }
+
+    pub fn with_context(ctx: SessionContext) -> Self {
+        LocalQueryEngine { ctx, jobs: Mutex::new(Jobs::default()) }
+    }
+
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    fn job(&self, id: &QueryId) -> Result<Arc<Job>> {
+        let jobs = self.jobs.lock().expect("jobs lock");
+        jobs.by_id
+            .get(id)
+            .cloned()
+            .ok_or_else(|| Error::NotFound { kind: "query", id: id.0.clone() })
+    }
+
+    fn remember(&self, id: QueryId, job: Arc<Job>) {
+        let mut jobs = self.jobs.lock().expect("jobs lock");
+        jobs.by_id.insert(id.clone(), job);
+        jobs.order.push_back(id);
+        while jobs.order.len() > KEPT_JOBS {
+            let oldest = jobs.order.pop_front().expect("non-empty");
+            jobs.by_id.remove(&oldest);
+        }
+    }
+}
+
+/// The lake is read-only through SQL: no DDL, DML or SET statements.
+fn read_only() -> SQLOptions {
+    SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false)
+}
+
+#[async_trait]
+impl QueryEngine for LocalQueryEngine {
+    async fn start(&self, sql: &str) -> Result<QueryId> {
+        let df = self.ctx.sql_with_options(sql, read_only()).await?;
+        let plan = df.create_physical_plan().await?;
+        let id = QueryId(uuid::Uuid::new_v4().to_string());
+        let job = Arc::new(Job {
+            started: Instant::now(),
+            schema: plan.schema(),
+            files: count_files(&plan),
+            plan: plan.clone(),
+            rows: AtomicU64::new(0),
+            progress: Mutex::new(Progress {
+                state: QueryState::Running,
+                elapsed_ms: None,
+                batches: vec![],
+                abort: None,
+            }),
+        });
+        let runner = job.clone();
+        let task_ctx = self.ctx.task_ctx();
+        let handle = tokio::spawn(async move {
+            let outcome = async {
+                let mut stream = execute_stream(runner.plan.clone(), task_ctx)?;
+                while let Some(batch) = stream.next().await {
+                    let batch = batch?;
+                    runner.rows.fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+                    runner.progress.lock().expect("progress lock").batches.push(batch);
+                }
+                Ok::<_, datafusion::error::DataFusionError>(())
+            }
+            .await;
+            let mut p = runner.progress.lock().expect("progress lock");
+            if p.state == QueryState::Running {
+                p.state = match outcome {
+                    Ok(()) => QueryState::Succeeded,
+                    Err(e) => QueryState::Failed(e.strip_backtrace().to_string()),
+                };
+                p.elapsed_ms = Some(runner.started.elapsed().as_millis() as u64);
+            }
+        });
+        job.progress.lock().expect("progress lock").abort = Some(handle.abort_handle());
+        self.remember(id.clone(), job);
+        Ok(id)
+    }
+
+    async fn status(&self, id: &QueryId) -> Result<QueryStatus> {
+        let job = self.job(id)?;
+        let p = job.progress.lock().expect("progress lock");
+        let elapsed_ms = p.elapsed_ms.unwrap_or_else(|| job.started.elapsed().as_millis() as u64);
+        let stats = QueryStats {
+            elapsed_ms,
+            queue_ms: 0,
+            bytes_scanned: bytes_scanned(&job.plan),
+            rows: job.rows.load(Ordering::Relaxed),
+            files_scanned: Some(job.files),
+        };
+        Ok(QueryStatus { id: id.clone(), state: p.state.clone(), stats })
+    }
+
+    async fn results(&self, id: &QueryId, page: PageRequest) -> Result<ResultPage> {
+        let job = self.job(id)?;
+        let p = job.progress.lock().expect("progress lock");
+        match &p.state {
+            QueryState::Succeeded => {}
+            QueryState::Failed(reason) => {
+                return Err(Error::QueryFailed { id: id.0.clone(), reason: reason.clone() });
+            }
+            QueryState::Cancelled => return Err(Error::QueryCancelled(id.0.clone())),
+            QueryState::Queued | QueryState::Running => {
+                return Err(Error::invalid(format!("query {id}"), "still running; wait for it to finish"));
+            }
+        }
+        let offset: usize = match &page.token {
+            None => 0,
+            Some(t) => t.parse().map_err(|_| Error::invalid("page token", format!("`{t}` is not a token of this engine")))?,
+        };
+        let (batches, next) = slice_rows(&p.batches, offset, page.max_rows.max(1));
+        Ok(ResultPage { schema: job.schema.clone(), batches, next_token: next.map(|n| n.to_string()) })
+    }
+
+    async fn cancel(&self, id: &QueryId) -> Result<()> {
+        let job = self.job(id)?;
+        let mut p = job.progress.lock().expect("progress lock");
+        if !p.state.is_terminal() {
+            // Aborting drops the stream, which stops DataFusion's own spawned tasks too.
+            if let Some(abort) = p.abort.take() {
+                abort.abort();
+            }
+            p.state = QueryState::Cancelled;
+            p.elapsed_ms = Some(job.started.elapsed().as_millis() as u64);
+        }
+        Ok(())
+    }
+
+    async fn tables(&self) -> Result<Vec<TableSchema>> {
+        Ok(Table::ALL
+            .iter()
+            .map(|t| {
+                let mut fields: Vec<Field> =
+                    t.file_schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+                fields.push(Field::new(PARTITION_COLUMN, DataType::Utf8, false));
+                TableSchema { name: t.name().to_string(), schema: Arc::new(Schema::new(fields)) }
+            })
+            .collect())
+    }
+}
+
+/// Rows `offset..offset+max` as zero-copy slices, and the offset of the next page if any.
+fn slice_rows(batches: &[RecordBatch], offset: usize, max: usize) -> (Vec<RecordBatch>, Option<usize>) {
+    let mut out = vec![];
+    let (mut skip, mut want, mut seen) = (offset, max, 0usize);
+    for b in batches {
+        seen += b.num_rows();
+        if want == 0 {
+            continue;
+        }
+        if skip >= b.num_rows() {
+            skip -= b.num_rows();
+            continue;
+        }
+        let take = (b.num_rows() - skip).min(want);
+        out.push(b.slice(skip, take));
+        want -= take;
+        skip = 0;
+    }
+    let end = offset + max - want;
+    (out, (end < seen).then_some(end))
+}
+
+fn visit(plan: &Arc<dyn ExecutionPlan>, f: &mut dyn FnMut(&Arc<dyn ExecutionPlan>)) {
+    f(plan);
+    for child in plan.children() {
+        visit(child, f);
+    }
+}
+
+/// Bytes read from Parquet so far, summed over every scan in the plan (live while running).
+fn bytes_scanned(plan: &Arc<dyn ExecutionPlan>) -> u64 {
+    let mut total = 0;
+    visit(plan, &mut |node| {
+        if let Some(m) = node.metrics().and_then(|m| m.sum_by_name("bytes_scanned")) {
+            total += m.as_usize() as u64;
+        }
+    });
+    total
+}
+
+/// Files left to read after partition pruning.
+fn count_files(plan: &Arc<dyn ExecutionPlan>) -> u64 {
+    let mut total = 0;
+    visit(plan, &mut |node| {
+        let plan: &dyn Any = node.as_ref();
+        let config = plan.downcast_ref::<DataSourceExec>().and_then(|exec| {
+            let source: &dyn Any = exec.data_source().as_ref();
+            source.downcast_ref::<FileScanConfig>()
+        });
+        if let Some(config) = config {
+            total += config.file_groups.iter().map(|g| g.len() as u64).sum::<u64>();
+        }
+    });
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::Int32Array;
+
+    fn batch(values: &[i32]) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![Field::new("x", DataType::Int32, false)]));
+        RecordBatch::try_new(schema, vec![Arc::new(Int32Array::from(values.to_vec()))]).unwrap()
+    }
+
+    fn values(batches: &[RecordBatch]) -> Vec<i32> {
+        batches
+            .iter()
+            .flat_map(|b| {
+                let a = b.column(0).as_any().downcast_ref::<Int32Array>().unwrap();
+                a.values().to_vec()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pages_cross_batch_boundaries() {
+        let batches = vec![batch(&[1, 2, 3]), batch(&[4, 5]), batch(&[6])];
+        let (p, next) = slice_rows(&batches, 0, 4);
+        assert_eq!((values(&p), next), (vec![1, 2, 3, 4], Some(4)));
+        let (p, next) = slice_rows(&batches, 4, 4);
+        assert_eq!((values(&p), next), (vec![5, 6], None));
+        let (p, next) = slice_rows(&batches, 6, 4);
+        assert_eq!((values(&p), next), (vec![], None));
+        let (p, next) = slice_rows(&batches, 2, 1);
+        assert_eq!((values(&p), next), (vec![3], Some(3)));
+    }
+}

@@ -1,0 +1,160 @@
+//! Each function against the result Trino gives for the same call.
+
+use super::register_trino_functions;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::prelude::SessionContext;
+
+async fn eval_all(sql: &str) -> Result<Vec<String>, String> {
+    let ctx = SessionContext::new();
+    register_trino_functions(&ctx);
+    let df = ctx.sql(sql).await.map_err(|e| e.to_string())?;
+    let batches = df.collect().await.map_err(|e| e.to_string())?;
+    let opts = FormatOptions::default().with_null("NULL");
+    let mut out = vec![];
+    for b in batches {
+        let f = ArrayFormatter::try_new(b.column(0).as_ref(), &opts).unwrap();
+        for row in 0..b.num_rows() {
+            out.push(f.value(row).to_string());
+        }
+    }
+    Ok(out)
+}
+
+async fn eval(sql: &str) -> String {
+    let mut v = eval_all(&format!("SELECT {sql}")).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    assert_eq!(v.len(), 1, "{sql}");
+    v.remove(0)
+}
+
+async fn eval_err(sql: &str) -> String {
+    eval_all(&format!("SELECT {sql}")).await.expect_err(sql)
+}
+
+#[tokio::test]
+async fn from_iso8601_timestamp_matches_trino() {
+    assert_eq!(eval("from_iso8601_timestamp('2024-11-20T10:15:30Z')").await, "2024-11-20T10:15:30+00:00");
+    assert_eq!(
+        eval("from_iso8601_timestamp('2024-11-20T12:15:30.250+02:00')").await,
+        "2024-11-20T10:15:30.250+00:00"
+    );
+    assert_eq!(eval("from_iso8601_timestamp('2024-02-29')").await, "2024-02-29T00:00:00+00:00");
+    assert_eq!(eval("from_iso8601_timestamp(NULL)").await, "NULL");
+    let e = eval_err("from_iso8601_timestamp('yesterday')").await;
+    assert!(e.contains("`yesterday` is not an ISO 8601 timestamp"), "{e}");
+    // Comparable with now() and interval arithmetic, as detections do.
+    assert_eq!(
+        eval("from_iso8601_timestamp('2024-11-20T10:00:00Z') > from_iso8601_timestamp('2024-11-20T10:00:00Z') - INTERVAL '1' HOUR").await,
+        "true"
+    );
+}
+
+#[tokio::test]
+async fn unixtime_round_trip() {
+    assert_eq!(eval("to_unixtime(from_iso8601_timestamp('2024-11-20T10:15:30.5Z'))").await, "1732097730.5");
+    assert_eq!(eval("from_unixtime(1732097730)").await, "2024-11-20T10:15:30+00:00");
+    assert_eq!(eval("from_unixtime(1732097730.25)").await, "2024-11-20T10:15:30.250+00:00");
+    assert_eq!(eval("to_unixtime(from_unixtime(0))").await, "0.0");
+    assert!(eval_err("from_unixtime('x')").await.contains("expected seconds"));
+}
+
+#[tokio::test]
+async fn date_add_matches_trino() {
+    let ts = "from_iso8601_timestamp('2024-01-31T10:00:00Z')";
+    assert_eq!(eval(&format!("date_add('day', 1, {ts})")).await, "2024-02-01T10:00:00+00:00");
+    assert_eq!(eval(&format!("date_add('hour', -11, {ts})")).await, "2024-01-30T23:00:00+00:00");
+    // Month arithmetic clamps to the month's last day (leap year).
+    assert_eq!(eval(&format!("date_add('month', 1, {ts})")).await, "2024-02-29T10:00:00+00:00");
+    assert_eq!(eval(&format!("date_add('year', 1, date_add('month', 1, {ts}))")).await, "2025-02-28T10:00:00+00:00");
+    assert_eq!(eval(&format!("date_add('quarter', -1, {ts})")).await, "2023-10-31T10:00:00+00:00");
+    assert_eq!(eval(&format!("date_add('week', 2, {ts})")).await, "2024-02-14T10:00:00+00:00");
+    assert_eq!(eval("date_add('day', 1, DATE '2024-02-28')").await, "2024-02-29");
+    assert!(eval_err(&format!("date_add('fortnight', 1, {ts})")).await.contains("unknown unit `fortnight`"));
+}
+
+#[tokio::test]
+async fn date_diff_matches_trino() {
+    let a = "from_iso8601_timestamp('2024-01-31T10:00:00Z')";
+    let b = "from_iso8601_timestamp('2024-03-01T09:00:00Z')";
+    assert_eq!(eval(&format!("date_diff('day', {a}, {b})")).await, "29");
+    assert_eq!(eval(&format!("date_diff('hour', {b}, {a})")).await, "-719");
+    // One whole month (Jan 31 -> Feb 29 10:00) has passed, not two.
+    assert_eq!(eval(&format!("date_diff('month', {a}, {b})")).await, "1");
+    assert_eq!(eval(&format!("date_diff('month', {b}, {a})")).await, "-1");
+    assert_eq!(eval(&format!("date_diff('year', {a}, {b})")).await, "0");
+    assert_eq!(
+        eval("date_diff('second', from_iso8601_timestamp('2024-01-01T00:00:00Z'), from_iso8601_timestamp('2024-01-01T00:01:01.900Z'))").await,
+        "61"
+    );
+}
+
+#[tokio::test]
+async fn json_extract_matches_trino() {
+    let doc = r#"'{"bucketName":"prod-data","policy":{"Statement":[{"Effect":"Allow","Principal":"*"}]},"n":3,"ok":true,"nil":null}'"#;
+    assert_eq!(eval(&format!("json_extract_scalar({doc}, '$.bucketName')")).await, "prod-data");
+    assert_eq!(eval(&format!("json_extract_scalar({doc}, '$.policy.Statement[0].Principal')")).await, "*");
+    assert_eq!(eval(&format!("json_extract_scalar({doc}, '$.n')")).await, "3");
+    assert_eq!(eval(&format!("json_extract_scalar({doc}, '$.ok')")).await, "true");
+    // Not a scalar, missing, null, malformed JSON: NULL.
+    assert_eq!(eval(&format!("json_extract_scalar({doc}, '$.policy')")).await, "NULL");
+    assert_eq!(eval(&format!("json_extract_scalar({doc}, '$.missing')")).await, "NULL");
+    assert_eq!(eval(&format!("json_extract_scalar({doc}, '$.nil')")).await, "NULL");
+    assert_eq!(eval("json_extract_scalar('{not json', '$.a')").await, "NULL");
+    assert_eq!(eval(&format!("json_extract({doc}, '$.policy.Statement[0]')")).await, r#"{"Effect":"Allow","Principal":"*"}"#);
+    assert_eq!(eval(&format!("json_extract({doc}, '$.bucketName')")).await, r#""prod-data""#);
+    assert!(eval_err(&format!("json_extract({doc}, 'bucketName')")).await.contains("invalid JSON path"));
+}
+
+#[tokio::test]
+async fn regexp_like_matches_trino() {
+    // Trino's regexp_like finds the pattern anywhere (not a full match).
+    assert_eq!(eval(r"regexp_like('1a 2b 14m', '\d+b')").await, "true");
+    assert_eq!(eval("regexp_like('aws-cli/2.13.0', '^aws-cli/')").await, "true");
+    assert_eq!(eval("regexp_like('Mozilla/5.0', '^aws-cli/')").await, "false");
+    assert_eq!(eval("regexp_like(NULL, 'a')").await, "NULL");
+}
+
+#[tokio::test]
+async fn element_at_matches_trino() {
+    assert_eq!(eval("element_at(make_array('a', 'b', 'c'), 1)").await, "a");
+    assert_eq!(eval("element_at(make_array('a', 'b', 'c'), -1)").await, "c");
+    assert_eq!(eval("element_at(make_array('a', 'b', 'c'), 4)").await, "NULL");
+    assert_eq!(eval("element_at(make_array(10, 20), 2)").await, "20");
+    assert_eq!(eval("element_at(map(['k1', 'k2'], ['v1', 'v2']), 'k2')").await, "v2");
+    assert_eq!(eval("element_at(map(['k1'], ['v1']), 'zz')").await, "NULL");
+    assert!(eval_err("element_at(make_array(1), 0)").await.contains("indices start at 1"));
+}
+
+#[tokio::test]
+async fn cardinality_matches_trino() {
+    assert_eq!(eval("cardinality(make_array(1, 2, 3))").await, "3");
+    assert_eq!(eval("cardinality(map(['a', 'b'], [1, 2]))").await, "2");
+}
+
+#[tokio::test]
+async fn contains_matches_trino() {
+    assert_eq!(eval("contains(make_array('s3:GetObject', 's3:PutObject'), 's3:PutObject')").await, "true");
+    assert_eq!(eval("contains(make_array(1, 2, 3), 4)").await, "false");
+    assert_eq!(eval("contains(make_array(1, 2, 3), 2)").await, "true");
+    // Trino: not found and the array holds a NULL -> NULL.
+    assert_eq!(eval("contains(make_array(1, NULL), 4)").await, "NULL");
+    assert_eq!(eval("contains('Mozilla/5.0 (sqlmap)', 'sqlmap')").await, "true");
+}
+
+#[tokio::test]
+async fn split_part_matches_trino() {
+    assert_eq!(eval("split_part('arn:aws:iam::123456789012:user/alice', ':', 5)").await, "123456789012");
+    assert_eq!(eval("split_part('a,b', ',', 1)").await, "a");
+    // Past the last field Trino gives NULL (DataFusion's own gives '').
+    assert_eq!(eval("split_part('a,b', ',', 3)").await, "NULL");
+    assert!(eval_err("split_part('a,b', ',', 0)").await.contains("greater than zero"));
+}
+
+#[tokio::test]
+async fn functions_work_on_columns_row_by_row() {
+    let rows = eval_all(
+        "SELECT json_extract_scalar(doc, '$.user') FROM (VALUES ('{\"user\":\"a\"}'), ('{\"user\":\"b\"}'), (NULL)) AS t(doc)",
+    )
+    .await
+    .unwrap();
+    assert_eq!(rows, vec!["a", "b", "NULL"]);
+}

@@ -1,0 +1,201 @@
+//! Trino's date/time functions over millisecond UTC timestamps.
+
+use super::strings;
+use chrono::{DateTime, Months, NaiveDate, NaiveDateTime};
+use datafusion::arrow::array::{
+    Array, ArrayRef, Date32Array, Float64Array, Int64Array, TimestampMillisecondArray,
+};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use datafusion::common::{DataFusionError, Result, exec_err};
+use std::sync::Arc;
+
+const UTC: &str = "+00:00";
+
+/// Trino's `timestamp(3) with time zone`, in UTC.
+pub(super) fn utc_millis() -> DataType {
+    DataType::Timestamp(TimeUnit::Millisecond, Some(UTC.into()))
+}
+
+/// `date_add` keeps dates as dates and timestamps as (millisecond) timestamps.
+pub(super) fn date_add_type(input: &DataType) -> DataType {
+    match input {
+        DataType::Date32 | DataType::Date64 => DataType::Date32,
+        DataType::Timestamp(_, tz) => {
+            DataType::Timestamp(TimeUnit::Millisecond, tz.clone().or(Some(UTC.into())))
+        }
+        _ => utc_millis(),
+    }
+}
+
+/// Parses the ISO 8601 forms Trino accepts: with offset or `Z`, without (taken as UTC), and
+/// date only.
+pub(crate) fn parse_iso8601_millis(text: &str) -> Option<i64> {
+    let t = text.trim();
+    if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
+        return Some(dt.timestamp_millis());
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z"] {
+        if let Ok(dt) = DateTime::parse_from_str(t, fmt) {
+            return Some(dt.timestamp_millis());
+        }
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S%.f"] {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(t, fmt) {
+            return Some(dt.and_utc().timestamp_millis());
+        }
+    }
+    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .ok()
+        .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_millis())
+}
+
+pub(super) fn from_iso8601_timestamp(input: &ArrayRef) -> Result<ArrayRef> {
+    let s = strings(input, "from_iso8601_timestamp")?;
+    let mut out = Vec::with_capacity(s.len());
+    for v in s.iter() {
+        out.push(match v {
+            None => None,
+            Some(text) => Some(parse_iso8601_millis(text).ok_or_else(|| {
+                DataFusionError::Execution(format!(
+                    "from_iso8601_timestamp: `{text}` is not an ISO 8601 timestamp \
+                     (e.g. 2024-11-20T10:15:00Z)"
+                ))
+            })?),
+        });
+    }
+    Ok(Arc::new(TimestampMillisecondArray::from(out).with_timezone(UTC)))
+}
+
+/// Any timestamp, date or ISO string as UTC milliseconds.
+fn millis(input: &ArrayRef, function: &str) -> Result<TimestampMillisecondArray> {
+    let ms = match input.data_type() {
+        DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64 | DataType::Null => {
+            cast(input, &DataType::Timestamp(TimeUnit::Millisecond, None))?
+        }
+        _ => {
+            let parsed = from_iso8601_timestamp(input)
+                .map_err(|e| DataFusionError::Execution(format!("{function}: {e}")))?;
+            cast(&parsed, &DataType::Timestamp(TimeUnit::Millisecond, None))?
+        }
+    };
+    Ok(ms.as_any().downcast_ref::<TimestampMillisecondArray>().expect("cast").clone())
+}
+
+pub(super) fn to_unixtime(input: &ArrayRef) -> Result<ArrayRef> {
+    let ms = millis(input, "to_unixtime")?;
+    let out: Float64Array = ms.iter().map(|v| v.map(|ms| ms as f64 / 1000.0)).collect();
+    Ok(Arc::new(out))
+}
+
+pub(super) fn from_unixtime(input: &ArrayRef) -> Result<ArrayRef> {
+    if !input.data_type().is_numeric() && input.data_type() != &DataType::Null {
+        return exec_err!("from_unixtime: expected seconds as a number, got {}", input.data_type());
+    }
+    let secs = cast(input, &DataType::Float64)?;
+    let secs = secs.as_any().downcast_ref::<Float64Array>().expect("cast");
+    let out: TimestampMillisecondArray =
+        secs.iter().map(|v| v.map(|s| (s * 1000.0).round() as i64)).collect();
+    Ok(Arc::new(out.with_timezone(UTC)))
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Unit {
+    Fixed(i64), // milliseconds per unit
+    Months(i64),
+}
+
+fn unit(text: &str, function: &str) -> Result<Unit> {
+    Ok(match text.trim().to_ascii_lowercase().as_str() {
+        "millisecond" => Unit::Fixed(1),
+        "second" => Unit::Fixed(1_000),
+        "minute" => Unit::Fixed(60_000),
+        "hour" => Unit::Fixed(3_600_000),
+        "day" => Unit::Fixed(86_400_000),
+        "week" => Unit::Fixed(7 * 86_400_000),
+        "month" => Unit::Months(1),
+        "quarter" => Unit::Months(3),
+        "year" => Unit::Months(12),
+        other => {
+            return exec_err!(
+                "{function}: unknown unit `{other}`; use millisecond, second, minute, hour, day, \
+                 week, month, quarter or year"
+            );
+        }
+    })
+}
+
+fn add_months(ms: i64, months: i64) -> Option<i64> {
+    let dt = DateTime::from_timestamp_millis(ms)?;
+    let shifted = if months >= 0 {
+        dt.checked_add_months(Months::new(months as u32))
+    } else {
+        dt.checked_sub_months(Months::new(months.unsigned_abs() as u32))
+    };
+    shifted.map(|d| d.timestamp_millis())
+}
+
+pub(super) fn date_add(units: &ArrayRef, values: &ArrayRef, ts: &ArrayRef) -> Result<ArrayRef> {
+    let units = strings(units, "date_add")?;
+    let values = cast(values, &DataType::Int64)?;
+    let values = values.as_any().downcast_ref::<Int64Array>().expect("cast");
+    let base = millis(ts, "date_add")?;
+    let mut out = Vec::with_capacity(base.len());
+    for i in 0..base.len() {
+        if units.is_null(i) || values.is_null(i) || base.is_null(i) {
+            out.push(None);
+            continue;
+        }
+        let (n, t) = (values.value(i), base.value(i));
+        let shifted = match unit(units.value(i), "date_add")? {
+            Unit::Fixed(ms) => n.checked_mul(ms).and_then(|d| t.checked_add(d)),
+            Unit::Months(m) => n.checked_mul(m).and_then(|months| add_months(t, months)),
+        };
+        out.push(Some(shifted.ok_or_else(|| {
+            DataFusionError::Execution("date_add: result is out of range".into())
+        })?));
+    }
+    let result = TimestampMillisecondArray::from(out);
+    Ok(match date_add_type(ts.data_type()) {
+        DataType::Date32 => {
+            let days: Date32Array =
+                result.iter().map(|v| v.map(|ms| ms.div_euclid(86_400_000) as i32)).collect();
+            Arc::new(days)
+        }
+        DataType::Timestamp(_, tz) => Arc::new(result.with_timezone_opt(tz)),
+        _ => unreachable!("date_add_type returns dates or timestamps"),
+    })
+}
+
+/// Whole months from `a` to `b`, counting only completed months, as Trino does.
+fn months_between(a: i64, b: i64) -> Option<i64> {
+    let (da, db) = (DateTime::from_timestamp_millis(a)?, DateTime::from_timestamp_millis(b)?);
+    use chrono::Datelike;
+    let mut m = (db.year() as i64 - da.year() as i64) * 12 + db.month() as i64 - da.month() as i64;
+    let reached = |m: i64| add_months(a, m).map(|t| if m >= 0 { t <= b } else { t >= b });
+    if m > 0 && !reached(m)? {
+        m -= 1;
+    } else if m < 0 && !reached(m)? {
+        m += 1;
+    }
+    Some(m)
+}
+
+pub(super) fn date_diff(units: &ArrayRef, a: &ArrayRef, b: &ArrayRef) -> Result<ArrayRef> {
+    let units = strings(units, "date_diff")?;
+    let (a, b) = (millis(a, "date_diff")?, millis(b, "date_diff")?);
+    let mut out = Vec::with_capacity(a.len());
+    for i in 0..a.len() {
+        if units.is_null(i) || a.is_null(i) || b.is_null(i) {
+            out.push(None);
+            continue;
+        }
+        let (x, y) = (a.value(i), b.value(i));
+        out.push(match unit(units.value(i), "date_diff")? {
+            Unit::Fixed(ms) => Some((y - x) / ms),
+            Unit::Months(m) => months_between(x, y).map(|months| months / m),
+        });
+    }
+    Ok(Arc::new(Int64Array::from(out)))
+}
+

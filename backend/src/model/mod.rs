@@ -1,0 +1,21 @@
+//! The domain: rules, alerts, integrations, query statistics, schedules and the lake's
+//! table schemas. Free of SQLite and AWS SDK types; adapters translate at the edge.
+
+mod alert;
+mod integration;
+mod query;
+mod rule;
+pub mod schedule;
+mod severity;
+pub mod tables;
+
+pub use alert::{Alert, AlertStatus, DeliveryAttempt, DeliveryStatus};
+pub use integration::{HealthState, HealthStatus, Integration, IntegrationKind};
+pub use query::{QueryId, QueryState, QueryStats, QueryStatus, athena_cost_usd};
+pub use rule::{Rule, RunStatus, Threshold, ThresholdKind};
+pub use schedule::Schedule;
+pub use severity::Severity;
+pub use tables::Table;
+
+/// Every record belongs to one user; stores take it on every call.
+pub type UserId = String;

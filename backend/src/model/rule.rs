@@ -1,0 +1,156 @@
+//! A detection rule: SQL, threshold, severity, schedule, and its run statistics.
+
+use super::{Schedule, Severity};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ThresholdKind {
+    #[default]
+    Count,
+}
+
+/// `{type: count, value: n}`: the rule alerts when its query returns more than `n` rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Threshold {
+    #[serde(rename = "type", default)]
+    pub kind: ThresholdKind,
+    pub value: u64,
+}
+
+impl Threshold {
+    pub fn count(value: u64) -> Self {
+        Threshold { kind: ThresholdKind::Count, value }
+    }
+
+    pub fn is_exceeded_by(&self, rows: u64) -> bool {
+        rows > self.value
+    }
+}
+
+impl Default for Threshold {
+    fn default() -> Self {
+        Threshold::count(0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status", content = "error")]
+pub enum RunStatus {
+    Success,
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub query: String,
+    pub severity: Severity,
+    #[serde(default)]
+    pub threshold: Threshold,
+    pub schedule: Schedule,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Integration ids (or kinds) to route to; empty means all the user's integrations.
+    #[serde(default)]
+    pub destinations: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    // Run statistics, as the seed's rules table keeps them.
+    #[serde(default)]
+    pub executions: u64,
+    #[serde(default)]
+    pub last_execution: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub last_status: Option<RunStatus>,
+    #[serde(default)]
+    pub alert_count: u64,
+    #[serde(default)]
+    pub data_scanned_mb: f64,
+    #[serde(default)]
+    pub avg_duration_ms: f64,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Rule {
+    /// A new enabled rule with empty statistics.
+    pub fn new(id: &str, name: &str, query: &str, severity: Severity, schedule: Schedule) -> Self {
+        let now = Utc::now();
+        Rule {
+            id: id.into(),
+            name: name.into(),
+            description: String::new(),
+            query: query.into(),
+            severity,
+            threshold: Threshold::default(),
+            schedule,
+            enabled: true,
+            tags: vec![],
+            destinations: vec![],
+            created_at: now,
+            updated_at: now,
+            executions: 0,
+            last_execution: None,
+            last_status: None,
+            alert_count: 0,
+            data_scanned_mb: 0.0,
+            avg_duration_ms: 0.0,
+        }
+    }
+
+    /// Folds one run into the statistics (running mean of the duration).
+    pub fn record_run(&mut self, at: DateTime<Utc>, duration_ms: f64, scanned_bytes: u64, status: RunStatus, alerted: bool) {
+        let n = self.executions as f64;
+        self.avg_duration_ms = (self.avg_duration_ms * n + duration_ms) / (n + 1.0);
+        self.executions += 1;
+        self.last_execution = Some(at);
+        self.last_status = Some(status);
+        self.data_scanned_mb += scanned_bytes as f64 / (1024.0 * 1024.0);
+        if alerted {
+            self.alert_count += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threshold_means_more_than() {
+        let t = Threshold::count(5);
+        assert!(!t.is_exceeded_by(5));
+        assert!(t.is_exceeded_by(6));
+        assert!(Threshold::default().is_exceeded_by(1));
+        assert!(!Threshold::default().is_exceeded_by(0));
+    }
+
+    #[test]
+    fn threshold_serde_shape() {
+        let t: Threshold = serde_json::from_str(r#"{"type":"count","value":3}"#).unwrap();
+        assert_eq!(t, Threshold::count(3));
+        assert_eq!(serde_json::to_string(&t).unwrap(), r#"{"type":"count","value":3}"#);
+    }
+
+    #[test]
+    fn run_statistics_accumulate() {
+        let mut r = Rule::new("r1", "Root use", "SELECT 1", Severity::High, "rate(5 minutes)".parse().unwrap());
+        let t = Utc::now();
+        r.record_run(t, 100.0, 2 * 1024 * 1024, RunStatus::Success, true);
+        r.record_run(t, 300.0, 1024 * 1024, RunStatus::Failed("boom".into()), false);
+        assert_eq!(r.executions, 2);
+        assert_eq!(r.avg_duration_ms, 200.0);
+        assert_eq!(r.alert_count, 1);
+        assert_eq!(r.data_scanned_mb, 3.0);
+        assert_eq!(r.last_status, Some(RunStatus::Failed("boom".into())));
+    }
+}

@@ -1,0 +1,164 @@
+//! The ports: what the services need from storage, queues, secrets, schedules and the query
+//! engine. The embedded backend (`local`) and AWS (`aws`) implement the same traits.
+
+use crate::error::Result;
+use crate::model::{Alert, DeliveryAttempt, Integration, QueryId, QueryStatus, Rule, Schedule};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+
+/// Which slice of a finished query's rows to fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    /// `None` for the first page, else the `next_token` of the previous page.
+    pub token: Option<String>,
+    pub max_rows: usize,
+}
+
+impl PageRequest {
+    pub fn first(max_rows: usize) -> Self {
+        PageRequest { token: None, max_rows }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ResultPage {
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+    pub next_token: Option<String>,
+}
+
+impl ResultPage {
+    pub fn num_rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+}
+
+/// A table the engine can query, for the console's browser and for rule validation.
+#[derive(Debug, Clone)]
+pub struct TableSchema {
+    pub name: String,
+    pub schema: SchemaRef,
+}
+
+/// SQL over the logs as jobs: start, watch, page through results, cancel.
+#[async_trait]
+pub trait QueryEngine: Send + Sync {
+    /// Starts a query; SQL that does not parse or plan is refused here with `Error::Sql`.
+    async fn start(&self, sql: &str) -> Result<QueryId>;
+    /// State and statistics, live while the query runs.
+    async fn status(&self, id: &QueryId) -> Result<QueryStatus>;
+    /// Data rows of a succeeded query (never a header row).
+    async fn results(&self, id: &QueryId, page: PageRequest) -> Result<ResultPage>;
+    /// Stops the query on the engine, not just the waiting.
+    async fn cancel(&self, id: &QueryId) -> Result<()>;
+    async fn tables(&self) -> Result<Vec<TableSchema>>;
+}
+
+#[async_trait]
+pub trait RuleStore: Send + Sync {
+    async fn list_rules(&self, user_id: &str) -> Result<Vec<Rule>>;
+    async fn get_rule(&self, user_id: &str, rule_id: &str) -> Result<Option<Rule>>;
+    async fn put_rule(&self, user_id: &str, rule: &Rule) -> Result<()>;
+    async fn delete_rule(&self, user_id: &str, rule_id: &str) -> Result<()>;
+}
+
+/// Which alerts to list, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct AlertQuery {
+    pub rule_id: Option<String>,
+    pub min_severity: Option<crate::model::Severity>,
+    pub since: Option<DateTime<Utc>>,
+    pub limit: Option<usize>,
+}
+
+#[async_trait]
+pub trait AlertStore: Send + Sync {
+    async fn put_alert(&self, alert: &Alert) -> Result<()>;
+    async fn get_alert(&self, user_id: &str, alert_id: &str) -> Result<Option<Alert>>;
+    async fn list_alerts(&self, user_id: &str, query: &AlertQuery) -> Result<Vec<Alert>>;
+    async fn record_attempt(&self, user_id: &str, alert_id: &str, attempt: &DeliveryAttempt) -> Result<()>;
+}
+
+#[async_trait]
+pub trait IntegrationStore: Send + Sync {
+    async fn list_integrations(&self, user_id: &str) -> Result<Vec<Integration>>;
+    async fn get_integration(&self, user_id: &str, id: &str) -> Result<Option<Integration>>;
+    async fn put_integration(&self, integration: &Integration) -> Result<()>;
+    async fn delete_integration(&self, user_id: &str, id: &str) -> Result<()>;
+}
+
+#[async_trait]
+pub trait DedupCache: Send + Sync {
+    /// Atomically records `key` until `expires_at` unless a live entry exists; true when this
+    /// call inserted it (never check-then-put).
+    async fn insert_if_absent(&self, key: &str, value: &str, expires_at: DateTime<Utc>) -> Result<bool>;
+    /// The value stored under a live key, so a retry of the same alert can recognise itself.
+    async fn get(&self, key: &str) -> Result<Option<String>>;
+}
+
+#[async_trait]
+pub trait SettingsStore: Send + Sync {
+    async fn get_setting(&self, user_id: &str, key: &str) -> Result<Option<serde_json::Value>>;
+    async fn put_setting(&self, user_id: &str, key: &str, value: &serde_json::Value) -> Result<()>;
+}
+
+/// A message handed out by the queue; `receipt` deletes it or changes its visibility.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceivedMessage {
+    pub message_id: String,
+    pub receipt: String,
+    pub group_id: String,
+    pub body: String,
+    pub receive_count: u32,
+}
+
+/// A message that failed its receives and sits in the dead-letter queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadLetter {
+    pub message_id: String,
+    pub group_id: String,
+    pub body: String,
+    pub receive_count: u32,
+    pub last_error: Option<String>,
+    pub sent_at: DateTime<Utc>,
+}
+
+/// A FIFO queue with message groups, visibility timeouts and a dead-letter queue (SQS FIFO).
+#[async_trait]
+pub trait AlertQueue: Send + Sync {
+    async fn send(&self, group_id: &str, dedup_id: &str, body: &str) -> Result<String>;
+    async fn receive(&self, max: usize, visibility_secs: u64) -> Result<Vec<ReceivedMessage>>;
+    async fn delete(&self, receipt: &str) -> Result<()>;
+    /// Makes a received message visible again after `secs`, noting why it failed.
+    async fn retry_later(&self, receipt: &str, secs: u64, error: &str) -> Result<()>;
+    async fn dead_letters(&self) -> Result<Vec<DeadLetter>>;
+    async fn redrive(&self, message_ids: &[String]) -> Result<usize>;
+    async fn delete_dead_letter(&self, message_id: &str) -> Result<()>;
+    async fn purge_dead_letters(&self) -> Result<usize>;
+}
+
+/// Integration credentials; tables hold only the secret's name.
+#[async_trait]
+pub trait SecretStore: Send + Sync {
+    async fn put_secret(&self, name: &str, value: &str) -> Result<()>;
+    async fn get_secret(&self, name: &str) -> Result<Option<String>>;
+    async fn delete_secret(&self, name: &str) -> Result<()>;
+}
+
+/// One scheduled detection as the scheduler knows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduledRule {
+    pub user_id: String,
+    pub rule_id: String,
+    pub schedule: Schedule,
+    pub enabled: bool,
+}
+
+#[async_trait]
+pub trait Scheduler: Send + Sync {
+    async fn put_schedule(&self, entry: &ScheduledRule) -> Result<()>;
+    async fn delete_schedule(&self, user_id: &str, rule_id: &str) -> Result<()>;
+    async fn list_schedules(&self, user_id: &str) -> Result<Vec<ScheduledRule>>;
+}

@@ -1,0 +1,59 @@
+//! Running a query to the end through any `QueryEngine`: the CLI, detections and tests use
+//! this rather than polling by hand.
+
+use crate::error::{Error, Result};
+use crate::model::{QueryState, QueryStatus};
+use crate::ports::{PageRequest, QueryEngine};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use std::time::Duration;
+
+/// Rows fetched per page; Athena's GetQueryResults allows 1,000.
+const PAGE_ROWS: usize = 1_000;
+
+#[derive(Debug, Clone)]
+pub struct QueryOutcome {
+    pub status: QueryStatus,
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+}
+
+impl QueryOutcome {
+    pub fn num_rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+}
+
+/// Waits for a started query, polling with a backoff from 2 ms up to 250 ms.
+pub async fn wait(engine: &dyn QueryEngine, id: &crate::model::QueryId) -> Result<QueryStatus> {
+    let mut delay = Duration::from_millis(2);
+    loop {
+        let status = engine.status(id).await?;
+        match &status.state {
+            QueryState::Succeeded => return Ok(status),
+            QueryState::Failed(reason) => {
+                return Err(Error::QueryFailed { id: id.0.clone(), reason: reason.clone() });
+            }
+            QueryState::Cancelled => return Err(Error::QueryCancelled(id.0.clone())),
+            QueryState::Queued | QueryState::Running => {}
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_millis(250));
+    }
+}
+
+/// Starts `sql`, waits for it, and fetches every page.
+pub async fn run_to_end(engine: &dyn QueryEngine, sql: &str) -> Result<QueryOutcome> {
+    let id = engine.start(sql).await?;
+    let status = wait(engine, &id).await?;
+    let mut page = engine.results(&id, PageRequest::first(PAGE_ROWS)).await?;
+    let schema = page.schema.clone();
+    let mut batches = std::mem::take(&mut page.batches);
+    while let Some(token) = page.next_token.take() {
+        page = engine.results(&id, PageRequest { token: Some(token), max_rows: PAGE_ROWS }).await?;
+        batches.append(&mut page.batches);
+    }
+    // The final status carries the statistics of the finished run.
+    let status = engine.status(&id).await.unwrap_or(status);
+    Ok(QueryOutcome { status, schema, batches })
+}

@@ -1,0 +1,80 @@
+//! Command-line grammar: global flags and the subcommands.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "mantissa", version, about = "Mantissa Log: a terminal console for SOC analysts")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    /// DataFusion lake + SQLite in the data dir; no AWS account needed.
+    Local,
+    /// Athena, DynamoDB, SQS, Secrets Manager, EventBridge via the AWS credential chain.
+    Aws,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    #[arg(long, global = true, value_enum, default_value = "local", env = "MANTISSA_BACKEND")]
+    pub backend: Backend,
+    /// Where the lake and local state live (default: the platform data dir).
+    #[arg(long, global = true, env = "MANTISSA_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Whose rules, alerts and integrations to use.
+    #[arg(long, global = true, env = "MANTISSA_USER")]
+    pub user: Option<String>,
+    /// Deployment environment (names AWS resources, picks a theme per environment).
+    #[arg(long, global = true, default_value = "dev", env = "MANTISSA_ENV")]
+    pub env: String,
+    /// AWS profile (with --backend aws).
+    #[arg(long, global = true, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// AWS region (with --backend aws).
+    #[arg(long, global = true, env = "AWS_REGION")]
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run SQL over the logs; results on stdout, statistics on stderr.
+    Query {
+        /// The SQL (Athena/Trino dialect), e.g. "SELECT eventname, count(*) FROM cloudtrail_logs GROUP BY 1".
+        sql: String,
+        #[arg(long, short, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Load log files (plain or .gz; folders are walked) into the lake.
+    Ingest {
+        /// cloudtrail, vpcflow, s3access, lambda or custom.
+        source: String,
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Make the demo workspace: a week of realistic logs with attack stories.
+    Demo {
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Multiplies the volume (1.0 is about 200k events over 7 days).
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        /// The newest hour of data, RFC 3339 (default: the current hour), for reproducible data.
+        #[arg(long)]
+        end: Option<String>,
+    },
+}

@@ -1,0 +1,87 @@
+//! Rendering query results for a shell: a table for people, CSV and JSON for pipelines.
+//! Text from logs is neutralised wherever it may land on a terminal.
+
+use anyhow::Result;
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use mantissa_backend::model::QueryStats;
+use mantissa_backend::text::neutralize;
+use std::io::Write;
+
+fn formatters<'a>(batch: &'a RecordBatch, opts: &'a FormatOptions) -> Result<Vec<ArrayFormatter<'a>>> {
+    Ok(batch
+        .columns()
+        .iter()
+        .map(|c| ArrayFormatter::try_new(c.as_ref(), opts))
+        .collect::<Result<_, _>>()?)
+}
+
+pub fn table(batches: &[RecordBatch]) -> Result<String> {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled);
+    if let Some(first) = batches.first() {
+        t.set_header(first.schema().fields().iter().map(|f| f.name().clone()));
+    }
+    let opts = FormatOptions::default().with_null("NULL");
+    for batch in batches {
+        let cols = formatters(batch, &opts)?;
+        for row in 0..batch.num_rows() {
+            t.add_row(cols.iter().map(|c| neutralize(&c.value(row).to_string()).into_owned()));
+        }
+    }
+    Ok(t.to_string())
+}
+
+/// CSV with a header. Values are written as they are, except on a terminal where log text
+/// is neutralised like everywhere else on screen.
+pub fn csv(out: &mut dyn Write, batches: &[RecordBatch], terminal: bool) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    let Some(first) = batches.first() else { return Ok(()) };
+    w.write_record(first.schema().fields().iter().map(|f| f.name().as_str()))?;
+    let opts = FormatOptions::default();
+    for batch in batches {
+        let cols = formatters(batch, &opts)?;
+        for row in 0..batch.num_rows() {
+            let cells = cols.iter().map(|c| {
+                let v = c.value(row).to_string();
+                if terminal { neutralize(&v).into_owned() } else { v }
+            });
+            w.write_record(cells)?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// A JSON array of objects (control characters are escaped by JSON itself).
+pub fn json(out: &mut dyn Write, batches: &[RecordBatch]) -> Result<()> {
+    let mut w = arrow_json::ArrayWriter::new(out);
+    let refs: Vec<&RecordBatch> = batches.iter().collect();
+    w.write_batches(&refs)?;
+    w.finish()?;
+    writeln!(w.into_inner())?;
+    Ok(())
+}
+
+fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = b as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i < UNITS.len() - 1 {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 { format!("{b} B") } else { format!("{v:.1} {}", UNITS[i]) }
+}
+
+pub fn stats_line(s: &QueryStats) -> String {
+    let files = s.files_scanned.map(|f| format!(" · {f} files")).unwrap_or_default();
+    format!(
+        "{} rows · {} scanned{files} · {} ms · est. Athena cost ${:.6}",
+        s.rows,
+        human_bytes(s.bytes_scanned),
+        s.elapsed_ms,
+        s.estimated_cost_usd()
+    )
+}
