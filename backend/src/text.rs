@@ -6,8 +6,7 @@ use std::borrow::Cow;
 /// Characters that move the cursor, change colours, set the clipboard (OSC 52) or reorder
 /// text (bidi overrides, Trojan Source) when printed raw.
 fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// `s` with every unsafe character shown as `\x1b` or `\u{202e}`; borrowed when clean.

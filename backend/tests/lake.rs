@@ -2,6 +2,7 @@
 //! live statistics, paging, cancellation and clear errors.
 
 use chrono::{TimeZone, Utc};
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use mantissa_backend::Error;
 use mantissa_backend::demo::{DemoOptions, write_demo};
 use mantissa_backend::ingest::ingest_bytes;
@@ -9,7 +10,6 @@ use mantissa_backend::local::{Lake, LocalQueryEngine};
 use mantissa_backend::model::{QueryState, Table};
 use mantissa_backend::ports::{PageRequest, QueryEngine};
 use mantissa_backend::query::{QueryOutcome, run_to_end};
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
@@ -43,9 +43,12 @@ fn column(outcome: &QueryOutcome, i: usize) -> Vec<String> {
 #[tokio::test]
 async fn seed_rule_query_runs_unchanged() {
     let (_d, _lake, engine) = demo_lake().await;
-    let out = run_to_end(&engine, "SELECT * FROM cloudtrail_logs WHERE eventName = 'ConsoleLogin' AND errorCode IS NOT NULL")
-        .await
-        .unwrap();
+    let out = run_to_end(
+        &engine,
+        "SELECT * FROM cloudtrail_logs WHERE eventName = 'ConsoleLogin' AND errorCode IS NOT NULL",
+    )
+    .await
+    .unwrap();
     // The brute-force story has 12 failures; background adds a few more.
     assert!(out.num_rows() >= 12, "{}", out.num_rows());
     let schema = out.schema.clone();
@@ -58,7 +61,12 @@ async fn seed_rule_query_runs_unchanged() {
 #[tokio::test]
 async fn group_by_and_nested_fields() {
     let (_d, _lake, engine) = demo_lake().await;
-    let out = run_to_end(&engine, "SELECT eventname, count(*) AS n FROM cloudtrail_logs GROUP BY 1 ORDER BY 2 DESC").await.unwrap();
+    let out = run_to_end(
+        &engine,
+        "SELECT eventname, count(*) AS n FROM cloudtrail_logs GROUP BY 1 ORDER BY 2 DESC",
+    )
+    .await
+    .unwrap();
     assert!(out.num_rows() > 10);
     let counts: Vec<i64> = column(&out, 1).iter().map(|c| c.parse().unwrap()).collect();
     assert!(counts.windows(2).all(|w| w[0] >= w[1]), "sorted descending");
@@ -79,11 +87,26 @@ async fn group_by_and_nested_fields() {
 async fn every_table_answers_its_story() {
     let (_d, _lake, engine) = demo_lake().await;
     let cases = [
-        ("SELECT count(DISTINCT dstport) FROM vpc_flow_logs WHERE srcaddr = '45.155.205.233' AND action = 'REJECT'", 598),
-        ("SELECT count(*) FROM s3_access_logs WHERE remoteip = '185.220.101.47' AND operation = 'REST.GET.OBJECT'", 800),
-        ("SELECT count(*) FROM lambda_logs WHERE function_name = 'payments-processor' AND level = 'ERROR' AND message LIKE '%timed out%'", 60),
-        ("SELECT count(*) FROM custom_logs WHERE json_extract_scalar(data, '$.src_ip') = '185.220.101.47'", 150),
-        ("SELECT count(*) FROM cloudtrail_logs WHERE eventname = 'PutBucketPolicy' AND json_extract_scalar(requestparameters, '$.bucketPolicy.Statement[0].Principal') = '*'", 1),
+        (
+            "SELECT count(DISTINCT dstport) FROM vpc_flow_logs WHERE srcaddr = '45.155.205.233' AND action = 'REJECT'",
+            598,
+        ),
+        (
+            "SELECT count(*) FROM s3_access_logs WHERE remoteip = '185.220.101.47' AND operation = 'REST.GET.OBJECT'",
+            800,
+        ),
+        (
+            "SELECT count(*) FROM lambda_logs WHERE function_name = 'payments-processor' AND level = 'ERROR' AND message LIKE '%timed out%'",
+            60,
+        ),
+        (
+            "SELECT count(*) FROM custom_logs WHERE json_extract_scalar(data, '$.src_ip') = '185.220.101.47'",
+            150,
+        ),
+        (
+            "SELECT count(*) FROM cloudtrail_logs WHERE eventname = 'PutBucketPolicy' AND json_extract_scalar(requestparameters, '$.bucketPolicy.Statement[0].Principal') = '*'",
+            1,
+        ),
     ];
     for (sql, want) in cases {
         let out = run_to_end(&engine, sql).await.unwrap();
@@ -97,14 +120,22 @@ async fn one_day_filter_scans_only_that_days_files() {
     let days = std::fs::read_dir(lake.table_dir(Table::CloudTrail)).unwrap().count() as u64;
     assert!(days >= 3, "{days} partitions");
 
-    let all = run_to_end(&engine, "SELECT count(*) FROM cloudtrail_logs WHERE eventname <> ''").await.unwrap();
-    let one = run_to_end(&engine, "SELECT count(*) FROM cloudtrail_logs WHERE dt = '2024-11-19' AND eventname <> ''").await.unwrap();
+    let all =
+        run_to_end(&engine, "SELECT count(*) FROM cloudtrail_logs WHERE eventname <> ''").await.unwrap();
+    let one = run_to_end(
+        &engine,
+        "SELECT count(*) FROM cloudtrail_logs WHERE dt = '2024-11-19' AND eventname <> ''",
+    )
+    .await
+    .unwrap();
     assert_eq!(all.status.stats.files_scanned, Some(days));
     assert_eq!(one.status.stats.files_scanned, Some(1));
     assert!(one.status.stats.bytes_scanned > 0);
     assert!(one.status.stats.bytes_scanned < all.status.stats.bytes_scanned);
 
-    let rows = run_to_end(&engine, "SELECT DISTINCT dt FROM cloudtrail_logs WHERE dt >= '2024-11-19'").await.unwrap();
+    let rows = run_to_end(&engine, "SELECT DISTINCT dt FROM cloudtrail_logs WHERE dt >= '2024-11-19'")
+        .await
+        .unwrap();
     let mut dts = column(&rows, 0);
     dts.sort();
     assert_eq!(dts, vec!["2024-11-19", "2024-11-20"]);
@@ -181,7 +212,12 @@ async fn data_ingested_later_is_visible() {
 
 #[tokio::test]
 async fn demo_is_deterministic() {
-    let opts = DemoOptions { days: 1, seed: 3, scale: 0.02, end: Utc.with_ymd_and_hms(2024, 11, 20, 12, 0, 0).unwrap() };
+    let opts = DemoOptions {
+        days: 1,
+        seed: 3,
+        scale: 0.02,
+        end: Utc.with_ymd_and_hms(2024, 11, 20, 12, 0, 0).unwrap(),
+    };
     let a = serde_json::to_string(&mantissa_backend::demo::generate(&opts).by_table[0].1).unwrap();
     let b = serde_json::to_string(&mantissa_backend::demo::generate(&opts).by_table[0].1).unwrap();
     assert_eq!(a, b);

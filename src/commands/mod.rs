@@ -42,6 +42,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         None => status::run(&ws).await,
         Some(Command::Query { sql, format }) => query::run(&ws, &sql, format).await,
         Some(Command::Ingest { source, paths }) => ingest::run(&ws, &source, &paths).await,
-        Some(Command::Demo { days, seed, scale, end }) => demo::run(&ws, days, seed, scale, end.as_deref()).await,
+        Some(Command::Demo { days, seed, scale, end }) => {
+            demo::run(&ws, days, seed, scale, end.as_deref()).await
+        }
     }
 }

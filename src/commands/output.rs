@@ -10,11 +10,7 @@ use mantissa_backend::text::neutralize;
 use std::io::Write;
 
 fn formatters<'a>(batch: &'a RecordBatch, opts: &'a FormatOptions) -> Result<Vec<ArrayFormatter<'a>>> {
-    Ok(batch
-        .columns()
-        .iter()
-        .map(|c| ArrayFormatter::try_new(c.as_ref(), opts))
-        .collect::<Result<_, _>>()?)
+    Ok(batch.columns().iter().map(|c| ArrayFormatter::try_new(c.as_ref(), opts)).collect::<Result<_, _>>()?)
 }
 
 pub fn table(batches: &[RecordBatch]) -> Result<String> {

@@ -17,6 +17,8 @@ pub async fn run(ws: &Workspace) -> Result<ExitCode> {
     for (table, files, bytes) in ws.lake.inventory() {
         println!("  {:<16} {files:>5} files {:>10.1} MB", table.name(), bytes as f64 / 1048576.0);
     }
-    println!("Try: mantissa query \"SELECT eventname, count(*) FROM cloudtrail_logs GROUP BY 1 ORDER BY 2 DESC\"");
+    println!(
+        "Try: mantissa query \"SELECT eventname, count(*) FROM cloudtrail_logs GROUP BY 1 ORDER BY 2 DESC\""
+    );
     Ok(ExitCode::SUCCESS)
 }

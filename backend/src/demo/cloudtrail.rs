@@ -180,7 +180,13 @@ pub fn background(rng: &mut ChaCha8Rng, window: (DateTime<Utc>, DateTime<Utc>), 
             }
             e
         } else if roll < 0.65 {
-            let mut e = Event::new(at, Who::Service("lambda.amazonaws.com"), "logs.amazonaws.com", "CreateLogStream", "lambda.amazonaws.com");
+            let mut e = Event::new(
+                at,
+                Who::Service("lambda.amazonaws.com"),
+                "logs.amazonaws.com",
+                "CreateLogStream",
+                "lambda.amazonaws.com",
+            );
             e.agent = "lambda.amazonaws.com".into();
             e.request = json!({"logGroupName": "/aws/lambda/api-handler", "logStreamName": format!("2024/11/20/[$LATEST]{:x}", rng.random::<u64>())});
             e
@@ -199,13 +205,25 @@ pub fn background(rng: &mut ChaCha8Rng, window: (DateTime<Utc>, DateTime<Utc>), 
             e.agent = AGENTS[1].to_string();
             e
         } else if roll < 0.90 {
-            let mut e = Event::new(at, Who::Service("kms.amazonaws.com"), "kms.amazonaws.com", "Decrypt", "s3.amazonaws.com");
+            let mut e = Event::new(
+                at,
+                Who::Service("kms.amazonaws.com"),
+                "kms.amazonaws.com",
+                "Decrypt",
+                "s3.amazonaws.com",
+            );
             e.agent = "s3.amazonaws.com".into();
             e.read_only = true;
             e.request = json!({"encryptionAlgorithm": "SYMMETRIC_DEFAULT", "keyId": format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/5b1f0c0e-demo")});
             e
         } else if roll < 0.95 {
-            let mut e = Event::new(at, Who::Role("AWSServiceRoleForConfig", "AWSConfig-Describe".into()), "config.amazonaws.com", "DescribeConfigRules", "config.amazonaws.com");
+            let mut e = Event::new(
+                at,
+                Who::Role("AWSServiceRoleForConfig", "AWSConfig-Describe".into()),
+                "config.amazonaws.com",
+                "DescribeConfigRules",
+                "config.amazonaws.com",
+            );
             e.agent = "config.amazonaws.com".into();
             e
         } else if roll < 0.985 {
@@ -216,11 +234,21 @@ pub fn background(rng: &mut ChaCha8Rng, window: (DateTime<Utc>, DateTime<Utc>), 
         } else {
             // Ordinary mistakes: an occasional denial or a mistyped password.
             if rng.random_bool(0.5) {
-                let mut e = Event::new(at, Who::User(user.clone()), "iam.amazonaws.com", "GetAccountAuthorizationDetails", ip);
-                e.error = Some(("AccessDenied", "User is not authorized to perform: iam:GetAccountAuthorizationDetails"));
+                let mut e = Event::new(
+                    at,
+                    Who::User(user.clone()),
+                    "iam.amazonaws.com",
+                    "GetAccountAuthorizationDetails",
+                    ip,
+                );
+                e.error = Some((
+                    "AccessDenied",
+                    "User is not authorized to perform: iam:GetAccountAuthorizationDetails",
+                ));
                 e
             } else {
-                let mut e = Event::new(at, Who::User(user.clone()), "signin.amazonaws.com", "ConsoleLogin", ip);
+                let mut e =
+                    Event::new(at, Who::User(user.clone()), "signin.amazonaws.com", "ConsoleLogin", ip);
                 e.agent = AGENTS[4].to_string();
                 e.mfa = false;
                 e.error = Some(("Failed authentication", "Failed authentication"));
@@ -242,7 +270,13 @@ pub(super) fn stories(rng: &mut ChaCha8Rng, end: DateTime<Utc>) -> Vec<Value> {
     // Password spraying against carol, then a login without MFA from the same new IP.
     let t0 = end - Duration::hours(5);
     for i in 0..12 {
-        let mut e = Event::new(t0 + Duration::seconds(i * 45), carol(), "signin.amazonaws.com", "ConsoleLogin", ATTACKER_IP);
+        let mut e = Event::new(
+            t0 + Duration::seconds(i * 45),
+            carol(),
+            "signin.amazonaws.com",
+            "ConsoleLogin",
+            ATTACKER_IP,
+        );
         e.agent = "Mozilla/5.0 (X11; Linux x86_64; rv:109.0) Gecko/20100101 Firefox/115.0".into();
         e.mfa = false;
         e.error = Some(("Failed authentication", "Failed authentication"));
@@ -266,21 +300,57 @@ pub(super) fn stories(rng: &mut ChaCha8Rng, end: DateTime<Utc>) -> Vec<Value> {
         ev.push(e);
     };
     step(3, "iam.amazonaws.com", "ListUsers", json!({}));
-    step(6, "iam.amazonaws.com", "AttachUserPolicy", json!({"userName": "carol", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}));
+    step(
+        6,
+        "iam.amazonaws.com",
+        "AttachUserPolicy",
+        json!({"userName": "carol", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
+    );
     step(9, "iam.amazonaws.com", "CreateAccessKey", json!({"userName": "bob"}));
-    step(40, "kms.amazonaws.com", "ScheduleKeyDeletion", json!({"keyId": format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/5b1f0c0e-demo"), "pendingWindowInDays": 7}));
-    step(95, "cloudtrail.amazonaws.com", "StopLogging", json!({"name": format!("arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/management-events")}));
-    step(100, "guardduty.amazonaws.com", "DeleteDetector", json!({"detectorId": "12abc34d567e8fa901bc2d34e56789f0"}));
+    step(
+        40,
+        "kms.amazonaws.com",
+        "ScheduleKeyDeletion",
+        json!({"keyId": format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/5b1f0c0e-demo"), "pendingWindowInDays": 7}),
+    );
+    step(
+        95,
+        "cloudtrail.amazonaws.com",
+        "StopLogging",
+        json!({"name": format!("arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/management-events")}),
+    );
+    step(
+        100,
+        "guardduty.amazonaws.com",
+        "DeleteDetector",
+        json!({"detectorId": "12abc34d567e8fa901bc2d34e56789f0"}),
+    );
     step(105, "cloudtrail.amazonaws.com", "DeleteTrail", json!({"name": "management-events"}));
-    step(150, "s3.amazonaws.com", "PutBucketPolicy", json!({
-        "bucketName": PUBLIC_BUCKET,
-        "bucketPolicy": {"Version": "2012-10-17", "Statement": [{"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{PUBLIC_BUCKET}/*")}]},
-        "policy": ""
-    }));
-    step(155, "s3.amazonaws.com", "PutBucketPublicAccessBlock", json!({"bucketName": PUBLIC_BUCKET, "PublicAccessBlockConfiguration": {"BlockPublicAcls": false, "IgnorePublicAcls": false, "BlockPublicPolicy": false, "RestrictPublicBuckets": false}}));
+    step(
+        150,
+        "s3.amazonaws.com",
+        "PutBucketPolicy",
+        json!({
+            "bucketName": PUBLIC_BUCKET,
+            "bucketPolicy": {"Version": "2012-10-17", "Statement": [{"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{PUBLIC_BUCKET}/*")}]},
+            "policy": ""
+        }),
+    );
+    step(
+        155,
+        "s3.amazonaws.com",
+        "PutBucketPublicAccessBlock",
+        json!({"bucketName": PUBLIC_BUCKET, "PublicAccessBlockConfiguration": {"BlockPublicAcls": false, "IgnorePublicAcls": false, "BlockPublicPolicy": false, "RestrictPublicBuckets": false}}),
+    );
 
     // bob opens SSH to the world on a production security group.
-    let mut e = Event::new(end - Duration::hours(4), Who::User("bob".into()), "ec2.amazonaws.com", "AuthorizeSecurityGroupIngress", "203.0.113.11");
+    let mut e = Event::new(
+        end - Duration::hours(4),
+        Who::User("bob".into()),
+        "ec2.amazonaws.com",
+        "AuthorizeSecurityGroupIngress",
+        "203.0.113.11",
+    );
     e.request = json!({"groupId": "sg-0a1b2c3d4e5f60718", "ipPermissions": {"items": [{"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]}}]}});
     e.response = json!({"_return": true});
     ev.push(e);
@@ -296,7 +366,8 @@ pub(super) fn stories(rng: &mut ChaCha8Rng, end: DateTime<Utc>) -> Vec<Value> {
     .into_iter()
     .enumerate()
     {
-        let mut e = Event::new(root_at + Duration::minutes(i as i64 * 4), Who::Root, source, name, SCANNER_IP);
+        let mut e =
+            Event::new(root_at + Duration::minutes(i as i64 * 4), Who::Root, source, name, SCANNER_IP);
         e.agent = AGENTS[4].to_string();
         e.mfa = false;
         if name == "ConsoleLogin" {

@@ -84,7 +84,10 @@ pub fn write_demo(lake: &Lake, opts: &DemoOptions) -> Result<DemoReport> {
         let mut parts = Partitions::default();
         for raw in &rows {
             let (dt, row) = shape(table, raw).map_err(|reason| {
-                Error::backend("demo generator", format!("{table}: made a record that does not fit: {reason}"))
+                Error::backend(
+                    "demo generator",
+                    format!("{table}: made a record that does not fit: {reason}"),
+                )
             })?;
             parts.push(dt, row);
         }

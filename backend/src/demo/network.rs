@@ -13,7 +13,18 @@ const HOSTS: [&str; 6] = ["10.0.1.25", "10.0.1.26", "10.0.2.14", "10.0.2.15", "1
 const ENIS: [&str; 3] = ["eni-0a1b2c3d4e5f60001", "eni-0a1b2c3d4e5f60002", "eni-0a1b2c3d4e5f60003"];
 
 #[allow(clippy::too_many_arguments)]
-fn flow(at: DateTime<Utc>, eni: &str, src: &str, dst: &str, sport: u32, dport: u32, proto: u32, packets: u64, bytes: u64, action: &str) -> Value {
+fn flow(
+    at: DateTime<Utc>,
+    eni: &str,
+    src: &str,
+    dst: &str,
+    sport: u32,
+    dport: u32,
+    proto: u32,
+    packets: u64,
+    bytes: u64,
+    action: &str,
+) -> Value {
     let start = at.timestamp();
     json!({
         "version": 2, "account_id": ACCOUNT, "interface_id": eni,
@@ -24,10 +35,20 @@ fn flow(at: DateTime<Utc>, eni: &str, src: &str, dst: &str, sport: u32, dport: u
 }
 
 fn internet_ip(rng: &mut ChaCha8Rng) -> String {
-    format!("{}.{}.{}.{}", rng.random_range(11..223), rng.random_range(0..255), rng.random_range(0..255), rng.random_range(1..254))
+    format!(
+        "{}.{}.{}.{}",
+        rng.random_range(11..223),
+        rng.random_range(0..255),
+        rng.random_range(0..255),
+        rng.random_range(1..254)
+    )
 }
 
-pub(super) fn background(rng: &mut ChaCha8Rng, window: (DateTime<Utc>, DateTime<Utc>), scale: f64) -> Vec<Value> {
+pub(super) fn background(
+    rng: &mut ChaCha8Rng,
+    window: (DateTime<Utc>, DateTime<Utc>),
+    scale: f64,
+) -> Vec<Value> {
     let days = ((window.1 - window.0).num_hours() as f64 / 24.0).max(1.0 / 24.0);
     let n = (per_day(10_000.0, scale) as f64 * days) as usize;
     let mut out = Vec::with_capacity(n);
@@ -40,14 +61,36 @@ pub(super) fn background(rng: &mut ChaCha8Rng, window: (DateTime<Utc>, DateTime<
         out.push(if roll < 0.55 {
             let remote = internet_ip(rng);
             let port = *[443u32, 443, 443, 80].choose(rng).expect("ports");
-            flow(at, eni, host, &remote, eph, port, 6, rng.random_range(5..400), rng.random_range(800..900_000), "ACCEPT")
+            flow(
+                at,
+                eni,
+                host,
+                &remote,
+                eph,
+                port,
+                6,
+                rng.random_range(5..400),
+                rng.random_range(800..900_000),
+                "ACCEPT",
+            )
         } else if roll < 0.75 {
             flow(at, eni, host, "10.0.0.2", eph, 53, 17, 2, rng.random_range(120..300), "ACCEPT")
         } else if roll < 0.85 {
             flow(at, eni, host, "169.254.169.123", 123, 123, 17, 1, 76, "ACCEPT")
         } else if roll < 0.97 {
             let peer = *HOSTS.choose(rng).expect("hosts");
-            flow(at, eni, host, peer, eph, *[5432u32, 6379, 8080].choose(rng).expect("p"), 6, rng.random_range(10..2000), rng.random_range(2_000..5_000_000), "ACCEPT")
+            flow(
+                at,
+                eni,
+                host,
+                peer,
+                eph,
+                *[5432u32, 6379, 8080].choose(rng).expect("p"),
+                6,
+                rng.random_range(10..2000),
+                rng.random_range(2_000..5_000_000),
+                "ACCEPT",
+            )
         } else {
             // Internet background noise hitting closed ports.
             let remote = internet_ip(rng);
@@ -65,12 +108,34 @@ pub(super) fn stories(rng: &mut ChaCha8Rng, end: DateTime<Utc>) -> Vec<Value> {
     for (i, port) in (1u32..=600).enumerate() {
         let at = t0 + Duration::milliseconds(i as i64 * 300);
         let action = if port == 443 || port == 80 { "ACCEPT" } else { "REJECT" };
-        out.push(flow(at, ENIS[0], SCANNER_IP, HOSTS[0], rng.random_range(40000..60000), port, 6, 1, 44, action));
+        out.push(flow(
+            at,
+            ENIS[0],
+            SCANNER_IP,
+            HOSTS[0],
+            rng.random_range(40000..60000),
+            port,
+            6,
+            1,
+            44,
+            action,
+        ));
     }
     // A compromised host calls a rare port outside, every five minutes for an hour.
     let t1 = end - Duration::hours(3);
     for i in 0..12 {
-        out.push(flow(t1 + Duration::minutes(i * 5), ENIS[2], HOSTS[2], "198.51.100.77", rng.random_range(40000..60000), 4444, 6, rng.random_range(20..80), rng.random_range(4_000..40_000), "ACCEPT"));
+        out.push(flow(
+            t1 + Duration::minutes(i * 5),
+            ENIS[2],
+            HOSTS[2],
+            "198.51.100.77",
+            rng.random_range(40000..60000),
+            4444,
+            6,
+            rng.random_range(20..80),
+            rng.random_range(4_000..40_000),
+            "ACCEPT",
+        ));
     }
     out
 }

@@ -16,12 +16,27 @@ fn count(window: Window, base: f64, scale: f64) -> usize {
     (per_day(base, scale) as f64 * days) as usize
 }
 
-pub(super) fn generate(rng: &mut ChaCha8Rng, window: Window, scale: f64) -> (Vec<Value>, Vec<Value>, Vec<Value>) {
+pub(super) fn generate(
+    rng: &mut ChaCha8Rng,
+    window: Window,
+    scale: f64,
+) -> (Vec<Value>, Vec<Value>, Vec<Value>) {
     (s3_access(rng, window, scale), lambda(rng, window, scale), custom(rng, window, scale))
 }
 
 #[allow(clippy::too_many_arguments)]
-fn s3_row(rng: &mut ChaCha8Rng, at: DateTime<Utc>, bucket: &str, ip: &str, requester: Option<&str>, op: &str, key: &str, status: u16, bytes: u64, agent: &str) -> Value {
+fn s3_row(
+    rng: &mut ChaCha8Rng,
+    at: DateTime<Utc>,
+    bucket: &str,
+    ip: &str,
+    requester: Option<&str>,
+    op: &str,
+    key: &str,
+    status: u16,
+    bytes: u64,
+    agent: &str,
+) -> Value {
     let verb = if op.contains("PUT") { "PUT" } else { "GET" };
     json!({
         "bucketowner": "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be",
@@ -57,22 +72,52 @@ fn s3_access(rng: &mut ChaCha8Rng, window: Window, scale: f64) -> Vec<Value> {
         let user = *["alice", "bob", "deploy-bot"].choose(rng).expect("u");
         let requester = format!("arn:aws:iam::{ACCOUNT}:user/{user}");
         let ip = *["203.0.113.10", "203.0.113.25", "10.0.2.15"].choose(rng).expect("ip");
-        let (op, status) = if rng.random_bool(0.7) { ("REST.GET.OBJECT", 200) } else { ("REST.PUT.OBJECT", 200) };
+        let (op, status) =
+            if rng.random_bool(0.7) { ("REST.GET.OBJECT", 200) } else { ("REST.PUT.OBJECT", 200) };
         let key = format!("data/{}/part-{:05}.csv", at.format("%Y/%m/%d"), rng.random_range(0..500));
         let size = rng.random_range(1_000..5_000_000);
-        out.push(s3_row(rng, at, bucket, ip, Some(&requester), op, &key, status, size, "aws-sdk-java/2.25.0"));
+        out.push(s3_row(
+            rng,
+            at,
+            bucket,
+            ip,
+            Some(&requester),
+            op,
+            &key,
+            status,
+            size,
+            "aws-sdk-java/2.25.0",
+        ));
     }
     // Anonymous mass download from the bucket made public, from an address never seen before.
     let t0 = window.1 - Duration::hours(2);
     for i in 0..800 {
         let key = format!("payroll/2024/employee-{:05}.pdf", i);
         let size = rng.random_range(80_000..400_000);
-        out.push(s3_row(rng, t0 + Duration::milliseconds(i * 1100), PUBLIC_BUCKET, ATTACKER_IP, None, "REST.GET.OBJECT", &key, 200, size, "python-requests/2.31.0"));
+        out.push(s3_row(
+            rng,
+            t0 + Duration::milliseconds(i * 1100),
+            PUBLIC_BUCKET,
+            ATTACKER_IP,
+            None,
+            "REST.GET.OBJECT",
+            &key,
+            200,
+            size,
+            "python-requests/2.31.0",
+        ));
     }
     out
 }
 
-fn lambda_row(at: DateTime<Utc>, function: &str, request_id: &str, kind: &str, level: Option<&str>, message: String) -> Value {
+fn lambda_row(
+    at: DateTime<Utc>,
+    function: &str,
+    request_id: &str,
+    kind: &str,
+    level: Option<&str>,
+    message: String,
+) -> Value {
     json!({
         "timestamp": at.timestamp_millis(), "function_name": function,
         "log_group": format!("/aws/lambda/{function}"),
@@ -85,16 +130,45 @@ fn invocation(rng: &mut ChaCha8Rng, at: DateTime<Utc>, function: &str, failure: 
     let id = uuid::Builder::from_random_bytes(rng.random()).into_uuid().to_string();
     let duration: f64 = if failure.is_some() { 3000.0 } else { rng.random_range(20.0..900.0) };
     let end = at + Duration::milliseconds(duration as i64);
-    let mut rows = vec![lambda_row(at, function, &id, "START", None, format!("START RequestId: {id} Version: $LATEST"))];
+    let mut rows =
+        vec![lambda_row(at, function, &id, "START", None, format!("START RequestId: {id} Version: $LATEST"))];
     match failure {
-        None => rows.push(lambda_row(at + Duration::milliseconds(5), function, &id, "log", Some("INFO"), format!("processed request {}", &id[..8]))),
+        None => rows.push(lambda_row(
+            at + Duration::milliseconds(5),
+            function,
+            &id,
+            "log",
+            Some("INFO"),
+            format!("processed request {}", &id[..8]),
+        )),
         Some(error) => {
-            rows.push(lambda_row(at + Duration::milliseconds(5), function, &id, "log", Some("ERROR"), error.to_string()));
-            rows.push(lambda_row(end, function, &id, "log", Some("ERROR"), format!("{id} Task timed out after 3.00 seconds")));
+            rows.push(lambda_row(
+                at + Duration::milliseconds(5),
+                function,
+                &id,
+                "log",
+                Some("ERROR"),
+                error.to_string(),
+            ));
+            rows.push(lambda_row(
+                end,
+                function,
+                &id,
+                "log",
+                Some("ERROR"),
+                format!("{id} Task timed out after 3.00 seconds"),
+            ));
         }
     }
     rows.push(lambda_row(end, function, &id, "END", None, format!("END RequestId: {id}")));
-    let mut report = lambda_row(end, function, &id, "REPORT", None, format!("REPORT RequestId: {id}\tDuration: {duration:.2} ms"));
+    let mut report = lambda_row(
+        end,
+        function,
+        &id,
+        "REPORT",
+        None,
+        format!("REPORT RequestId: {id}\tDuration: {duration:.2} ms"),
+    );
     report["duration_ms"] = json!(duration);
     report["billed_duration_ms"] = json!(duration.ceil() as i64);
     report["memory_size_mb"] = json!(512);
@@ -113,12 +187,28 @@ fn lambda(rng: &mut ChaCha8Rng, window: Window, scale: f64) -> Vec<Value> {
     // payments-processor starts failing: its payment gateway times out for ten minutes.
     let t0 = window.1 - Duration::hours(1);
     for i in 0..60 {
-        out.extend(invocation(rng, t0 + Duration::seconds(i * 10), "payments-processor", Some("PaymentGatewayTimeout: upstream did not answer within 3000 ms")));
+        out.extend(invocation(
+            rng,
+            t0 + Duration::seconds(i * 10),
+            "payments-processor",
+            Some("PaymentGatewayTimeout: upstream did not answer within 3000 ms"),
+        ));
     }
     out
 }
 
+/// Web app records as the app writes them, shaped like `mantissa ingest custom` would.
 fn custom(rng: &mut ChaCha8Rng, window: Window, scale: f64) -> Vec<Value> {
+    let raw = webapp_records(rng, window, scale);
+    raw.into_iter()
+        .map(|r| {
+            let obj = r.as_object().expect("records are objects");
+            crate::ingest::custom::to_row(obj, &r.to_string(), "webapp").expect("records have a timestamp")
+        })
+        .collect()
+}
+
+fn webapp_records(rng: &mut ChaCha8Rng, window: Window, scale: f64) -> Vec<Value> {
     let mut out = vec![];
     let users = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"];
     for _ in 0..count(window, 500.0, scale) {

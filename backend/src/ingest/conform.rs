@@ -18,9 +18,9 @@ fn conform_object(obj: &Map<String, Value>, fields: &Fields, path: &str) -> Resu
     let mut out = Map::with_capacity(fields.len());
     for field in fields.iter() {
         let name = field.name();
-        let found = obj.get(name.as_str()).or_else(|| {
-            obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v)
-        });
+        let found = obj
+            .get(name.as_str())
+            .or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v));
         if let Some(v) = found {
             let child = if path.is_empty() { name.clone() } else { format!("{path}.{name}") };
             let value = conform(v, field.data_type(), &child)?;
@@ -130,7 +130,9 @@ fn plain(v: &Value) -> String {
 /// ISO 8601 text, or epoch seconds / milliseconds (numbers above 10^11 are milliseconds).
 pub fn timestamp_millis(v: &Value) -> Option<i64> {
     match v {
-        Value::String(s) => parse_iso8601_millis(s).or_else(|| s.trim().parse::<f64>().ok().map(epoch_millis)),
+        Value::String(s) => {
+            parse_iso8601_millis(s).or_else(|| s.trim().parse::<f64>().ok().map(epoch_millis))
+        }
         Value::Number(n) => n.as_f64().map(epoch_millis),
         _ => None,
     }
@@ -178,9 +180,11 @@ mod tests {
         assert!(e.contains("`resources[1]`"), "{e}");
         let e = ct(json!(["not", "a", "record"])).unwrap_err();
         assert!(e.contains("expected a JSON object"), "{e}");
-        let e = conform_record(&json!({"srcport": "http"}), Table::VpcFlow.file_schema().fields()).unwrap_err();
+        let e =
+            conform_record(&json!({"srcport": "http"}), Table::VpcFlow.file_schema().fields()).unwrap_err();
         assert!(e.contains("`srcport`: `http` is not a whole number"), "{e}");
-        let e = conform_record(&json!({"srcport": 99999999999i64}), Table::VpcFlow.file_schema().fields()).unwrap_err();
+        let e = conform_record(&json!({"srcport": 99999999999i64}), Table::VpcFlow.file_schema().fields())
+            .unwrap_err();
         assert!(e.contains("32-bit"), "{e}");
     }
 

@@ -21,25 +21,32 @@ pub(super) fn parse(name: &str, file: &Path, text: &str, out: &mut Parsed) {
                 continue;
             }
         };
-        let Some(ts) = obj.get("timestamp").or_else(|| obj.get("@timestamp")).cloned() else {
-            out.bad(place, "no `timestamp` field: custom logs need one (ISO 8601 or epoch seconds)");
-            continue;
-        };
-        let mut row = Map::new();
-        row.insert("timestamp".into(), ts);
-        let fields: [(&str, &[&str]); 4] = [
-            ("source", &["source"]),
-            ("event_type", &["event_type", "eventType", "type"]),
-            ("severity", &["severity", "level"]),
-            ("message", &["message", "msg"]),
-        ];
-        for (column, keys) in fields {
-            if let Some(v) = keys.iter().find_map(|k| obj.get(*k)) {
-                row.insert(column.into(), v.clone());
-            }
+        match to_row(&obj, line.trim(), &source) {
+            Ok(row) => out.record(place, row),
+            Err(reason) => out.bad(place, reason),
         }
-        row.entry("source").or_insert_with(|| Value::String(source.clone()));
-        row.insert("data".into(), Value::String(line.trim().to_string()));
-        out.record(place, Value::Object(row));
     }
+}
+
+/// One custom record as a `custom_logs` row; `line` is kept whole in `data`.
+pub(crate) fn to_row(obj: &Map<String, Value>, line: &str, default_source: &str) -> Result<Value, String> {
+    let Some(ts) = obj.get("timestamp").or_else(|| obj.get("@timestamp")).cloned() else {
+        return Err("no `timestamp` field: custom logs need one (ISO 8601 or epoch seconds)".into());
+    };
+    let mut row = Map::new();
+    row.insert("timestamp".into(), ts);
+    let fields: [(&str, &[&str]); 4] = [
+        ("source", &["source"]),
+        ("event_type", &["event_type", "eventType", "type"]),
+        ("severity", &["severity", "level"]),
+        ("message", &["message", "msg"]),
+    ];
+    for (column, keys) in fields {
+        if let Some(v) = keys.iter().find_map(|k| obj.get(*k)) {
+            row.insert(column.into(), v.clone());
+        }
+    }
+    row.entry("source").or_insert_with(|| Value::String(default_source.to_string()));
+    row.insert("data".into(), Value::String(line.to_string()));
+    Ok(Value::Object(row))
 }

@@ -39,7 +39,7 @@ pub(super) fn parse(name: &str, file: &Path, text: &str, out: &mut Parsed) {
     for (n, line) in lines(text) {
         let place = format!("{name}:{n}");
         // A leading CloudWatch export timestamp.
-        let (mut ts, body) = match line.split_once([' ', '\t']) {
+        let (mut ts, body) = match line.split_once(' ') {
             Some((first, rest)) => match parse_iso8601_millis(first) {
                 Some(t) => (Some(t), rest.trim_start()),
                 None => (None, line),
@@ -85,7 +85,10 @@ fn text_line(body: &str, row: &mut Map<String, Value>, ts: &mut Option<i64>) {
                 row.insert("memory_size_mb".into(), json!(c["m"].parse::<i64>().unwrap_or_default()));
                 row.insert("max_memory_used_mb".into(), json!(c["u"].parse::<i64>().unwrap_or_default()));
                 if let Some(i) = c.name("i") {
-                    row.insert("init_duration_ms".into(), json!(i.as_str().parse::<f64>().unwrap_or_default()));
+                    row.insert(
+                        "init_duration_ms".into(),
+                        json!(i.as_str().parse::<f64>().unwrap_or_default()),
+                    );
                 }
             }
             return;
@@ -118,18 +121,23 @@ fn text_line(body: &str, row: &mut Map<String, Value>, ts: &mut Option<i64>) {
 }
 
 fn json_line(obj: &Map<String, Value>, row: &mut Map<String, Value>, ts: &mut Option<i64>) {
-    if let Some(t) = pick(obj, &["timestamp", "time", "@timestamp"]).and_then(super::conform::timestamp_millis) {
+    if let Some(t) =
+        pick(obj, &["timestamp", "time", "@timestamp"]).and_then(super::conform::timestamp_millis)
+    {
         *ts = Some(t);
     }
     // Lambda's JSON format for platform events: {"type": "platform.report", "record": {...}}.
     let kind = obj.get("type").and_then(Value::as_str).unwrap_or("log");
     let record = obj.get("record").and_then(Value::as_object);
-    row.insert("type".into(), Value::String(match kind {
-        "platform.start" => "START".into(),
-        "platform.runtimeDone" | "platform.end" => "END".into(),
-        "platform.report" => "REPORT".into(),
-        other => other.to_string(),
-    }));
+    row.insert(
+        "type".into(),
+        Value::String(match kind {
+            "platform.start" => "START".into(),
+            "platform.runtimeDone" | "platform.end" => "END".into(),
+            "platform.report" => "REPORT".into(),
+            other => other.to_string(),
+        }),
+    );
     let source = record.unwrap_or(obj);
     let copy = |row: &mut Map<String, Value>, column: &str, keys: &[&str]| {
         if let Some(v) = pick(source, keys).or_else(|| pick(obj, keys)) {

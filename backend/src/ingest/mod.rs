@@ -4,7 +4,7 @@
 
 mod cloudtrail;
 pub mod conform;
-mod custom;
+pub(crate) mod custom;
 mod lambda;
 mod s3_access;
 mod vpc_flow;
@@ -90,7 +90,9 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
         let meta = std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
         if meta.is_dir() {
             let walker = walkdir::WalkDir::new(p).sort_by_file_name().into_iter();
-            for entry in walker.filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.')) {
+            for entry in
+                walker.filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+            {
                 let entry = entry.map_err(|e| Error::invalid(p.display().to_string(), e.to_string()))?;
                 if entry.file_type().is_file() {
                     files.push(entry.into_path());
@@ -105,7 +107,12 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 /// Ingests every file under `paths` as `table`. `on_file` is told each file's size when it is
 /// done (for a progress bar).
-pub fn ingest_paths(lake: &Lake, table: Table, paths: &[PathBuf], on_file: &mut dyn FnMut(u64)) -> Result<IngestReport> {
+pub fn ingest_paths(
+    lake: &Lake,
+    table: Table,
+    paths: &[PathBuf],
+    on_file: &mut dyn FnMut(u64),
+) -> Result<IngestReport> {
     let mut report = IngestReport::default();
     for file in expand_paths(paths)? {
         let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
@@ -151,9 +158,8 @@ pub fn ingest_bytes(lake: &Lake, table: Table, file: &Path, raw: &[u8]) -> Resul
 pub fn shape(table: Table, record: &Value) -> std::result::Result<(String, Value), String> {
     let row = conform::conform_record(record, table.file_schema().fields())?;
     let column = table.time_column();
-    let ms = event_time_ms(table, &row).ok_or_else(|| {
-        format!("no event time: `{column}` is missing or not a timestamp")
-    })?;
+    let ms = event_time_ms(table, &row)
+        .ok_or_else(|| format!("no event time: `{column}` is missing or not a timestamp"))?;
     let day = DateTime::from_timestamp_millis(ms)
         .map(|d| d.date_naive())
         .ok_or_else(|| format!("`{column}` is out of range"))?;
@@ -170,9 +176,9 @@ pub fn event_time_ms(table: Table, row: &Value) -> Option<i64> {
     match table {
         Table::CloudTrail | Table::Lambda | Table::Custom => conform::timestamp_millis(v),
         Table::VpcFlow => v.as_i64().map(|s| s * 1000),
-        Table::S3Access => DateTime::parse_from_str(v.as_str()?, "%d/%b/%Y:%H:%M:%S %z")
-            .ok()
-            .map(|d| d.timestamp_millis()),
+        Table::S3Access => {
+            DateTime::parse_from_str(v.as_str()?, "%d/%b/%Y:%H:%M:%S %z").ok().map(|d| d.timestamp_millis())
+        }
     }
 }
 

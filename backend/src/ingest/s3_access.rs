@@ -14,15 +14,15 @@ fn tokens(line: &str) -> Result<Vec<Option<&str>>, String> {
     while !rest.is_empty() {
         let (token, after) = match rest.as_bytes()[0] {
             b'"' => {
-                let end = rest[1..].find('"').ok_or_else(|| {
-                    format!("unterminated quote at column {}", line.len() - rest.len() + 1)
-                })?;
+                let end = rest[1..]
+                    .find('"')
+                    .ok_or_else(|| format!("unterminated quote at column {}", line.len() - rest.len() + 1))?;
                 (&rest[1..end + 1], &rest[end + 2..])
             }
             b'[' => {
-                let end = rest.find(']').ok_or_else(|| {
-                    format!("unterminated `[` at column {}", line.len() - rest.len() + 1)
-                })?;
+                let end = rest
+                    .find(']')
+                    .ok_or_else(|| format!("unterminated `[` at column {}", line.len() - rest.len() + 1))?;
                 (&rest[1..end], &rest[end + 1..])
             }
             _ => {
@@ -44,7 +44,10 @@ pub(super) fn parse(name: &str, text: &str, out: &mut Parsed) {
             Err(reason) => out.bad(place, reason),
             Ok(values) if values.len() < MIN_FIELDS => out.bad(
                 place,
-                format!("expected at least {MIN_FIELDS} fields of an S3 server access log, found {}", values.len()),
+                format!(
+                    "expected at least {MIN_FIELDS} fields of an S3 server access log, found {}",
+                    values.len()
+                ),
             ),
             Ok(values) => {
                 let mut row = Map::new();

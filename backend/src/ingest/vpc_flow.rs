@@ -6,8 +6,20 @@ use crate::model::Table;
 use serde_json::{Map, Value};
 
 const DEFAULT_V2: [&str; 14] = [
-    "version", "account-id", "interface-id", "srcaddr", "dstaddr", "srcport", "dstport",
-    "protocol", "packets", "bytes", "start", "end", "action", "log-status",
+    "version",
+    "account-id",
+    "interface-id",
+    "srcaddr",
+    "dstaddr",
+    "srcport",
+    "dstport",
+    "protocol",
+    "packets",
+    "bytes",
+    "start",
+    "end",
+    "action",
+    "log-status",
 ];
 
 fn column_of(field: &str) -> String {
@@ -33,7 +45,10 @@ pub(super) fn parse(name: &str, text: &str, out: &mut Parsed) {
                     } else {
                         out.issue(
                             format!("{name}:{n}"),
-                            format!("unknown flow log field `{f}`; its values are left out (known: {})", known.join(", ").replace('_', "-")),
+                            format!(
+                                "unknown flow log field `{f}`; its values are left out (known: {})",
+                                known.join(", ").replace('_', "-")
+                            ),
                         );
                         None
                     }

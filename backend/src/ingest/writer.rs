@@ -58,9 +58,7 @@ impl Partitions {
 }
 
 pub fn to_batches(table: Table, rows: &[Value]) -> Result<Vec<RecordBatch>> {
-    let mut decoder = ReaderBuilder::new(table.file_schema())
-        .with_batch_size(BATCH_ROWS)
-        .build_decoder()?;
+    let mut decoder = ReaderBuilder::new(table.file_schema()).with_batch_size(BATCH_ROWS).build_decoder()?;
     let mut batches = vec![];
     for chunk in rows.chunks(BATCH_ROWS) {
         decoder.serialize(chunk)?;

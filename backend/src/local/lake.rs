@@ -69,8 +69,7 @@ impl Lake {
                 .with_file_extension(".parquet")
                 .with_table_partition_cols(vec![(PARTITION_COLUMN.to_string(), DataType::Utf8)]);
             let url = format!("{}/", dir.display());
-            ctx.register_listing_table(table.name(), url, options, Some(table.file_schema()), None)
-                .await?;
+            ctx.register_listing_table(table.name(), url, options, Some(table.file_schema()), None).await?;
         }
         super::udf::register_trino_functions(&ctx);
         Ok(ctx)

@@ -67,10 +67,7 @@ impl LocalQueryEngine {
 
     fn job(&self, id: &QueryId) -> Result<Arc<Job>> {
         let jobs = self.jobs.lock().expect("jobs lock");
-        jobs.by_id
-            .get(id)
-            .cloned()
-            .ok_or_else(|| Error::NotFound { kind: "query", id: id.0.clone() })
+        jobs.by_id.get(id).cloned().ok_or_else(|| Error::NotFound { kind: "query", id: id.0.clone() })
     }
 
     fn remember(&self, id: QueryId, job: Arc<Job>) {
@@ -164,7 +161,9 @@ impl QueryEngine for LocalQueryEngine {
         }
         let offset: usize = match &page.token {
             None => 0,
-            Some(t) => t.parse().map_err(|_| Error::invalid("page token", format!("`{t}` is not a token of this engine")))?,
+            Some(t) => t
+                .parse()
+                .map_err(|_| Error::invalid("page token", format!("`{t}` is not a token of this engine")))?,
         };
         let (batches, next) = slice_rows(&p.batches, offset, page.max_rows.max(1));
         Ok(ResultPage { schema: job.schema.clone(), batches, next_token: next.map(|n| n.to_string()) })

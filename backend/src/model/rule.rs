@@ -108,7 +108,14 @@ impl Rule {
     }
 
     /// Folds one run into the statistics (running mean of the duration).
-    pub fn record_run(&mut self, at: DateTime<Utc>, duration_ms: f64, scanned_bytes: u64, status: RunStatus, alerted: bool) {
+    pub fn record_run(
+        &mut self,
+        at: DateTime<Utc>,
+        duration_ms: f64,
+        scanned_bytes: u64,
+        status: RunStatus,
+        alerted: bool,
+    ) {
         let n = self.executions as f64;
         self.avg_duration_ms = (self.avg_duration_ms * n + duration_ms) / (n + 1.0);
         self.executions += 1;
@@ -143,7 +150,8 @@ mod tests {
 
     #[test]
     fn run_statistics_accumulate() {
-        let mut r = Rule::new("r1", "Root use", "SELECT 1", Severity::High, "rate(5 minutes)".parse().unwrap());
+        let mut r =
+            Rule::new("r1", "Root use", "SELECT 1", Severity::High, "rate(5 minutes)".parse().unwrap());
         let t = Utc::now();
         r.record_run(t, 100.0, 2 * 1024 * 1024, RunStatus::Success, true);
         r.record_run(t, 300.0, 1024 * 1024, RunStatus::Failed("boom".into()), false);

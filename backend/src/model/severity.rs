@@ -48,9 +48,7 @@ impl FromStr for Severity {
             "medium" => Ok(Severity::Medium),
             "high" => Ok(Severity::High),
             "critical" => Ok(Severity::Critical),
-            _ => Err(format!(
-                "unknown severity `{s}`: use one of critical, high, medium, low, info"
-            )),
+            _ => Err(format!("unknown severity `{s}`: use one of critical, high, medium, low, info")),
         }
     }
 }

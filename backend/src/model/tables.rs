@@ -75,13 +75,10 @@ impl FromStr for Table {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let lower = s.to_ascii_lowercase();
-        Table::ALL
-            .into_iter()
-            .find(|t| t.name() == lower || t.source_name() == lower)
-            .ok_or_else(|| {
-                let names: Vec<_> = Table::ALL.iter().map(|t| t.source_name()).collect();
-                format!("unknown source `{s}`: use one of {}", names.join(", "))
-            })
+        Table::ALL.into_iter().find(|t| t.name() == lower || t.source_name() == lower).ok_or_else(|| {
+            let names: Vec<_> = Table::ALL.iter().map(|t| t.source_name()).collect();
+            format!("unknown source `{s}`: use one of {}", names.join(", "))
+        })
     }
 }
 
@@ -107,10 +104,7 @@ fn cloudtrail_fields() -> Vec<Field> {
         "sessioncontext",
         vec![
             strukt("attributes", strings(&["mfaauthenticated", "creationdate"])),
-            strukt(
-                "sessionissuer",
-                strings(&["type", "principalid", "arn", "accountid", "username"]),
-            ),
+            strukt("sessionissuer", strings(&["type", "principalid", "arn", "accountid", "username"])),
             s("ec2roledelivery"),
             strukt(
                 "webidfederationdata",
@@ -128,15 +122,8 @@ fn cloudtrail_fields() -> Vec<Field> {
             ),
         ],
     );
-    let mut useridentity = strings(&[
-        "type",
-        "principalid",
-        "arn",
-        "accountid",
-        "invokedby",
-        "accesskeyid",
-        "username",
-    ]);
+    let mut useridentity =
+        strings(&["type", "principalid", "arn", "accountid", "invokedby", "accesskeyid", "username"]);
     useridentity.push(strukt("onbehalfof", strings(&["userid", "identitystorearn"])));
     useridentity.push(session_context);
     let resource = DataType::Struct(Fields::from(strings(&["arn", "accountid", "type"])));

@@ -78,9 +78,14 @@ pub(super) fn contains(haystack: &ArrayRef, needle: &ArrayRef) -> Result<ArrayRe
     let mut out = BooleanBuilder::with_capacity(haystack.len());
     match haystack.data_type() {
         DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(_, _) => {
-            let list = cast(haystack, &DataType::List(Arc::new(
-                datafusion::arrow::datatypes::Field::new("item", DataType::Utf8, true),
-            )))?;
+            let list = cast(
+                haystack,
+                &DataType::List(Arc::new(datafusion::arrow::datatypes::Field::new(
+                    "item",
+                    DataType::Utf8,
+                    true,
+                ))),
+            )?;
             let list = list.as_list::<i32>();
             let wanted = strings(&cast(needle, &DataType::Utf8)?, "contains")?;
             let items = list.values().as_string::<i32>();
@@ -89,7 +94,8 @@ pub(super) fn contains(haystack: &ArrayRef, needle: &ArrayRef) -> Result<ArrayRe
                     out.append_null();
                     continue;
                 }
-                let (start, end) = (list.value_offsets()[row] as usize, list.value_offsets()[row + 1] as usize);
+                let (start, end) =
+                    (list.value_offsets()[row] as usize, list.value_offsets()[row + 1] as usize);
                 let w = wanted.value(row);
                 let found = (start..end).any(|j| items.is_valid(j) && items.value(j) == w);
                 let saw_null = (start..end).any(|j| items.is_null(j));
@@ -127,11 +133,8 @@ pub(super) fn split_part(input: &ArrayRef, delimiter: &ArrayRef, index: &ArrayRe
             return exec_err!("split_part: index must be greater than zero, got {i}");
         }
         let (text, delim) = (s.value(row), d.value(row));
-        let part = if delim.is_empty() {
-            (i == 1).then_some(text)
-        } else {
-            text.split(delim).nth(i as usize - 1)
-        };
+        let part =
+            if delim.is_empty() { (i == 1).then_some(text) } else { text.split(delim).nth(i as usize - 1) };
         out.append_option(part);
     }
     Ok(Arc::new(out.finish()))

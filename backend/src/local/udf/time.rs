@@ -151,9 +151,9 @@ pub(super) fn date_add(units: &ArrayRef, values: &ArrayRef, ts: &ArrayRef) -> Re
             Unit::Fixed(ms) => n.checked_mul(ms).and_then(|d| t.checked_add(d)),
             Unit::Months(m) => n.checked_mul(m).and_then(|months| add_months(t, months)),
         };
-        out.push(Some(shifted.ok_or_else(|| {
-            DataFusionError::Execution("date_add: result is out of range".into())
-        })?));
+        out.push(Some(
+            shifted.ok_or_else(|| DataFusionError::Execution("date_add: result is out of range".into()))?,
+        ));
     }
     let result = TimestampMillisecondArray::from(out);
     Ok(match date_add_type(ts.data_type()) {
@@ -198,4 +198,3 @@ pub(super) fn date_diff(units: &ArrayRef, a: &ArrayRef, b: &ArrayRef) -> Result<
     }
     Ok(Arc::new(Int64Array::from(out)))
 }
-

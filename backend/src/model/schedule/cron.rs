@@ -219,9 +219,11 @@ fn parse_set(field: &str, name: &str, lo: u32, hi: u32, names: &[&str]) -> Field
     for part in field.split(',') {
         let (range, step) = match part.split_once('/') {
             Some((r, s)) => {
-                let step: u32 = s.parse().ok().filter(|s| *s > 0).ok_or_else(|| {
-                    format!("{name}: step `{s}` in `{part}` must be a positive number")
-                })?;
+                let step: u32 = s
+                    .parse()
+                    .ok()
+                    .filter(|s| *s > 0)
+                    .ok_or_else(|| format!("{name}: step `{s}` in `{part}` must be a positive number"))?;
                 (r, step)
             }
             None => (part, 1),
@@ -291,9 +293,10 @@ fn parse_dow_item(item: &str) -> FieldResult<DowItem> {
     }
     if let Some((day, nth)) = upper.split_once('#') {
         let day = value(day, "day-of-week", 1, 7, &WEEKDAYS)?;
-        let nth = nth.parse::<u32>().ok().filter(|n| (1..=5).contains(n)).ok_or_else(|| {
-            format!("day-of-week: `{item}` needs an occurrence 1-5 after `#`, e.g. `2#1`")
-        })?;
+        let nth =
+            nth.parse::<u32>().ok().filter(|n| (1..=5).contains(n)).ok_or_else(|| {
+                format!("day-of-week: `{item}` needs an occurrence 1-5 after `#`, e.g. `2#1`")
+            })?;
         return Ok(DowItem::Nth(day, nth));
     }
     parse_set(item, "day-of-week", 1, 7, &WEEKDAYS).map(DowItem::Weekdays)

@@ -16,7 +16,10 @@ use std::str::FromStr;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Schedule {
     /// `rate(n unit)`: every `minutes` minutes.
-    Rate { minutes: u64, text: String },
+    Rate {
+        minutes: u64,
+        text: String,
+    },
     Cron(CronExpr),
 }
 
@@ -25,16 +28,16 @@ impl Schedule {
         let expr = expression.trim();
         let err = |reason: String| Error::Schedule { expression: expr.to_string(), reason };
         if let Some(body) = strip_call(expr, "rate") {
-            return parse_rate(body).map(|minutes| Schedule::Rate { minutes, text: expr.into() }).map_err(err);
+            return parse_rate(body)
+                .map(|minutes| Schedule::Rate { minutes, text: expr.into() })
+                .map_err(err);
         }
         if let Some(body) = strip_call(expr, "cron") {
             return CronExpr::parse(body).map(Schedule::Cron).map_err(err);
         }
-        Err(err(
-            "a schedule is `rate(<n> <unit>)` such as `rate(5 minutes)`, or a six-field \
+        Err(err("a schedule is `rate(<n> <unit>)` such as `rate(5 minutes)`, or a six-field \
              `cron(min hour day-of-month month day-of-week year)` such as `cron(0 9 * * ? *)`"
-                .into(),
-        ))
+            .into()))
     }
 
     /// The first fire time strictly after `t` (whole minutes, UTC), or `None` when a cron

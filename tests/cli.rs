@@ -1,0 +1,129 @@
+//! The `mantissa` binary as a shell user meets it: demo, query in three formats, ingest with
+//! partial failures, and first-start status.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use tempfile::TempDir;
+
+fn mantissa(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mantissa"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("MANTISSA_BACKEND")
+        .output()
+        .expect("run mantissa")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn demo_dir() -> TempDir {
+    let dir = TempDir::new().unwrap();
+    let out =
+        mantissa(dir.path(), &["demo", "--days", "2", "--scale", "0.05", "--end", "2024-11-20T12:00:00Z"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("demo workspace:"), "{}", text(&out.stderr));
+    dir
+}
+
+#[test]
+fn query_prints_table_csv_and_json() {
+    let dir = demo_dir();
+    let sql = "SELECT eventname, count(*) FROM cloudtrail_logs GROUP BY 1 ORDER BY 2 DESC";
+    let out = mantissa(dir.path(), &["query", sql]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(table.contains("eventname") && table.contains("CreateLogStream"), "{table}");
+    let stats = text(&out.stderr);
+    assert!(
+        stats.contains("rows") && stats.contains("scanned") && stats.contains("est. Athena cost $"),
+        "{stats}"
+    );
+
+    let out = mantissa(
+        dir.path(),
+        &[
+            "query",
+            "--format",
+            "csv",
+            "SELECT eventname FROM cloudtrail_logs WHERE useridentity.type = 'Root' ORDER BY eventtime",
+        ],
+    );
+    assert_eq!(text(&out.stdout), "eventname\nConsoleLogin\nListBuckets\nListAccessKeys\nGetBillingData\n");
+
+    let out = mantissa(
+        dir.path(),
+        &[
+            "query",
+            "-f",
+            "json",
+            "SELECT eventname, errorcode FROM cloudtrail_logs WHERE sourceipaddress = '185.220.101.47' AND eventname = 'StopLogging'",
+        ],
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows, serde_json::json!([{"eventname": "StopLogging"}]));
+}
+
+#[test]
+fn query_errors_exit_non_zero_with_the_reason() {
+    let dir = demo_dir();
+    let out = mantissa(dir.path(), &["query", "SELECT nope FROM cloudtrail_logs"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("nope"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn table_output_neutralises_escape_sequences() {
+    let dir = TempDir::new().unwrap();
+    let log = dir.path().join("evil.jsonl");
+    std::fs::write(&log, "{\"timestamp\":\"2024-11-20T10:00:00Z\",\"message\":\"\\u001b[2J\\u001b]52;c;ZXZpbA==\\u0007 \\u202eexe.txt\"}\n").unwrap();
+    assert!(mantissa(dir.path(), &["ingest", "custom", log.to_str().unwrap()]).status.success());
+    let out = mantissa(dir.path(), &["query", "SELECT message FROM custom_logs"]);
+    let shown = text(&out.stdout);
+    assert!(
+        !shown.contains('\u{1b}') && !shown.contains('\u{7}') && !shown.contains('\u{202e}'),
+        "{shown:?}"
+    );
+    assert!(shown.contains("\\x1b[2J") && shown.contains("\\u{202e}"), "{shown}");
+}
+
+#[test]
+fn ingest_reports_bad_records_and_keeps_the_rest() {
+    let dir = TempDir::new().unwrap();
+    let logs = dir.path().join("flows");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(
+        logs.join("a.log"),
+        "2 123456789012 eni-1 10.0.1.5 10.0.2.9 443 49152 6 10 840 1732097730 1732097790 ACCEPT OK\n\
+         2 123456789012 eni-1 10.0.1.5 10.0.2.9 443\n",
+    )
+    .unwrap();
+    let out = mantissa(dir.path(), &["ingest", "vpcflow", logs.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("a.log:2: expected 14 fields"), "{err}");
+    assert!(err.contains("2 records read, 1 written, 1 skipped"), "{err}");
+
+    // Nothing usable: non-zero exit.
+    std::fs::write(dir.path().join("junk.log"), "nonsense\n").unwrap();
+    let out = mantissa(dir.path(), &["ingest", "s3access", dir.path().join("junk.log").to_str().unwrap()]);
+    assert!(!out.status.success());
+
+    let out = mantissa(dir.path(), &["ingest", "syslog", "x"]);
+    assert!(text(&out.stderr).contains("unknown source `syslog`"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn first_start_makes_the_demo_workspace() {
+    let dir = TempDir::new().unwrap();
+    let out = mantissa(dir.path(), &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(shown.contains("First start: making the demo workspace"), "{shown}");
+    assert!(shown.contains("cloudtrail_logs"), "{shown}");
+    // Second start: no new demo.
+    let again = text(&mantissa(dir.path(), &[]).stdout);
+    assert!(!again.contains("First start"), "{again}");
+}
