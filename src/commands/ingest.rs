@@ -29,10 +29,9 @@ pub async fn run(ws: &Workspace, source: &str, paths: &[PathBuf]) -> Result<Exit
     };
     let lake = ws.lake.clone();
     let progress = bar.clone();
-    let report = tokio::task::spawn_blocking(move || {
-        ingest_paths(&lake, table, &files, &mut |bytes| progress.inc(bytes))
-    })
-    .await??;
+    let report =
+        tokio::task::spawn_blocking(move || ingest_paths(&lake, table, &files, &|bytes| progress.inc(bytes)))
+            .await??;
     bar.finish_and_clear();
     for issue in report.issues.iter().take(SHOWN_ISSUES) {
         eprintln!("{}", neutralize(&issue.to_string()));

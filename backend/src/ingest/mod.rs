@@ -105,19 +105,43 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Ingests every file under `paths` as `table`. `on_file` is told each file's size when it is
-/// done (for a progress bar).
+/// Ingests every file under `paths` as `table`, a file per worker thread at a time (one per
+/// core). `on_file` is told each file's size when it is done (for a progress bar).
 pub fn ingest_paths(
     lake: &Lake,
     table: Table,
     paths: &[PathBuf],
-    on_file: &mut dyn FnMut(u64),
+    on_file: &(dyn Fn(u64) + Sync),
 ) -> Result<IngestReport> {
+    let files = expand_paths(paths)?;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
+    let results: Vec<Result<Vec<(usize, IngestReport)>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = vec![];
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(file) = files.get(i) else { return Ok(done) };
+                        let bytes = std::fs::read(file).map_err(|e| Error::io(file, e))?;
+                        done.push((i, ingest_bytes(lake, table, file, &bytes)?));
+                        on_file(bytes.len() as u64);
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("ingest worker panicked")).collect()
+    });
+    // Report in file order, whatever order the workers finished in.
+    let mut per_file = vec![];
+    for r in results {
+        per_file.extend(r?);
+    }
+    per_file.sort_by_key(|(i, _)| *i);
     let mut report = IngestReport::default();
-    for file in expand_paths(paths)? {
-        let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
-        report.absorb(ingest_bytes(lake, table, &file, &bytes)?);
-        on_file(bytes.len() as u64);
+    for (_, r) in per_file {
+        report.absorb(r);
     }
     Ok(report)
 }

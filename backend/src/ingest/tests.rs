@@ -214,8 +214,8 @@ fn same_file_twice_does_not_duplicate() {
     let (dir, lake) = lake();
     let file = dir.path().join("in.jsonl");
     std::fs::write(&file, format!("{CT_EVENT}\n")).unwrap();
-    let first = ingest_paths(&lake, Table::CloudTrail, std::slice::from_ref(&file), &mut |_| {}).unwrap();
-    let second = ingest_paths(&lake, Table::CloudTrail, std::slice::from_ref(&file), &mut |_| {}).unwrap();
+    let first = ingest_paths(&lake, Table::CloudTrail, std::slice::from_ref(&file), &|_| {}).unwrap();
+    let second = ingest_paths(&lake, Table::CloudTrail, std::slice::from_ref(&file), &|_| {}).unwrap();
     assert_eq!(first.parquet_files, second.parquet_files);
     let count = walkdir::WalkDir::new(lake.table_dir(Table::CloudTrail))
         .into_iter()
@@ -233,7 +233,7 @@ fn folders_are_walked_and_hidden_files_skipped() {
     std::fs::write(sub.join("a.json"), format!("{CT_EVENT}\n")).unwrap();
     std::fs::write(sub.join("b.json.gz"), gzip(&format!("{}\n", CT_EVENT.replace("e1", "e9")))).unwrap();
     std::fs::write(sub.join(".hidden"), "garbage").unwrap();
-    let r = ingest_paths(&lake, Table::CloudTrail, &[dir.path().join("logs")], &mut |_| {}).unwrap();
+    let r = ingest_paths(&lake, Table::CloudTrail, &[dir.path().join("logs")], &|_| {}).unwrap();
     assert_eq!((r.files, r.written), (2, 2));
 }
 

@@ -1,0 +1,40 @@
+"""DuckDB, the peer in the lake benchmark: the same SQL over the same Parquet files, and the
+same CloudTrail .json.gz -> Parquet conversion, timed in-process like our side.
+
+Usage: duckdb_peer.py LAKE_DIR JSON_DIR OUT_DIR RUNS SIMPLE_SQL COMPLEX_SQL
+Prints one JSON object: {"version", "simple_ms": [...], "complex_ms": [...], "ingest_s", "ingest_events"}.
+"""
+import json
+import sys
+import time
+
+import duckdb
+
+lake, json_dir, out_dir, runs, simple, complex_ = sys.argv[1:7]
+runs = int(runs)
+
+con = duckdb.connect()
+con.execute(
+    f"CREATE VIEW cloudtrail_logs AS SELECT * FROM read_parquet('{lake}/cloudtrail_logs/*/*.parquet', hive_partitioning = true)"
+)
+
+
+def timed(sql):
+    out = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        con.execute(sql).fetchall()
+        out.append((time.perf_counter() - t) * 1000.0)
+    return out
+
+
+result = {"version": duckdb.__version__, "simple_ms": timed(simple), "complex_ms": timed(complex_)}
+
+t = time.perf_counter()
+con.execute(
+    f"""COPY (SELECT unnest(Records, recursive := true) FROM read_json('{json_dir}/*.json.gz', maximum_object_size = 1000000000))
+        TO '{out_dir}/duckdb_cloudtrail.parquet' (FORMAT parquet, COMPRESSION snappy)"""
+)
+result["ingest_s"] = time.perf_counter() - t
+result["ingest_events"] = con.execute(f"SELECT count(*) FROM read_parquet('{out_dir}/duckdb_cloudtrail.parquet')").fetchone()[0]
+print(json.dumps(result))
