@@ -64,6 +64,23 @@ pub enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Scheduler, delivery worker and health monitor until Ctrl-C or SIGTERM.
+    Serve,
+    /// Alert history.
+    Alerts {
+        #[command(subcommand)]
+        command: AlertsCommand,
+    },
+    /// The dead-letter queue: deliveries that failed three times.
+    Dlq {
+        #[command(subcommand)]
+        command: DlqCommand,
+    },
+    /// Where alerts go, and how well delivery works.
+    Integrations {
+        #[command(subcommand)]
+        command: IntegrationsCommand,
+    },
     /// Make the demo workspace: a week of realistic logs with attack stories.
     Demo {
         #[arg(long, default_value_t = 7)]
@@ -77,4 +94,51 @@ pub enum Command {
         #[arg(long)]
         end: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Newest first, with delivery status per integration.
+    List {
+        #[arg(long, short, value_enum, default_value = "table")]
+        format: Format,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Only this severity and above: critical, high, medium, low, info.
+        #[arg(long)]
+        severity: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DlqCommand {
+    /// Dead letters with alert, integration, receives, last error and age (not consumed).
+    List {
+        #[arg(long, short, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Send messages back to the queue for delivery.
+    Redrive {
+        ids: Vec<String>,
+        #[arg(long)]
+        all: bool,
+    },
+    /// Delete one dead letter.
+    Delete { id: String },
+    /// Delete every dead letter (asks for --yes).
+    Purge {
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IntegrationsCommand {
+    /// Integrations with 24-hour delivery health.
+    List {
+        #[arg(long, short, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Send a test alert through one integration.
+    Test { id: String },
 }

@@ -127,3 +127,70 @@ fn first_start_makes_the_demo_workspace() {
     let again = text(&mantissa(dir.path(), &[]).stdout);
     assert!(!again.contains("First start"), "{again}");
 }
+
+/// `mantissa demo && mantissa serve`: alerts from the stories reach the file sink; the closed
+/// webhook fails three times into the DLQ; `dlq redrive` puts them back; SIGTERM stops cleanly.
+#[test]
+fn serve_delivers_demo_alerts_and_fills_the_dlq() {
+    use std::time::{Duration, Instant};
+    let dir = TempDir::new().unwrap();
+    let out = mantissa(dir.path(), &["demo", "--days", "2", "--scale", "0.05"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("installed 6 demo rules and 2 integrations"), "{}", text(&out.stderr));
+
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_mantissa"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("serve")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let sink = dir.path().join("alerts.jsonl");
+    let started = Instant::now();
+    let mut dead = vec![];
+    while started.elapsed() < Duration::from_secs(90) {
+        let list = mantissa(dir.path(), &["dlq", "list", "-f", "json"]);
+        dead = serde_json::from_slice::<Vec<serde_json::Value>>(&list.stdout).unwrap_or_default();
+        let delivered = std::fs::read_to_string(&sink).map(|s| s.lines().count()).unwrap_or(0);
+        if delivered >= 6 && !dead.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let lines = std::fs::read_to_string(&sink).unwrap();
+    for rule in [
+        "Root account used",
+        "Console login without MFA",
+        "CloudTrail logging stopped",
+        "Port scan",
+        "Lambda error burst",
+        "Console login failures burst",
+    ] {
+        assert!(lines.contains(rule), "no `{rule}` alert in the file sink:\n{lines}");
+    }
+    assert!(!dead.is_empty(), "webhook failures never reached the DLQ");
+    assert_eq!(dead[0]["integration"], "soc-webhook");
+    assert_eq!(dead[0]["receives"], 3);
+    assert!(dead[0]["last_error"].as_str().unwrap().contains("connection refused"), "{:?}", dead[0]);
+
+    let alerts = mantissa(dir.path(), &["alerts", "list", "-f", "json"]);
+    let alerts: Vec<serde_json::Value> = serde_json::from_slice(&alerts.stdout).unwrap();
+    assert!(
+        alerts.iter().any(|a| a["delivery"].as_str().unwrap().contains("soc-webhook: DLQ")),
+        "{alerts:?}"
+    );
+
+    let redrive = mantissa(dir.path(), &["dlq", "redrive", "--all"]);
+    assert!(text(&redrive.stderr).contains("redrove"), "{}", text(&redrive.stderr));
+
+    Command::new("kill").arg("-TERM").arg(serve.id().to_string()).status().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = serve.try_wait().unwrap() {
+            assert!(status.success(), "serve exited with {status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -92,7 +92,7 @@ fn main() {
     );
 
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let (ours_simple, ours_complex, scanned) = rt.block_on(async {
+    let (ours_simple, ours_complex, scanned, mut cancel_ms) = rt.block_on(async {
         let engine = LocalQueryEngine::open(&lake).await.unwrap();
         let mut scanned = vec![];
         let mut timed = |sql: String| {
@@ -114,7 +114,21 @@ fn main() {
         };
         let s = timed(simple.clone()).await;
         let c = timed(complex.clone()).await;
-        (s, c, scanned)
+        // Cancel latency: a scan of the whole lake that would run for a long while.
+        let mut cancel_ms = vec![];
+        for _ in 0..runs {
+            let id = engine
+                .start("SELECT a.eventid FROM cloudtrail_logs a CROSS JOIN cloudtrail_logs b")
+                .await
+                .unwrap();
+            while engine.status(&id).await.unwrap().stats.rows == 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+            let t = Instant::now();
+            engine.cancel(&id).await.unwrap();
+            cancel_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        (s, c, scanned, cancel_ms)
     });
 
     let peer_out = work.join("duckdb");
@@ -162,6 +176,11 @@ fn main() {
         "bytes scanned: simple {:.2} MB, complex {:.2} MB (seed on Athena: 5 MB, 35 MB)",
         scanned[0] as f64 / 1e6,
         scanned[1] as f64 / 1e6
+    );
+    println!(
+        "cancel a running query: median {:.2} ms, max {:.2} ms (target < 100 ms)",
+        median(&mut cancel_ms),
+        cancel_ms.iter().cloned().fold(0.0, f64::max)
     );
     let ours_rate = written as f64 / ingest_s;
     let peer_rate = peer.as_ref().and_then(|p| Some(p["ingest_events"].as_f64()? / p["ingest_s"].as_f64()?));

@@ -1,13 +1,17 @@
 //! Mantissa Log's backend: the domain model, the ports, the embedded (local) backend, log
 //! ingest and demo data. The console, the CLI and the Lambdas all call into this crate.
 
+pub mod clock;
+pub mod deliver;
 pub mod demo;
+pub mod detect;
 pub mod error;
 pub mod ingest;
 pub mod local;
 pub mod model;
 pub mod ports;
 pub mod query;
+pub mod services;
 pub mod text;
 
 pub use error::{Error, Result};

@@ -79,6 +79,8 @@ pub trait AlertStore: Send + Sync {
     async fn get_alert(&self, user_id: &str, alert_id: &str) -> Result<Option<Alert>>;
     async fn list_alerts(&self, user_id: &str, query: &AlertQuery) -> Result<Vec<Alert>>;
     async fn record_attempt(&self, user_id: &str, alert_id: &str, attempt: &DeliveryAttempt) -> Result<()>;
+    /// Every delivery attempt since `since`, for integration health.
+    async fn attempts_since(&self, user_id: &str, since: DateTime<Utc>) -> Result<Vec<DeliveryAttempt>>;
 }
 
 #[async_trait]

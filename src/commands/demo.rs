@@ -3,7 +3,8 @@
 use super::Workspace;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
-use mantissa_backend::demo::{DemoOptions, DemoReport, write_demo};
+use mantissa_backend::demo::{DemoOptions, DemoReport, workspace, write_demo};
+use mantissa_backend::services::Services;
 use std::process::ExitCode;
 
 pub async fn run(ws: &Workspace, days: u32, seed: u64, scale: f64, end: Option<&str>) -> Result<ExitCode> {
@@ -18,9 +19,14 @@ pub async fn run(ws: &Workspace, days: u32, seed: u64, scale: f64, end: Option<&
     Ok(ExitCode::SUCCESS)
 }
 
+/// Writes the demo logs and installs the demo rules and integrations for the user.
 pub async fn make(ws: &Workspace, opts: DemoOptions) -> Result<DemoReport> {
     let lake = ws.lake.clone();
-    Ok(tokio::task::spawn_blocking(move || write_demo(&lake, &opts)).await??)
+    let report = tokio::task::spawn_blocking(move || write_demo(&lake, &opts)).await??;
+    let s = Services::local(&ws.data_dir).await?;
+    let (rules, integrations) = workspace::install(&s, &ws.user, &ws.data_dir).await?;
+    eprintln!("installed {rules} demo rules and {integrations} integrations for `{}`", ws.user);
+    Ok(report)
 }
 
 pub fn print_report(report: &DemoReport) {

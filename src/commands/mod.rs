@@ -2,11 +2,13 @@
 
 mod demo;
 mod ingest;
+mod lists;
 mod output;
 mod query;
+mod serve;
 mod status;
 
-use crate::cli::{Backend, Cli, Command, GlobalArgs};
+use crate::cli::{AlertsCommand, Backend, Cli, Command, GlobalArgs};
 use crate::config;
 use anyhow::{Result, bail};
 use mantissa_backend::local::Lake;
@@ -17,7 +19,6 @@ use std::process::ExitCode;
 pub struct Workspace {
     pub data_dir: PathBuf,
     pub lake: Lake,
-    #[allow(dead_code)] // scopes rules and alerts once the pipeline lands
     pub user: String,
 }
 
@@ -42,6 +43,16 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         None => status::run(&ws).await,
         Some(Command::Query { sql, format }) => query::run(&ws, &sql, format).await,
         Some(Command::Ingest { source, paths }) => ingest::run(&ws, &source, &paths).await,
+        Some(Command::Serve) => serve::run(&ws).await,
+        Some(Command::Alerts { command: AlertsCommand::List { format, limit, severity } }) => {
+            let severity = severity
+                .map(|s| s.parse())
+                .transpose()
+                .map_err(|e: String| anyhow::anyhow!("--severity: {e}"))?;
+            lists::alerts(&ws, format, limit, severity).await
+        }
+        Some(Command::Dlq { command }) => lists::dlq(&ws, command).await,
+        Some(Command::Integrations { command }) => lists::integrations(&ws, command).await,
         Some(Command::Demo { days, seed, scale, end }) => {
             demo::run(&ws, days, seed, scale, end.as_deref()).await
         }

@@ -81,3 +81,47 @@ pub fn stats_line(s: &QueryStats) -> String {
         s.estimated_cost_usd()
     )
 }
+
+/// A list of records (alerts, DLQ messages, integrations) in the chosen format. JSON keeps
+/// the values' types; table and CSV show them as text.
+pub fn records(
+    out: &mut dyn Write,
+    format: crate::cli::Format,
+    columns: &[&str],
+    rows: &[serde_json::Value],
+) -> Result<()> {
+    use crate::cli::Format;
+    let cell = |row: &serde_json::Value, col: &str| match row.get(col) {
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+    };
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, rows)?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(columns)?;
+            for row in rows {
+                w.write_record(columns.iter().map(|c| {
+                    let v = cell(row, c);
+                    if terminal { neutralize(&v).into_owned() } else { v }
+                }))?;
+            }
+            w.flush()?;
+        }
+        Format::Table => {
+            let mut t = Table::new();
+            t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled);
+            t.set_header(columns.iter().copied());
+            for row in rows {
+                t.add_row(columns.iter().map(|c| neutralize(&cell(row, c)).into_owned()));
+            }
+            writeln!(out, "{t}")?;
+        }
+    }
+    Ok(())
+}

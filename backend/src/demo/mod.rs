@@ -5,6 +5,7 @@
 mod cloudtrail;
 mod network;
 mod services;
+pub mod workspace;
 
 pub use cloudtrail::background as cloudtrail_background;
 

@@ -3,7 +3,12 @@
 
 pub mod lake;
 pub mod query_engine;
+pub mod queue;
+pub mod secrets;
+pub mod store;
 pub mod udf;
 
 pub use lake::Lake;
 pub use query_engine::LocalQueryEngine;
+pub use secrets::FileSecretStore;
+pub use store::Db;

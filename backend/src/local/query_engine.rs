@@ -18,7 +18,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use tokio::task::AbortHandle;
+use tokio::task::JoinHandle;
 
 use super::Lake;
 
@@ -49,7 +49,7 @@ struct Progress {
     state: QueryState,
     elapsed_ms: Option<u64>,
     batches: Vec<RecordBatch>,
-    abort: Option<AbortHandle>,
+    task: Option<JoinHandle<()>>,
 }
 
 impl LocalQueryEngine {
@@ -102,7 +102,7 @@ impl QueryEngine for LocalQueryEngine {
                 state: QueryState::Running,
                 elapsed_ms: None,
                 batches: vec![],
-                abort: None,
+                task: None,
             }),
         });
         let runner = job.clone();
@@ -127,7 +127,7 @@ impl QueryEngine for LocalQueryEngine {
                 p.elapsed_ms = Some(runner.started.elapsed().as_millis() as u64);
             }
         });
-        job.progress.lock().expect("progress lock").abort = Some(handle.abort_handle());
+        job.progress.lock().expect("progress lock").task = Some(handle);
         self.remember(id.clone(), job);
         Ok(id)
     }
@@ -169,16 +169,22 @@ impl QueryEngine for LocalQueryEngine {
         Ok(ResultPage { schema: job.schema.clone(), batches, next_token: next.map(|n| n.to_string()) })
     }
 
+    /// Returns once execution has stopped, so the caller knows no more work is done.
     async fn cancel(&self, id: &QueryId) -> Result<()> {
         let job = self.job(id)?;
-        let mut p = job.progress.lock().expect("progress lock");
-        if !p.state.is_terminal() {
-            // Aborting drops the stream, which stops DataFusion's own spawned tasks too.
-            if let Some(abort) = p.abort.take() {
-                abort.abort();
+        let task = {
+            let mut p = job.progress.lock().expect("progress lock");
+            if p.state.is_terminal() {
+                return Ok(());
             }
             p.state = QueryState::Cancelled;
             p.elapsed_ms = Some(job.started.elapsed().as_millis() as u64);
+            p.task.take()
+        };
+        if let Some(task) = task {
+            // Aborting drops the stream, which stops DataFusion's own spawned tasks too.
+            task.abort();
+            let _ = task.await;
         }
         Ok(())
     }

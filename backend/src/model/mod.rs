@@ -12,7 +12,7 @@ pub mod tables;
 pub use alert::{Alert, AlertStatus, DeliveryAttempt, DeliveryStatus};
 pub use integration::{HealthState, HealthStatus, Integration, IntegrationKind};
 pub use query::{QueryId, QueryState, QueryStats, QueryStatus, athena_cost_usd};
-pub use rule::{Rule, RunStatus, Threshold, ThresholdKind};
+pub use rule::{DEFAULT_DEDUP_WINDOW_SECS, DedupSpec, Rule, RunStatus, Threshold, ThresholdKind};
 pub use schedule::Schedule;
 pub use severity::Severity;
 pub use tables::Table;

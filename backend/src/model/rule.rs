@@ -35,6 +35,28 @@ impl Default for Threshold {
     }
 }
 
+/// How repeated alerts of a rule are folded: by the values of `fields` in the results (e.g.
+/// `sourceipaddress`), or by the summary when no fields are named; within `window_secs`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DedupSpec {
+    #[serde(default)]
+    pub fields: Vec<String>,
+    #[serde(default = "default_dedup_window")]
+    pub window_secs: u64,
+}
+
+pub const DEFAULT_DEDUP_WINDOW_SECS: u64 = 300;
+
+fn default_dedup_window() -> u64 {
+    DEFAULT_DEDUP_WINDOW_SECS
+}
+
+impl Default for DedupSpec {
+    fn default() -> Self {
+        DedupSpec { fields: vec![], window_secs: DEFAULT_DEDUP_WINDOW_SECS }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "status", content = "error")]
 pub enum RunStatus {
@@ -60,6 +82,8 @@ pub struct Rule {
     /// Integration ids (or kinds) to route to; empty means all the user's integrations.
     #[serde(default)]
     pub destinations: Vec<String>,
+    #[serde(default)]
+    pub dedup: DedupSpec,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     // Run statistics, as the seed's rules table keeps them.
@@ -96,6 +120,7 @@ impl Rule {
             enabled: true,
             tags: vec![],
             destinations: vec![],
+            dedup: DedupSpec::default(),
             created_at: now,
             updated_at: now,
             executions: 0,

@@ -24,6 +24,7 @@ enum Kind {
     FromUnixtime,
     DateAdd,
     DateDiff,
+    DateFormat,
     JsonExtractScalar,
     JsonExtract,
     ElementAt,
@@ -32,12 +33,13 @@ enum Kind {
 }
 
 impl Kind {
-    const ALL: [Kind; 10] = [
+    const ALL: [Kind; 11] = [
         Kind::FromIso8601Timestamp,
         Kind::ToUnixtime,
         Kind::FromUnixtime,
         Kind::DateAdd,
         Kind::DateDiff,
+        Kind::DateFormat,
         Kind::JsonExtractScalar,
         Kind::JsonExtract,
         Kind::ElementAt,
@@ -52,6 +54,7 @@ impl Kind {
             Kind::FromUnixtime => "from_unixtime",
             Kind::DateAdd => "date_add",
             Kind::DateDiff => "date_diff",
+            Kind::DateFormat => "date_format",
             Kind::JsonExtractScalar => "json_extract_scalar",
             Kind::JsonExtract => "json_extract",
             Kind::ElementAt => "element_at",
@@ -63,7 +66,11 @@ impl Kind {
     fn arity(self) -> usize {
         match self {
             Kind::FromIso8601Timestamp | Kind::ToUnixtime | Kind::FromUnixtime => 1,
-            Kind::JsonExtractScalar | Kind::JsonExtract | Kind::ElementAt | Kind::Contains => 2,
+            Kind::JsonExtractScalar
+            | Kind::JsonExtract
+            | Kind::ElementAt
+            | Kind::Contains
+            | Kind::DateFormat => 2,
             Kind::DateAdd | Kind::DateDiff | Kind::SplitPart => 3,
         }
     }
@@ -90,7 +97,9 @@ impl ScalarUDFImpl for TrinoFunction {
             Kind::ToUnixtime => Ok(DataType::Float64),
             Kind::DateAdd => Ok(time::date_add_type(&args[2])),
             Kind::DateDiff => Ok(DataType::Int64),
-            Kind::JsonExtractScalar | Kind::JsonExtract | Kind::SplitPart => Ok(DataType::Utf8),
+            Kind::JsonExtractScalar | Kind::JsonExtract | Kind::SplitPart | Kind::DateFormat => {
+                Ok(DataType::Utf8)
+            }
             Kind::ElementAt => collections::element_type(&args[0]),
             Kind::Contains => Ok(DataType::Boolean),
         }
@@ -104,6 +113,7 @@ impl ScalarUDFImpl for TrinoFunction {
             Kind::FromUnixtime => time::from_unixtime(&arrays[0])?,
             Kind::DateAdd => time::date_add(&arrays[0], &arrays[1], &arrays[2])?,
             Kind::DateDiff => time::date_diff(&arrays[0], &arrays[1], &arrays[2])?,
+            Kind::DateFormat => time::date_format(&arrays[0], &arrays[1])?,
             Kind::JsonExtractScalar => json::extract(&arrays[0], &arrays[1], true)?,
             Kind::JsonExtract => json::extract(&arrays[0], &arrays[1], false)?,
             Kind::ElementAt => collections::element_at(&arrays[0], &arrays[1])?,

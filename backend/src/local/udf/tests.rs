@@ -164,3 +164,17 @@ async fn functions_work_on_columns_row_by_row() {
     .unwrap();
     assert_eq!(rows, vec!["a", "b", "NULL"]);
 }
+
+#[tokio::test]
+async fn date_format_matches_trino() {
+    let ts = "from_iso8601_timestamp('2024-03-05T07:08:09.123Z')";
+    assert_eq!(eval(&format!("date_format({ts}, '%Y-%m-%d')")).await, "2024-03-05");
+    assert_eq!(eval(&format!("date_format({ts}, '%H:%i:%s')")).await, "07:08:09");
+    assert_eq!(
+        eval(&format!("date_format({ts}, '%c/%e/%y %T %M %W')")).await,
+        "3/5/24 07:08:09 March Tuesday"
+    );
+    assert_eq!(eval("date_format(DATE '2024-11-20' - INTERVAL '1' DAY, '%Y-%m-%d')").await, "2024-11-19");
+    // The demo rules' partition filter parses and plans.
+    assert_eq!(eval("length(date_format(current_date - interval '1' day, '%Y-%m-%d'))").await, "10");
+}

@@ -198,3 +198,69 @@ pub(super) fn date_diff(units: &ArrayRef, a: &ArrayRef, b: &ArrayRef) -> Result<
     }
     Ok(Arc::new(Int64Array::from(out)))
 }
+
+/// MySQL-style format specifiers (Trino's `date_format`) as chrono's.
+fn chrono_format(mysql: &str) -> String {
+    let mut out = String::with_capacity(mysql.len() + 4);
+    let mut chars = mysql.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let spec = match chars.next() {
+            Some('Y') => "%Y",
+            Some('y') => "%y",
+            Some('m') => "%m",
+            Some('c') => "%-m",
+            Some('d') => "%d",
+            Some('e') => "%-d",
+            Some('H') => "%H",
+            Some('k') => "%-H",
+            Some('h') | Some('I') => "%I",
+            Some('l') => "%-I",
+            Some('i') => "%M",
+            Some('s') | Some('S') => "%S",
+            Some('f') => "%6f",
+            Some('p') => "%p",
+            Some('j') => "%j",
+            Some('a') => "%a",
+            Some('b') => "%b",
+            Some('M') => "%B",
+            Some('W') => "%A",
+            Some('T') => "%H:%M:%S",
+            Some('r') => "%I:%M:%S %p",
+            Some('%') => "%%",
+            Some(other) => {
+                out.push(other);
+                continue;
+            }
+            None => "%%",
+        };
+        out.push_str(spec);
+    }
+    out
+}
+
+pub(super) fn date_format(ts: &ArrayRef, format: &ArrayRef) -> Result<ArrayRef> {
+    let ms = millis(ts, "date_format")?;
+    let formats = strings(format, "date_format")?;
+    let mut out = datafusion::arrow::array::StringBuilder::with_capacity(ms.len(), ms.len() * 10);
+    let mut cached: Option<(String, String)> = None;
+    for i in 0..ms.len() {
+        if ms.is_null(i) || formats.is_null(i) {
+            out.append_null();
+            continue;
+        }
+        let f = formats.value(i);
+        if cached.as_ref().is_none_or(|(m, _)| m != f) {
+            cached = Some((f.to_string(), chrono_format(f)));
+        }
+        let Some(t) = DateTime::from_timestamp_millis(ms.value(i)) else {
+            out.append_null();
+            continue;
+        };
+        out.append_value(t.format(&cached.as_ref().expect("cached").1).to_string());
+    }
+    Ok(Arc::new(out.finish()))
+}

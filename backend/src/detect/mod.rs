@@ -1,0 +1,10 @@
+//! Detection: running rules into alerts, routing alerts to integrations, and the in-process
+//! scheduler that fires rules on their rate()/cron() expressions.
+
+pub mod executor;
+pub mod router;
+pub mod scheduler;
+
+pub use executor::{RunOutcome, run_rule};
+pub use router::{DeliveryMessage, resolve_route, route_alert};
+pub use scheduler::SchedulerRunner;

@@ -1,0 +1,670 @@
+//! Detection and delivery end to end on the embedded backend, with loopback servers that
+//! check payloads against the public API shapes and inject faults.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use chrono::{Duration, TimeZone, Utc};
+use mantissa_backend::clock::{Clock, ManualClock};
+use mantissa_backend::deliver::{DeliveryWorker, Verdict};
+use mantissa_backend::demo::{DemoOptions, workspace, write_demo};
+use mantissa_backend::detect::{SchedulerRunner, resolve_route, route_alert, run_rule};
+use mantissa_backend::local::Lake;
+use mantissa_backend::model::{
+    DedupSpec, DeliveryStatus, Integration, IntegrationKind, Rule, RunStatus, Schedule, Severity,
+};
+use mantissa_backend::ports::AlertQuery;
+use mantissa_backend::services::Services;
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use tempfile::TempDir;
+
+/// What the fake service does with the next requests.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Mode {
+    Ok,
+    Fail500,
+    RateLimited,
+    Hang,
+}
+
+#[derive(Clone)]
+struct Fake {
+    mode: Arc<Mutex<Mode>>,
+    seen: Arc<Mutex<Vec<(String, HeaderMap, Value)>>>,
+}
+
+fn problems(path: &str, headers: &HeaderMap, v: &Value) -> Vec<String> {
+    let mut p = vec![];
+    let mut need = |ok: bool, what: &str| {
+        if !ok {
+            p.push(what.to_string());
+        }
+    };
+    match path {
+        "/slack" => {
+            need(v["text"].is_string(), "text");
+            let blocks = v["blocks"].as_array().cloned().unwrap_or_default();
+            need(!blocks.is_empty() && blocks.len() <= 50, "blocks");
+            for b in &blocks {
+                let t = b["type"].as_str().unwrap_or_default();
+                need(["header", "section", "context", "divider"].contains(&t), "block type");
+                if t == "header" {
+                    need(
+                        b["text"]["type"] == "plain_text"
+                            && b["text"]["text"].as_str().is_some_and(|s| s.chars().count() <= 150),
+                        "header text",
+                    );
+                }
+                if let Some(s) = b["text"]["text"].as_str() {
+                    need(s.chars().count() <= 3000, "section text length");
+                }
+            }
+        }
+        "/pagerduty" => {
+            need(v["routing_key"].as_str().is_some_and(|k| !k.is_empty()), "routing_key");
+            need(
+                ["trigger", "acknowledge", "resolve"]
+                    .contains(&v["event_action"].as_str().unwrap_or_default()),
+                "event_action",
+            );
+            need(
+                v["payload"]["summary"].as_str().is_some_and(|s| !s.is_empty() && s.len() <= 1024),
+                "payload.summary",
+            );
+            need(v["payload"]["source"].is_string(), "payload.source");
+            need(
+                ["critical", "error", "warning", "info"]
+                    .contains(&v["payload"]["severity"].as_str().unwrap_or_default()),
+                "payload.severity",
+            );
+        }
+        "/rest/api/3/issue" => {
+            need(
+                headers
+                    .get("authorization")
+                    .and_then(|a| a.to_str().ok())
+                    .is_some_and(|a| a.starts_with("Basic ")),
+                "basic auth",
+            );
+            let f = &v["fields"];
+            need(f["project"]["key"].is_string(), "project.key");
+            need(f["issuetype"]["name"].is_string(), "issuetype.name");
+            need(f["summary"].as_str().is_some_and(|s| s.len() <= 255), "summary");
+            need(f["description"]["type"] == "doc" && f["description"]["version"] == 1, "ADF description");
+            need(
+                f["labels"]
+                    .as_array()
+                    .is_some_and(|l| l.iter().all(|x| x.as_str().is_some_and(|s| !s.contains(' ')))),
+                "labels",
+            );
+        }
+        _ => need(v["alert"]["id"].is_string(), "alert"),
+    }
+    p
+}
+
+async fn handle(
+    State(fake): State<Fake>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let path = uri.path().to_string();
+    let mode = *fake.mode.lock().unwrap();
+    match mode {
+        Mode::Hang => {
+            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+            return StatusCode::OK.into_response();
+        }
+        Mode::Fail500 => return (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response(),
+        Mode::RateLimited => {
+            return (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "42")], "slow down").into_response();
+        }
+        Mode::Ok => {}
+    }
+    let Ok(v) = serde_json::from_str::<Value>(&body) else {
+        return (StatusCode::BAD_REQUEST, "invalid_payload").into_response();
+    };
+    let p = problems(&path, &headers, &v);
+    if !p.is_empty() {
+        return (StatusCode::BAD_REQUEST, format!("invalid: {p:?}")).into_response();
+    }
+    fake.seen.lock().unwrap().push((path.clone(), headers, v.clone()));
+    match path.as_str() {
+        "/slack" => "ok".into_response(),
+        "/pagerduty" => (
+            StatusCode::ACCEPTED,
+            axum::Json(
+                json!({"status": "success", "message": "Event processed", "dedup_key": v["dedup_key"]}),
+            ),
+        )
+            .into_response(),
+        "/rest/api/3/issue" => (
+            StatusCode::CREATED,
+            axum::Json(json!({"id": "10000", "key": "SEC-1", "self": "http://x/rest/api/3/issue/10000"})),
+        )
+            .into_response(),
+        _ => StatusCode::NO_CONTENT.into_response(),
+    }
+}
+
+async fn fake_server() -> (String, Fake) {
+    let fake = Fake { mode: Arc::new(Mutex::new(Mode::Ok)), seen: Arc::default() };
+    let app = Router::new().fallback(post(handle)).with_state(fake.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), fake)
+}
+
+struct World {
+    _dir: TempDir,
+    s: Services,
+    clock: Arc<ManualClock>,
+}
+
+const USER: &str = "analyst";
+
+async fn world() -> World {
+    let dir = TempDir::new().unwrap();
+    let end = Utc::now().duration_trunc_hour();
+    write_demo(&Lake::new(dir.path()), &DemoOptions { days: 2, seed: 11, scale: 0.05, end }).unwrap();
+    let clock = Arc::new(ManualClock::new(end));
+    let s = Services::local_with_clock(dir.path(), clock.clone()).await.unwrap();
+    World { _dir: dir, s, clock }
+}
+
+trait HourTrunc {
+    fn duration_trunc_hour(self) -> Self;
+}
+impl HourTrunc for chrono::DateTime<Utc> {
+    fn duration_trunc_hour(self) -> Self {
+        chrono::DurationRound::duration_trunc(self, Duration::hours(1)).unwrap()
+    }
+}
+
+fn integration(
+    id: &str,
+    kind: IntegrationKind,
+    min: Severity,
+    config: Value,
+    secret_ref: Option<&str>,
+) -> Integration {
+    Integration {
+        id: id.into(),
+        user_id: USER.into(),
+        kind,
+        name: id.into(),
+        enabled: true,
+        min_severity: min,
+        config,
+        secret_ref: secret_ref.map(String::from),
+        created_at: Utc::now(),
+    }
+}
+
+fn root_rule() -> Rule {
+    workspace::demo_rules().into_iter().find(|r| r.id == "aws-root-account-usage").unwrap()
+}
+
+/// Runs the worker until the queue hands out nothing more at the current time.
+async fn drain(w: &World) -> Vec<Verdict> {
+    let worker = DeliveryWorker::new(w.s.clone());
+    let mut all = vec![];
+    loop {
+        let v = worker.run_once(16).await.unwrap();
+        if v.is_empty() {
+            return all;
+        }
+        all.extend(v);
+    }
+}
+
+#[tokio::test]
+async fn rule_makes_alert_with_summary_samples_and_stats() {
+    let w = world().await;
+    let rule = root_rule();
+    w.s.rules.put_rule(USER, &rule).await.unwrap();
+    let out = run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap();
+    let alert = out.alert.expect("root story fires");
+    assert_eq!(out.rows, 4);
+    assert_eq!(alert.summary, "4 matches for Root account used");
+    assert_eq!(alert.sample_rows.len(), 4);
+    assert_eq!(alert.sample_rows[0]["sourceipaddress"], "45.155.205.233");
+    let stored = w.s.rules.get_rule(USER, &rule.id).await.unwrap().unwrap();
+    assert_eq!((stored.executions, stored.alert_count, stored.last_status), (1, 1, Some(RunStatus::Success)));
+    assert!(stored.data_scanned_mb > 0.0);
+
+    let mut broken = rule.clone();
+    broken.id = "broken".into();
+    broken.query = "SELECT nope FROM cloudtrail_logs".into();
+    let out = run_rule(&w.s, USER, &broken, w.clock.now()).await.unwrap();
+    assert!(out.alert.is_none());
+    let stored = w.s.rules.get_rule(USER, "broken").await.unwrap().unwrap();
+    assert!(matches!(stored.last_status, Some(RunStatus::Failed(m)) if m.contains("nope")));
+}
+
+#[tokio::test]
+async fn threshold_counts_data_rows_only() {
+    let w = world().await;
+    let mut rule = root_rule();
+    rule.threshold.value = 4; // exactly 4 rows: not more than 4
+    assert!(run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alert.is_none());
+    rule.threshold.value = 3;
+    assert!(run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alert.is_some());
+}
+
+#[tokio::test]
+async fn slack_pagerduty_jira_webhook_receive_valid_payloads() {
+    let w = world().await;
+    let (base, fake) = fake_server().await;
+    let s = &w.s;
+    s.secrets.put_secret("slack", &format!("{base}/slack")).await.unwrap();
+    s.secrets.put_secret("pd", "R0UTINGKEY").await.unwrap();
+    s.secrets.put_secret("jira", "api-token").await.unwrap();
+    s.secrets.put_secret("hook", "s3cr3t").await.unwrap();
+    for i in [
+        integration("slack", IntegrationKind::Slack, Severity::Info, json!({}), Some("slack")),
+        integration(
+            "pd",
+            IntegrationKind::PagerDuty,
+            Severity::High,
+            json!({"url": format!("{base}/pagerduty"), "dedup_key_prefix": "acme"}),
+            Some("pd"),
+        ),
+        integration(
+            "jira",
+            IntegrationKind::Jira,
+            Severity::Info,
+            json!({"base_url": base, "project_key": "SEC", "email": "soc@example.com", "labels": ["aws root"]}),
+            Some("jira"),
+        ),
+        integration(
+            "hook",
+            IntegrationKind::Webhook,
+            Severity::Info,
+            json!({"url": format!("{base}/hook"), "headers": {"Authorization": "Bearer ${SECRET}"}}),
+            Some("hook"),
+        ),
+        integration(
+            "quiet",
+            IntegrationKind::Webhook,
+            Severity::Critical,
+            json!({"url": format!("{base}/never")}),
+            None,
+        ),
+    ] {
+        s.integrations.put_integration(&i).await.unwrap();
+    }
+    let mut rule = root_rule();
+    rule.severity = Severity::High;
+    let mut alert = run_rule(s, USER, &rule, w.clock.now()).await.unwrap().alert.unwrap();
+    assert_eq!(route_alert(s, &rule, &mut alert).await.unwrap(), 4, "critical-only integration filtered out");
+    let verdicts = drain(&w).await;
+    assert_eq!(verdicts, vec![Verdict::Delivered; 4]);
+    let seen = fake.seen.lock().unwrap().clone();
+    let paths: Vec<&str> = seen.iter().map(|(p, _, _)| p.as_str()).collect();
+    for p in ["/slack", "/pagerduty", "/rest/api/3/issue", "/hook"] {
+        assert!(paths.contains(&p), "{paths:?}");
+    }
+    let (_, headers, pd) = seen.iter().find(|(p, _, _)| p == "/pagerduty").unwrap();
+    assert_eq!(pd["payload"]["severity"], "error");
+    assert!(pd["dedup_key"].as_str().unwrap().starts_with("acme-"));
+    assert!(headers.get("authorization").is_none());
+    let (_, _, jira) = seen.iter().find(|(p, _, _)| p == "/rest/api/3/issue").unwrap();
+    assert_eq!(jira["fields"]["priority"]["name"], "High");
+    assert!(jira["fields"]["labels"].as_array().unwrap().contains(&json!("aws-root")));
+    let (_, hook_headers, _) = seen.iter().find(|(p, _, _)| p == "/hook").unwrap();
+    assert_eq!(hook_headers["authorization"], "Bearer s3cr3t");
+    let stored = s.alerts.get_alert(USER, &alert.id).await.unwrap().unwrap();
+    let delivered = stored.attempts.iter().filter(|a| a.status == DeliveryStatus::Delivered).count();
+    assert_eq!(delivered, 4);
+    assert!(stored.attempts.iter().all(|a| a.error.as_deref().is_none_or(|e| !e.contains("s3cr3t"))));
+}
+
+#[tokio::test]
+async fn slack_escapes_log_text_and_mentions_on_critical() {
+    let w = world().await;
+    let (base, fake) = fake_server().await;
+    w.s.secrets.put_secret("slack", &format!("{base}/slack")).await.unwrap();
+    w.s.integrations
+        .put_integration(&integration(
+            "slack",
+            IntegrationKind::Slack,
+            Severity::Info,
+            json!({}),
+            Some("slack"),
+        ))
+        .await
+        .unwrap();
+    let mut rule = root_rule();
+    rule.query = "SELECT '<!everyone> & <https://evil|click>' AS useragent".into();
+    let mut alert = run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alert.unwrap();
+    route_alert(&w.s, &rule, &mut alert).await.unwrap();
+    drain(&w).await;
+    let body = fake.seen.lock().unwrap()[0].2.to_string();
+    assert!(
+        !body.contains("<!everyone>") && body.contains("&lt;!everyone&gt; &amp; &lt;https://evil|click&gt;"),
+        "{body}"
+    );
+    assert!(body.contains("<!channel>"), "critical alerts mention the channel");
+}
+
+async fn failing_world(mode: Mode) -> (World, Fake, String) {
+    let w = world().await;
+    let (base, fake) = fake_server().await;
+    *fake.mode.lock().unwrap() = mode;
+    w.s.integrations
+        .put_integration(&integration(
+            "hook",
+            IntegrationKind::Webhook,
+            Severity::Info,
+            json!({"url": format!("{base}/hook"), "timeout_secs": 1}),
+            None,
+        ))
+        .await
+        .unwrap();
+    let rule = root_rule();
+    let mut alert = run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alert.unwrap();
+    route_alert(&w.s, &rule, &mut alert).await.unwrap();
+    (w, fake, alert.id)
+}
+
+#[tokio::test]
+async fn server_errors_back_off_then_dead_letter_and_redrive_delivers() {
+    let (w, fake, alert_id) = failing_world(Mode::Fail500).await;
+    assert_eq!(drain(&w).await, vec![Verdict::Retry { after_secs: 5 }]);
+    w.clock.advance(Duration::seconds(4));
+    assert!(drain(&w).await.is_empty(), "still backing off");
+    w.clock.advance(Duration::seconds(1));
+    assert_eq!(drain(&w).await, vec![Verdict::Retry { after_secs: 10 }]);
+    w.clock.advance(Duration::seconds(10));
+    assert_eq!(drain(&w).await, vec![Verdict::DeadLettered]);
+    let dlq = w.s.queue.dead_letters().await.unwrap();
+    assert_eq!(dlq.len(), 1);
+    assert!(dlq[0].last_error.as_deref().unwrap().contains("HTTP 500"));
+    let alert = w.s.alerts.get_alert(USER, &alert_id).await.unwrap().unwrap();
+    let statuses: Vec<(u32, DeliveryStatus, Option<u16>)> =
+        alert.attempts.iter().map(|a| (a.attempt, a.status, a.http_status)).collect();
+    assert_eq!(
+        statuses,
+        vec![
+            (0, DeliveryStatus::Pending, None),
+            (1, DeliveryStatus::Retrying, Some(500)),
+            (2, DeliveryStatus::Retrying, Some(500)),
+            (3, DeliveryStatus::DeadLettered, Some(500)),
+        ]
+    );
+    // The service recovers; a redrive delivers the same alert (a retry is never suppressed).
+    *fake.mode.lock().unwrap() = Mode::Ok;
+    w.s.queue.redrive(&[dlq[0].message_id.clone()]).await.unwrap();
+    assert_eq!(drain(&w).await, vec![Verdict::Delivered]);
+}
+
+#[tokio::test]
+async fn rate_limit_honours_retry_after() {
+    let (w, _fake, _) = failing_world(Mode::RateLimited).await;
+    assert_eq!(drain(&w).await, vec![Verdict::Retry { after_secs: 42 }]);
+}
+
+#[tokio::test]
+async fn hanging_server_times_out_and_retries() {
+    let (w, _fake, alert_id) = failing_world(Mode::Hang).await;
+    assert_eq!(drain(&w).await, vec![Verdict::Retry { after_secs: 5 }]);
+    let alert = w.s.alerts.get_alert(USER, &alert_id).await.unwrap().unwrap();
+    assert!(alert.attempts.last().unwrap().error.as_deref().unwrap().contains("timed out"));
+}
+
+#[tokio::test]
+async fn connection_refused_is_a_retry() {
+    let w = world().await;
+    for i in workspace::demo_integrations(USER, w._dir.path()) {
+        w.s.integrations.put_integration(&i).await.unwrap();
+    }
+    let rule = root_rule();
+    let mut alert = run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alert.unwrap();
+    route_alert(&w.s, &rule, &mut alert).await.unwrap();
+    let mut v = drain(&w).await;
+    v.sort_by_key(|x| format!("{x:?}"));
+    assert_eq!(v, vec![Verdict::Delivered, Verdict::Retry { after_secs: 5 }]);
+    let file = std::fs::read_to_string(w._dir.path().join("alerts.jsonl")).unwrap();
+    assert!(file.contains(&alert.id));
+}
+
+// --- The four dedup defects of the seed design, each shown fixed. ---
+
+async fn two_integrations(w: &World) {
+    for id in ["file-a", "file-b"] {
+        let path = w._dir.path().join(format!("{id}.jsonl"));
+        w.s.integrations
+            .put_integration(&integration(
+                id,
+                IntegrationKind::File,
+                Severity::Info,
+                json!({"path": path}),
+                None,
+            ))
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn dedup_a_second_integration_is_not_suppressed_by_the_first() {
+    let w = world().await;
+    two_integrations(&w).await;
+    let rule = root_rule();
+    let mut alert = run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alert.unwrap();
+    route_alert(&w.s, &rule, &mut alert).await.unwrap();
+    // The seed's key (rule|severity|summary) is the same for both: it suppressed file-b.
+    assert_eq!(drain(&w).await, vec![Verdict::Delivered, Verdict::Delivered]);
+}
+
+#[tokio::test]
+async fn dedup_b_concurrent_workers_deliver_a_duplicate_once() {
+    let w = world().await;
+    two_integrations(&w).await;
+    let rule = root_rule();
+    // Two different alerts with the same dedup key, in flight at once on two workers.
+    let mut a = run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alert.unwrap();
+    let only_a = Rule { destinations: vec!["file-a".into()], ..rule.clone() };
+    route_alert(&w.s, &only_a, &mut a).await.unwrap();
+    let (w1, w2) = (DeliveryWorker::new(w.s.clone()), DeliveryWorker::new(w.s.clone()));
+    let m1 = w.s.queue.receive(1, 60).await.unwrap().remove(0);
+    let mut twin = m1.clone();
+    let mut body: Value = serde_json::from_str(&m1.body).unwrap();
+    body["alert"]["id"] = json!("other-alert");
+    twin.body = body.to_string();
+    let (r1, r2) = tokio::join!(w1.process(m1), w2.process(twin));
+    let mut v = vec![r1.unwrap(), r2.unwrap()];
+    v.sort_by_key(|x| format!("{x:?}"));
+    // The seed's check-then-put let both through; the atomic insert lets one.
+    assert_eq!(v, vec![Verdict::Delivered, Verdict::Suppressed]);
+}
+
+#[tokio::test]
+async fn dedup_c_a_retry_of_the_same_alert_is_never_suppressed() {
+    let (w, fake, _) = failing_world(Mode::Fail500).await;
+    assert_eq!(drain(&w).await, vec![Verdict::Retry { after_secs: 5 }]);
+    *fake.mode.lock().unwrap() = Mode::Ok;
+    w.clock.advance(Duration::seconds(5));
+    // The seed wrote the key before sending, so the retry found it and suppressed itself.
+    assert_eq!(drain(&w).await, vec![Verdict::Delivered]);
+}
+
+#[tokio::test]
+async fn dedup_d_fields_fold_alerts_whose_counts_differ() {
+    let w = world().await;
+    let path = w._dir.path().join("f.jsonl");
+    w.s.integrations
+        .put_integration(&integration(
+            "f",
+            IntegrationKind::File,
+            Severity::Info,
+            json!({"path": path}),
+            None,
+        ))
+        .await
+        .unwrap();
+    let mut rule = root_rule();
+    rule.dedup = DedupSpec { fields: vec!["sourceipaddress".into()], window_secs: 600 };
+    let mut first = run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alert.unwrap();
+    route_alert(&w.s, &rule, &mut first).await.unwrap();
+    assert_eq!(drain(&w).await, vec![Verdict::Delivered]);
+    // Same source IP, one row fewer: the summary (and the seed's key) changes; ours does not.
+    let mut fewer = rule.clone();
+    fewer.query = format!("{} AND eventname <> 'GetBillingData'", rule.query);
+    let mut second = run_rule(&w.s, USER, &fewer, w.clock.now()).await.unwrap().alert.unwrap();
+    assert_ne!(first.summary, second.summary);
+    route_alert(&w.s, &rule, &mut second).await.unwrap();
+    assert_eq!(drain(&w).await, vec![Verdict::Suppressed]);
+    let stored = w.s.alerts.get_alert(USER, &second.id).await.unwrap().unwrap();
+    assert_eq!(stored.attempts.last().unwrap().status, DeliveryStatus::Suppressed);
+    // After the rule's window it is delivered again.
+    w.clock.advance(Duration::seconds(601));
+    let mut third = run_rule(&w.s, USER, &fewer, w.clock.now()).await.unwrap().alert.unwrap();
+    route_alert(&w.s, &rule, &mut third).await.unwrap();
+    assert_eq!(drain(&w).await, vec![Verdict::Delivered]);
+}
+
+#[tokio::test]
+async fn routing_commands_resolve_or_list_choices() {
+    let list = vec![
+        integration("slack-soc", IntegrationKind::Slack, Severity::Info, json!({}), None),
+        integration("jira-sec", IntegrationKind::Jira, Severity::Info, json!({}), None),
+        integration("pd-oncall", IntegrationKind::PagerDuty, Severity::Info, json!({}), None),
+        integration("hook-a", IntegrationKind::Webhook, Severity::Info, json!({}), None),
+        integration("hook-b", IntegrationKind::Webhook, Severity::Info, json!({}), None),
+    ];
+    let ids = |cmd: &str| resolve_route(cmd, &list).unwrap().into_iter().map(|i| i.id).collect::<Vec<_>>();
+    assert_eq!(ids("send to slack"), vec!["slack-soc"]);
+    assert_eq!(ids("create a jira ticket"), vec!["jira-sec"]);
+    assert_eq!(ids("page the on-call"), vec!["pd-oncall"]);
+    assert_eq!(ids("send to hook-b"), vec!["hook-b"]);
+    let e = resolve_route("send to teams", &list).unwrap_err().to_string();
+    assert!(e.contains("matches no integration") && e.contains("slack-soc (slack)"), "{e}");
+    let e = resolve_route("post to the webhook", &list).unwrap_err().to_string();
+    assert!(e.contains("several") && e.contains("hook-a") && e.contains("hook-b"), "{e}");
+}
+
+#[tokio::test]
+async fn scheduler_fires_due_rules_once_and_catches_up_once() {
+    let w = world().await;
+    let mut rule = root_rule();
+    rule.schedule = Schedule::parse("rate(5 minutes)").unwrap();
+    w.s.rules.put_rule(USER, &rule).await.unwrap();
+    let mut sched = SchedulerRunner::new(w.s.clone(), USER);
+    let t0 = w.clock.now();
+    // Never run: due at once.
+    let fired = sched.tick(t0).await.unwrap();
+    assert_eq!(fired.len(), 1);
+    for h in fired {
+        assert!(h.await.unwrap().alert_id.is_some());
+    }
+    assert!(sched.tick(t0 + Duration::minutes(1)).await.unwrap().is_empty());
+    assert_eq!(sched.tick(t0 + Duration::minutes(5)).await.unwrap().len(), 1);
+    // Two hours of downtime: one catch-up run, not 24.
+    let mut later = SchedulerRunner::new(w.s.clone(), USER);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let back = t0 + Duration::hours(2);
+    let runs = later.tick(back).await.unwrap();
+    assert_eq!(runs.len(), 1);
+    // While that run is in flight, another tick does not start a second one.
+    let again = later.tick(back + Duration::minutes(5)).await.unwrap();
+    let overlapped = again.len();
+    for h in runs.into_iter().chain(again) {
+        h.await.unwrap();
+    }
+    assert!(overlapped <= 1);
+    let stored = w.s.rules.get_rule(USER, &rule.id).await.unwrap().unwrap();
+    assert!(stored.executions >= 3);
+    let alerts = w.s.alerts.list_alerts(USER, &AlertQuery::default()).await.unwrap();
+    assert!(alerts.len() >= 3);
+}
+
+#[tokio::test]
+async fn email_goes_out_over_smtp() {
+    let (addr, mail) = smtp_server().await;
+    let w = world().await;
+    w.s.integrations
+        .put_integration(&integration(
+            "mail",
+            IntegrationKind::Email,
+            Severity::Info,
+            json!({"host": "127.0.0.1", "port": addr.port(), "tls": "none", "from": "soc@example.com", "to": ["oncall@example.com"], "max_rows": 2}),
+            None,
+        ))
+        .await
+        .unwrap();
+    let rule = root_rule();
+    let mut alert = run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alert.unwrap();
+    route_alert(&w.s, &rule, &mut alert).await.unwrap();
+    assert_eq!(drain(&w).await, vec![Verdict::Delivered]);
+    let data = mail.lock().unwrap().clone();
+    assert!(data.contains("RCPT TO:<oncall@example.com>"), "{data}");
+    assert!(data.contains("Subject: [CRITICAL] 4 matches for Root account used"), "{data}");
+    assert_eq!(data.matches("45.155.205.233").count(), 2, "two rows, as max_rows says: {data}");
+}
+
+/// Just enough SMTP to accept one message and keep the transcript.
+async fn smtp_server() -> (std::net::SocketAddr, Arc<Mutex<String>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let log = Arc::new(Mutex::new(String::new()));
+    let out = log.clone();
+    tokio::spawn(async move {
+        let (sock, _) = listener.accept().await.unwrap();
+        let (r, mut wr) = sock.into_split();
+        let mut lines = BufReader::new(r).lines();
+        wr.write_all(b"220 localhost ESMTP test\r\n").await.unwrap();
+        let mut in_data = false;
+        while let Ok(Some(line)) = lines.next_line().await {
+            log.lock().unwrap().push_str(&format!("{line}\n"));
+            let reply: &[u8] = if in_data {
+                if line == "." {
+                    in_data = false;
+                    b"250 queued\r\n"
+                } else {
+                    continue;
+                }
+            } else if line.starts_with("EHLO") || line.starts_with("HELO") {
+                b"250-localhost\r\n250 8BITMIME\r\n"
+            } else if line.starts_with("DATA") {
+                in_data = true;
+                b"354 go ahead\r\n"
+            } else if line.starts_with("QUIT") {
+                wr.write_all(b"221 bye\r\n").await.unwrap();
+                break;
+            } else {
+                b"250 ok\r\n"
+            };
+            wr.write_all(reply).await.unwrap();
+        }
+    });
+    (addr, out)
+}
+
+#[tokio::test]
+async fn health_reflects_attempts() {
+    let (w, _fake, _) = failing_world(Mode::Fail500).await;
+    drain(&w).await;
+    let h = mantissa_backend::deliver::health::refresh(&w.s, USER).await.unwrap();
+    let hook = h.iter().find(|h| h.integration_id == "hook").unwrap();
+    assert_eq!((hook.attempts, hook.delivered), (1, 0));
+    assert_eq!(hook.state, mantissa_backend::model::HealthState::Unhealthy);
+    assert!(hook.last_error.as_deref().unwrap().contains("HTTP 500"));
+}
+
+#[tokio::test]
+async fn no_integrations_still_records_the_alert() {
+    let w = world().await;
+    let rule = root_rule();
+    let mut alert = run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alert.unwrap();
+    assert_eq!(route_alert(&w.s, &rule, &mut alert).await.unwrap(), 0);
+    assert!(w.s.alerts.get_alert(USER, &alert.id).await.unwrap().is_some());
+    assert!(w.s.alerts.get_alert("someone-else", &alert.id).await.unwrap().is_none());
+}

@@ -1,0 +1,60 @@
+//! `mantissa serve`: scheduler, delivery worker and health monitor in one process until
+//! Ctrl-C or SIGTERM; a delivery batch in hand is finished before exit.
+
+use super::Workspace;
+use anyhow::Result;
+use mantissa_backend::deliver::{DeliveryWorker, health};
+use mantissa_backend::detect::SchedulerRunner;
+use mantissa_backend::services::Services;
+use mantissa_backend::text::neutralize;
+use std::process::ExitCode;
+use std::time::Duration;
+use tokio::sync::watch;
+
+pub async fn run(ws: &Workspace) -> Result<ExitCode> {
+    let s = Services::local(&ws.data_dir).await?;
+    let (stop_tx, stop) = watch::channel(false);
+    eprintln!("serving for user `{}` from {} (Ctrl-C to stop)", ws.user, ws.data_dir.display());
+
+    let scheduler = SchedulerRunner::new(s.clone(), &ws.user);
+    let sched_task = tokio::spawn(scheduler.run(stop.clone(), |f| match (&f.alert_id, &f.error) {
+        (_, Some(e)) => eprintln!("{} rule {} failed: {}", f.at.format("%H:%M:%S"), f.rule_id, neutralize(e)),
+        (Some(a), None) => eprintln!("{} rule {} alerted: {a}", f.at.format("%H:%M:%S"), f.rule_id),
+        (None, None) => {}
+    }));
+    let worker = DeliveryWorker::new(s.clone());
+    let worker_stop = stop.clone();
+    let worker_task = tokio::spawn(async move { worker.run(worker_stop).await });
+    let (hs, user, mut health_stop) = (s.clone(), ws.user.clone(), stop.clone());
+    let health_task = tokio::spawn(async move {
+        loop {
+            if let Err(e) = health::refresh(&hs, &user).await {
+                eprintln!("health monitor: {e}");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(300)) => {}
+                _ = health_stop.changed() => return,
+            }
+        }
+    });
+
+    shutdown_signal().await;
+    eprintln!("stopping: finishing deliveries in hand ...");
+    let _ = stop_tx.send(true);
+    let _ = tokio::join!(sched_task, worker_task, health_task);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
