@@ -36,6 +36,9 @@ pub struct GlobalArgs {
     /// AWS profile (with --backend aws).
     #[arg(long, global = true, env = "AWS_PROFILE")]
     pub profile: Option<String>,
+    /// Refuse destructive actions in the console (DLQ delete/redrive, disabling rules).
+    #[arg(long, global = true)]
+    pub read_only: bool,
     /// AWS region (with --backend aws).
     #[arg(long, global = true, env = "AWS_REGION")]
     pub region: Option<String>,
@@ -66,6 +69,12 @@ pub enum Command {
     },
     /// Scheduler, delivery worker and health monitor until Ctrl-C or SIGTERM.
     Serve,
+    /// The delivery worker alone (for scaling out, and the crash test).
+    Worker {
+        /// Seconds a received message stays hidden before it may be handed out again.
+        #[arg(long, default_value_t = 60)]
+        visibility_secs: u64,
+    },
     /// Alert history.
     Alerts {
         #[command(subcommand)]

@@ -1,8 +1,11 @@
 //! `mantissa`: the Mantissa Log console and its command-line tools.
 
+mod app;
 mod cli;
 mod commands;
 mod config;
+mod panes;
+mod widgets;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -8,6 +8,7 @@ use mantissa_backend::demo::cloudtrail_background;
 use mantissa_backend::ingest::ingest_paths;
 use mantissa_backend::local::{Lake, LocalQueryEngine};
 use mantissa_backend::model::Table;
+use mantissa_backend::ports::QueryEngine;
 use mantissa_backend::query::run_to_end;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -58,6 +59,21 @@ fn python_with_duckdb(root: &Path) -> Option<PathBuf> {
     has(&py).then_some(py)
 }
 
+/// Runs `sql` `runs + 1` times (the first warms the file listing and page cache and is
+/// dropped); returns the timings in ms and the bytes scanned.
+async fn timed(engine: &LocalQueryEngine, sql: &str, runs: usize) -> (Vec<f64>, u64) {
+    let mut ms = vec![];
+    let mut bytes = 0;
+    for _ in 0..runs + 1 {
+        let t = Instant::now();
+        let out = run_to_end(engine, sql).await.unwrap();
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        bytes = out.status.stats.bytes_scanned;
+    }
+    ms.remove(0);
+    (ms, bytes)
+}
+
 fn main() {
     let events = env_or("BENCH_EVENTS", 1_000_000);
     let runs = env_or("BENCH_RUNS", 15);
@@ -94,26 +110,9 @@ fn main() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (ours_simple, ours_complex, scanned, mut cancel_ms) = rt.block_on(async {
         let engine = LocalQueryEngine::open(&lake).await.unwrap();
-        let mut scanned = vec![];
-        let mut timed = |sql: String| {
-            let engine = &engine;
-            let scanned = &mut scanned;
-            async move {
-                let mut ms = vec![];
-                let mut bytes = 0;
-                for _ in 0..runs + 1 {
-                    let t = Instant::now();
-                    let out = run_to_end(engine, &sql).await.unwrap();
-                    ms.push(t.elapsed().as_secs_f64() * 1000.0);
-                    bytes = out.status.stats.bytes_scanned;
-                }
-                ms.remove(0); // the first run warms the file listing and page cache
-                scanned.push(bytes);
-                ms
-            }
-        };
-        let s = timed(simple.clone()).await;
-        let c = timed(complex.clone()).await;
+        let (s, s_bytes) = timed(&engine, &simple, runs).await;
+        let (c, c_bytes) = timed(&engine, &complex, runs).await;
+        let scanned = vec![s_bytes, c_bytes];
         // Cancel latency: a scan of the whole lake that would run for a long while.
         let mut cancel_ms = vec![];
         for _ in 0..runs {

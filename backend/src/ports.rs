@@ -139,6 +139,14 @@ pub trait AlertQueue: Send + Sync {
     async fn redrive(&self, message_ids: &[String]) -> Result<usize>;
     async fn delete_dead_letter(&self, message_id: &str) -> Result<()>;
     async fn purge_dead_letters(&self) -> Result<usize>;
+    /// Messages waiting or in flight, and messages in the DLQ (SQS's approximate counts).
+    async fn depth(&self) -> Result<QueueDepth>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QueueDepth {
+    pub queued: u64,
+    pub dead: u64,
 }
 
 /// Integration credentials; tables hold only the secret's name.

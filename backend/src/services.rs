@@ -24,6 +24,9 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     /// Hosts that may be reached over plain http or on private addresses (loopback for dev).
     pub allowed_hosts: Vec<String>,
+    /// Woken when the router enqueues, so an in-process worker starts at once instead of at
+    /// its next poll.
+    pub enqueued: Arc<tokio::sync::Notify>,
 }
 
 impl Services {
@@ -49,6 +52,7 @@ impl Services {
             secrets: Arc::new(FileSecretStore::new(data_dir)),
             clock,
             allowed_hosts: vec!["127.0.0.1".into(), "localhost".into(), "::1".into()],
+            enqueued: Arc::new(tokio::sync::Notify::new()),
         })
     }
 }

@@ -5,7 +5,7 @@ use crate::cli::{DlqCommand, Format, IntegrationsCommand};
 use anyhow::{Result, bail};
 use mantissa_backend::deliver::senders::{self, SendContext};
 use mantissa_backend::detect::DeliveryMessage;
-use mantissa_backend::model::{Alert, AlertStatus, DeliveryStatus, Severity};
+use mantissa_backend::model::{Alert, AlertStatus, Severity};
 use mantissa_backend::ports::AlertQuery;
 use mantissa_backend::services::Services;
 use serde_json::json;
@@ -13,26 +13,6 @@ use std::process::ExitCode;
 
 fn print(format: Format, columns: &[&str], rows: &[serde_json::Value]) -> Result<()> {
     output::records(&mut std::io::stdout().lock(), format, columns, rows)
-}
-
-/// `delivered`, `retrying 2/3`, `DLQ`, ... for the newest attempt of each integration.
-pub fn delivery_summary(alert: &Alert) -> String {
-    let mut latest: Vec<(&str, String)> = vec![];
-    for a in &alert.attempts {
-        let text = match a.status {
-            DeliveryStatus::Pending => "pending".to_string(),
-            DeliveryStatus::Delivered => "delivered".into(),
-            DeliveryStatus::Retrying => format!("retrying {}/3", a.attempt),
-            DeliveryStatus::Failed => "failed".into(),
-            DeliveryStatus::DeadLettered => "DLQ".into(),
-            DeliveryStatus::Suppressed => "suppressed".into(),
-        };
-        match latest.iter_mut().find(|(i, _)| *i == a.integration_id) {
-            Some(slot) => slot.1 = text,
-            None => latest.push((&a.integration_id, text)),
-        }
-    }
-    latest.iter().map(|(i, t)| format!("{i}: {t}")).collect::<Vec<_>>().join(", ")
 }
 
 pub async fn alerts(
@@ -54,7 +34,7 @@ pub async fn alerts(
                 "count": a.result_count, "status": match a.status {
                     AlertStatus::Open => "open", AlertStatus::Acknowledged => "acknowledged",
                     AlertStatus::Resolved => "resolved", AlertStatus::FalsePositive => "false_positive" },
-                "delivery": delivery_summary(a), "id": a.id,
+                "delivery": crate::widgets::delivery_summary(a), "id": a.id,
             })
         })
         .collect();

@@ -40,10 +40,11 @@ impl Workspace {
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     let ws = Workspace::open(&cli.global)?;
     match cli.command {
-        None => status::run(&ws).await,
+        None => status::run(&ws, &cli.global.env, cli.global.read_only).await,
         Some(Command::Query { sql, format }) => query::run(&ws, &sql, format).await,
         Some(Command::Ingest { source, paths }) => ingest::run(&ws, &source, &paths).await,
         Some(Command::Serve) => serve::run(&ws).await,
+        Some(Command::Worker { visibility_secs }) => serve::worker(&ws, visibility_secs).await,
         Some(Command::Alerts { command: AlertsCommand::List { format, limit, severity } }) => {
             let severity = severity
                 .map(|s| s.parse())

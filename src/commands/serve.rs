@@ -45,6 +45,18 @@ pub async fn run(ws: &Workspace) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `mantissa worker`: delivery only, until Ctrl-C or SIGTERM.
+pub async fn worker(ws: &Workspace, visibility_secs: u64) -> Result<ExitCode> {
+    let s = Services::local(&ws.data_dir).await?;
+    let (stop_tx, stop) = watch::channel(false);
+    let worker = DeliveryWorker::new(s).with_visibility(visibility_secs);
+    let task = tokio::spawn(async move { worker.run(stop).await });
+    shutdown_signal().await;
+    let _ = stop_tx.send(true);
+    task.await??;
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn shutdown_signal() {
     #[cfg(unix)]
     {

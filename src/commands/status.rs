@@ -6,7 +6,48 @@ use anyhow::Result;
 use mantissa_backend::demo::DemoOptions;
 use std::process::ExitCode;
 
-pub async fn run(ws: &Workspace) -> Result<ExitCode> {
+/// The console on a terminal; the status text otherwise (pipes, CI).
+pub async fn run(ws: &Workspace, env: &str, read_only: bool) -> Result<ExitCode> {
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+        return console(ws, env, read_only).await;
+    }
+    print_status(ws).await
+}
+
+async fn console(ws: &Workspace, env: &str, read_only: bool) -> Result<ExitCode> {
+    use mantissa_backend::deliver::DeliveryWorker;
+    use mantissa_backend::detect::SchedulerRunner;
+    use mantissa_backend::services::Services;
+    let mut welcome = None;
+    if ws.lake.inventory().iter().all(|(_, files, _)| *files == 0) {
+        let report = demo::make(ws, DemoOptions::default()).await?;
+        welcome = Some(format!(
+            "First start: made the demo workspace ({} events, demo rules and integrations) in {}",
+            report.total(),
+            ws.data_dir.display()
+        ));
+    }
+    let s = Services::local(&ws.data_dir).await?;
+    // The embedded default runs the pipeline in-process, so alerts arrive while you watch.
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    tokio::spawn(SchedulerRunner::new(s.clone(), &ws.user).run(stop.clone(), |_| {}));
+    let worker = DeliveryWorker::new(s.clone());
+    let worker_stop = stop.clone();
+    tokio::spawn(async move { worker.run(worker_stop).await });
+    let status = format!(
+        "local · {} · user {} · env {}{}",
+        ws.data_dir.display(),
+        ws.user,
+        env,
+        if read_only { " · read-only" } else { "" }
+    );
+    let result = crate::app::run(s, ws.user.clone(), status, read_only, welcome).await;
+    let _ = stop_tx.send(true);
+    result.map(|_| ExitCode::SUCCESS)
+}
+
+async fn print_status(ws: &Workspace) -> Result<ExitCode> {
     let empty = ws.lake.inventory().iter().all(|(_, files, _)| *files == 0);
     if empty {
         println!("First start: making the demo workspace in {} ...", ws.data_dir.display());

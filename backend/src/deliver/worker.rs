@@ -37,17 +37,24 @@ pub enum Verdict {
 pub struct DeliveryWorker {
     s: Services,
     ctx: SendContext,
+    visibility_secs: u64,
 }
 
 impl DeliveryWorker {
     pub fn new(s: Services) -> Self {
         let ctx = SendContext { http: super::outbound::client(15), allowed_hosts: s.allowed_hosts.clone() };
-        DeliveryWorker { s, ctx }
+        DeliveryWorker { s, ctx, visibility_secs: VISIBILITY_SECS }
+    }
+
+    /// How long a received message stays hidden before another receive may take it.
+    pub fn with_visibility(mut self, secs: u64) -> Self {
+        self.visibility_secs = secs;
+        self
     }
 
     /// Receives up to `max` messages and delivers them concurrently (one per group at most).
     pub async fn run_once(&self, max: usize) -> Result<Vec<Verdict>> {
-        let batch = self.s.queue.receive(max, VISIBILITY_SECS).await?;
+        let batch = self.s.queue.receive(max, self.visibility_secs).await?;
         let results = futures::future::join_all(batch.into_iter().map(|m| self.process(m))).await;
         results.into_iter().collect()
     }
@@ -72,6 +79,7 @@ impl DeliveryWorker {
             }
             tokio::select! {
                 _ = tokio::time::sleep(idle) => {}
+                _ = self.s.enqueued.notified() => {}
                 _ = shutdown.changed() => {}
             }
             idle = (idle * 2).min(std::time::Duration::from_millis(500));

@@ -92,6 +92,9 @@ pub async fn route_alert(s: &Services, rule: &Rule, alert: &mut Alert) -> Result
         s.queue.send(&group_id(&alert.user_id, &i.id), &format!("{}:{}", alert.id, i.id), &body).await?;
     }
     s.alerts.put_alert(alert).await?;
+    if !targets.is_empty() {
+        s.enqueued.notify_one();
+    }
     Ok(targets.len())
 }
 

@@ -4,7 +4,7 @@
 
 use super::store::{Db, sql_err};
 use crate::error::Result;
-use crate::ports::{AlertQueue, DeadLetter, ReceivedMessage};
+use crate::ports::{AlertQueue, DeadLetter, QueueDepth, ReceivedMessage};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -201,5 +201,13 @@ impl AlertQueue for Db {
 
     async fn purge_dead_letters(&self) -> Result<usize> {
         self.call(|c| c.execute("DELETE FROM dead_letters", []).map_err(sql_err)).await
+    }
+
+    async fn depth(&self) -> Result<QueueDepth> {
+        self.call(|c| {
+            let count = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|n| n as u64).map_err(sql_err);
+            Ok(QueueDepth { queued: count("SELECT count(*) FROM queue")?, dead: count("SELECT count(*) FROM dead_letters")? })
+        })
+        .await
     }
 }

@@ -1,0 +1,353 @@
+//! The console: one message loop over key events and backend replies; state lives in `App`,
+//! keys become state changes and jobs, and drawing happens only when something changed.
+
+pub mod jobs;
+pub mod keys;
+pub mod theme;
+
+use crate::panes::{self, Pane};
+use crate::widgets::grid::Grid;
+use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use datafusion::arrow::record_batch::RecordBatch;
+use futures::StreamExt;
+use mantissa_backend::model::{Alert, AlertStatus, HealthStatus, Integration, QueryId, QueryStatus, Rule};
+use mantissa_backend::ports::DeadLetter;
+use mantissa_backend::services::Services;
+use ratatui_textarea::TextArea;
+use std::time::Duration;
+use theme::Theme;
+use tokio::sync::mpsc;
+
+/// Work for the backend, run by `jobs::spawn`.
+#[derive(Debug, Clone)]
+pub enum Job {
+    RunQuery(String),
+    CancelQuery(QueryId),
+    Refresh,
+    SaveAlert(Alert),
+    SaveRule(Rule),
+    RunRule(Rule),
+    Redrive(Vec<String>),
+    DeleteDead(String),
+}
+
+/// Replies from jobs.
+#[derive(Debug)]
+pub enum Msg {
+    QueryStarted(QueryId),
+    QueryStatus(QueryStatus),
+    QueryResults(Vec<RecordBatch>),
+    QueryFailed(String),
+    Alerts(Vec<Alert>),
+    Rules(Vec<Rule>),
+    Integrations(Vec<(Integration, Option<HealthStatus>)>),
+    Dlq(Vec<DeadLetter>),
+    Info(String),
+    Error(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Editor,
+    Grid,
+}
+
+/// A list's cursor.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Cursor(pub usize);
+
+impl Cursor {
+    pub fn step(&mut self, delta: isize, len: usize) {
+        self.0 = if len == 0 { 0 } else { (self.0 as isize + delta).clamp(0, len as isize - 1) as usize };
+    }
+}
+
+pub struct App {
+    pub pane: Pane,
+    pub focus: Focus,
+    pub editor: TextArea<'static>,
+    pub grid: Grid,
+    pub query: Option<QueryId>,
+    pub query_status: Option<QueryStatus>,
+    pub session_bytes: u64,
+    pub alerts: Vec<Alert>,
+    pub rules: Vec<Rule>,
+    pub integrations: Vec<(Integration, Option<HealthStatus>)>,
+    pub dlq: Vec<DeadLetter>,
+    pub cursors: [Cursor; 5],
+    pub message: Option<(bool, String)>,
+    pub command: Option<String>,
+    pub confirm: Option<(String, Job)>,
+    pub help: bool,
+    pub quit: bool,
+    pub read_only: bool,
+    pub theme: Theme,
+    pub status_line: String,
+}
+
+impl App {
+    pub fn new(status_line: String, read_only: bool) -> Self {
+        let mut editor = TextArea::from(["SELECT eventname, count(*) AS n", "FROM cloudtrail_logs", "GROUP BY 1 ORDER BY 2 DESC"]);
+        editor.move_cursor(ratatui_textarea::CursorMove::Bottom);
+        editor.move_cursor(ratatui_textarea::CursorMove::End);
+        App {
+            pane: Pane::Query,
+            focus: Focus::Editor,
+            editor,
+            grid: Grid::default(),
+            query: None,
+            query_status: None,
+            session_bytes: 0,
+            alerts: vec![],
+            rules: vec![],
+            integrations: vec![],
+            dlq: vec![],
+            cursors: [Cursor::default(); 5],
+            message: None,
+            command: None,
+            confirm: None,
+            help: false,
+            quit: false,
+            read_only,
+            theme: Theme::from_env(),
+            status_line,
+        }
+    }
+
+    pub fn sql(&self) -> String {
+        self.editor.lines().join("\n")
+    }
+
+    fn info(&mut self, text: impl Into<String>) {
+        self.message = Some((false, text.into()));
+    }
+
+    fn error(&mut self, text: impl Into<String>) {
+        self.message = Some((true, text.into()));
+    }
+
+    /// Applies a job's reply; returns whether the screen changed.
+    pub fn update(&mut self, msg: Msg) -> bool {
+        match msg {
+            Msg::QueryStarted(id) => self.query = Some(id),
+            Msg::QueryStatus(s) => {
+                if s.state.is_terminal() {
+                    self.session_bytes += s.stats.bytes_scanned;
+                    self.query = None;
+                    if let mantissa_backend::model::QueryState::Failed(reason) = &s.state {
+                        self.error(reason.clone());
+                    }
+                }
+                self.query_status = Some(s);
+            }
+            Msg::QueryResults(batches) => {
+                self.grid.set(batches);
+                self.focus = Focus::Grid;
+            }
+            Msg::QueryFailed(e) => {
+                self.query = None;
+                self.error(e);
+            }
+            Msg::Alerts(a) => {
+                if a == self.alerts {
+                    return false;
+                }
+                self.alerts = a;
+            }
+            Msg::Rules(r) => {
+                if r == self.rules {
+                    return false;
+                }
+                self.rules = r;
+            }
+            Msg::Integrations(i) => {
+                if i == self.integrations {
+                    return false;
+                }
+                self.integrations = i;
+            }
+            Msg::Dlq(d) => {
+                if d == self.dlq {
+                    return false;
+                }
+                self.dlq = d;
+            }
+            Msg::Info(t) => self.info(t),
+            Msg::Error(t) => self.error(t),
+        }
+        true
+    }
+
+    fn guarded(&mut self, prompt: String, job: Job) {
+        if self.read_only {
+            self.error("read-only session: this action is refused");
+        } else {
+            self.confirm = Some((prompt, job));
+        }
+    }
+
+    /// A key: changes state and may ask for backend jobs.
+    pub fn handle_key(&mut self, key: KeyEvent) -> Vec<Job> {
+        if key.kind == KeyEventKind::Release {
+            return vec![];
+        }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if let Some((_, job)) = self.confirm.take() {
+            return if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) { vec![job] } else { vec![] };
+        }
+        if self.help {
+            self.help = false;
+            return vec![];
+        }
+        if let Some(cmd) = self.command.as_mut() {
+            match key.code {
+                KeyCode::Esc => self.command = None,
+                KeyCode::Backspace => {
+                    cmd.pop();
+                }
+                KeyCode::Enter => {
+                    let line = self.command.take().unwrap_or_default();
+                    return self.run_command(line.trim());
+                }
+                KeyCode::Char(c) => cmd.push(c),
+                _ => {}
+            }
+            return vec![];
+        }
+        // Running and cancelling work wherever the focus is in the query pane.
+        if self.pane == Pane::Query {
+            let run = key.code == KeyCode::F(5)
+                || (ctrl && matches!(key.code, KeyCode::Char('j') | KeyCode::Enter));
+            if run {
+                return self.run_query();
+            }
+            if ctrl && key.code == KeyCode::Char('c') {
+                return match &self.query {
+                    Some(id) => {
+                        self.info("cancelling the query");
+                        vec![Job::CancelQuery(id.clone())]
+                    }
+                    None => {
+                        self.info("no query running (:q quits)");
+                        vec![]
+                    }
+                };
+            }
+            if self.focus == Focus::Editor {
+                match key.code {
+                    KeyCode::Esc | KeyCode::Tab => self.focus = Focus::Grid,
+                    _ => {
+                        self.editor.input(key);
+                    }
+                }
+                return vec![];
+            }
+        }
+        match key.code {
+            KeyCode::Char('q') => self.quit = true,
+            KeyCode::Char(':') => self.command = Some(String::new()),
+            KeyCode::Char('?') => self.help = true,
+            KeyCode::Char(c @ '1'..='5') => self.pane = Pane::ALL[(c as u8 - b'1') as usize],
+            KeyCode::Tab | KeyCode::Char('i') if self.pane == Pane::Query => self.focus = Focus::Editor,
+            _ => return panes::handle_key(self, key),
+        }
+        vec![]
+    }
+
+    fn run_query(&mut self) -> Vec<Job> {
+        if self.query.is_some() {
+            self.error("a query is already running: Ctrl-C cancels it");
+            return vec![];
+        }
+        self.message = None;
+        self.pane = Pane::Query;
+        vec![Job::RunQuery(self.sql())]
+    }
+
+    fn run_command(&mut self, line: &str) -> Vec<Job> {
+        match line {
+            "q" | "quit" | "q!" => self.quit = true,
+            "run" => return self.run_query(),
+            "help" => self.help = true,
+            "1" | "query" => self.pane = Pane::Query,
+            "2" | "rules" => self.pane = Pane::Rules,
+            "3" | "alerts" => self.pane = Pane::Alerts,
+            "4" | "integrations" => self.pane = Pane::Integrations,
+            "5" | "dlq" => self.pane = Pane::Dlq,
+            "" => {}
+            other => self.error(format!("unknown command `:{other}`: try :run, :q, :alerts, :help")),
+        }
+        vec![]
+    }
+
+    /// Triage the selected alert.
+    pub fn set_alert_status(&mut self, status: AlertStatus) -> Vec<Job> {
+        let i = self.cursors[Pane::Alerts as usize].0;
+        let Some(alert) = self.alerts.get_mut(i) else { return vec![] };
+        alert.status = status;
+        vec![Job::SaveAlert(alert.clone())]
+    }
+
+    pub fn ask(&mut self, prompt: String, job: Job) -> Vec<Job> {
+        self.guarded(prompt, job);
+        vec![]
+    }
+}
+
+/// Runs the console until `:q`; the terminal is restored on exit and on panic.
+pub async fn run(s: Services, user: String, status_line: String, read_only: bool, welcome: Option<String>) -> anyhow::Result<()> {
+    let mut terminal = ratatui::init();
+    let result = event_loop(&mut terminal, s, user, status_line, read_only, welcome).await;
+    ratatui::restore();
+    result
+}
+
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    s: Services,
+    user: String,
+    status_line: String,
+    read_only: bool,
+    welcome: Option<String>,
+) -> anyhow::Result<()> {
+    let mut app = App::new(status_line, read_only);
+    if let Some(w) = welcome {
+        app.info(w);
+    }
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut events = EventStream::new();
+    let mut refresh = tokio::time::interval(Duration::from_secs(2));
+    let mut dirty = true;
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    loop {
+        if dirty {
+            terminal.draw(|f| panes::render(&mut app, f))?;
+            dirty = false;
+        }
+        if app.quit {
+            return Ok(());
+        }
+        #[cfg(unix)]
+        let sigterm = term.recv();
+        #[cfg(not(unix))]
+        let sigterm = std::future::pending::<Option<()>>();
+        tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(key))) => {
+                    for job in app.handle_key(key) {
+                        jobs::spawn(&s, &user, job, tx.clone());
+                    }
+                    dirty = true;
+                }
+                Some(Ok(Event::Resize(_, _))) => dirty = true,
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(()),
+            },
+            Some(msg) = rx.recv() => dirty |= app.update(msg),
+            _ = refresh.tick() => jobs::spawn(&s, &user, Job::Refresh, tx.clone()),
+            _ = sigterm => return Ok(()),
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! The five panes and the frame around them: tabs, footer hints (from the key table), status
+//! line, command line, confirmations and the `?` help overlay. Rendering reads state only.
+
+mod lists;
+mod query;
+
+use crate::app::{App, Job, keys};
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Tabs, Wrap};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Query = 0,
+    Rules = 1,
+    Alerts = 2,
+    Integrations = 3,
+    Dlq = 4,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 5] = [Pane::Query, Pane::Rules, Pane::Alerts, Pane::Integrations, Pane::Dlq];
+
+    fn title(self) -> &'static str {
+        match self {
+            Pane::Query => "1 Query",
+            Pane::Rules => "2 Rules",
+            Pane::Alerts => "3 Alerts",
+            Pane::Integrations => "4 Integrations",
+            Pane::Dlq => "5 DLQ",
+        }
+    }
+
+    fn context(self) -> &'static str {
+        match self {
+            Pane::Query => "query",
+            Pane::Rules => "rules",
+            Pane::Alerts => "alerts",
+            Pane::Integrations => "list",
+            Pane::Dlq => "dlq",
+        }
+    }
+}
+
+pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Job> {
+    match app.pane {
+        Pane::Query => query::handle_key(app, key),
+        _ => lists::handle_key(app, key),
+    }
+}
+
+pub fn render(app: &mut App, f: &mut Frame) {
+    let [tabs, body, footer, status] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1), Constraint::Length(1)])
+            .areas(f.area());
+    let titles: Vec<&str> = Pane::ALL.iter().map(|p| p.title()).collect();
+    f.render_widget(
+        Tabs::new(titles).select(app.pane as usize).highlight_style(app.theme.focus().add_modifier(ratatui::style::Modifier::BOLD)).divider("│"),
+        tabs,
+    );
+    match app.pane {
+        Pane::Query => query::render(app, f, body),
+        _ => lists::render(app, f, body),
+    }
+    let footer_line = if let Some(cmd) = &app.command {
+        Line::from(format!(":{cmd}"))
+    } else if let Some((prompt, _)) = &app.confirm {
+        Line::from(Span::styled(format!("{prompt} [y/N]"), app.theme.error()))
+    } else if let Some((is_err, text)) = &app.message {
+        let style = if *is_err { app.theme.error() } else { Style::default() };
+        Line::from(Span::styled(mantissa_backend::text::neutralize(text).into_owned(), style))
+    } else {
+        Line::from(Span::styled(format!("{} · ? help", keys::hints(app.pane.context())), app.theme.muted()))
+    };
+    f.render_widget(Paragraph::new(footer_line), footer);
+    f.render_widget(Paragraph::new(Span::styled(app.status_line.clone(), app.theme.muted())), status);
+    if app.help {
+        help(app, f);
+    }
+}
+
+fn help(app: &App, f: &mut Frame) {
+    let area = f.area();
+    let w = area.width.saturating_sub(4).min(90);
+    let h = area.height.saturating_sub(2).min(keys::BINDINGS.len() as u16 + 2);
+    let rect = Rect { x: (area.width - w) / 2, y: (area.height - h) / 2, width: w, height: h };
+    let lines: Vec<Line> = keys::BINDINGS
+        .iter()
+        .map(|(ctx, k, what)| Line::from(vec![Span::styled(format!("{ctx:<7}{k:<26}"), app.theme.header()), Span::raw(*what)]))
+        .collect();
+    f.render_widget(Clear, rect);
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }).block(Block::bordered().title(" keys (any key closes) ")), rect);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::{App, Msg};
+    use chrono::{Duration, Utc};
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use datafusion::arrow::array::{Int64Array, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::arrow::record_batch::RecordBatch;
+    use mantissa_backend::model::{
+        Alert, AlertStatus, DeliveryAttempt, DeliveryStatus, QueryId, QueryState, QueryStats, QueryStatus, Severity,
+    };
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use std::sync::Arc;
+
+    fn app() -> App {
+        let mut app = App::new("local · /data · user analyst · env dev".into(), false);
+        app.theme.color = false;
+        app
+    }
+
+    fn draw(app: &mut App, w: u16, h: u16) -> String {
+        let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+        t.draw(|f| render(app, f)).unwrap();
+        let buf = t.backend().buffer().clone();
+        let mut out = String::new();
+        for y in 0..h {
+            for x in 0..w {
+                out.push_str(buf[(x, y)].symbol());
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    fn results(app: &mut App) {
+        let schema = Arc::new(Schema::new(vec![Field::new("eventname", DataType::Utf8, true), Field::new("n", DataType::Int64, false)]));
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(StringArray::from(vec!["CreateLogStream", "Decrypt", "evil\u{1b}[2Jname\u{202e}"])),
+                Arc::new(Int64Array::from(vec![24691, 9827, 1])),
+            ],
+        )
+        .unwrap();
+        app.update(Msg::QueryStatus(QueryStatus {
+            id: QueryId("q".into()),
+            state: QueryState::Succeeded,
+            stats: QueryStats { elapsed_ms: 12, queue_ms: 0, bytes_scanned: 65_000, rows: 3, files_scanned: Some(9) },
+        }));
+        app.update(Msg::QueryResults(vec![batch]));
+    }
+
+    fn alert(id: &str, sev: Severity, mins: i64, status: DeliveryStatus) -> Alert {
+        let t = Utc::now() - Duration::minutes(mins);
+        Alert {
+            id: id.into(),
+            user_id: "analyst".into(),
+            rule_id: "r".into(),
+            rule_name: "Root account used".into(),
+            severity: sev,
+            summary: "4 matches for Root account used".into(),
+            description: String::new(),
+            result_count: 4,
+            query: "SELECT 1".into(),
+            window_start: t,
+            window_end: t,
+            sample_rows: vec![serde_json::json!({"sourceipaddress": "45.155.205.233"})],
+            created_at: t,
+            status: AlertStatus::Open,
+            assignee: None,
+            notes: vec![],
+            attempts: vec![DeliveryAttempt {
+                integration_id: "soc-webhook".into(),
+                attempt: 2,
+                at: t,
+                status,
+                latency_ms: Some(3),
+                http_status: None,
+                error: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn query_pane_80x24() {
+        let mut a = app();
+        results(&mut a);
+        insta::assert_snapshot!(draw(&mut a, 80, 24));
+    }
+
+    #[test]
+    fn query_pane_160x48() {
+        let mut a = app();
+        results(&mut a);
+        insta::assert_snapshot!(draw(&mut a, 160, 48));
+    }
+
+    #[test]
+    fn log_text_is_neutralised_in_the_grid() {
+        let mut a = app();
+        results(&mut a);
+        let screen = draw(&mut a, 120, 24);
+        assert!(!screen.contains('\u{1b}') && !screen.contains('\u{202e}'));
+        assert!(screen.contains("evil\\x1b[2Jname\\u{202e}"), "{screen}");
+    }
+
+    #[test]
+    fn alerts_pane_80x24() {
+        let mut a = app();
+        a.update(Msg::Alerts(vec![alert("a1", Severity::Critical, 5, DeliveryStatus::Retrying), alert("a2", Severity::Medium, 30, DeliveryStatus::DeadLettered)]));
+        a.pane = Pane::Alerts;
+        insta::assert_snapshot!(draw(&mut a, 80, 24));
+    }
+
+    #[test]
+    fn triage_and_pivot_from_the_keyboard() {
+        let mut a = app();
+        a.update(Msg::Alerts(vec![alert("a1", Severity::Critical, 5, DeliveryStatus::Delivered)]));
+        a.pane = Pane::Alerts;
+        let key = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        let jobs = a.handle_key(key('a'));
+        assert!(matches!(&jobs[..], [crate::app::Job::SaveAlert(al)] if al.status == AlertStatus::Acknowledged));
+        a.handle_key(key('p'));
+        assert_eq!(a.pane, Pane::Query);
+        assert!(a.sql().contains("sourceipaddress = '45.155.205.233'"), "{}", a.sql());
+    }
+
+    #[test]
+    fn destructive_actions_ask_and_read_only_refuses() {
+        let mut a = app();
+        a.update(Msg::Dlq(vec![mantissa_backend::ports::DeadLetter {
+            message_id: "m1".into(),
+            group_id: "analyst:hook".into(),
+            body: "{}".into(),
+            receive_count: 3,
+            last_error: Some("HTTP 500".into()),
+            sent_at: Utc::now(),
+        }]));
+        a.pane = Pane::Dlq;
+        let key = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        assert!(a.handle_key(key('d')).is_empty());
+        assert!(a.confirm.is_some());
+        assert!(draw(&mut a, 80, 24).contains("delete message m1 for good? [y/N]"));
+        assert!(matches!(&a.handle_key(key('y'))[..], [crate::app::Job::DeleteDead(id)] if id == "m1"));
+        let mut ro = App::new(String::new(), true);
+        ro.update(Msg::Dlq(a.dlq.clone()));
+        ro.pane = Pane::Dlq;
+        assert!(ro.handle_key(key('d')).is_empty());
+        assert!(ro.confirm.is_none());
+        assert!(ro.message.as_ref().unwrap().1.contains("read-only"));
+    }
+
+    #[test]
+    fn help_lists_every_binding() {
+        let mut a = app();
+        a.help = true;
+        let screen = draw(&mut a, 100, 30);
+        for (_, keys, _) in crate::app::keys::BINDINGS {
+            assert!(screen.contains(keys), "help misses {keys}");
+        }
+    }
+
+    #[test]
+    fn ctrl_c_cancels_and_never_quits() {
+        let mut a = app();
+        a.update(Msg::QueryStarted(QueryId("q1".into())));
+        let jobs = a.handle_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+        assert!(matches!(&jobs[..], [crate::app::Job::CancelQuery(id)] if id.0 == "q1"));
+        assert!(!a.quit);
+        let jobs = a.handle_key(KeyEvent::new(KeyCode::F(5), KeyModifiers::NONE));
+        assert!(jobs.is_empty(), "one query at a time");
+    }
+}
