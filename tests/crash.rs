@@ -80,7 +80,15 @@ fn sigkilled_workers_lose_nothing() {
         }
         assert!(started.elapsed() < Duration::from_secs(600), "queue never drained: {depth:?}");
         let mut worker = Command::new(env!("CARGO_BIN_EXE_mantissa"))
-            .args(["--data-dir", dir.path().to_str().unwrap(), "--user", USER, "worker", "--visibility-secs", "1"])
+            .args([
+                "--data-dir",
+                dir.path().to_str().unwrap(),
+                "--user",
+                USER,
+                "worker",
+                "--visibility-secs",
+                "1",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -119,5 +127,9 @@ fn sigkilled_workers_lose_nothing() {
             }
         }
     }
-    eprintln!("{kills} SIGKILLs: {delivered} of {} deliveries landed, {duplicates} duplicates (redeliveries), {} in DLQ", ALERTS * 2, dead.len());
+    eprintln!(
+        "{kills} SIGKILLs: {delivered} of {} deliveries landed, {duplicates} duplicates (redeliveries), {} in DLQ",
+        ALERTS * 2,
+        dead.len()
+    );
 }

@@ -90,7 +90,7 @@ fn main() {
 
     let lake = Lake::new(&data_dir);
     let t = Instant::now();
-    let report = ingest_paths(&lake, Table::CloudTrail, &[json_dir.clone()], &|_| {}).unwrap();
+    let report = ingest_paths(&lake, Table::CloudTrail, std::slice::from_ref(&json_dir), &|_| {}).unwrap();
     let ingest_s = t.elapsed().as_secs_f64();
     assert_eq!(report.written as usize, written, "{:?}", report.issues.first());
     let parquet_bytes: u64 = report.parquet_files.iter().map(|f| std::fs::metadata(f).unwrap().len()).sum();

@@ -76,6 +76,8 @@ pub struct AlertQuery {
 #[async_trait]
 pub trait AlertStore: Send + Sync {
     async fn put_alert(&self, alert: &Alert) -> Result<()>;
+    /// Stores the alert unless one with its id exists (a conditional put); true if stored.
+    async fn put_alert_if_absent(&self, alert: &Alert) -> Result<bool>;
     async fn get_alert(&self, user_id: &str, alert_id: &str) -> Result<Option<Alert>>;
     async fn list_alerts(&self, user_id: &str, query: &AlertQuery) -> Result<Vec<Alert>>;
     async fn record_attempt(&self, user_id: &str, alert_id: &str, attempt: &DeliveryAttempt) -> Result<()>;

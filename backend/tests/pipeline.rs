@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use chrono::{Duration, TimeZone, Utc};
+use chrono::{Duration, Utc};
 use mantissa_backend::clock::{Clock, ManualClock};
 use mantissa_backend::deliver::{DeliveryWorker, Verdict};
 use mantissa_backend::demo::{DemoOptions, workspace, write_demo};

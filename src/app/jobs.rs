@@ -80,16 +80,25 @@ pub fn spawn(s: &Services, user: &str, job: Job, tx: UnboundedSender<Msg>) {
                     send(Msg::Integrations(rows));
                 }
                 if let Ok(d) = s.queue.dead_letters().await {
-                    let mine = d.into_iter().filter(|m| m.group_id.starts_with(&format!("{user}:"))).collect();
+                    let mine =
+                        d.into_iter().filter(|m| m.group_id.starts_with(&format!("{user}:"))).collect();
                     send(Msg::Dlq(mine));
                 }
             }
             Job::SaveAlert(alert) => match s.alerts.put_alert(&alert).await {
-                Ok(()) => send(Msg::Info(format!("alert {} is {:?}", &alert.id[..8.min(alert.id.len())], alert.status))),
+                Ok(()) => send(Msg::Info(format!(
+                    "alert {} is {:?}",
+                    &alert.id[..8.min(alert.id.len())],
+                    alert.status
+                ))),
                 Err(e) => send(Msg::Error(e.to_string())),
             },
             Job::SaveRule(rule) => match s.rules.put_rule(&user, &rule).await {
-                Ok(()) => send(Msg::Info(format!("rule {} {}", rule.id, if rule.enabled { "enabled" } else { "disabled" }))),
+                Ok(()) => send(Msg::Info(format!(
+                    "rule {} {}",
+                    rule.id,
+                    if rule.enabled { "enabled" } else { "disabled" }
+                ))),
                 Err(e) => send(Msg::Error(e.to_string())),
             },
             Job::RunRule(rule) => {
@@ -98,10 +107,15 @@ pub fn spawn(s: &Services, user: &str, job: Job, tx: UnboundedSender<Msg>) {
                     Ok(mut o) => {
                         let text = match (&mut o.alert, &o.error) {
                             (_, Some(e)) => format!("rule {} failed: {e}", rule.id),
-                            (Some(alert), None) => match mantissa_backend::detect::route_alert(&s, &rule, alert).await {
-                                Ok(n) => format!("rule {}: {} rows, alert routed to {n} integration(s)", rule.id, o.rows),
-                                Err(e) => format!("rule {}: routing failed: {e}", rule.id),
-                            },
+                            (Some(alert), None) => {
+                                match mantissa_backend::detect::route_alert(&s, &rule, alert).await {
+                                    Ok(n) => format!(
+                                        "rule {}: {} rows, alert routed to {n} integration(s)",
+                                        rule.id, o.rows
+                                    ),
+                                    Err(e) => format!("rule {}: routing failed: {e}", rule.id),
+                                }
+                            }
                             (None, None) => format!("rule {}: {} rows, below the threshold", rule.id, o.rows),
                         };
                         send(Msg::Info(text));

@@ -87,7 +87,11 @@ pub struct App {
 
 impl App {
     pub fn new(status_line: String, read_only: bool) -> Self {
-        let mut editor = TextArea::from(["SELECT eventname, count(*) AS n", "FROM cloudtrail_logs", "GROUP BY 1 ORDER BY 2 DESC"]);
+        let mut editor = TextArea::from([
+            "SELECT eventname, count(*) AS n",
+            "FROM cloudtrail_logs",
+            "GROUP BY 1 ORDER BY 2 DESC",
+        ]);
         editor.move_cursor(ratatui_textarea::CursorMove::Bottom);
         editor.move_cursor(ratatui_textarea::CursorMove::End);
         App {
@@ -193,7 +197,11 @@ impl App {
         }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         if let Some((_, job)) = self.confirm.take() {
-            return if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) { vec![job] } else { vec![] };
+            return if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
+                vec![job]
+            } else {
+                vec![]
+            };
         }
         if self.help {
             self.help = false;
@@ -222,10 +230,10 @@ impl App {
                 return self.run_query();
             }
             if ctrl && key.code == KeyCode::Char('c') {
-                return match &self.query {
+                return match self.query.clone() {
                     Some(id) => {
                         self.info("cancelling the query");
-                        vec![Job::CancelQuery(id.clone())]
+                        vec![Job::CancelQuery(id)]
                     }
                     None => {
                         self.info("no query running (:q quits)");
@@ -295,7 +303,13 @@ impl App {
 }
 
 /// Runs the console until `:q`; the terminal is restored on exit and on panic.
-pub async fn run(s: Services, user: String, status_line: String, read_only: bool, welcome: Option<String>) -> anyhow::Result<()> {
+pub async fn run(
+    s: Services,
+    user: String,
+    status_line: String,
+    read_only: bool,
+    welcome: Option<String>,
+) -> anyhow::Result<()> {
     let mut terminal = ratatui::init();
     let result = event_loop(&mut terminal, s, user, status_line, read_only, welcome).await;
     ratatui::restore();

@@ -30,13 +30,18 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Job> {
         KeyCode::Char('k') | KeyCode::Up => app.cursors[i].step(-1, n),
         KeyCode::Char('g') | KeyCode::Home => app.cursors[i].0 = 0,
         KeyCode::Char('G') | KeyCode::End => app.cursors[i].step(isize::MAX / 2, n),
-        KeyCode::Char('a') if app.pane == Pane::Alerts => return app.set_alert_status(AlertStatus::Acknowledged),
+        KeyCode::Char('a') if app.pane == Pane::Alerts => {
+            return app.set_alert_status(AlertStatus::Acknowledged);
+        }
         KeyCode::Char('r') if app.pane == Pane::Alerts => return app.set_alert_status(AlertStatus::Resolved),
-        KeyCode::Char('f') if app.pane == Pane::Alerts => return app.set_alert_status(AlertStatus::FalsePositive),
+        KeyCode::Char('f') if app.pane == Pane::Alerts => {
+            return app.set_alert_status(AlertStatus::FalsePositive);
+        }
         KeyCode::Char('p') if app.pane == Pane::Alerts => {
             if let Some(a) = app.alerts.get(cur) {
                 let sql = pivot_sql(a);
-                app.editor = ratatui_textarea::TextArea::from(sql.lines().map(String::from).collect::<Vec<_>>());
+                app.editor =
+                    ratatui_textarea::TextArea::from(sql.lines().map(String::from).collect::<Vec<_>>());
                 app.pane = Pane::Query;
                 app.focus = crate::app::Focus::Editor;
             }
@@ -58,12 +63,18 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Job> {
         }
         KeyCode::Char('R') if app.pane == Pane::Dlq => {
             if let Some(d) = app.dlq.get(cur) {
-                return app.ask(format!("redrive message {}?", d.message_id), Job::Redrive(vec![d.message_id.clone()]));
+                return app.ask(
+                    format!("redrive message {}?", d.message_id),
+                    Job::Redrive(vec![d.message_id.clone()]),
+                );
             }
         }
         KeyCode::Char('d') if app.pane == Pane::Dlq => {
             if let Some(d) = app.dlq.get(cur) {
-                return app.ask(format!("delete message {} for good?", d.message_id), Job::DeleteDead(d.message_id.clone()));
+                return app.ask(
+                    format!("delete message {} for good?", d.message_id),
+                    Job::DeleteDead(d.message_id.clone()),
+                );
             }
         }
         _ => {}
@@ -74,7 +85,9 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Job> {
 /// A query over the alert's window, narrowed to its first sample's source address if any.
 pub fn pivot_sql(a: &mantissa_backend::model::Alert) -> String {
     let ip = a.sample_rows.first().and_then(|r| {
-        ["sourceipaddress", "srcaddr", "remoteip"].iter().find_map(|k| r.get(*k).and_then(|v| v.as_str()).map(|v| (*k, v.to_string())))
+        ["sourceipaddress", "srcaddr", "remoteip"]
+            .iter()
+            .find_map(|k| r.get(*k).and_then(|v| v.as_str()).map(|v| (*k, v.to_string())))
     });
     let (table, col) = match ip.as_ref().map(|(k, _)| *k) {
         Some("srcaddr") => ("vpc_flow_logs", "srcaddr"),
@@ -106,7 +119,15 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         Pane::Rules => (
             " rules (e enable/disable · x run now) ",
             vec!["severity", "rule", "schedule", "on", "last run", "status", "alerts"],
-            vec![Constraint::Length(8), Constraint::Min(18), Constraint::Length(16), Constraint::Length(3), Constraint::Length(8), Constraint::Length(7), Constraint::Length(6)],
+            vec![
+                Constraint::Length(8),
+                Constraint::Min(18),
+                Constraint::Length(16),
+                Constraint::Length(3),
+                Constraint::Length(8),
+                Constraint::Length(7),
+                Constraint::Length(6),
+            ],
             app.rules
                 .iter()
                 .map(|r| {
@@ -129,7 +150,14 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         Pane::Alerts => (
             " alerts (a ack · r resolve · f false positive · p pivot) ",
             vec!["age", "severity", "rule", "count", "status", "delivery"],
-            vec![Constraint::Length(4), Constraint::Length(8), Constraint::Min(20), Constraint::Length(6), Constraint::Length(8), Constraint::Min(16)],
+            vec![
+                Constraint::Length(4),
+                Constraint::Length(8),
+                Constraint::Min(20),
+                Constraint::Length(6),
+                Constraint::Length(8),
+                Constraint::Min(16),
+            ],
             app.alerts
                 .iter()
                 .map(|a| {
@@ -153,18 +181,42 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         Pane::Integrations => (
             " integrations: health over 24 h ",
             vec!["integration", "kind", "health", "success", "tries", "p95 ms", "last error"],
-            vec![Constraint::Min(12), Constraint::Length(9), Constraint::Length(9), Constraint::Length(7), Constraint::Length(5), Constraint::Length(6), Constraint::Min(16)],
+            vec![
+                Constraint::Min(12),
+                Constraint::Length(9),
+                Constraint::Length(9),
+                Constraint::Length(7),
+                Constraint::Length(5),
+                Constraint::Length(6),
+                Constraint::Min(16),
+            ],
             app.integrations
                 .iter()
                 .map(|(i, h)| {
-                    let state = h.as_ref().map(|h| h.state).unwrap_or(mantissa_backend::model::HealthState::Unknown);
+                    let state =
+                        h.as_ref().map(|h| h.state).unwrap_or(mantissa_backend::model::HealthState::Unknown);
                     Row::new(vec![
                         Cell::from(text(&i.name)),
-                        Cell::from(serde_json::to_value(i.kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()),
+                        Cell::from(
+                            serde_json::to_value(i.kind)
+                                .ok()
+                                .and_then(|v| v.as_str().map(String::from))
+                                .unwrap_or_default(),
+                        ),
                         Cell::from(format!("{state:?}").to_lowercase()).style(t.health(state)),
-                        Cell::from(h.as_ref().and_then(|h| h.success_rate).map(|r| format!("{:.0}%", r * 100.0)).unwrap_or("-".into())),
+                        Cell::from(
+                            h.as_ref()
+                                .and_then(|h| h.success_rate)
+                                .map(|r| format!("{:.0}%", r * 100.0))
+                                .unwrap_or("-".into()),
+                        ),
                         Cell::from(h.as_ref().map(|h| h.attempts.to_string()).unwrap_or_default()),
-                        Cell::from(h.as_ref().and_then(|h| h.p95_latency_ms).map(|v| v.to_string()).unwrap_or("-".into())),
+                        Cell::from(
+                            h.as_ref()
+                                .and_then(|h| h.p95_latency_ms)
+                                .map(|v| v.to_string())
+                                .unwrap_or("-".into()),
+                        ),
                         Cell::from(text(h.as_ref().and_then(|h| h.last_error.as_deref()).unwrap_or(""))),
                     ])
                 })
@@ -173,15 +225,24 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         Pane::Dlq | Pane::Query => (
             " dead letters (R redrive · d delete) ",
             vec!["age", "integration", "alert", "tries", "last error"],
-            vec![Constraint::Length(4), Constraint::Length(14), Constraint::Min(20), Constraint::Length(5), Constraint::Min(20)],
+            vec![
+                Constraint::Length(4),
+                Constraint::Length(14),
+                Constraint::Min(20),
+                Constraint::Length(5),
+                Constraint::Min(20),
+            ],
             app.dlq
                 .iter()
                 .map(|d| {
-                    let msg: Option<mantissa_backend::detect::DeliveryMessage> = serde_json::from_str(&d.body).ok();
+                    let msg: Option<mantissa_backend::detect::DeliveryMessage> =
+                        serde_json::from_str(&d.body).ok();
                     Row::new(vec![
                         Cell::from(ago(d.sent_at)),
                         Cell::from(text(msg.as_ref().map(|m| m.integration_id.as_str()).unwrap_or("?"))),
-                        Cell::from(text(msg.as_ref().map(|m| m.alert.summary.as_str()).unwrap_or("unreadable message"))),
+                        Cell::from(text(
+                            msg.as_ref().map(|m| m.alert.summary.as_str()).unwrap_or("unreadable message"),
+                        )),
                         Cell::from(d.receive_count.to_string()),
                         Cell::from(text(d.last_error.as_deref().unwrap_or(""))).style(t.error()),
                     ])

@@ -53,12 +53,19 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Job> {
 }
 
 pub fn render(app: &mut App, f: &mut Frame) {
-    let [tabs, body, footer, status] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1), Constraint::Length(1)])
-            .areas(f.area());
+    let [tabs, body, footer, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(f.area());
     let titles: Vec<&str> = Pane::ALL.iter().map(|p| p.title()).collect();
     f.render_widget(
-        Tabs::new(titles).select(app.pane as usize).highlight_style(app.theme.focus().add_modifier(ratatui::style::Modifier::BOLD)).divider("│"),
+        Tabs::new(titles)
+            .select(app.pane as usize)
+            .highlight_style(app.theme.focus().add_modifier(ratatui::style::Modifier::BOLD))
+            .divider("│"),
         tabs,
     );
     match app.pane {
@@ -89,10 +96,17 @@ fn help(app: &App, f: &mut Frame) {
     let rect = Rect { x: (area.width - w) / 2, y: (area.height - h) / 2, width: w, height: h };
     let lines: Vec<Line> = keys::BINDINGS
         .iter()
-        .map(|(ctx, k, what)| Line::from(vec![Span::styled(format!("{ctx:<7}{k:<26}"), app.theme.header()), Span::raw(*what)]))
+        .map(|(ctx, k, what)| {
+            Line::from(vec![Span::styled(format!("{ctx:<7}{k:<26}"), app.theme.header()), Span::raw(*what)])
+        })
         .collect();
     f.render_widget(Clear, rect);
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }).block(Block::bordered().title(" keys (any key closes) ")), rect);
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: true })
+            .block(Block::bordered().title(" keys (any key closes) ")),
+        rect,
+    );
 }
 
 #[cfg(test)]
@@ -105,7 +119,8 @@ mod tests {
     use datafusion::arrow::datatypes::{DataType, Field, Schema};
     use datafusion::arrow::record_batch::RecordBatch;
     use mantissa_backend::model::{
-        Alert, AlertStatus, DeliveryAttempt, DeliveryStatus, QueryId, QueryState, QueryStats, QueryStatus, Severity,
+        Alert, AlertStatus, DeliveryAttempt, DeliveryStatus, QueryId, QueryState, QueryStats, QueryStatus,
+        Severity,
     };
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
@@ -132,7 +147,10 @@ mod tests {
     }
 
     fn results(app: &mut App) {
-        let schema = Arc::new(Schema::new(vec![Field::new("eventname", DataType::Utf8, true), Field::new("n", DataType::Int64, false)]));
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("eventname", DataType::Utf8, true),
+            Field::new("n", DataType::Int64, false),
+        ]));
         let batch = RecordBatch::try_new(
             schema,
             vec![
@@ -144,7 +162,13 @@ mod tests {
         app.update(Msg::QueryStatus(QueryStatus {
             id: QueryId("q".into()),
             state: QueryState::Succeeded,
-            stats: QueryStats { elapsed_ms: 12, queue_ms: 0, bytes_scanned: 65_000, rows: 3, files_scanned: Some(9) },
+            stats: QueryStats {
+                elapsed_ms: 12,
+                queue_ms: 0,
+                bytes_scanned: 65_000,
+                rows: 3,
+                files_scanned: Some(9),
+            },
         }));
         app.update(Msg::QueryResults(vec![batch]));
     }
@@ -206,7 +230,10 @@ mod tests {
     #[test]
     fn alerts_pane_80x24() {
         let mut a = app();
-        a.update(Msg::Alerts(vec![alert("a1", Severity::Critical, 5, DeliveryStatus::Retrying), alert("a2", Severity::Medium, 30, DeliveryStatus::DeadLettered)]));
+        a.update(Msg::Alerts(vec![
+            alert("a1", Severity::Critical, 5, DeliveryStatus::Retrying),
+            alert("a2", Severity::Medium, 30, DeliveryStatus::DeadLettered),
+        ]));
         a.pane = Pane::Alerts;
         insta::assert_snapshot!(draw(&mut a, 80, 24));
     }
@@ -218,7 +245,9 @@ mod tests {
         a.pane = Pane::Alerts;
         let key = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
         let jobs = a.handle_key(key('a'));
-        assert!(matches!(&jobs[..], [crate::app::Job::SaveAlert(al)] if al.status == AlertStatus::Acknowledged));
+        assert!(
+            matches!(&jobs[..], [crate::app::Job::SaveAlert(al)] if al.status == AlertStatus::Acknowledged)
+        );
         a.handle_key(key('p'));
         assert_eq!(a.pane, Pane::Query);
         assert!(a.sql().contains("sourceipaddress = '45.155.205.233'"), "{}", a.sql());

@@ -40,10 +40,12 @@ fn human(bytes: u64) -> String {
 pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     let editor_h = (app.editor.lines().len() as u16 + 2).clamp(4, 8);
     let [editor, stats, grid] =
-        Layout::vertical([Constraint::Length(editor_h), Constraint::Length(1), Constraint::Min(2)]).areas(area);
+        Layout::vertical([Constraint::Length(editor_h), Constraint::Length(1), Constraint::Min(2)])
+            .areas(area);
     let theme = app.theme;
     let focus = |on: bool| if on { theme.focus() } else { theme.muted() };
-    app.editor.set_block(Block::bordered().title(" SQL (F5 run) ").border_style(focus(app.focus == Focus::Editor)));
+    app.editor
+        .set_block(Block::bordered().title(" SQL (F5 run) ").border_style(focus(app.focus == Focus::Editor)));
     f.render_widget(&app.editor, editor);
 
     let stats_line = match &app.query_status {
@@ -60,7 +62,14 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         )),
     };
     f.render_widget(Paragraph::new(stats_line), stats);
-    let title = format!(" results {} ", if app.grid.rows > 0 { format!("{}/{}", app.grid.selected + 1, app.grid.rows) } else { String::new() });
+    let title = format!(
+        " results {} ",
+        if app.grid.rows > 0 {
+            format!("{}/{}", app.grid.selected + 1, app.grid.rows)
+        } else {
+            String::new()
+        }
+    );
     let block = Block::bordered().title(title).border_style(focus(app.focus == Focus::Grid));
     let (header, selected) = (app.theme.header(), app.theme.selected());
     app.grid.render(f, grid, block, header, selected);

@@ -64,7 +64,14 @@ impl Grid {
         vec![]
     }
 
-    pub fn render(&mut self, f: &mut Frame, area: Rect, block: Block, header_style: Style, selected_style: Style) {
+    pub fn render(
+        &mut self,
+        f: &mut Frame,
+        area: Rect,
+        block: Block,
+        header_style: Style,
+        selected_style: Style,
+    ) {
         let inner = block.inner(area);
         f.render_widget(block, area);
         let Some(first) = self.batches.first() else {
@@ -95,7 +102,11 @@ impl Grid {
             .collect();
         let fit = |s: &str, w: usize| {
             let n = s.chars().count();
-            if n <= w { format!("{s:<w$}") } else { format!("{}…", s.chars().take(w.saturating_sub(1)).collect::<String>()) }
+            if n <= w {
+                format!("{s:<w$}")
+            } else {
+                format!("{}…", s.chars().take(w.saturating_sub(1)).collect::<String>())
+            }
         };
         let mut lines = vec![];
         let header: Vec<Span> = cols

@@ -99,9 +99,7 @@ impl DeliveryWorker {
         let user = msg.user_id.clone();
         // The router stores the alert after enqueueing; if it crashed in between, the
         // snapshot carried here puts it back.
-        if s.alerts.get_alert(&user, &alert_id).await?.is_none() {
-            s.alerts.put_alert(&msg.alert).await?;
-        }
+        s.alerts.put_alert_if_absent(&msg.alert).await?;
         let now = s.clock.now();
         let mut attempt = DeliveryAttempt {
             integration_id: msg.integration_id.clone(),

@@ -70,15 +70,18 @@ impl AlertQueue for Db {
             let mut out = vec![];
             {
                 // Only each group's head may be handed out, and only when it is visible.
+                // Scanning in send order finds heads first; a message with an earlier one of its
+                // group still queued is skipped through the (group_id, seq) index.
                 let mut heads = tx
-                    .prepare(
+                    .prepare_cached(
                         "SELECT q.message_id, q.group_id, q.body, q.receive_count FROM queue q
-                         JOIN (SELECT group_id, MIN(seq) AS head FROM queue GROUP BY group_id) h ON q.seq = h.head
-                         WHERE q.visible_at <= ?1 ORDER BY q.seq",
+                         WHERE NOT EXISTS (SELECT 1 FROM queue p WHERE p.group_id = q.group_id AND p.seq < q.seq)
+                           AND q.visible_at <= ?1
+                         ORDER BY q.seq LIMIT ?2",
                     )
                     .map_err(sql_err)?;
                 let rows = heads
-                    .query_map([now], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, u32>(3)?)))
+                    .query_map(params![now, max as i64], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, u32>(3)?)))
                     .map_err(sql_err)?
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(sql_err)?;
@@ -205,8 +208,12 @@ impl AlertQueue for Db {
 
     async fn depth(&self) -> Result<QueueDepth> {
         self.call(|c| {
-            let count = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|n| n as u64).map_err(sql_err);
-            Ok(QueueDepth { queued: count("SELECT count(*) FROM queue")?, dead: count("SELECT count(*) FROM dead_letters")? })
+            let count =
+                |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|n| n as u64).map_err(sql_err);
+            Ok(QueueDepth {
+                queued: count("SELECT count(*) FROM queue")?,
+                dead: count("SELECT count(*) FROM dead_letters")?,
+            })
         })
         .await
     }

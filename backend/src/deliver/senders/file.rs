@@ -29,7 +29,8 @@ fn append_line(path: &str, line: &[u8]) -> std::io::Result<()> {
 
 pub(super) async fn send(config: &Value, alert: &Alert) -> Result<Sent, SendError> {
     let path = need(config, "path", "file").map_err(SendError::new)?.to_string();
-    let mut line = serde_json::to_vec(&json!({"source": "mantissa-log", "alert": alert})).map_err(|e| SendError::new(e.to_string()))?;
+    let mut line = serde_json::to_vec(&json!({"source": "mantissa-log", "alert": alert}))
+        .map_err(|e| SendError::new(e.to_string()))?;
     line.push(b'\n');
     let p = path.clone();
     tokio::task::spawn_blocking(move || append_line(&p, &line))

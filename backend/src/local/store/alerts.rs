@@ -57,6 +57,23 @@ impl AlertStore for Db {
         .await
     }
 
+    async fn put_alert_if_absent(&self, alert: &Alert) -> Result<bool> {
+        let mut stored = alert.clone();
+        stored.attempts.clear();
+        let body = serde_json::to_string(&stored).map_err(json_err)?;
+        let a = stored;
+        self.call(move |c| {
+            let n = c
+                .execute(
+                    "INSERT OR IGNORE INTO alerts (user_id, alert_id, rule_id, severity, created_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![a.user_id, a.id, a.rule_id, severity_rank(a.severity), super::ts(a.created_at), body],
+                )
+                .map_err(sql_err)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
     async fn get_alert(&self, user_id: &str, alert_id: &str) -> Result<Option<Alert>> {
         let (user, id) = (user_id.to_string(), alert_id.to_string());
         self.call(move |c| {
