@@ -127,12 +127,14 @@ fn main() {
         }
         seen.lock().unwrap().clear();
         let worker = DeliveryWorker::new(s.clone());
+        let (stop_tx, stop) = watch::channel(false);
         let t = Instant::now();
-        loop {
-            if worker.run_once(64).await.unwrap().is_empty() && s.queue.depth().await.unwrap().queued == 0 {
-                break;
-            }
+        let worker_task = tokio::spawn(async move { worker.run(stop).await });
+        while s.queue.depth().await.unwrap().queued > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
         }
+        let _ = stop_tx.send(true);
+        worker_task.await.unwrap().unwrap();
         let secs = t.elapsed().as_secs_f64();
         let got = seen.lock().unwrap().len();
         let mut ids: Vec<String> = seen.lock().unwrap().iter().map(|(_, id)| id.clone()).collect();

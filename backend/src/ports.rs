@@ -73,6 +73,14 @@ pub struct AlertQuery {
     pub limit: Option<usize>,
 }
 
+/// One delivery attempt and the alert it belongs to.
+#[derive(Debug, Clone)]
+pub struct AttemptRecord {
+    pub user_id: String,
+    pub alert_id: String,
+    pub attempt: DeliveryAttempt,
+}
+
 #[async_trait]
 pub trait AlertStore: Send + Sync {
     async fn put_alert(&self, alert: &Alert) -> Result<()>;
@@ -81,6 +89,20 @@ pub trait AlertStore: Send + Sync {
     async fn get_alert(&self, user_id: &str, alert_id: &str) -> Result<Option<Alert>>;
     async fn list_alerts(&self, user_id: &str, query: &AlertQuery) -> Result<Vec<Alert>>;
     async fn record_attempt(&self, user_id: &str, alert_id: &str, attempt: &DeliveryAttempt) -> Result<()>;
+    /// Conditional puts for a batch (DynamoDB's BatchWriteItem, one SQLite transaction).
+    async fn put_alerts_if_absent(&self, alerts: &[Alert]) -> Result<()> {
+        for a in alerts {
+            self.put_alert_if_absent(a).await?;
+        }
+        Ok(())
+    }
+    /// Appends a batch of delivery attempts.
+    async fn record_attempts(&self, records: &[AttemptRecord]) -> Result<()> {
+        for r in records {
+            self.record_attempt(&r.user_id, &r.alert_id, &r.attempt).await?;
+        }
+        Ok(())
+    }
     /// Every delivery attempt since `since`, for integration health.
     async fn attempts_since(&self, user_id: &str, since: DateTime<Utc>) -> Result<Vec<DeliveryAttempt>>;
 }
@@ -100,6 +122,19 @@ pub trait DedupCache: Send + Sync {
     async fn insert_if_absent(&self, key: &str, value: &str, expires_at: DateTime<Utc>) -> Result<bool>;
     /// The value stored under a live key, so a retry of the same alert can recognise itself.
     async fn get(&self, key: &str) -> Result<Option<String>>;
+    /// [`DedupCache::insert_if_absent`] for a batch of `(key, value, expires_at)`; each answer
+    /// is the live holder's value when the insert did not happen.
+    async fn claim_many(&self, claims: &[(String, String, DateTime<Utc>)]) -> Result<Vec<Option<String>>> {
+        let mut out = Vec::with_capacity(claims.len());
+        for (key, value, expires_at) in claims {
+            out.push(if self.insert_if_absent(key, value, *expires_at).await? {
+                None
+            } else {
+                self.get(key).await?
+            });
+        }
+        Ok(out)
+    }
 }
 
 #[async_trait]
@@ -135,6 +170,13 @@ pub trait AlertQueue: Send + Sync {
     async fn send(&self, group_id: &str, dedup_id: &str, body: &str) -> Result<String>;
     async fn receive(&self, max: usize, visibility_secs: u64) -> Result<Vec<ReceivedMessage>>;
     async fn delete(&self, receipt: &str) -> Result<()>;
+    /// Deletes a batch of received messages (SQS's DeleteMessageBatch).
+    async fn delete_batch(&self, receipts: &[String]) -> Result<()> {
+        for r in receipts {
+            self.delete(r).await?;
+        }
+        Ok(())
+    }
     /// Makes a received message visible again after `secs`, noting why it failed.
     async fn retry_later(&self, receipt: &str, secs: u64, error: &str) -> Result<()>;
     async fn dead_letters(&self) -> Result<Vec<DeadLetter>>;

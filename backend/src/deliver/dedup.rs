@@ -5,8 +5,6 @@
 //! recognises itself), and rules may key on result fields instead of the summary.
 
 use crate::detect::DeliveryMessage;
-use crate::error::Result;
-use crate::ports::DedupCache;
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 
@@ -21,13 +19,13 @@ pub fn key(msg: &DeliveryMessage) -> String {
     hex::encode(digest)
 }
 
-/// True when this message should be suppressed: a different alert with the same key is
-/// live in the window. A retry of the same alert is never suppressed.
-pub async fn is_duplicate(cache: &dyn DedupCache, msg: &DeliveryMessage, now: DateTime<Utc>) -> Result<bool> {
-    let key = key(msg);
-    let expires = now + Duration::seconds(msg.dedup_window_secs as i64);
-    if cache.insert_if_absent(&key, &msg.alert.id, expires).await? {
-        return Ok(false);
-    }
-    Ok(cache.get(&key).await?.is_some_and(|holder| holder != msg.alert.id))
+/// The dedup claim for a message: its key, held by its alert id until the window ends.
+pub fn claim(msg: &DeliveryMessage, now: DateTime<Utc>) -> (String, String, DateTime<Utc>) {
+    (key(msg), msg.alert.id.clone(), now + Duration::seconds(msg.dedup_window_secs as i64))
+}
+
+/// True when the claim found a different alert live under the key. A retry of the same
+/// alert finds itself and is never suppressed.
+pub fn suppresses(holder: Option<&str>, msg: &DeliveryMessage) -> bool {
+    holder.is_some_and(|h| h != msg.alert.id)
 }

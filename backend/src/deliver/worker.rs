@@ -8,11 +8,19 @@ use super::senders::{self, SendContext, SendError};
 use crate::detect::DeliveryMessage;
 use crate::error::Result;
 use crate::local::queue::MAX_RECEIVES;
-use crate::model::{DeliveryAttempt, DeliveryStatus};
-use crate::ports::ReceivedMessage;
+use crate::model::{DeliveryAttempt, DeliveryStatus, Integration};
+use crate::ports::{AttemptRecord, ReceivedMessage};
 use crate::services::Services;
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use std::collections::HashMap;
 use std::time::Instant;
 use tokio::sync::watch;
+
+/// Messages per receive; SQS's ReceiveMessage returns at most 10, the local queue more.
+pub const BATCH_SIZE: usize = 32;
+/// Batches being delivered at once by one worker.
+pub const BATCHES_IN_FLIGHT: usize = 4;
 
 /// Longer than any send's timeout, so a live worker's message is not handed out twice.
 pub const VISIBILITY_SECS: u64 = 60;
@@ -52,32 +60,41 @@ impl DeliveryWorker {
         self
     }
 
-    /// Receives up to `max` messages and delivers them concurrently (one per group at most).
+    /// Receives up to `max` messages and delivers them as one batch.
     pub async fn run_once(&self, max: usize) -> Result<Vec<Verdict>> {
         let batch = self.s.queue.receive(max, self.visibility_secs).await?;
-        let results = futures::future::join_all(batch.into_iter().map(|m| self.process(m))).await;
-        results.into_iter().collect()
+        self.process_batch(batch).await
     }
 
-    /// Polls until `shutdown` flips; a batch in hand is finished before returning.
+    /// Polls until `shutdown` flips, keeping up to [`BATCHES_IN_FLIGHT`] batches going so a
+    /// slow endpoint holds back only its own group; batches in hand are finished first.
     pub async fn run(&self, mut shutdown: watch::Receiver<bool>) -> Result<()> {
+        let mut in_flight = FuturesUnordered::new();
         let mut idle = std::time::Duration::from_millis(10);
         loop {
             if *shutdown.borrow() {
+                while let Some(r) = in_flight.next().await {
+                    report(r);
+                }
                 return Ok(());
             }
-            let handled = match self.run_once(16).await {
-                Ok(v) => v.len(),
-                Err(e) => {
-                    eprintln!("delivery worker: {e}");
-                    0
+            if in_flight.len() < BATCHES_IN_FLIGHT {
+                match self.s.queue.receive(BATCH_SIZE, self.visibility_secs).await {
+                    Ok(batch) if !batch.is_empty() => {
+                        in_flight.push(self.process_batch(batch));
+                        idle = std::time::Duration::from_millis(10);
+                        continue;
+                    }
+                    Ok(_) => {}
+                    Err(e) => eprintln!("delivery worker: {e}"),
                 }
-            };
-            if handled > 0 {
-                idle = std::time::Duration::from_millis(10);
-                continue;
             }
             tokio::select! {
+                Some(r) = in_flight.next(), if !in_flight.is_empty() => {
+                    report(r);
+                    idle = std::time::Duration::from_millis(10);
+                    continue;
+                }
                 _ = tokio::time::sleep(idle) => {}
                 _ = self.s.enqueued.notified() => {}
                 _ = shutdown.changed() => {}
@@ -86,75 +103,149 @@ impl DeliveryWorker {
         }
     }
 
+    /// Delivers one received message (a batch of one).
     pub async fn process(&self, m: ReceivedMessage) -> Result<Verdict> {
-        let s = &self.s;
-        let msg: DeliveryMessage = match serde_json::from_str(&m.body) {
-            Ok(msg) => msg,
-            Err(e) => {
-                s.queue.retry_later(&m.receipt, 0, &format!("unreadable delivery message: {e}")).await?;
-                return Ok(Verdict::Unreadable);
-            }
-        };
-        let alert_id = msg.alert.id.clone();
-        let user = msg.user_id.clone();
-        // The router stores the alert after enqueueing; if it crashed in between, the
-        // snapshot carried here puts it back.
-        s.alerts.put_alert_if_absent(&msg.alert).await?;
-        let now = s.clock.now();
-        let mut attempt = DeliveryAttempt {
-            integration_id: msg.integration_id.clone(),
-            attempt: m.receive_count,
-            at: now,
-            status: DeliveryStatus::Delivered,
-            latency_ms: None,
-            http_status: None,
-            error: None,
-        };
-        if dedup::is_duplicate(s.dedup.as_ref(), &msg, now).await? {
-            attempt.status = DeliveryStatus::Suppressed;
-            s.alerts.record_attempt(&user, &alert_id, &attempt).await?;
-            s.queue.delete(&m.receipt).await?;
-            return Ok(Verdict::Suppressed);
-        }
-        let started = Instant::now();
-        let result = self.send(&msg).await;
-        attempt.latency_ms = Some(started.elapsed().as_millis() as u64);
-        match result {
-            Ok(sent) => {
-                attempt.http_status = sent.http_status;
-                s.alerts.record_attempt(&user, &alert_id, &attempt).await?;
-                s.queue.delete(&m.receipt).await?;
-                Ok(Verdict::Delivered)
-            }
-            Err(e) => {
-                attempt.http_status = e.http_status;
-                attempt.error = Some(e.message.clone());
-                let last = m.receive_count >= MAX_RECEIVES;
-                attempt.status = if last { DeliveryStatus::DeadLettered } else { DeliveryStatus::Retrying };
-                let after =
-                    backoff_secs(m.receive_count.saturating_sub(1)).max(e.retry_after.unwrap_or(0).min(300));
-                s.alerts.record_attempt(&user, &alert_id, &attempt).await?;
-                s.queue.retry_later(&m.receipt, after, &e.message).await?;
-                Ok(if last { Verdict::DeadLettered } else { Verdict::Retry { after_secs: after } })
-            }
-        }
+        Ok(self.process_batch(vec![m]).await?.remove(0))
     }
 
-    async fn send(&self, msg: &DeliveryMessage) -> std::result::Result<senders::Sent, SendError> {
+    /// One store round trip per step for the whole batch (conditional alert puts, dedup
+    /// claims, attempts, deletes) and the sends in parallel: the stores, not the count of
+    /// messages, set the cost. Verdicts come back in the batch's order.
+    pub async fn process_batch(&self, batch: Vec<ReceivedMessage>) -> Result<Vec<Verdict>> {
+        let s = &self.s;
+        let mut verdicts: Vec<Option<Verdict>> = vec![None; batch.len()];
+        let mut readable: Vec<(&ReceivedMessage, DeliveryMessage)> = vec![];
+        for (i, m) in batch.iter().enumerate() {
+            match serde_json::from_str::<DeliveryMessage>(&m.body) {
+                Ok(msg) => readable.push((m, msg)),
+                Err(e) => {
+                    s.queue.retry_later(&m.receipt, 0, &format!("unreadable delivery message: {e}")).await?;
+                    verdicts[i] = Some(Verdict::Unreadable);
+                }
+            }
+        }
+        if readable.is_empty() {
+            return Ok(verdicts.into_iter().flatten().collect());
+        }
+        // The router stores the alert after enqueueing; if it crashed in between, the
+        // snapshot carried here puts it back.
+        let alerts: Vec<_> = readable.iter().map(|(_, msg)| msg.alert.clone()).collect();
+        s.alerts.put_alerts_if_absent(&alerts).await?;
+        let now = s.clock.now();
+        let claims: Vec<_> = readable.iter().map(|(_, msg)| dedup::claim(msg, now)).collect();
+        let holders = s.dedup.claim_many(&claims).await?;
+        let targets = self.targets(readable.iter().map(|(_, msg)| msg)).await;
+
+        let outcomes = futures::future::join_all(readable.iter().zip(&holders).map(|((_, msg), holder)| {
+            let target = &targets[&(msg.user_id.clone(), msg.integration_id.clone())];
+            async move {
+                if dedup::suppresses(holder.as_deref(), msg) {
+                    return None;
+                }
+                let started = Instant::now();
+                let result = match target {
+                    Ok((integration, secret)) => {
+                        senders::send(&self.ctx, integration, secret.as_deref(), &msg.alert).await
+                    }
+                    Err(e) => Err(e.clone()),
+                };
+                Some((result, started.elapsed().as_millis() as u64))
+            }
+        }))
+        .await;
+
+        let mut records = Vec::with_capacity(readable.len());
+        let mut done = vec![];
+        let mut retries = vec![];
+        for ((m, msg), outcome) in readable.iter().zip(outcomes) {
+            let mut attempt = DeliveryAttempt {
+                integration_id: msg.integration_id.clone(),
+                attempt: m.receive_count,
+                at: now,
+                status: DeliveryStatus::Delivered,
+                latency_ms: None,
+                http_status: None,
+                error: None,
+            };
+            let verdict = match outcome {
+                None => {
+                    attempt.status = DeliveryStatus::Suppressed;
+                    done.push(m.receipt.clone());
+                    Verdict::Suppressed
+                }
+                Some((Ok(sent), latency)) => {
+                    attempt.latency_ms = Some(latency);
+                    attempt.http_status = sent.http_status;
+                    done.push(m.receipt.clone());
+                    Verdict::Delivered
+                }
+                Some((Err(e), latency)) => {
+                    attempt.latency_ms = Some(latency);
+                    attempt.http_status = e.http_status;
+                    attempt.error = Some(e.message.clone());
+                    let last = m.receive_count >= MAX_RECEIVES;
+                    attempt.status =
+                        if last { DeliveryStatus::DeadLettered } else { DeliveryStatus::Retrying };
+                    let after = backoff_secs(m.receive_count.saturating_sub(1))
+                        .max(e.retry_after.unwrap_or(0).min(300));
+                    retries.push((m.receipt.clone(), after, e.message));
+                    if last { Verdict::DeadLettered } else { Verdict::Retry { after_secs: after } }
+                }
+            };
+            let index = batch.iter().position(|b| b.receipt == m.receipt).expect("message from this batch");
+            verdicts[index] = Some(verdict);
+            records.push(AttemptRecord {
+                user_id: msg.user_id.clone(),
+                alert_id: msg.alert.id.clone(),
+                attempt,
+            });
+        }
+        // Attempts first, then the delete: a crash in between redelivers (at-least-once)
+        // rather than losing the record.
+        s.alerts.record_attempts(&records).await?;
+        s.queue.delete_batch(&done).await?;
+        for (receipt, after, error) in retries {
+            s.queue.retry_later(&receipt, after, &error).await?;
+        }
+        Ok(verdicts.into_iter().map(|v| v.expect("every message has a verdict")).collect())
+    }
+
+    /// Each distinct integration of the batch, with its secret, looked up once.
+    async fn targets<'a>(
+        &self,
+        msgs: impl Iterator<Item = &'a DeliveryMessage>,
+    ) -> HashMap<(String, String), Target> {
+        let mut out = HashMap::new();
+        for msg in msgs {
+            let key = (msg.user_id.clone(), msg.integration_id.clone());
+            if let std::collections::hash_map::Entry::Vacant(slot) = out.entry(key) {
+                slot.insert(self.target(&msg.user_id, &msg.integration_id).await);
+            }
+        }
+        out
+    }
+
+    async fn target(&self, user_id: &str, integration_id: &str) -> Target {
         let s = &self.s;
         let integration = s
             .integrations
-            .get_integration(&msg.user_id, &msg.integration_id)
+            .get_integration(user_id, integration_id)
             .await
             .map_err(|e| SendError::new(e.to_string()))?
-            .ok_or_else(|| {
-                SendError::new(format!("integration `{}` no longer exists", msg.integration_id))
-            })?;
+            .ok_or_else(|| SendError::new(format!("integration `{integration_id}` no longer exists")))?;
         let secret = match &integration.secret_ref {
             Some(name) => s.secrets.get_secret(name).await.map_err(|e| SendError::new(e.to_string()))?,
             None => None,
         };
-        senders::send(&self.ctx, &integration, secret.as_deref(), &msg.alert).await
+        Ok((integration, secret))
+    }
+}
+
+type Target = std::result::Result<(Integration, Option<String>), SendError>;
+
+fn report(r: Result<Vec<Verdict>>) {
+    if let Err(e) = r {
+        eprintln!("delivery worker: {e}");
     }
 }
 

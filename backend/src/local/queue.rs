@@ -69,14 +69,18 @@ impl AlertQueue for Db {
             let tx = c.transaction().map_err(sql_err)?;
             let mut out = vec![];
             {
-                // Only each group's head may be handed out, and only when it is visible.
-                // Scanning in send order finds heads first; a message with an earlier one of its
-                // group still queued is skipped through the (group_id, seq) index.
+                // Only each group's head may be handed out, and only when it is visible. The
+                // recursive CTE walks the distinct groups through the (group_id, seq) index, one
+                // seek per group, so the cost grows with groups, not with queued messages.
                 let mut heads = tx
                     .prepare_cached(
-                        "SELECT q.message_id, q.group_id, q.body, q.receive_count FROM queue q
-                         WHERE NOT EXISTS (SELECT 1 FROM queue p WHERE p.group_id = q.group_id AND p.seq < q.seq)
-                           AND q.visible_at <= ?1
+                        "WITH RECURSIVE g(id) AS (
+                             SELECT MIN(group_id) FROM queue
+                             UNION ALL
+                             SELECT (SELECT MIN(group_id) FROM queue WHERE group_id > g.id) FROM g WHERE g.id IS NOT NULL)
+                         SELECT q.message_id, q.group_id, q.body, q.receive_count
+                         FROM g JOIN queue q ON q.seq = (SELECT MIN(seq) FROM queue WHERE group_id = g.id)
+                         WHERE g.id IS NOT NULL AND q.visible_at <= ?1
                          ORDER BY q.seq LIMIT ?2",
                     )
                     .map_err(sql_err)?;
@@ -114,6 +118,21 @@ impl AlertQueue for Db {
         self.call(move |c| {
             c.execute("DELETE FROM queue WHERE receipt = ?1", [&receipt]).map_err(sql_err)?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn delete_batch(&self, receipts: &[String]) -> Result<()> {
+        let receipts = receipts.to_vec();
+        self.call(move |c| {
+            let tx = c.transaction().map_err(sql_err)?;
+            {
+                let mut st = tx.prepare_cached("DELETE FROM queue WHERE receipt = ?1").map_err(sql_err)?;
+                for r in &receipts {
+                    st.execute([r]).map_err(sql_err)?;
+                }
+            }
+            tx.commit().map_err(sql_err)
         })
         .await
     }

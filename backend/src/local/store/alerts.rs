@@ -3,7 +3,7 @@
 use super::{Db, json_err, sql_err};
 use crate::error::Result;
 use crate::model::{Alert, DeliveryAttempt, Severity};
-use crate::ports::{AlertQuery, AlertStore};
+use crate::ports::{AlertQuery, AlertStore, AttemptRecord};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -121,6 +121,45 @@ impl AlertStore for Db {
         .await
     }
 
+    async fn put_alerts_if_absent(&self, alerts: &[Alert]) -> Result<()> {
+        let rows = alerts
+            .iter()
+            .map(|a| {
+                let mut stored = a.clone();
+                stored.attempts.clear();
+                Ok((serde_json::to_string(&stored).map_err(json_err)?, stored))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.call(move |c| {
+            let tx = c.transaction().map_err(sql_err)?;
+            {
+                let mut st = tx
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO alerts (user_id, alert_id, rule_id, severity, created_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    )
+                    .map_err(sql_err)?;
+                for (body, a) in &rows {
+                    st.execute(params![a.user_id, a.id, a.rule_id, severity_rank(a.severity), super::ts(a.created_at), body])
+                        .map_err(sql_err)?;
+                }
+            }
+            tx.commit().map_err(sql_err)
+        })
+        .await
+    }
+
+    async fn record_attempts(&self, records: &[AttemptRecord]) -> Result<()> {
+        let records = records.to_vec();
+        self.call(move |c| {
+            let tx = c.transaction().map_err(sql_err)?;
+            for r in &records {
+                insert_attempt(&tx, &r.user_id, &r.alert_id, &r.attempt)?;
+            }
+            tx.commit().map_err(sql_err)
+        })
+        .await
+    }
+
     async fn record_attempt(&self, user_id: &str, alert_id: &str, attempt: &DeliveryAttempt) -> Result<()> {
         let (user, id, at) = (user_id.to_string(), alert_id.to_string(), attempt.clone());
         self.call(move |c| insert_attempt(c, &user, &id, &at)).await
@@ -142,10 +181,10 @@ impl AlertStore for Db {
 
 fn insert_attempt(c: &Connection, user: &str, alert_id: &str, at: &DeliveryAttempt) -> Result<()> {
     let body = serde_json::to_string(at).map_err(json_err)?;
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO attempts (user_id, alert_id, integration_id, at, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![user, alert_id, at.integration_id, super::ts(at.at), body],
     )
+    .and_then(|mut st| st.execute(params![user, alert_id, at.integration_id, super::ts(at.at), body]))
     .map_err(sql_err)?;
     Ok(())
 }

@@ -64,6 +64,11 @@ impl IntegrationStore for Db {
     }
 }
 
+/// Insert, or take over an expired entry; a live entry is left alone.
+const CLAIM_SQL: &str = "INSERT INTO dedup (dedup_key, value, expires_at) VALUES (?1, ?2, ?3)
+     ON CONFLICT (dedup_key) DO UPDATE SET value = ?2, expires_at = ?3 WHERE dedup.expires_at <= ?4";
+const HOLDER_SQL: &str = "SELECT value FROM dedup WHERE dedup_key = ?1 AND expires_at > ?2";
+
 #[async_trait]
 impl DedupCache for Db {
     /// One statement: insert, or take over an expired entry; a live entry is left alone.
@@ -72,14 +77,37 @@ impl DedupCache for Db {
         let now = self.now().timestamp_millis();
         self.call(move |c| {
             let changed = c
-                .execute(
-                    "INSERT INTO dedup (dedup_key, value, expires_at) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (dedup_key) DO UPDATE SET value = ?2, expires_at = ?3
-                     WHERE dedup.expires_at <= ?4",
-                    params![key, value, expires_at.timestamp_millis(), now],
-                )
+                .prepare_cached(CLAIM_SQL)
+                .and_then(|mut st| st.execute(params![key, value, expires_at.timestamp_millis(), now]))
                 .map_err(sql_err)?;
             Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn claim_many(&self, claims: &[(String, String, DateTime<Utc>)]) -> Result<Vec<Option<String>>> {
+        let claims = claims.to_vec();
+        let now = self.now().timestamp_millis();
+        self.call(move |c| {
+            let tx = c.transaction().map_err(sql_err)?;
+            let mut out = Vec::with_capacity(claims.len());
+            {
+                let mut insert = tx.prepare_cached(CLAIM_SQL).map_err(sql_err)?;
+                let mut holder = tx.prepare_cached(HOLDER_SQL).map_err(sql_err)?;
+                for (key, value, expires_at) in &claims {
+                    let inserted = insert
+                        .execute(params![key, value, expires_at.timestamp_millis(), now])
+                        .map_err(sql_err)?
+                        == 1;
+                    out.push(if inserted {
+                        None
+                    } else {
+                        holder.query_row(params![key, now], |r| r.get(0)).optional().map_err(sql_err)?
+                    });
+                }
+            }
+            tx.commit().map_err(sql_err)?;
+            Ok(out)
         })
         .await
     }
@@ -88,13 +116,9 @@ impl DedupCache for Db {
         let key = key.to_string();
         let now = self.now().timestamp_millis();
         self.call(move |c| {
-            c.query_row(
-                "SELECT value FROM dedup WHERE dedup_key = ?1 AND expires_at > ?2",
-                params![key, now],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(sql_err)
+            c.prepare_cached(HOLDER_SQL)
+                .and_then(|mut st| st.query_row(params![key, now], |r| r.get(0)).optional())
+                .map_err(sql_err)
         })
         .await
     }

@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS queue (
     body TEXT NOT NULL, sent_at INTEGER NOT NULL, visible_at INTEGER NOT NULL,
     receive_count INTEGER NOT NULL DEFAULT 0, receipt TEXT, last_error TEXT);
 CREATE INDEX IF NOT EXISTS queue_by_group ON queue (group_id, seq);
+CREATE INDEX IF NOT EXISTS queue_by_receipt ON queue (receipt);
 CREATE TABLE IF NOT EXISTS queue_dedup (
     dedup_id TEXT PRIMARY KEY, message_id TEXT NOT NULL, sent_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS dead_letters (

@@ -106,6 +106,40 @@ async fn dedup_insert_is_atomic_under_concurrency() {
 }
 
 #[tokio::test]
+async fn dedup_batch_claims_name_the_holder() {
+    let (clock, db) = db();
+    let until = clock.now() + Duration::minutes(5);
+    let claim = |k: &str, v: &str| (k.to_string(), v.to_string(), until);
+    let got = db
+        .claim_many(&[claim("k", "a1"), claim("k", "a2"), claim("j", "a3"), claim("k", "a1")])
+        .await
+        .unwrap();
+    assert_eq!(got, vec![None, Some("a1".into()), None, Some("a1".into())]);
+    clock.advance(Duration::minutes(6));
+    assert_eq!(db.claim_many(&[claim("k", "a2")]).await.unwrap(), vec![None]);
+}
+
+#[tokio::test]
+async fn heads_are_found_among_many_groups_and_batches_delete() {
+    let (_, db) = db();
+    for i in 0..300 {
+        db.send(&format!("u:g{}", i % 30), &i.to_string(), &format!("m{i}")).await.unwrap();
+    }
+    let first = db.receive(100, 60).await.unwrap();
+    // One head per group, in send order.
+    let bodies: Vec<_> = first.iter().map(|m| m.body.clone()).collect();
+    assert_eq!(bodies, (0..30).map(|i| format!("m{i}")).collect::<Vec<_>>());
+    assert!(db.receive(100, 60).await.unwrap().is_empty(), "every group's head is in flight");
+    db.delete_batch(&first.iter().map(|m| m.receipt.clone()).collect::<Vec<_>>()).await.unwrap();
+    let second = db.receive(5, 60).await.unwrap();
+    assert_eq!(
+        second.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(),
+        vec!["m30", "m31", "m32", "m33", "m34"]
+    );
+    assert_eq!(db.depth().await.unwrap().queued, 270);
+}
+
+#[tokio::test]
 async fn fifo_groups_keep_order_and_block_while_in_flight() {
     let (_, db) = db();
     db.send("u:a", "1", "a1").await.unwrap();
