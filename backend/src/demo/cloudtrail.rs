@@ -1,6 +1,9 @@
-//! CloudTrail events in the JSON AWS delivers: everyday API traffic, and the stories
-//! (brute force then a no-MFA login, root use, trail stopped, admin granted, key made for
-//! another user, security group opened, bucket made public, KMS key deletion, GuardDuty off).
+//! CloudTrail events in the JSON AWS delivers: everyday API traffic, and the stories. The
+//! intruder in carol's account (brute force then a no-MFA login, admin granted, keys, a backdoor
+//! admin user, dave's MFA off, KMS keys disabled, trail, Config, GuardDuty and flow logs off, GPU
+//! instances in a new region, bucket made public, bob's key tried across services); root use;
+//! bob opening SSH to the world; the insider frank (inline admin policy, secrets read in bulk);
+//! erin weakening the password policy; and routine look-alikes that must not alert.
 
 use super::{per_day, time_in};
 use chrono::{DateTime, Duration, Utc};
@@ -13,6 +16,35 @@ pub(super) const ACCOUNT: &str = "123456789012";
 pub(super) const ATTACKER_IP: &str = "185.220.101.47";
 pub(super) const SCANNER_IP: &str = "45.155.205.233";
 pub(super) const PUBLIC_BUCKET: &str = "acme-payroll-exports";
+/// The user the intruder makes for itself.
+const BACKDOOR_USER: &str = "aws-support-sync";
+/// Production secrets the insider reads in bulk.
+const SECRETS: [&str; 24] = [
+    "db/orders",
+    "db/payroll",
+    "db/customers",
+    "db/analytics",
+    "db/auth",
+    "redis/sessions",
+    "payments/gateway-api-key",
+    "payments/db",
+    "stripe/live-key",
+    "stripe/webhook-signing",
+    "github/deploy-key",
+    "github/actions-token",
+    "datadog/api-key",
+    "sendgrid/api-key",
+    "okta/scim-token",
+    "slack/bot-token",
+    "pagerduty/routing-key",
+    "jira/api-token",
+    "ldap/bind-password",
+    "vpn/shared-secret",
+    "backup/encryption-key",
+    "twilio/auth-token",
+    "snowflake/etl-user",
+    "salesforce/integration",
+];
 const USERS: [&str; 6] = ["alice", "bob", "carol", "dave", "erin", "frank"];
 const OFFICE_IPS: [&str; 6] =
     ["203.0.113.10", "203.0.113.11", "203.0.113.25", "198.51.100.20", "198.51.100.21", "203.0.113.40"];
@@ -291,13 +323,16 @@ pub(super) fn stories(rng: &mut ChaCha8Rng, end: DateTime<Utc>) -> Vec<Value> {
     ev.push(e);
 
     // What the intruder does as carol.
-    let mut step = |mins: i64, source: &'static str, name: &'static str, request: Value| {
+    let carol_step = |mins: i64, source: &'static str, name: &'static str, request: Value| {
         let mut e = Event::new(login + Duration::minutes(mins), carol(), source, name, ATTACKER_IP);
         e.agent = AGENTS[4].to_string();
         e.mfa = false;
         e.request = request;
         e.read_only = false;
-        ev.push(e);
+        e
+    };
+    let mut step = |mins: i64, source: &'static str, name: &'static str, request: Value| {
+        ev.push(carol_step(mins, source, name, request));
     };
     step(3, "iam.amazonaws.com", "ListUsers", json!({}));
     step(
@@ -307,11 +342,51 @@ pub(super) fn stories(rng: &mut ChaCha8Rng, end: DateTime<Utc>) -> Vec<Value> {
         json!({"userName": "carol", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
     );
     step(9, "iam.amazonaws.com", "CreateAccessKey", json!({"userName": "bob"}));
+    // A backdoor user of its own, made an admin, with a key and a console password.
+    step(12, "iam.amazonaws.com", "CreateUser", json!({"userName": BACKDOOR_USER}));
+    step(
+        13,
+        "iam.amazonaws.com",
+        "AddUserToGroup",
+        json!({"groupName": "Admins", "userName": BACKDOOR_USER}),
+    );
+    step(14, "iam.amazonaws.com", "CreateAccessKey", json!({"userName": BACKDOOR_USER}));
+    step(
+        15,
+        "iam.amazonaws.com",
+        "CreateLoginProfile",
+        json!({"userName": BACKDOOR_USER, "passwordResetRequired": false}),
+    );
     step(
         40,
         "kms.amazonaws.com",
         "ScheduleKeyDeletion",
         json!({"keyId": format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/5b1f0c0e-demo"), "pendingWindowInDays": 7}),
+    );
+    step(
+        45,
+        "kms.amazonaws.com",
+        "DisableKey",
+        json!({"keyId": format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/9d2e7a41-backups")}),
+    );
+    // Takes over dave's console: his MFA off, a password it chose.
+    step(
+        60,
+        "iam.amazonaws.com",
+        "DeactivateMFADevice",
+        json!({"userName": "dave", "serialNumber": format!("arn:aws:iam::{ACCOUNT}:mfa/dave")}),
+    );
+    step(
+        62,
+        "iam.amazonaws.com",
+        "UpdateLoginProfile",
+        json!({"userName": "dave", "passwordResetRequired": false}),
+    );
+    step(
+        90,
+        "config.amazonaws.com",
+        "StopConfigurationRecorder",
+        json!({"configurationRecorderName": "default"}),
     );
     step(
         95,
@@ -320,13 +395,54 @@ pub(super) fn stories(rng: &mut ChaCha8Rng, end: DateTime<Utc>) -> Vec<Value> {
         json!({"name": format!("arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/management-events")}),
     );
     step(
+        97,
+        "cloudtrail.amazonaws.com",
+        "UpdateTrail",
+        json!({"name": "security-audit", "isMultiRegionTrail": false, "includeGlobalServiceEvents": false}),
+    );
+    step(
         100,
         "guardduty.amazonaws.com",
         "DeleteDetector",
         json!({"detectorId": "12abc34d567e8fa901bc2d34e56789f0"}),
     );
-    step(105, "cloudtrail.amazonaws.com", "DeleteTrail", json!({"name": "management-events"}));
-    step(
+    let mut e = carol_step(
+        102,
+        "guardduty.amazonaws.com",
+        "UpdateDetector",
+        json!({"detectorId": "7ec2b1d0a9f84c3e8d5b6a4f3e2d1c0b", "enable": false}),
+    );
+    e.region = "eu-west-1";
+    ev.push(e);
+    ev.push(carol_step(105, "cloudtrail.amazonaws.com", "DeleteTrail", json!({"name": "management-events"})));
+    ev.push(carol_step(
+        110,
+        "ec2.amazonaws.com",
+        "DeleteFlowLogs",
+        json!({"DeleteFlowLogsRequest": {"FlowLogId": {"tag": 1, "content": "fl-0a1b2c3d4e5f6a7b8"}}}),
+    ));
+    ev.push(carol_step(
+        112,
+        "logs.amazonaws.com",
+        "DeleteLogGroup",
+        json!({"logGroupName": "/aws/vpc/flow-logs"}),
+    ));
+    // Crypto mining on GPUs, in a region the account never uses.
+    let mut e = carol_step(
+        120,
+        "ec2.amazonaws.com",
+        "RunInstances",
+        json!({
+            "instancesSet": {"items": [{"imageId": "ami-0c55b159cbfafe1f0", "minCount": 4, "maxCount": 4}]},
+            "instanceType": "p3.16xlarge",
+            "blockDeviceMapping": {},
+            "monitoring": {"enabled": false},
+            "disableApiTermination": false,
+        }),
+    );
+    e.region = "ap-southeast-1";
+    ev.push(e);
+    ev.push(carol_step(
         150,
         "s3.amazonaws.com",
         "PutBucketPolicy",
@@ -335,13 +451,187 @@ pub(super) fn stories(rng: &mut ChaCha8Rng, end: DateTime<Utc>) -> Vec<Value> {
             "bucketPolicy": {"Version": "2012-10-17", "Statement": [{"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{PUBLIC_BUCKET}/*")}]},
             "policy": ""
         }),
-    );
-    step(
+    ));
+    ev.push(carol_step(
         155,
         "s3.amazonaws.com",
         "PutBucketPublicAccessBlock",
         json!({"bucketName": PUBLIC_BUCKET, "PublicAccessBlockConfiguration": {"BlockPublicAcls": false, "IgnorePublicAcls": false, "BlockPublicPolicy": false, "RestrictPublicBuckets": false}}),
+    ));
+    ev.push(carol_step(
+        157,
+        "s3.amazonaws.com",
+        "PutBucketAcl",
+        json!({
+            "bucketName": PUBLIC_BUCKET,
+            "acl": "",
+            "AccessControlPolicy": {
+                "AccessControlList": {"Grant": [
+                    {"Grantee": {"xsi:type": "CanonicalUser", "ID": "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"}, "Permission": "FULL_CONTROL"},
+                    {"Grantee": {"xsi:type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"}, "Permission": "READ"}
+                ]},
+                "Owner": {"ID": "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"}
+            }
+        }),
+    ));
+
+    // The intruder tries the key it made for bob from its own machine: a sweep of list and
+    // read calls across services, most of them denied.
+    let probe_at = login + Duration::minutes(20);
+    for (i, (source, name, error)) in [
+        ("sts.amazonaws.com", "GetCallerIdentity", None),
+        ("iam.amazonaws.com", "ListRoles", Some("AccessDenied")),
+        ("iam.amazonaws.com", "ListPolicies", Some("AccessDenied")),
+        ("iam.amazonaws.com", "GetAccountAuthorizationDetails", Some("AccessDenied")),
+        ("iam.amazonaws.com", "ListAccessKeys", Some("AccessDenied")),
+        ("iam.amazonaws.com", "ListAttachedUserPolicies", Some("AccessDenied")),
+        ("s3.amazonaws.com", "ListBuckets", None),
+        ("s3.amazonaws.com", "GetBucketPolicy", Some("AccessDenied")),
+        ("s3.amazonaws.com", "GetBucketAcl", Some("AccessDenied")),
+        ("ec2.amazonaws.com", "DescribeInstances", Some("Client.UnauthorizedOperation")),
+        ("ec2.amazonaws.com", "DescribeSnapshots", Some("Client.UnauthorizedOperation")),
+        ("ec2.amazonaws.com", "DescribeVpcs", Some("Client.UnauthorizedOperation")),
+        ("secretsmanager.amazonaws.com", "ListSecrets", Some("AccessDenied")),
+        ("kms.amazonaws.com", "ListKeys", Some("AccessDenied")),
+        ("lambda.amazonaws.com", "ListFunctions20150331", Some("AccessDenied")),
+        ("rds.amazonaws.com", "DescribeDBInstances", Some("AccessDenied")),
+        ("organizations.amazonaws.com", "DescribeOrganization", Some("AccessDenied")),
+        ("guardduty.amazonaws.com", "ListDetectors", Some("AccessDenied")),
+        ("cloudtrail.amazonaws.com", "DescribeTrails", Some("AccessDenied")),
+        ("ssm.amazonaws.com", "DescribeParameters", Some("AccessDenied")),
+        ("dynamodb.amazonaws.com", "ListTables", Some("AccessDenied")),
+        ("sns.amazonaws.com", "ListTopics", Some("AccessDenied")),
+        ("sqs.amazonaws.com", "ListQueues", Some("AccessDenied")),
+        ("ecr.amazonaws.com", "DescribeRepositories", Some("AccessDenied")),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut e = Event::new(
+            probe_at + Duration::seconds(i as i64 * 17),
+            Who::User("bob".into()),
+            source,
+            name,
+            ATTACKER_IP,
+        );
+        e.agent = "aws-cli/2.15.30 Python/3.11.8 Linux/6.8.0 exe/x86_64.kali.2024".into();
+        e.mfa = false;
+        if let Some(code) = error {
+            let service = source.split('.').next().unwrap_or_default();
+            e.error = Some((code, "User is not authorized to perform this operation"));
+            e.request = json!({"action": format!("{service}:{name}")});
+        }
+        ev.push(e);
+    }
+
+    // An insider, frank, gives himself admin through an inline policy one evening, then reads
+    // every production secret he can list.
+    let frank_at = end - Duration::hours(10);
+    let frank_ip = "198.51.100.21";
+    let mut e =
+        Event::new(frank_at, Who::User("frank".into()), "iam.amazonaws.com", "PutUserPolicy", frank_ip);
+    e.agent = AGENTS[0].to_string();
+    e.request = json!({
+        "userName": "frank",
+        "policyName": "temp-debug-access",
+        "policyDocument": "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\n      \"Effect\": \"Allow\",\n      \"Action\": \"*\",\n      \"Resource\": \"*\"\n    }\n  ]\n}"
+    });
+    ev.push(e);
+    for (i, secret) in SECRETS.iter().enumerate() {
+        let at = frank_at + Duration::minutes(5) + Duration::seconds(i as i64 * 23);
+        let mut e = Event::new(
+            at,
+            Who::User("frank".into()),
+            "secretsmanager.amazonaws.com",
+            "GetSecretValue",
+            frank_ip,
+        );
+        e.agent = AGENTS[0].to_string();
+        e.request = json!({"secretId": format!("prod/{secret}")});
+        ev.push(e);
+    }
+
+    // erin, an admin, weakens the password policy after complaints about long passwords.
+    let mut e = Event::new(
+        end - Duration::hours(14),
+        Who::User("erin".into()),
+        "iam.amazonaws.com",
+        "UpdateAccountPasswordPolicy",
+        "203.0.113.25",
     );
+    e.agent = AGENTS[4].to_string();
+    e.request = json!({
+        "minimumPasswordLength": 8, "requireSymbols": false, "requireNumbers": true,
+        "requireUppercaseCharacters": false, "requireLowercaseCharacters": true,
+        "allowUsersToChangePassword": true, "maxPasswordAge": 0, "passwordReusePrevention": 0
+    });
+    ev.push(e);
+
+    // Routine changes that look like the stories but are not: alice rotates her own key,
+    // deploy-bot launches a small instance where it always does, bob allows the office to SSH,
+    // the logs bucket gets a TLS-only policy, and the payments service reads its two secrets.
+    let mut e = Event::new(
+        end - Duration::hours(16),
+        Who::User("alice".into()),
+        "iam.amazonaws.com",
+        "CreateAccessKey",
+        "203.0.113.10",
+    );
+    e.request = json!({"userName": "alice"});
+    ev.push(e);
+    let mut e = Event::new(
+        end - Duration::hours(7),
+        Who::Role("deploy-bot", "deploy-4711".into()),
+        "ec2.amazonaws.com",
+        "RunInstances",
+        "52.94.133.131",
+    );
+    e.agent = AGENTS[1].to_string();
+    e.request = json!({
+        "instancesSet": {"items": [{"imageId": "ami-0abcdef1234567890", "minCount": 1, "maxCount": 1}]},
+        "instanceType": "t3.medium",
+        "monitoring": {"enabled": true}
+    });
+    ev.push(e);
+    let mut e = Event::new(
+        end - Duration::hours(9),
+        Who::User("bob".into()),
+        "ec2.amazonaws.com",
+        "AuthorizeSecurityGroupIngress",
+        "203.0.113.11",
+    );
+    e.request = json!({"groupId": "sg-0f1e2d3c4b5a69788", "ipPermissions": {"items": [{"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipRanges": {"items": [{"cidrIp": "203.0.113.0/24", "description": "office"}]}}]}});
+    e.response = json!({"_return": true});
+    ev.push(e);
+    let mut e = Event::new(
+        end - Duration::hours(12),
+        Who::User("alice".into()),
+        "s3.amazonaws.com",
+        "PutBucketPolicy",
+        "203.0.113.10",
+    );
+    e.request = json!({
+        "bucketName": "acme-logs",
+        "bucketPolicy": {"Version": "2012-10-17", "Statement": [
+            {"Sid": "LogDelivery", "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::acme-logs/*"},
+            {"Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::acme-logs", "arn:aws:s3:::acme-logs/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+        ]},
+        "policy": ""
+    });
+    ev.push(e);
+    for i in 0..120 {
+        let mut e = Event::new(
+            end - Duration::hours(20) + Duration::minutes(i * 10),
+            Who::Role("payments-processor-role", "payments-processor".into()),
+            "secretsmanager.amazonaws.com",
+            "GetSecretValue",
+            "3.80.16.42",
+        );
+        e.agent = AGENTS[1].to_string();
+        let secret = if i % 2 == 0 { "prod/payments/gateway-api-key" } else { "prod/payments/db" };
+        e.request = json!({"secretId": secret});
+        ev.push(e);
+    }
 
     // bob opens SSH to the world on a production security group.
     let mut e = Event::new(

@@ -1,5 +1,6 @@
 //! VPC flow records: web, DNS and NTP traffic with a trickle of internet noise, plus a port
-//! scan with its rejected flows and a host calling out to a rare port.
+//! scan with its rejected flows, a compromised host calling out to rare ports (4444, IRC) and
+//! sending gigabytes out, and an SSH/RDP sweep that gets in where SSH was opened to the world.
 
 use super::cloudtrail::{ACCOUNT, SCANNER_IP};
 use super::{per_day, time_in};
@@ -10,6 +11,8 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
 const HOSTS: [&str; 6] = ["10.0.1.25", "10.0.1.26", "10.0.2.14", "10.0.2.15", "10.0.3.7", "10.0.3.8"];
+/// Sprays SSH and RDP at every host.
+const SSH_SCANNER_IP: &str = "193.32.162.159";
 const ENIS: [&str; 3] = ["eni-0a1b2c3d4e5f60001", "eni-0a1b2c3d4e5f60002", "eni-0a1b2c3d4e5f60003"];
 
 #[allow(clippy::too_many_arguments)]
@@ -136,6 +139,62 @@ pub(super) fn stories(rng: &mut ChaCha8Rng, end: DateTime<Utc>) -> Vec<Value> {
             rng.random_range(4_000..40_000),
             "ACCEPT",
         ));
+    }
+    // The same host joins an IRC channel, a classic botnet control path.
+    for i in 0..3 {
+        out.push(flow(
+            t1 + Duration::minutes(7 + i * 20),
+            ENIS[2],
+            HOSTS[2],
+            "192.0.2.66",
+            rng.random_range(40000..60000),
+            6667,
+            6,
+            rng.random_range(10..40),
+            rng.random_range(1_000..6_000),
+            "ACCEPT",
+        ));
+    }
+    // ...and pushes about 2.4 GB to its controller over HTTPS in half an hour.
+    let t2 = end - Duration::minutes(150);
+    for i in 0..30 {
+        out.push(flow(
+            t2 + Duration::minutes(i),
+            ENIS[2],
+            HOSTS[2],
+            "198.51.100.77",
+            rng.random_range(40000..60000),
+            443,
+            6,
+            rng.random_range(55_000..70_000),
+            rng.random_range(70_000_000..90_000_000),
+            "ACCEPT",
+        ));
+    }
+    // Half an hour after bob opened SSH to the world (the CloudTrail story), a second scanner
+    // sprays SSH and RDP at every host: the two web hosts behind that security group now
+    // accept SSH; everything else is rejected.
+    let t3 = end - Duration::minutes(210);
+    let mut i = 0;
+    for round in 0..15 {
+        for (h, host) in HOSTS.iter().enumerate() {
+            for port in [22u32, 3389] {
+                let open = port == 22 && h < 2;
+                out.push(flow(
+                    t3 + Duration::seconds(i * 4),
+                    ENIS[h % ENIS.len()],
+                    SSH_SCANNER_IP,
+                    host,
+                    rng.random_range(40000..60000),
+                    port,
+                    6,
+                    if open { 14 + round % 5 } else { 1 },
+                    if open { 3_400 + 40 * round } else { 44 },
+                    if open { "ACCEPT" } else { "REJECT" },
+                ));
+                i += 1;
+            }
+        }
     }
     out
 }

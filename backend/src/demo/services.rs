@@ -1,7 +1,8 @@
 //! S3 server access, Lambda and custom (web app) logs: everyday use plus a mass download
-//! from the bucket made public, a Lambda error burst and a credential-stuffing run.
+//! from the bucket made public, the scanner guessing object names (403s), a Lambda error
+//! burst and a credential-stuffing run.
 
-use super::cloudtrail::{ACCOUNT, ATTACKER_IP, PUBLIC_BUCKET};
+use super::cloudtrail::{ACCOUNT, ATTACKER_IP, PUBLIC_BUCKET, SCANNER_IP};
 use super::{per_day, time_in};
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
@@ -106,6 +107,43 @@ fn s3_access(rng: &mut ChaCha8Rng, window: Window, scale: f64) -> Vec<Value> {
             size,
             "python-requests/2.31.0",
         ));
+    }
+    // The scanner guesses object names in the company's buckets, anonymously: all denied.
+    let t1 = window.1 - Duration::minutes(340);
+    let guesses = [
+        ".env",
+        "backup.sql",
+        "db.sql.gz",
+        "config.json",
+        "credentials.csv",
+        "id_rsa",
+        "dump.tar.gz",
+        "wp-config.php.bak",
+        ".git/config",
+        "terraform.tfstate",
+        "users.csv",
+        "secrets.yml",
+    ];
+    let mut i = 0;
+    for bucket in ["acme-backups", "acme-logs", "acme-assets"] {
+        for prefix in ["", "backup/", "prod/", "old/"] {
+            for guess in guesses {
+                let key = format!("{prefix}{guess}");
+                out.push(s3_row(
+                    rng,
+                    t1 + Duration::milliseconds(i * 2500),
+                    bucket,
+                    SCANNER_IP,
+                    None,
+                    "REST.GET.OBJECT",
+                    &key,
+                    403,
+                    243,
+                    "Go-http-client/1.1",
+                ));
+                i += 1;
+            }
+        }
     }
     out
 }
