@@ -331,81 +331,78 @@ pub(super) fn stories(rng: &mut ChaCha8Rng, end: DateTime<Utc>) -> Vec<Value> {
         e.read_only = false;
         e
     };
-    let mut step = |mins: i64, source: &'static str, name: &'static str, request: Value| {
-        ev.push(carol_step(mins, source, name, request));
-    };
-    step(3, "iam.amazonaws.com", "ListUsers", json!({}));
-    step(
+    ev.push(carol_step(3, "iam.amazonaws.com", "ListUsers", json!({})));
+    ev.push(carol_step(
         6,
         "iam.amazonaws.com",
         "AttachUserPolicy",
         json!({"userName": "carol", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
-    );
-    step(9, "iam.amazonaws.com", "CreateAccessKey", json!({"userName": "bob"}));
+    ));
+    ev.push(carol_step(9, "iam.amazonaws.com", "CreateAccessKey", json!({"userName": "bob"})));
     // A backdoor user of its own, made an admin, with a key and a console password.
-    step(12, "iam.amazonaws.com", "CreateUser", json!({"userName": BACKDOOR_USER}));
-    step(
+    ev.push(carol_step(12, "iam.amazonaws.com", "CreateUser", json!({"userName": BACKDOOR_USER})));
+    ev.push(carol_step(
         13,
         "iam.amazonaws.com",
         "AddUserToGroup",
         json!({"groupName": "Admins", "userName": BACKDOOR_USER}),
-    );
-    step(14, "iam.amazonaws.com", "CreateAccessKey", json!({"userName": BACKDOOR_USER}));
-    step(
+    ));
+    ev.push(carol_step(14, "iam.amazonaws.com", "CreateAccessKey", json!({"userName": BACKDOOR_USER})));
+    ev.push(carol_step(
         15,
         "iam.amazonaws.com",
         "CreateLoginProfile",
         json!({"userName": BACKDOOR_USER, "passwordResetRequired": false}),
-    );
-    step(
+    ));
+    ev.push(carol_step(
         40,
         "kms.amazonaws.com",
         "ScheduleKeyDeletion",
         json!({"keyId": format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/5b1f0c0e-demo"), "pendingWindowInDays": 7}),
-    );
-    step(
+    ));
+    ev.push(carol_step(
         45,
         "kms.amazonaws.com",
         "DisableKey",
         json!({"keyId": format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/9d2e7a41-backups")}),
-    );
+    ));
     // Takes over dave's console: his MFA off, a password it chose.
-    step(
+    ev.push(carol_step(
         60,
         "iam.amazonaws.com",
         "DeactivateMFADevice",
         json!({"userName": "dave", "serialNumber": format!("arn:aws:iam::{ACCOUNT}:mfa/dave")}),
-    );
-    step(
+    ));
+    ev.push(carol_step(
         62,
         "iam.amazonaws.com",
         "UpdateLoginProfile",
         json!({"userName": "dave", "passwordResetRequired": false}),
-    );
-    step(
+    ));
+    ev.push(carol_step(
         90,
         "config.amazonaws.com",
         "StopConfigurationRecorder",
         json!({"configurationRecorderName": "default"}),
-    );
-    step(
+    ));
+    ev.push(carol_step(
         95,
         "cloudtrail.amazonaws.com",
         "StopLogging",
         json!({"name": format!("arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/management-events")}),
-    );
-    step(
+    ));
+    ev.push(carol_step(
         97,
         "cloudtrail.amazonaws.com",
         "UpdateTrail",
         json!({"name": "security-audit", "isMultiRegionTrail": false, "includeGlobalServiceEvents": false}),
-    );
-    step(
+    ));
+    ev.push(carol_step(
         100,
         "guardduty.amazonaws.com",
         "DeleteDetector",
         json!({"detectorId": "12abc34d567e8fa901bc2d34e56789f0"}),
-    );
+    ));
     let mut e = carol_step(
         102,
         "guardduty.amazonaws.com",
@@ -415,18 +412,6 @@ pub(super) fn stories(rng: &mut ChaCha8Rng, end: DateTime<Utc>) -> Vec<Value> {
     e.region = "eu-west-1";
     ev.push(e);
     ev.push(carol_step(105, "cloudtrail.amazonaws.com", "DeleteTrail", json!({"name": "management-events"})));
-    ev.push(carol_step(
-        110,
-        "ec2.amazonaws.com",
-        "DeleteFlowLogs",
-        json!({"DeleteFlowLogsRequest": {"FlowLogId": {"tag": 1, "content": "fl-0a1b2c3d4e5f6a7b8"}}}),
-    ));
-    ev.push(carol_step(
-        112,
-        "logs.amazonaws.com",
-        "DeleteLogGroup",
-        json!({"logGroupName": "/aws/vpc/flow-logs"}),
-    ));
     // Crypto mining on GPUs, in a region the account never uses.
     let mut e = carol_step(
         120,
@@ -473,6 +458,20 @@ pub(super) fn stories(rng: &mut ChaCha8Rng, end: DateTime<Utc>) -> Vec<Value> {
                 "Owner": {"ID": "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"}
             }
         }),
+    ));
+
+    // Last, it covers its tracks in the network logs once the exfiltration is done.
+    ev.push(carol_step(
+        195,
+        "ec2.amazonaws.com",
+        "DeleteFlowLogs",
+        json!({"DeleteFlowLogsRequest": {"FlowLogId": {"tag": 1, "content": "fl-0a1b2c3d4e5f6a7b8"}}}),
+    ));
+    ev.push(carol_step(
+        197,
+        "logs.amazonaws.com",
+        "DeleteLogGroup",
+        json!({"logGroupName": "/aws/vpc/flow-logs"}),
     ));
 
     // The intruder tries the key it made for bob from its own machine: a sweep of list and
