@@ -90,6 +90,14 @@ pub enum Command {
         #[command(subcommand)]
         command: IntegrationsCommand,
     },
+    /// Detection-as-code: rule files in a folder, validated, tested and synced with the store.
+    Rules {
+        /// The rules folder (a git checkout, say); default `<data-dir>/rules`.
+        #[arg(long, global = true, env = "MANTISSA_RULES_DIR")]
+        rules_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
     /// Make the demo workspace: a week of realistic logs with attack stories.
     Demo {
         #[arg(long, default_value_t = 7)]
@@ -103,6 +111,47 @@ pub enum Command {
         #[arg(long)]
         end: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// The folder's rules with severity, schedule, tests and sync state.
+    List {
+        #[arg(long, short, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Check rule files (default: the rules folder): shape, schedule, severity, and the
+    /// query planned against the lake's tables. `file:line:col: message`; exit 1 on errors.
+    Validate { paths: Vec<PathBuf> },
+    /// Run the rules' inline tests offline; exit 1 on any failure.
+    Test {
+        paths: Vec<PathBuf>,
+        /// Fail rules with fewer tests, or without one positive and one negative test.
+        #[arg(long, default_value_t = 0)]
+        minimum_tests: usize,
+    },
+    /// Convert Sigma rules (files or folders) into rule files.
+    ImportSigma {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Where to write them (default: the rules folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Send the folder's changes to the backend's rule store (schedules too).
+    Push {
+        /// On a conflict, the folder wins.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Write the store's changes into the folder.
+    Pull {
+        /// On a conflict, the store wins.
+        #[arg(long)]
+        force: bool,
+    },
+    /// What a push or pull would do, rule by rule, with the fields that differ.
+    Diff,
 }
 
 #[derive(Debug, Subcommand)]

@@ -136,7 +136,11 @@ fn serve_delivers_demo_alerts_and_fills_the_dlq() {
     let dir = TempDir::new().unwrap();
     let out = mantissa(dir.path(), &["demo", "--days", "2", "--scale", "0.05"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("installed 6 demo rules and 2 integrations"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("installed 35 demo rules and 2 integrations"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let mut serve = Command::new(env!("CARGO_BIN_EXE_mantissa"))
         .arg("--data-dir")
@@ -180,8 +184,36 @@ fn serve_delivers_demo_alerts_and_fills_the_dlq() {
         "{alerts:?}"
     );
 
+    // Three attempts on the closed port: backoff 5 s, then 10 s, then the DLQ.
+    let failed =
+        alerts.iter().find(|a| a["delivery"].as_str().unwrap().contains("soc-webhook: DLQ")).unwrap();
+    let tries: Vec<_> = failed["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["integration_id"] == "soc-webhook")
+        .collect();
+    let schedule: Vec<_> =
+        tries.iter().map(|t| (t["attempt"].as_u64(), t["retry_in_secs"].as_u64())).collect();
+    assert_eq!(schedule, vec![(Some(1), Some(5)), (Some(2), Some(10)), (Some(3), None)], "{tries:?}");
+    assert_eq!(tries[2]["status"], "dead_lettered");
+    let at = |i: usize| chrono::DateTime::parse_from_rfc3339(tries[i]["at"].as_str().unwrap()).unwrap();
+    assert!((at(1) - at(0)).num_milliseconds() >= 5_000 && (at(2) - at(1)).num_milliseconds() >= 10_000);
+
     let redrive = mantissa(dir.path(), &["dlq", "redrive", "--all"]);
     assert!(text(&redrive.stderr).contains("redrove"), "{}", text(&redrive.stderr));
+    // The running worker takes the redriven messages and tries the webhook again.
+    let failed_id = failed["id"].as_str().unwrap().to_string();
+    let retried = (0..40).any(|_| {
+        std::thread::sleep(Duration::from_millis(250));
+        let out = mantissa(dir.path(), &["alerts", "list", "-f", "json"]);
+        let all: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        all.iter().filter(|a| a["id"] == failed_id.as_str()).any(|a| {
+            a["attempts"].as_array().unwrap().iter().filter(|t| t["integration_id"] == "soc-webhook").count()
+                > 3
+        })
+    });
+    assert!(retried, "the redriven message was not attempted again");
 
     Command::new("kill").arg("-TERM").arg(serve.id().to_string()).status().unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -11,6 +11,7 @@ pub mod local;
 pub mod model;
 pub mod ports;
 pub mod query;
+pub mod rules;
 pub mod services;
 pub mod text;
 

@@ -668,3 +668,21 @@ async fn no_integrations_still_records_the_alert() {
     assert!(w.s.alerts.get_alert(USER, &alert.id).await.unwrap().is_some());
     assert!(w.s.alerts.get_alert("someone-else", &alert.id).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn every_starter_pack_rule_fires_on_its_demo_story() {
+    let dir = TempDir::new().unwrap();
+    let end = Utc::now().duration_trunc_hour();
+    write_demo(&Lake::new(dir.path()), &DemoOptions { days: 3, seed: 42, scale: 0.2, end }).unwrap();
+    let s = Services::local(dir.path()).await.unwrap();
+    let rules = workspace::demo_rules();
+    assert!(rules.len() >= 25, "the pack has {} rules", rules.len());
+    let mut silent = vec![];
+    for rule in &rules {
+        let outcome = run_rule(&s, USER, rule, Utc::now()).await.unwrap();
+        if outcome.alert.is_none() {
+            silent.push(rule.id.clone());
+        }
+    }
+    assert!(silent.is_empty(), "no alert on the demo data from: {silent:?}");
+}

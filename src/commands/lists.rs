@@ -35,6 +35,7 @@ pub async fn alerts(
                     AlertStatus::Open => "open", AlertStatus::Acknowledged => "acknowledged",
                     AlertStatus::Resolved => "resolved", AlertStatus::FalsePositive => "false_positive" },
                 "delivery": crate::widgets::delivery_summary(a), "id": a.id,
+                "attempts": a.attempts,
             })
         })
         .collect();

@@ -5,6 +5,7 @@ mod ingest;
 mod lists;
 mod output;
 mod query;
+mod rules;
 mod serve;
 mod status;
 
@@ -54,6 +55,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Some(Command::Dlq { command }) => lists::dlq(&ws, command).await,
         Some(Command::Integrations { command }) => lists::integrations(&ws, command).await,
+        Some(Command::Rules { rules_dir, command }) => {
+            let dir = rules_dir.unwrap_or_else(|| ws.data_dir.join("rules"));
+            rules::run(&ws, &dir, &format!("{:?}", cli.global.backend).to_lowercase(), command).await
+        }
         Some(Command::Demo { days, seed, scale, end }) => {
             demo::run(&ws, days, seed, scale, end.as_deref()).await
         }

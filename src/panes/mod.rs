@@ -200,6 +200,7 @@ mod tests {
                 latency_ms: Some(3),
                 http_status: None,
                 error: None,
+                retry_in_secs: None,
             }],
         }
     }

@@ -68,6 +68,7 @@ mod tests {
             latency_ms: Some(latency),
             http_status: None,
             error: (status != DeliveryStatus::Delivered).then(|| format!("failed after {latency}")),
+            retry_in_secs: None,
         }
     }
 

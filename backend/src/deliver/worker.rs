@@ -166,6 +166,7 @@ impl DeliveryWorker {
                 latency_ms: None,
                 http_status: None,
                 error: None,
+                retry_in_secs: None,
             };
             let verdict = match outcome {
                 None => {
@@ -188,6 +189,7 @@ impl DeliveryWorker {
                         if last { DeliveryStatus::DeadLettered } else { DeliveryStatus::Retrying };
                     let after = backoff_secs(m.receive_count.saturating_sub(1))
                         .max(e.retry_after.unwrap_or(0).min(300));
+                    attempt.retry_in_secs = (!last).then_some(after);
                     retries.push((m.receipt.clone(), after, e.message));
                     if last { Verdict::DeadLettered } else { Verdict::Retry { after_secs: after } }
                 }

@@ -76,6 +76,7 @@ pub async fn route_alert(s: &Services, rule: &Rule, alert: &mut Alert) -> Result
             latency_ms: None,
             http_status: None,
             error: None,
+            retry_in_secs: None,
         })
         .collect();
     // Messages first: each carries the whole alert, so a crash before the alert is stored

@@ -44,6 +44,8 @@ pub struct IngestReport {
     pub skipped: u64,
     pub issues: Vec<Issue>,
     pub parquet_files: Vec<PathBuf>,
+    /// The latest event time written, in UTC milliseconds.
+    pub latest_ms: Option<i64>,
 }
 
 impl IngestReport {
@@ -54,6 +56,7 @@ impl IngestReport {
         self.skipped += other.skipped;
         self.issues.extend(other.issues);
         self.parquet_files.extend(other.parquet_files);
+        self.latest_ms = self.latest_ms.max(other.latest_ms);
     }
 }
 
@@ -163,7 +166,10 @@ pub fn ingest_bytes(lake: &Lake, table: Table, file: &Path, raw: &[u8]) -> Resul
     let mut partitions = Partitions::default();
     for (place, record) in parsed.records {
         match shape(table, &record) {
-            Ok((dt, row)) => partitions.push(dt, row),
+            Ok((dt, row)) => {
+                report.latest_ms = report.latest_ms.max(event_time_ms(table, &row));
+                partitions.push(dt, row)
+            }
             Err(reason) => parsed.issues.push(Issue { place, reason }),
         }
     }

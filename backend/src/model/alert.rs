@@ -62,4 +62,7 @@ pub struct DeliveryAttempt {
     pub latency_ms: Option<u64>,
     pub http_status: Option<u16>,
     pub error: Option<String>,
+    /// The backoff chosen after a failure: when the queue hands the message out again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_in_secs: Option<u64>,
 }

@@ -84,6 +84,13 @@ pub struct Rule {
     pub destinations: Vec<String>,
     #[serde(default)]
     pub dedup: DedupSpec,
+    /// Documentation carried from the rule file, shown beside the alert.
+    #[serde(default)]
+    pub references: Vec<String>,
+    #[serde(default)]
+    pub runbook: String,
+    #[serde(default)]
+    pub false_positives: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     // Run statistics, as the seed's rules table keeps them.
@@ -121,6 +128,9 @@ impl Rule {
             tags: vec![],
             destinations: vec![],
             dedup: DedupSpec::default(),
+            references: vec![],
+            runbook: String::new(),
+            false_positives: vec![],
             created_at: now,
             updated_at: now,
             executions: 0,

@@ -61,6 +61,7 @@ async fn alerts_filter_and_keep_attempts() {
         latency_ms: Some(12),
         http_status: Some(200),
         error: None,
+        retry_in_secs: None,
     };
     db.record_attempt("alice", "a1", &at).await.unwrap();
     let all = db.list_alerts("alice", &AlertQuery::default()).await.unwrap();

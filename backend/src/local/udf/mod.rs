@@ -15,6 +15,7 @@ use datafusion::execution::context::SessionContext;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
+use std::sync::Arc;
 
 /// The functions, one variant each; `TrinoFunction` gives them names, types and bodies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -27,13 +28,15 @@ enum Kind {
     DateFormat,
     JsonExtractScalar,
     JsonExtract,
+    /// JSON as text; our `json_extract` already returns text, so Trino's `json_format` is identity.
+    JsonFormat,
     ElementAt,
     Contains,
     SplitPart,
 }
 
 impl Kind {
-    const ALL: [Kind; 11] = [
+    const ALL: [Kind; 12] = [
         Kind::FromIso8601Timestamp,
         Kind::ToUnixtime,
         Kind::FromUnixtime,
@@ -42,6 +45,7 @@ impl Kind {
         Kind::DateFormat,
         Kind::JsonExtractScalar,
         Kind::JsonExtract,
+        Kind::JsonFormat,
         Kind::ElementAt,
         Kind::Contains,
         Kind::SplitPart,
@@ -57,6 +61,7 @@ impl Kind {
             Kind::DateFormat => "date_format",
             Kind::JsonExtractScalar => "json_extract_scalar",
             Kind::JsonExtract => "json_extract",
+            Kind::JsonFormat => "json_format",
             Kind::ElementAt => "element_at",
             Kind::Contains => "contains",
             Kind::SplitPart => "split_part",
@@ -65,7 +70,7 @@ impl Kind {
 
     fn arity(self) -> usize {
         match self {
-            Kind::FromIso8601Timestamp | Kind::ToUnixtime | Kind::FromUnixtime => 1,
+            Kind::FromIso8601Timestamp | Kind::ToUnixtime | Kind::FromUnixtime | Kind::JsonFormat => 1,
             Kind::JsonExtractScalar
             | Kind::JsonExtract
             | Kind::ElementAt
@@ -97,9 +102,11 @@ impl ScalarUDFImpl for TrinoFunction {
             Kind::ToUnixtime => Ok(DataType::Float64),
             Kind::DateAdd => Ok(time::date_add_type(&args[2])),
             Kind::DateDiff => Ok(DataType::Int64),
-            Kind::JsonExtractScalar | Kind::JsonExtract | Kind::SplitPart | Kind::DateFormat => {
-                Ok(DataType::Utf8)
-            }
+            Kind::JsonExtractScalar
+            | Kind::JsonExtract
+            | Kind::JsonFormat
+            | Kind::SplitPart
+            | Kind::DateFormat => Ok(DataType::Utf8),
             Kind::ElementAt => collections::element_type(&args[0]),
             Kind::Contains => Ok(DataType::Boolean),
         }
@@ -116,6 +123,7 @@ impl ScalarUDFImpl for TrinoFunction {
             Kind::DateFormat => time::date_format(&arrays[0], &arrays[1])?,
             Kind::JsonExtractScalar => json::extract(&arrays[0], &arrays[1], true)?,
             Kind::JsonExtract => json::extract(&arrays[0], &arrays[1], false)?,
+            Kind::JsonFormat => Arc::new(strings(&arrays[0], "json_format")?),
             Kind::ElementAt => collections::element_at(&arrays[0], &arrays[1])?,
             Kind::Contains => collections::contains(&arrays[0], &arrays[1])?,
             Kind::SplitPart => collections::split_part(&arrays[0], &arrays[1], &arrays[2])?,

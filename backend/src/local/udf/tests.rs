@@ -108,6 +108,11 @@ async fn json_extract_matches_trino() {
     );
     assert_eq!(eval(&format!("json_extract({doc}, '$.bucketName')")).await, r#""prod-data""#);
     assert!(eval_err(&format!("json_extract({doc}, 'bucketName')")).await.contains("invalid JSON path"));
+    // Trino's json_format(json) -> varchar: the JSON text.
+    assert_eq!(
+        eval(&format!("json_format(json_extract({doc}, '$.policy.Statement'))")).await,
+        r#"[{"Effect":"Allow","Principal":"*"}]"#
+    );
 }
 
 #[tokio::test]

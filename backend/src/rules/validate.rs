@@ -1,0 +1,237 @@
+//! Validation of a rule's query: it must parse and plan against the lake's table schemas
+//! (unknown tables and columns get the closest real names), and a query that does not filter
+//! on `dt` is warned about with what a full scan costs on Athena.
+
+use super::diagnostic::{Diagnostic, closest};
+use super::{LoadedRule, file};
+use crate::local::Lake;
+use crate::model::Table;
+use crate::model::athena_cost_usd;
+use crate::model::tables::PARTITION_COLUMN;
+use datafusion::arrow::datatypes::{DataType, Fields};
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::prelude::SessionContext;
+use regex::Regex;
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
+static PARSER_AT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"at Line: (\d+), Column: (\d+)").expect("valid regex"));
+static NO_FIELD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"No field named ([A-Za-z0-9_.]+)").expect("valid regex"));
+static NO_TABLE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"table '(?:[a-z_]+\.)*([^'.]+)' not found").expect("valid regex"));
+static NO_FUNCTION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"Invalid function '([^']+)'").expect("valid regex"));
+
+/// Every problem with the rule's query, placed in its file.
+pub async fn validate_query(ctx: &SessionContext, lake: &Lake, loaded: &LoadedRule) -> Vec<Diagnostic> {
+    let sql = &loaded.rule.query;
+    let state = ctx.state();
+    let plan = match state.create_logical_plan(sql).await {
+        Ok(p) => p,
+        Err(e) => return vec![plan_error(loaded, &e.strip_backtrace())],
+    };
+    let mut out = vec![];
+    let plan = state.optimize(&plan).unwrap_or(plan);
+    for table in tables_without_dt_filter(&plan) {
+        let bytes =
+            lake.inventory().into_iter().find(|(t, _, _)| t.name() == table).map(|(_, _, b)| b).unwrap_or(0);
+        let runs_per_day = 86_400.0 / (loaded.rule.schedule.approx_period().num_seconds().max(60) as f64);
+        let per_run = athena_cost_usd(bytes);
+        let (line, col) = position_of(loaded, &table);
+        out.push(Diagnostic::warning(
+            &loaded.path,
+            line,
+            col,
+            format!(
+                "`{table}` is read without a `dt` filter: every run scans the whole table ({:.1} MB in this lake, \
+                 ${per_run:.4} per run on Athena, ${:.2} a day at this schedule); add e.g. \
+                 `dt >= date_format(current_date - interval '1' day, '%Y-%m-%d')`",
+                bytes as f64 / 1e6,
+                per_run * runs_per_day
+            ),
+        ));
+    }
+    out
+}
+
+/// Lake tables scanned by the plan with no filter on their partition column.
+fn tables_without_dt_filter(plan: &LogicalPlan) -> Vec<String> {
+    let mut scanned = BTreeSet::new();
+    let mut filtered = BTreeSet::new();
+    let _ = plan.apply(|node| {
+        match node {
+            LogicalPlan::TableScan(scan) => {
+                let name = scan.table_name.table().to_string();
+                if scan.filters.iter().any(|f| f.column_refs().iter().any(|c| c.name == PARTITION_COLUMN)) {
+                    filtered.insert(name.clone());
+                }
+                scanned.insert(name);
+            }
+            LogicalPlan::Filter(f) => {
+                for c in f.predicate.column_refs() {
+                    if c.name == PARTITION_COLUMN {
+                        // Unqualified `dt` under a single-table query still prunes that table.
+                        filtered
+                            .insert(c.relation.as_ref().map(|r| r.table().to_string()).unwrap_or_default());
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    let lake_tables: Vec<&str> = Table::ALL.iter().map(|t| t.name()).collect();
+    scanned
+        .into_iter()
+        .filter(|t| lake_tables.contains(&t.as_str()) && !filtered.contains(t) && !filtered.contains(""))
+        .collect()
+}
+
+fn plan_error(loaded: &LoadedRule, message: &str) -> Diagnostic {
+    let mut text = message.trim().to_string();
+    let mut place = None;
+    if let Some(c) = PARSER_AT.captures(message) {
+        let (l, col): (usize, usize) = (c[1].parse().unwrap_or(1), c[2].parse().unwrap_or(1));
+        place = Some(query_offset(loaded, l, col));
+    } else if let Some(c) = NO_TABLE.captures(message) {
+        let wanted = c[1].to_string();
+        let names: Vec<&str> = Table::ALL.iter().map(|t| t.name()).collect();
+        text = match closest(&wanted, names.iter().copied()) {
+            Some(hint) => format!("unknown table `{wanted}`; did you mean `{hint}`?"),
+            None => format!("unknown table `{wanted}`; the tables are {}", names.join(", ")),
+        };
+        place = Some(position_of(loaded, &wanted));
+    } else if let Some(c) = NO_FIELD.captures(message) {
+        let full = c[1].trim_end_matches('.').to_string();
+        let wanted = full.rsplit('.').next().unwrap_or(&full).to_string();
+        let columns = all_columns();
+        text = match closest(&wanted, columns.iter().map(String::as_str)) {
+            Some(hint) => format!("unknown column `{wanted}`; did you mean `{hint}`?"),
+            None => format!("unknown column `{wanted}` (columns are lower-case, as Athena stores them)"),
+        };
+        place = Some(position_of(loaded, &wanted));
+    } else if let Some(c) = NO_FUNCTION.captures(message) {
+        place = Some(position_of(loaded, &c[1]));
+    }
+    let (line, col) = place.unwrap_or_else(|| file::query_start(&loaded.text));
+    Diagnostic::error(&loaded.path, line, col, format!("query: {text}"))
+}
+
+/// Column names of every lake table, nested struct fields included.
+fn all_columns() -> Vec<String> {
+    fn walk(fields: &Fields, out: &mut BTreeSet<String>) {
+        for f in fields {
+            out.insert(f.name().clone());
+            match f.data_type() {
+                DataType::Struct(inner) => walk(inner, out),
+                DataType::List(item) => {
+                    if let DataType::Struct(inner) = item.data_type() {
+                        walk(inner, out)
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    for t in Table::ALL {
+        walk(t.file_schema().fields(), &mut out);
+    }
+    out.insert(PARTITION_COLUMN.to_string());
+    out.into_iter().collect()
+}
+
+/// File position of a 1-based line/column inside the query text.
+fn query_offset(loaded: &LoadedRule, line: usize, col: usize) -> (usize, usize) {
+    let (qline, qcol) = file::query_start(&loaded.text);
+    if line <= 1 {
+        (qline, qcol + col.saturating_sub(1))
+    } else {
+        (qline + line - 1, qcol + col.saturating_sub(1))
+    }
+}
+
+/// Where `word` first appears in the query (case-insensitive), else the query's start.
+fn position_of(loaded: &LoadedRule, word: &str) -> (usize, usize) {
+    let wanted = word.to_ascii_lowercase();
+    for (i, line) in loaded.rule.query.lines().enumerate() {
+        if let Some(c) = line.to_ascii_lowercase().find(&wanted) {
+            return query_offset(loaded, i + 1, c + 1);
+        }
+    }
+    file::query_start(&loaded.text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::parse_rule_file;
+    use std::path::Path;
+
+    async fn check(query: &str) -> Vec<String> {
+        let dir = tempfile::TempDir::new().unwrap();
+        let lake = Lake::new(dir.path());
+        let ctx = lake.session().await.unwrap();
+        let indented: String = query.lines().map(|l| format!("  {l}\n")).collect();
+        let text = format!("id: r\nname: R\nseverity: low\nschedule: rate(1 hour)\nquery: |\n{indented}");
+        let (loaded, _) = parse_rule_file(Path::new("r.yml"), &text).unwrap();
+        validate_query(&ctx, &lake, &loaded).await.iter().map(|d| d.to_string()).collect()
+    }
+
+    const DT: &str = "dt >= '2024-11-20'";
+
+    #[tokio::test]
+    async fn a_good_query_has_nothing_to_say() {
+        let q = format!(
+            "SELECT eventname, useridentity.arn FROM cloudtrail_logs\nWHERE {DT} AND errorcode IS NOT NULL"
+        );
+        assert_eq!(check(&q).await, Vec::<String>::new());
+    }
+
+    #[tokio::test]
+    async fn unknown_table_and_column_name_the_closest() {
+        let got = check(&format!("SELECT 1 FROM cloudtrail WHERE {DT}")).await;
+        assert_eq!(
+            got,
+            vec!["r.yml:6:17: error: query: unknown table `cloudtrail`; did you mean `cloudtrail_logs`?"]
+        );
+        let got = check(&format!("SELECT eventnme\nFROM cloudtrail_logs WHERE {DT}")).await;
+        assert_eq!(
+            got,
+            vec!["r.yml:6:10: error: query: unknown column `eventnme`; did you mean `eventname`?"]
+        );
+    }
+
+    #[tokio::test]
+    async fn syntax_errors_point_into_the_query() {
+        let got = check("SELECT *\nFROM cloudtrail_logs WHERE errorcode = = 1").await;
+        assert_eq!(got.len(), 1);
+        assert!(
+            got[0].starts_with(
+                "r.yml:7:42: error: query: SQL error: ParserError(\"Expected: an expression, found: ="
+            ),
+            "{got:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_missing_dt_filter_is_a_warning_with_cost() {
+        let got = check("SELECT count(*) FROM vpc_flow_logs WHERE action = 'REJECT'").await;
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0].starts_with("r.yml:6:24: warning: `vpc_flow_logs` is read without a `dt` filter"),
+            "{got:?}"
+        );
+        assert!(got[0].contains("$0.0000 per run") || got[0].contains("per run on Athena"), "{got:?}");
+        // A join where one side is pruned and the other is not names only the other.
+        let got = check(&format!(
+            "SELECT * FROM cloudtrail_logs c JOIN vpc_flow_logs v ON c.sourceipaddress = v.srcaddr WHERE c.{DT}"
+        ))
+        .await;
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].contains("`vpc_flow_logs` is read without"), "{got:?}");
+    }
+}

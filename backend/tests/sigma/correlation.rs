@@ -1,0 +1,201 @@
+//! Sigma correlation rules: event_count and value_count over rules in the same text.
+
+use crate::common;
+use mantissa_backend::rules::sigma::convert_yaml;
+
+const FAILED_LOGIN: &str = "title: Failed console login
+id: 5638f7c0-ac70-491d-8465-2a65075e0d86
+name: failed_login
+level: low
+logsource:
+  product: aws
+  service: cloudtrail
+detection:
+  selection:
+    eventName: ConsoleLogin
+    errorMessage: Failed authentication
+  condition: selection
+";
+
+const ROOT_LOGIN: &str = "title: Root console login
+name: root_login
+logsource:
+  product: aws
+  service: cloudtrail
+detection:
+  selection:
+    eventName: ConsoleLogin
+    userIdentity.type: Root
+  condition: selection
+";
+
+fn correlation(body: &str) -> String {
+    format!(
+        "{FAILED_LOGIN}---\ntitle: Brute force\nid: 0e95725d-7320-415d-80f7-004da920fc11\nlevel: high\ntags:\n  - attack.t1110\n{body}"
+    )
+}
+
+#[test]
+fn event_count_groups_and_thresholds_and_base_rules_still_convert() {
+    let text = correlation(
+        "correlation:\n  type: event_count\n  rules:\n    - 5638f7c0-ac70-491d-8465-2a65075e0d86\n  group-by:\n    \
+         - sourceIPAddress\n  timespan: 1h\n  condition:\n    gte: 10\n",
+    );
+    let results = convert_yaml(&text, 300);
+    assert_eq!(results.len(), 2);
+    let base = results[0].as_ref().unwrap();
+    assert_eq!(base.title, "Failed console login");
+    assert_eq!(base.window_secs, 300);
+    let rule = results[1].as_ref().unwrap();
+    assert_eq!(rule.title, "Brute force");
+    assert_eq!(rule.sigma_id.as_deref(), Some("0e95725d-7320-415d-80f7-004da920fc11"));
+    assert_eq!(rule.severity, "high");
+    assert_eq!(rule.tags, vec!["attack.t1110"]);
+    assert_eq!(rule.table, "cloudtrail_logs");
+    assert_eq!(rule.window_secs, 3600);
+    assert_eq!(
+        rule.query,
+        "SELECT
+  sourceipaddress,
+  count(*) AS event_count,
+  min(eventtime) AS first_seen,
+  max(eventtime) AS last_seen
+FROM cloudtrail_logs
+WHERE dt >= date_format(current_timestamp - interval '1' hour, '%Y-%m-%d')
+  AND from_iso8601_timestamp(eventtime) >= current_timestamp - interval '1' hour
+  AND lower(eventname) = 'consolelogin'
+  AND lower(errormessage) = 'failed authentication'
+GROUP BY sourceipaddress
+HAVING count(*) >= 10"
+    );
+}
+
+#[test]
+fn value_count_counts_distinct_values_and_refers_by_name() {
+    let text = correlation(
+        "correlation:\n  type: value_count\n  rules: failed_login\n  group-by:\n    - sourceIPAddress\n  \
+         timespan: 30m\n  condition:\n    field: userIdentity.userName\n    gt: 5\n",
+    );
+    let results = convert_yaml(&text, 300);
+    let query = &results[1].as_ref().unwrap().query;
+    assert!(query.contains("count(DISTINCT useridentity.username) AS value_count"), "{query}");
+    assert!(query.contains("interval '30' minute"), "{query}");
+    assert!(
+        query.ends_with("GROUP BY sourceipaddress\nHAVING count(DISTINCT useridentity.username) > 5"),
+        "{query}"
+    );
+}
+
+#[test]
+fn every_threshold_operator_and_ranges() {
+    for (op, sql) in [("gt", ">"), ("gte", ">="), ("lt", "<"), ("lte", "<="), ("eq", "="), ("neq", "<>")] {
+        let text = correlation(&format!(
+            "correlation:\n  type: event_count\n  rules: [failed_login]\n  group-by: [awsRegion]\n  timespan: 1d\n  \
+             condition:\n    {op}: 4\n"
+        ));
+        let query = convert_yaml(&text, 300)[1].as_ref().unwrap().query.clone();
+        assert!(query.ends_with(&format!("HAVING count(*) {sql} 4")), "{op}: {query}");
+        assert!(query.contains("interval '1' day"));
+    }
+    let text = correlation(
+        "correlation:\n  type: event_count\n  rules: [failed_login]\n  group-by: [awsRegion]\n  timespan: 1h\n  \
+         condition:\n    gt: 100\n    lte: 200\n",
+    );
+    let query = convert_yaml(&text, 300)[1].as_ref().unwrap().query.clone();
+    assert!(query.ends_with("HAVING count(*) <= 200 AND count(*) > 100"), "{query}");
+}
+
+#[test]
+fn several_rules_are_alternatives_and_no_group_by_means_one_group() {
+    let text = format!(
+        "{FAILED_LOGIN}---\n{ROOT_LOGIN}---\ntitle: Login burst\ncorrelation:\n  type: event_count\n  rules:\n    \
+         - failed_login\n    - root_login\n  timespan: 10m\n  condition:\n    gte: 3\n"
+    );
+    let results = convert_yaml(&text, 300);
+    assert_eq!(results.len(), 3);
+    let rule = results[2].as_ref().unwrap();
+    assert_eq!(rule.severity, "medium");
+    assert_eq!(
+        common::condition(&rule.query),
+        "(\n    (lower(eventname) = 'consolelogin' AND lower(errormessage) = 'failed authentication')\n    \
+         OR (lower(eventname) = 'consolelogin' AND lower(useridentity.type) = 'root')\n  )"
+    );
+    assert!(!rule.query.contains("GROUP BY"));
+    assert!(rule.query.ends_with("HAVING count(*) >= 3"));
+}
+
+#[test]
+fn generate_false_keeps_referenced_rules_out() {
+    let text = correlation(
+        "generate: false\ncorrelation:\n  type: event_count\n  rules: failed_login\n  group-by: [sourceIPAddress]\n  \
+         timespan: 1h\n  condition:\n    gte: 10\n",
+    );
+    let results = convert_yaml(&text, 300);
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0].as_ref().unwrap().title, "Brute force");
+    // The older spelling inside the correlation mapping counts too.
+    let text = correlation(
+        "correlation:\n  type: event_count\n  generate: false\n  rules: failed_login\n  group-by: [sourceIPAddress]\n  \
+         timespan: 1h\n  condition:\n    gte: 10\n",
+    );
+    assert_eq!(convert_yaml(&text, 300).len(), 1);
+    // A rule can also opt out by itself.
+    let text = format!("{FAILED_LOGIN}generate: false\n---\n{ROOT_LOGIN}");
+    let titles: Vec<String> = convert_yaml(&text, 300).into_iter().map(|r| r.unwrap().title).collect();
+    assert_eq!(titles, vec!["Root console login"]);
+}
+
+#[test]
+fn unsupported_correlations_are_errors_naming_the_rule() {
+    let temporal = correlation(
+        "correlation:\n  type: temporal\n  rules: [failed_login]\n  group-by: [sourceIPAddress]\n  timespan: 1h\n",
+    );
+    let e = convert_yaml(&temporal, 300).remove(1).unwrap_err();
+    assert_eq!(e.rule, "Brute force");
+    assert_eq!(e.construct, "correlation type `temporal`");
+
+    let missing = correlation(
+        "correlation:\n  type: event_count\n  rules: [nope]\n  group-by: [sourceIPAddress]\n  timespan: 1h\n  \
+         condition:\n    gte: 2\n",
+    );
+    let e = convert_yaml(&missing, 300).remove(1).unwrap_err();
+    assert_eq!(e.construct, "correlation reference `nope`");
+
+    let no_field = correlation(
+        "correlation:\n  type: value_count\n  rules: [failed_login]\n  group-by: [sourceIPAddress]\n  timespan: 1h\n  \
+         condition:\n    gte: 2\n",
+    );
+    let e = convert_yaml(&no_field, 300).remove(1).unwrap_err();
+    assert_eq!(e.construct, "value_count correlation");
+
+    let vpc_rule = "title: Rejected flow\nname: rejected\nlogsource:\n  product: aws\n  service: vpcflowlogs\n\
+                    detection:\n  sel:\n    action: REJECT\n  condition: sel\n";
+    let mixed = format!(
+        "{FAILED_LOGIN}---\n{vpc_rule}---\ntitle: Mixed\ncorrelation:\n  type: event_count\n  rules: [failed_login, \
+         rejected]\n  timespan: 1h\n  condition:\n    gte: 2\n"
+    );
+    let e = convert_yaml(&mixed, 300).remove(2).unwrap_err();
+    assert_eq!(e.construct, "correlation across tables");
+}
+
+#[test]
+fn a_broken_referenced_rule_breaks_the_correlation_too() {
+    let broken = FAILED_LOGIN.replace("errorMessage: Failed authentication", "errorMessage|base64: x");
+    let text = format!(
+        "{broken}---\ntitle: Brute force\ncorrelation:\n  type: event_count\n  rules: [failed_login]\n  \
+         group-by: [sourceIPAddress]\n  timespan: 1h\n  condition:\n    gte: 10\n"
+    );
+    let results = convert_yaml(&text, 300);
+    assert_eq!(results[0].as_ref().unwrap_err().construct, "modifier `base64`");
+    let e = results[1].as_ref().unwrap_err();
+    assert_eq!(e.rule, "Brute force");
+    assert_eq!(e.construct, "referenced rule `Failed console login`");
+    assert!(e.message.starts_with("modifier `base64`: "), "{e}");
+}
+
+#[test]
+fn a_detection_field_named_generate_does_not_opt_out() {
+    let text = FAILED_LOGIN.replace("    errorMessage: Failed authentication", "    generate: false");
+    let e = convert_yaml(&text, 300).remove(0).unwrap_err();
+    assert_eq!(e.construct, "field `generate`");
+}

@@ -1,0 +1,188 @@
+//! `mantissa rules ...`: list, validate, test, import Sigma, and sync the rules folder.
+
+use super::Workspace;
+use super::output::records;
+use crate::cli::{Format, RulesCommand};
+use anyhow::Result;
+use mantissa_backend::rules::{self, Diagnostic, LoadedRule, sync};
+use mantissa_backend::services::Services;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+pub async fn run(ws: &Workspace, dir: &Path, backend: &str, command: RulesCommand) -> Result<ExitCode> {
+    let target = format!("{backend}:{}", ws.user);
+    let folder = || vec![dir.to_path_buf()];
+    let or_folder = |paths: Vec<PathBuf>| if paths.is_empty() { folder() } else { paths };
+    match command {
+        RulesCommand::List { format } => list(ws, dir, &target, format).await,
+        RulesCommand::Validate { paths } => validate(ws, &or_folder(paths)).await,
+        RulesCommand::Test { paths, minimum_tests } => test(&or_folder(paths), minimum_tests).await,
+        RulesCommand::ImportSigma { paths, out } => {
+            let out = out.unwrap_or_else(|| dir.to_path_buf());
+            let (written, errors) = rules::import::import_sigma(&paths, &out)?;
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            for w in &written {
+                println!("{}", w.display());
+            }
+            eprintln!(
+                "converted {} rules into {}; {} could not be converted",
+                written.len(),
+                out.display(),
+                errors.len()
+            );
+            Ok(if written.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+        }
+        RulesCommand::Push { force } | RulesCommand::Pull { force } if !dir.is_dir() => {
+            let _ = force;
+            anyhow::bail!("{}: no rules folder; run `mantissa demo` or pass --rules-dir", dir.display())
+        }
+        RulesCommand::Push { force } => {
+            let loaded = loaded_or_errors(dir)?;
+            let s = Services::local(&ws.data_dir).await?;
+            report("pushed", sync::push(dir, &loaded, &s, &ws.user, &target, force).await?)
+        }
+        RulesCommand::Pull { force } => {
+            let loaded = loaded_or_errors(dir)?;
+            let s = Services::local(&ws.data_dir).await?;
+            report("pulled", sync::pull(dir, &loaded, &s, &ws.user, &target, force).await?)
+        }
+        RulesCommand::Diff => {
+            let loaded = loaded_or_errors(dir)?;
+            let s = Services::local(&ws.data_dir).await?;
+            let mut pending = 0;
+            for e in sync::plan(dir, &loaded, &s, &ws.user, &target).await? {
+                let what = match e.action {
+                    sync::Action::InSync => continue,
+                    sync::Action::Push(c) => format!("push: {}", change(c, "store")),
+                    sync::Action::Pull(c) => format!("pull: {}", change(c, "folder")),
+                    sync::Action::Conflict => "conflict: changed in the folder and in the store".to_string(),
+                };
+                pending += 1;
+                let fields =
+                    if e.fields.is_empty() { String::new() } else { format!(" ({})", e.fields.join(", ")) };
+                println!("{:<44} {what}{fields}", e.rule_id);
+            }
+            eprintln!("{pending} rules differ between {} and the {target} store", dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn change(c: sync::Change, side: &str) -> String {
+    match c {
+        sync::Change::Create => format!("create in the {side}"),
+        sync::Change::Update => format!("update the {side}"),
+        sync::Change::Delete => format!("delete from the {side}"),
+    }
+}
+
+fn report(verb: &str, r: sync::SyncReport) -> Result<ExitCode> {
+    for (what, ids) in [("created", &r.created), ("updated", &r.updated), ("deleted", &r.deleted)] {
+        for id in ids {
+            eprintln!("{what:<8} {id}");
+        }
+    }
+    for id in &r.conflicts {
+        eprintln!(
+            "conflict {id}: changed on both sides since the last sync; left alone (see `mantissa rules diff`, then --force)"
+        );
+    }
+    eprintln!(
+        "{verb}: {} created, {} updated, {} deleted, {} conflicts",
+        r.created.len(),
+        r.updated.len(),
+        r.deleted.len(),
+        r.conflicts.len()
+    );
+    Ok(if r.conflicts.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// Sync never runs over files that do not parse: a broken file would look like a deleted rule.
+fn loaded_or_errors(dir: &Path) -> Result<Vec<LoadedRule>> {
+    let (loaded, problems) = rules::load(&[dir.to_path_buf()]);
+    let errors: Vec<&Diagnostic> = problems.iter().filter(|d| d.is_error()).collect();
+    if !errors.is_empty() {
+        for e in &errors {
+            eprintln!("{e}");
+        }
+        anyhow::bail!("{} rule files have errors; fix them before syncing", errors.len());
+    }
+    Ok(loaded)
+}
+
+async fn list(ws: &Workspace, dir: &Path, target: &str, format: Format) -> Result<ExitCode> {
+    let (loaded, problems) = rules::load(&[dir.to_path_buf()]);
+    for p in &problems {
+        eprintln!("{p}");
+    }
+    let s = Services::local(&ws.data_dir).await?;
+    let states: std::collections::HashMap<String, String> = sync::plan(dir, &loaded, &s, &ws.user, target)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let state = match e.action {
+                sync::Action::InSync => "synced",
+                sync::Action::Push(_) => "to push",
+                sync::Action::Pull(_) => "to pull",
+                sync::Action::Conflict => "conflict",
+            };
+            (e.rule_id, state.to_string())
+        })
+        .collect();
+    let rows: Vec<_> = loaded
+        .iter()
+        .map(|l| {
+            let r = &l.rule;
+            json!({
+                "id": r.id, "severity": r.severity, "schedule": r.schedule.as_str(), "enabled": r.enabled,
+                "tests": l.file.tests.len(), "sync": states.get(&r.id), "name": r.name,
+                "file": l.path.display().to_string(),
+            })
+        })
+        .collect();
+    let columns = ["id", "severity", "schedule", "enabled", "tests", "sync", "name"];
+    records(&mut std::io::stdout().lock(), format, &columns, &rows)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn validate(ws: &Workspace, paths: &[PathBuf]) -> Result<ExitCode> {
+    let (loaded, mut problems) = rules::load(paths);
+    let ctx = ws.lake.session().await?;
+    for l in &loaded {
+        problems.extend(rules::validate::validate_query(&ctx, &ws.lake, l).await);
+    }
+    problems.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
+    for p in &problems {
+        println!("{p}");
+    }
+    let errors = problems.iter().filter(|p| p.is_error()).count();
+    eprintln!("{} rules checked: {errors} errors, {} warnings", loaded.len(), problems.len() - errors);
+    Ok(if errors > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+async fn test(paths: &[PathBuf], minimum: usize) -> Result<ExitCode> {
+    let (loaded, problems) = rules::load(paths);
+    let mut failed = 0;
+    for p in
+        problems.iter().filter(|p| p.is_error()).chain(&rules::runner::coverage_problems(&loaded, minimum))
+    {
+        println!("{p}");
+        failed += 1;
+    }
+    let outcomes = rules::runner::run_tests(&loaded).await;
+    for o in &outcomes {
+        match &o.result {
+            Ok(rows) => println!("PASS {} > {} ({rows} rows)", o.rule_id, o.test),
+            Err(why) => {
+                failed += 1;
+                println!("FAIL {} > {}: {why} [{}:{}]", o.rule_id, o.test, o.path.display(), o.line);
+            }
+        }
+    }
+    let passed = outcomes.iter().filter(|o| o.passed()).count();
+    eprintln!("{} rules, {} tests: {passed} passed, {failed} failed", loaded.len(), outcomes.len());
+    Ok(if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
