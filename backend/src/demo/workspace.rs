@@ -42,7 +42,9 @@ pub fn demo_integrations(user: &str, data_dir: &Path) -> Vec<Integration> {
             kind: IntegrationKind::Webhook,
             name: "soc-webhook".into(),
             enabled: true,
-            min_severity: Severity::High,
+            // Critical only, as a pager would be: the demo's two critical detections fail their
+            // way into the DLQ in about 30 s, one after the other (FIFO within the integration).
+            min_severity: Severity::Critical,
             // Port 9 (discard) is closed on loopback: every delivery fails, so the DLQ fills.
             config: json!({"url": "http://127.0.0.1:9/hook", "timeout_secs": 3}),
             secret_ref: None,

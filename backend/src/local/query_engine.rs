@@ -22,8 +22,9 @@ use tokio::task::JoinHandle;
 
 use super::Lake;
 
-/// Finished jobs kept for paging; older ones are dropped to bound memory.
-const KEPT_JOBS: usize = 16;
+/// Finished jobs kept for paging; older finished ones are dropped to bound memory. Running jobs
+/// are never dropped: a scheduler running dozens of rules at once must find each of its own.
+const KEPT_JOBS: usize = 64;
 
 pub struct LocalQueryEngine {
     ctx: SessionContext,
@@ -74,9 +75,22 @@ impl LocalQueryEngine {
         let mut jobs = self.jobs.lock().expect("jobs lock");
         jobs.by_id.insert(id.clone(), job);
         jobs.order.push_back(id);
-        while jobs.order.len() > KEPT_JOBS {
-            let oldest = jobs.order.pop_front().expect("non-empty");
-            jobs.by_id.remove(&oldest);
+        let Jobs { by_id, order } = &mut *jobs;
+        let finished = |id: &QueryId| {
+            by_id.get(id).is_some_and(|j| j.progress.lock().expect("progress lock").state.is_terminal())
+        };
+        let mut excess = order.iter().filter(|id| finished(id)).count().saturating_sub(KEPT_JOBS);
+        let mut dropped = vec![];
+        order.retain(|id| {
+            let drop = excess > 0 && finished(id);
+            if drop {
+                excess -= 1;
+                dropped.push(id.clone());
+            }
+            !drop
+        });
+        for id in dropped {
+            by_id.remove(&id);
         }
     }
 }
@@ -276,6 +290,28 @@ mod tests {
                 a.values().to_vec()
             })
             .collect()
+    }
+
+    /// Regression: 35 rules started at once used to lose running jobs to the finished-job cap.
+    #[tokio::test]
+    async fn running_jobs_are_never_dropped_and_finished_ones_are_capped() {
+        let engine = LocalQueryEngine::with_context(SessionContext::new());
+        // On this single-threaded runtime none of the jobs runs before we await: all are running.
+        let mut ids = vec![];
+        for n in 0..100 {
+            ids.push(engine.start(&format!("SELECT {n} AS n")).await.unwrap());
+        }
+        for id in &ids {
+            while !engine.status(id).await.unwrap().state.is_terminal() {
+                tokio::task::yield_now().await;
+            }
+        }
+        // Finished jobs are dropped, oldest first, only when a new job arrives.
+        let last = engine.start("SELECT 1").await.unwrap();
+        assert!(engine.status(&last).await.is_ok());
+        assert!(engine.status(&ids[99]).await.is_ok());
+        assert!(matches!(engine.status(&ids[0]).await, Err(Error::NotFound { .. })));
+        assert!(engine.jobs.lock().unwrap().by_id.len() <= KEPT_JOBS + 1);
     }
 
     #[test]
