@@ -39,6 +39,10 @@ pub struct GlobalArgs {
     /// Refuse destructive actions in the console (DLQ delete/redrive, disabling rules).
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// Console theme (default, light, monochrome, high-contrast, solarized-dark, colorblind, or
+    /// a file in the config dir's themes/); default: `env-<env>` if it exists, else `default`.
+    #[arg(long, global = true, env = "MANTISSA_THEME")]
+    pub theme: Option<String>,
     /// AWS region (with --backend aws).
     #[arg(long, global = true, env = "AWS_REGION")]
     pub region: Option<String>,

@@ -1,16 +1,16 @@
 //! Backend work for the console: every call runs on a tokio task and reports back by message,
 //! so keys and redraws never wait on I/O (gitui's async jobs).
 
-use super::{Job, Msg};
+use super::{Context, Job, Msg, rule_jobs};
 use mantissa_backend::model::QueryState;
 use mantissa_backend::ports::{AlertQuery, PageRequest};
-use mantissa_backend::services::Services;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 
-pub fn spawn(s: &Services, user: &str, job: Job, tx: UnboundedSender<Msg>) {
-    let (s, user) = (s.clone(), user.to_string());
+pub fn spawn(ctx: &Context, job: Job, tx: UnboundedSender<Msg>) {
+    let ctx = ctx.clone();
     tokio::spawn(async move {
+        let (s, user) = (&ctx.s, ctx.user.as_str());
         let send = |m: Msg| {
             let _ = tx.send(m);
         };
@@ -55,16 +55,16 @@ pub fn spawn(s: &Services, user: &str, job: Job, tx: UnboundedSender<Msg>) {
             }
             Job::Refresh => {
                 let q = AlertQuery { limit: Some(500), ..Default::default() };
-                match s.alerts.list_alerts(&user, &q).await {
+                match s.alerts.list_alerts(user, &q).await {
                     Ok(a) => send(Msg::Alerts(a)),
                     Err(e) => send(Msg::Error(e.to_string())),
                 }
-                if let Ok(r) = s.rules.list_rules(&user).await {
+                if let Ok(r) = s.rules.list_rules(user).await {
                     send(Msg::Rules(r));
                 }
                 if let (Ok(list), Ok(health)) = (
-                    s.integrations.list_integrations(&user).await,
-                    mantissa_backend::deliver::health::refresh(&s, &user).await,
+                    s.integrations.list_integrations(user).await,
+                    mantissa_backend::deliver::health::refresh(s, user).await,
                 ) {
                     let rows = list
                         .into_iter()
@@ -93,7 +93,7 @@ pub fn spawn(s: &Services, user: &str, job: Job, tx: UnboundedSender<Msg>) {
                 ))),
                 Err(e) => send(Msg::Error(e.to_string())),
             },
-            Job::SaveRule(rule) => match s.rules.put_rule(&user, &rule).await {
+            Job::SaveRule(rule) => match s.rules.put_rule(user, &rule).await {
                 Ok(()) => send(Msg::Info(format!(
                     "rule {} {}",
                     rule.id,
@@ -103,12 +103,12 @@ pub fn spawn(s: &Services, user: &str, job: Job, tx: UnboundedSender<Msg>) {
             },
             Job::RunRule(rule) => {
                 let now = s.clock.now();
-                match mantissa_backend::detect::run_rule(&s, &user, &rule, now).await {
+                match mantissa_backend::detect::run_rule(s, user, &rule, now).await {
                     Ok(mut o) => {
                         let text = match (&mut o.alert, &o.error) {
                             (_, Some(e)) => format!("rule {} failed: {e}", rule.id),
                             (Some(alert), None) => {
-                                match mantissa_backend::detect::route_alert(&s, &rule, alert).await {
+                                match mantissa_backend::detect::route_alert(s, &rule, alert).await {
                                     Ok(n) => format!(
                                         "rule {}: {} rows, alert routed to {n} integration(s)",
                                         rule.id, o.rows
@@ -131,6 +131,12 @@ pub fn spawn(s: &Services, user: &str, job: Job, tx: UnboundedSender<Msg>) {
                 Ok(()) => send(Msg::Info(format!("deleted {id}"))),
                 Err(e) => send(Msg::Error(e.to_string())),
             },
+            Job::OpenRule { rule, test } => send(rule_jobs::open(&ctx, rule, test)),
+            Job::CheckRule { generation, path, text } => {
+                send(rule_jobs::check(&ctx, generation, &path, &text).await)
+            }
+            Job::TestRule { path, text } => send(rule_jobs::test(&path, &text).await),
+            Job::SaveRuleFile { path, text } => send(rule_jobs::save(&ctx, path, &text).await),
         }
     });
 }

@@ -17,7 +17,11 @@ pub const BINDINGS: &[(&str, &str, &str)] = &[
     ("list", "j/k g/G", "move, top/bottom"),
     ("alerts", "a r f", "acknowledge, resolve, false positive"),
     ("alerts", "p", "pivot: query the alert's window and entity"),
+    ("rules", "Enter t", "edit the rule's file, run its tests"),
+    ("rules", "D n", "dry-run its query in the query pane, new rule"),
     ("rules", "e x", "enable/disable (asks), run now"),
+    ("editor", "Ctrl-S Ctrl-T", "save and push the folder, run the rule's tests"),
+    ("editor", "F5 Esc", "dry-run the query, close (asks if unsaved)"),
     ("dlq", "R d", "redrive selected (asks), delete selected (asks)"),
 ];
 

@@ -3,19 +3,24 @@
 
 pub mod jobs;
 pub mod keys;
-pub mod theme;
+mod rule_jobs;
 
+use crate::config::theme::{self, Theme};
 use crate::panes::{self, Pane};
 use crate::widgets::grid::Grid;
 use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::prelude::SessionContext;
 use futures::StreamExt;
+use mantissa_backend::local::Lake;
 use mantissa_backend::model::{Alert, AlertStatus, HealthStatus, Integration, QueryId, QueryStatus, Rule};
 use mantissa_backend::ports::DeadLetter;
+use mantissa_backend::rules::{Diagnostic, runner::TestOutcome};
 use mantissa_backend::services::Services;
 use ratatui_textarea::TextArea;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
-use theme::Theme;
 use tokio::sync::mpsc;
 
 /// Work for the backend, run by `jobs::spawn`.
@@ -29,6 +34,32 @@ pub enum Job {
     RunRule(Rule),
     Redrive(Vec<String>),
     DeleteDead(String),
+    /// Opens the rule's file (or its YAML from the store) in the editor; `test` runs its tests.
+    OpenRule {
+        rule: Rule,
+        test: bool,
+    },
+    CheckRule {
+        generation: u64,
+        path: PathBuf,
+        text: String,
+    },
+    TestRule {
+        path: PathBuf,
+        text: String,
+    },
+    /// Writes the file (a new rule's to `<rules-dir>/<id>.yml`) and pushes the folder.
+    SaveRuleFile {
+        path: Option<PathBuf>,
+        text: String,
+    },
+}
+
+/// What a `[y/N]` confirmation does on `y`.
+#[derive(Debug, Clone)]
+pub enum Pending {
+    Run(Box<Job>),
+    CloseRuleEditor,
 }
 
 /// Replies from jobs.
@@ -42,6 +73,10 @@ pub enum Msg {
     Rules(Vec<Rule>),
     Integrations(Vec<(Integration, Option<HealthStatus>)>),
     Dlq(Vec<DeadLetter>),
+    RuleOpened { rule_id: Option<String>, path: Option<PathBuf>, text: String, test: bool },
+    RuleChecked { generation: u64, diagnostics: Vec<Diagnostic> },
+    RuleTested(Vec<TestOutcome>),
+    RuleSaved { path: PathBuf, report: String },
     Info(String),
     Error(String),
 }
@@ -77,11 +112,16 @@ pub struct App {
     pub cursors: [Cursor; 5],
     pub message: Option<(bool, String)>,
     pub command: Option<String>,
-    pub confirm: Option<(String, Job)>,
+    pub confirm: Option<(String, Pending)>,
+    pub rule_editor: Option<panes::rules::RuleEditor>,
     pub help: bool,
+    /// Jobs a message asked for; the event loop spawns them after `update`.
+    pub queued: Vec<Job>,
     pub quit: bool,
     pub read_only: bool,
     pub theme: Theme,
+    /// Where user themes live, for `:theme NAME`.
+    pub theme_dir: Option<PathBuf>,
     pub status_line: String,
 }
 
@@ -110,10 +150,13 @@ impl App {
             message: None,
             command: None,
             confirm: None,
+            rule_editor: None,
             help: false,
+            queued: vec![],
             quit: false,
             read_only,
-            theme: Theme::from_env(),
+            theme: Theme::default(),
+            theme_dir: None,
             status_line,
         }
     }
@@ -122,11 +165,11 @@ impl App {
         self.editor.lines().join("\n")
     }
 
-    fn info(&mut self, text: impl Into<String>) {
+    pub fn info(&mut self, text: impl Into<String>) {
         self.message = Some((false, text.into()));
     }
 
-    fn error(&mut self, text: impl Into<String>) {
+    pub fn error(&mut self, text: impl Into<String>) {
         self.message = Some((true, text.into()));
     }
 
@@ -176,6 +219,39 @@ impl App {
                 }
                 self.dlq = d;
             }
+            Msg::RuleOpened { rule_id, path, text, test } => {
+                let editor = panes::rules::RuleEditor::new(rule_id, path, &text);
+                // The jobs that check (and maybe test) the opened text start here, not from a key.
+                let jobs = panes::rules::opened(self, editor, test);
+                self.queued.extend(jobs);
+            }
+            Msg::RuleChecked { generation, diagnostics } => {
+                let Some(ed) = self.rule_editor.as_mut() else { return false };
+                if generation != ed.generation {
+                    return false;
+                }
+                ed.checked_generation = Some(generation);
+                ed.diagnostics = diagnostics;
+            }
+            Msg::RuleTested(outcomes) => {
+                let Some(ed) = self.rule_editor.as_mut() else { return false };
+                ed.testing = false;
+                let failed = outcomes.iter().filter(|o| !o.passed()).count();
+                let text = format!(
+                    "{} test(s): {} passed, {failed} failed",
+                    outcomes.len(),
+                    outcomes.len() - failed
+                );
+                ed.tests = Some(outcomes);
+                if failed > 0 { self.error(text) } else { self.info(text) }
+            }
+            Msg::RuleSaved { path, report } => {
+                if let Some(ed) = self.rule_editor.as_mut() {
+                    ed.saved = ed.contents();
+                    ed.path = Some(path);
+                }
+                self.info(report);
+            }
             Msg::Info(t) => self.info(t),
             Msg::Error(t) => self.error(t),
         }
@@ -186,7 +262,7 @@ impl App {
         if self.read_only {
             self.error("read-only session: this action is refused");
         } else {
-            self.confirm = Some((prompt, job));
+            self.confirm = Some((prompt, Pending::Run(Box::new(job))));
         }
     }
 
@@ -196,11 +272,16 @@ impl App {
             return vec![];
         }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        if let Some((_, job)) = self.confirm.take() {
-            return if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
-                vec![job]
-            } else {
-                vec![]
+        if let Some((_, pending)) = self.confirm.take() {
+            if !matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
+                return vec![];
+            }
+            return match pending {
+                Pending::Run(job) => vec![*job],
+                Pending::CloseRuleEditor => {
+                    self.rule_editor = None;
+                    vec![]
+                }
             };
         }
         if self.help {
@@ -221,6 +302,10 @@ impl App {
                 _ => {}
             }
             return vec![];
+        }
+        // An open rule editor takes every key but its own commands.
+        if self.pane == Pane::Rules && self.rule_editor.is_some() {
+            return panes::handle_key(self, key);
         }
         // Running and cancelling work wherever the focus is in the query pane.
         if self.pane == Pane::Query {
@@ -262,7 +347,7 @@ impl App {
         vec![]
     }
 
-    fn run_query(&mut self) -> Vec<Job> {
+    pub fn run_query(&mut self) -> Vec<Job> {
         if self.query.is_some() {
             self.error("a query is already running: Ctrl-C cancels it");
             return vec![];
@@ -277,13 +362,29 @@ impl App {
             "q" | "quit" | "q!" => self.quit = true,
             "run" => return self.run_query(),
             "help" => self.help = true,
+            "theme" => {
+                let names = theme::names(self.theme_dir.as_deref());
+                self.info(format!("themes: {}", names.join(", ")));
+            }
+            cmd if cmd.starts_with("theme ") => {
+                let name = cmd["theme ".len()..].trim();
+                match theme::load(name, self.theme_dir.as_deref()) {
+                    Ok(t) => {
+                        self.theme = if theme::no_color() { t.without_color() } else { t };
+                        self.info(format!("theme {name}"));
+                    }
+                    Err(e) => self.error(format!("{e:#}")),
+                }
+            }
             "1" | "query" => self.pane = Pane::Query,
             "2" | "rules" => self.pane = Pane::Rules,
             "3" | "alerts" => self.pane = Pane::Alerts,
             "4" | "integrations" => self.pane = Pane::Integrations,
             "5" | "dlq" => self.pane = Pane::Dlq,
             "" => {}
-            other => self.error(format!("unknown command `:{other}`: try :run, :q, :alerts, :help")),
+            other => {
+                self.error(format!("unknown command `:{other}`: try :run, :q, :alerts, :theme NAME, :help"))
+            }
         }
         vec![]
     }
@@ -302,32 +403,33 @@ impl App {
     }
 }
 
+/// What jobs work with: the backend, the analyst, the rules folder and the lake whose schemas
+/// rule queries are checked against.
+#[derive(Clone)]
+pub struct Context {
+    pub s: Services,
+    pub user: String,
+    pub rules_dir: PathBuf,
+    /// The sync state's key for this backend and user (`local:analyst`), as `rules push` uses.
+    pub sync_target: String,
+    pub lake: Lake,
+    /// Planning needs only the schemas: one session serves every check.
+    pub session: Arc<tokio::sync::OnceCell<SessionContext>>,
+}
+
 /// Runs the console until `:q`; the terminal is restored on exit and on panic.
-pub async fn run(
-    s: Services,
-    user: String,
-    status_line: String,
-    read_only: bool,
-    welcome: Option<String>,
-) -> anyhow::Result<()> {
+pub async fn run(ctx: Context, app: App) -> anyhow::Result<()> {
     let mut terminal = ratatui::init();
-    let result = event_loop(&mut terminal, s, user, status_line, read_only, welcome).await;
+    let result = event_loop(&mut terminal, ctx, app).await;
     ratatui::restore();
     result
 }
 
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
-    s: Services,
-    user: String,
-    status_line: String,
-    read_only: bool,
-    welcome: Option<String>,
+    ctx: Context,
+    mut app: App,
 ) -> anyhow::Result<()> {
-    let mut app = App::new(status_line, read_only);
-    if let Some(w) = welcome {
-        app.info(w);
-    }
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut events = EventStream::new();
     let mut refresh = tokio::time::interval(Duration::from_secs(2));
@@ -350,7 +452,7 @@ async fn event_loop(
             ev = events.next() => match ev {
                 Some(Ok(Event::Key(key))) => {
                     for job in app.handle_key(key) {
-                        jobs::spawn(&s, &user, job, tx.clone());
+                        jobs::spawn(&ctx, job, tx.clone());
                     }
                     dirty = true;
                 }
@@ -359,8 +461,13 @@ async fn event_loop(
                 Some(Err(e)) => return Err(e.into()),
                 None => return Ok(()),
             },
-            Some(msg) = rx.recv() => dirty |= app.update(msg),
-            _ = refresh.tick() => jobs::spawn(&s, &user, Job::Refresh, tx.clone()),
+            Some(msg) = rx.recv() => {
+                dirty |= app.update(msg);
+                for job in app.queued.drain(..) {
+                    jobs::spawn(&ctx, job, tx.clone());
+                }
+            }
+            _ = refresh.tick() => jobs::spawn(&ctx, Job::Refresh, tx.clone()),
             _ = sigterm => return Ok(()),
         }
     }

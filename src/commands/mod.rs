@@ -41,7 +41,7 @@ impl Workspace {
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     let ws = Workspace::open(&cli.global)?;
     match cli.command {
-        None => status::run(&ws, &cli.global.env, cli.global.read_only).await,
+        None => status::run(&ws, &cli.global).await,
         Some(Command::Query { sql, format }) => query::run(&ws, &sql, format).await,
         Some(Command::Ingest { source, paths }) => ingest::run(&ws, &source, &paths).await,
         Some(Command::Serve) => serve::run(&ws).await,

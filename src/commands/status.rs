@@ -2,20 +2,22 @@
 //! lake) it makes the demo workspace first, as the console will.
 
 use super::{Workspace, demo};
+use crate::cli::GlobalArgs;
 use anyhow::Result;
 use mantissa_backend::demo::DemoOptions;
 use std::process::ExitCode;
 
 /// The console on a terminal; the status text otherwise (pipes, CI).
-pub async fn run(ws: &Workspace, env: &str, read_only: bool) -> Result<ExitCode> {
+pub async fn run(ws: &Workspace, global: &GlobalArgs) -> Result<ExitCode> {
     use std::io::IsTerminal;
     if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
-        return console(ws, env, read_only).await;
+        return console(ws, global).await;
     }
     print_status(ws).await
 }
 
-async fn console(ws: &Workspace, env: &str, read_only: bool) -> Result<ExitCode> {
+async fn console(ws: &Workspace, global: &GlobalArgs) -> Result<ExitCode> {
+    let (env, read_only) = (&global.env, global.read_only);
     use mantissa_backend::deliver::DeliveryWorker;
     use mantissa_backend::detect::SchedulerRunner;
     use mantissa_backend::services::Services;
@@ -42,7 +44,26 @@ async fn console(ws: &Workspace, env: &str, read_only: bool) -> Result<ExitCode>
         env,
         if read_only { " · read-only" } else { "" }
     );
-    let result = crate::app::run(s, ws.user.clone(), status, read_only, welcome).await;
+    let ctx = crate::app::Context {
+        s,
+        user: ws.user.clone(),
+        rules_dir: ws.data_dir.join("rules"),
+        sync_target: format!("local:{}", ws.user),
+        lake: ws.lake.clone(),
+        session: Default::default(),
+    };
+    let mut app = crate::app::App::new(status, read_only);
+    let theme_dir = crate::config::user_dir("themes");
+    let (theme, theme_problem) =
+        crate::config::theme::for_session(global.theme.as_deref(), env, theme_dir.as_deref());
+    app.theme = theme;
+    app.theme_dir = theme_dir;
+    match (theme_problem, welcome) {
+        (Some(problem), _) => app.error(problem),
+        (None, Some(w)) => app.info(w),
+        (None, None) => {}
+    }
+    let result = crate::app::run(ctx, app).await;
     let _ = stop_tx.send(true);
     result.map(|_| ExitCode::SUCCESS)
 }

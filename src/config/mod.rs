@@ -1,5 +1,7 @@
 //! Where things live: the data dir (lake, state) and the config dir (themes, keymaps).
 
+pub mod theme;
+
 use anyhow::{Context, Result};
 use directories::ProjectDirs;
 use std::path::PathBuf;
@@ -15,6 +17,12 @@ pub fn data_dir(flag: Option<&PathBuf>) -> Result<PathBuf> {
         Some(p) => Ok(p.clone()),
         None => Ok(project_dirs()?.data_dir().to_path_buf()),
     }
+}
+
+/// `<config dir>/<kind>` (e.g. `~/.config/mantissa/themes`), where user files override the
+/// shipped ones; `None` without a home directory.
+pub fn user_dir(kind: &str) -> Option<PathBuf> {
+    project_dirs().ok().map(|d| d.config_dir().join(kind))
 }
 
 /// The analyst's user id: `--user`, else the login name.

@@ -46,21 +46,6 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Job> {
                 app.focus = crate::app::Focus::Editor;
             }
         }
-        KeyCode::Char('e') if app.pane == Pane::Rules => {
-            if let Some(r) = app.rules.get(cur) {
-                let mut r = r.clone();
-                r.enabled = !r.enabled;
-                if r.enabled {
-                    return vec![Job::SaveRule(r)];
-                }
-                return app.ask(format!("disable rule {}?", r.id), Job::SaveRule(r));
-            }
-        }
-        KeyCode::Char('x') if app.pane == Pane::Rules => {
-            if let Some(r) = app.rules.get(cur) {
-                return vec![Job::RunRule(r.clone())];
-            }
-        }
         KeyCode::Char('R') if app.pane == Pane::Dlq => {
             if let Some(d) = app.dlq.get(cur) {
                 return app.ask(
@@ -117,7 +102,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     let t = app.theme;
     let (title, header, widths, rows): (&str, Vec<&str>, Vec<Constraint>, Vec<Row>) = match app.pane {
         Pane::Rules => (
-            " rules (e enable/disable · x run now) ",
+            " rules (Enter edit · t test · D dry-run · n new · e on/off · x run now) ",
             vec!["severity", "rule", "schedule", "on", "last run", "status", "alerts"],
             vec![
                 Constraint::Length(8),

@@ -3,6 +3,7 @@
 
 mod lists;
 mod query;
+pub mod rules;
 
 use crate::app::{App, Job, keys};
 use crossterm::event::KeyEvent;
@@ -48,6 +49,7 @@ impl Pane {
 pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Job> {
     match app.pane {
         Pane::Query => query::handle_key(app, key),
+        Pane::Rules => rules::handle_key(app, key),
         _ => lists::handle_key(app, key),
     }
 }
@@ -64,12 +66,14 @@ pub fn render(app: &mut App, f: &mut Frame) {
     f.render_widget(
         Tabs::new(titles)
             .select(app.pane as usize)
-            .highlight_style(app.theme.focus().add_modifier(ratatui::style::Modifier::BOLD))
+            .style(app.theme.status())
+            .highlight_style(app.theme.tab())
             .divider("│"),
         tabs,
     );
     match app.pane {
         Pane::Query => query::render(app, f, body),
+        Pane::Rules => rules::render(app, f, body),
         _ => lists::render(app, f, body),
     }
     let footer_line = if let Some(cmd) = &app.command {
@@ -80,10 +84,12 @@ pub fn render(app: &mut App, f: &mut Frame) {
         let style = if *is_err { app.theme.error() } else { Style::default() };
         Line::from(Span::styled(mantissa_backend::text::neutralize(text).into_owned(), style))
     } else {
-        Line::from(Span::styled(format!("{} · ? help", keys::hints(app.pane.context())), app.theme.muted()))
+        let context =
+            if app.pane == Pane::Rules && app.rule_editor.is_some() { "editor" } else { app.pane.context() };
+        Line::from(Span::styled(format!("{} · ? help", keys::hints(context)), app.theme.muted()))
     };
     f.render_widget(Paragraph::new(footer_line), footer);
-    f.render_widget(Paragraph::new(Span::styled(app.status_line.clone(), app.theme.muted())), status);
+    f.render_widget(Paragraph::new(Span::raw(app.status_line.clone())).style(app.theme.status()), status);
     if app.help {
         help(app, f);
     }
@@ -124,11 +130,12 @@ mod tests {
     };
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
+    use std::path::Path;
     use std::sync::Arc;
 
     fn app() -> App {
         let mut app = App::new("local · /data · user analyst · env dev".into(), false);
-        app.theme.color = false;
+        app.theme = app.theme.without_color();
         app
     }
 
@@ -287,6 +294,76 @@ mod tests {
         for (_, keys, _) in crate::app::keys::BINDINGS {
             assert!(screen.contains(keys), "help misses {keys}");
         }
+    }
+
+    fn rule_editor(a: &mut App) -> Vec<crate::app::Job> {
+        a.pane = Pane::Rules;
+        let text = "id: r\nname: Root used\nsevrity: high\nschedule: rate(5 minutes)\nquery: |\n  SELECT 1\n";
+        a.update(Msg::RuleOpened {
+            rule_id: Some("r".into()),
+            path: Some("/rules/r.yml".into()),
+            text: text.into(),
+            test: false,
+        });
+        std::mem::take(&mut a.queued)
+    }
+
+    #[test]
+    fn rule_editor_shows_the_checks_of_the_current_text() {
+        let mut a = app();
+        let jobs = rule_editor(&mut a);
+        assert!(matches!(&jobs[..], [crate::app::Job::CheckRule { generation: 0, .. }]), "{jobs:?}");
+        let diag =
+            |msg: &str| mantissa_backend::rules::Diagnostic::error(Path::new("r.yml"), 3, 1, msg.into());
+        a.update(Msg::RuleChecked {
+            generation: 0,
+            diagnostics: vec![diag("unknown key `sevrity`; did you mean `severity`?")],
+        });
+        insta::assert_snapshot!(draw(&mut a, 80, 24));
+
+        // Typing makes a new generation: its check is asked for, and an older reply is dropped.
+        let jobs = a.handle_key(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE));
+        assert!(matches!(&jobs[..], [crate::app::Job::CheckRule { generation: 1, .. }]), "{jobs:?}");
+        assert!(!a.update(Msg::RuleChecked { generation: 0, diagnostics: vec![] }));
+        assert!(draw(&mut a, 80, 24).contains("checking"));
+        // Saving with errors is refused with the count; without them it writes the file.
+        a.update(Msg::RuleChecked { generation: 1, diagnostics: vec![diag("bad")] });
+        let save = KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL);
+        assert!(a.handle_key(save).is_empty());
+        assert!(a.message.as_ref().unwrap().1.contains("1 error(s)"));
+        a.update(Msg::RuleChecked { generation: 1, diagnostics: vec![] });
+        let jobs = a.handle_key(save);
+        assert!(
+            matches!(&jobs[..], [crate::app::Job::SaveRuleFile { path: Some(_), text }] if text.contains("x"))
+        );
+    }
+
+    #[test]
+    fn rule_editor_keys_test_dry_run_and_close() {
+        let mut a = app();
+        rule_editor(&mut a);
+        // Keys that are commands elsewhere are text here.
+        for c in ['q', '1', ':'] {
+            a.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+        assert!(!a.quit && a.pane == Pane::Rules && a.command.is_none());
+        let jobs = a.handle_key(KeyEvent::new(KeyCode::Char('t'), KeyModifiers::CONTROL));
+        assert!(matches!(&jobs[..], [crate::app::Job::TestRule { .. }]));
+        // Unsaved changes: Esc asks first.
+        a.handle_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+        assert!(a.confirm.is_some() && a.rule_editor.is_some());
+        a.handle_key(KeyEvent::new(KeyCode::Char('n'), KeyModifiers::NONE));
+        assert!(a.rule_editor.is_some());
+        a.handle_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+        a.handle_key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE));
+        assert!(a.rule_editor.is_none());
+        // The list's D runs the rule's query in the query pane.
+        let mut rule = mantissa_backend::demo::workspace::demo_rules().remove(0);
+        rule.query = "SELECT 42".into();
+        a.update(Msg::Rules(vec![rule]));
+        let jobs = a.handle_key(KeyEvent::new(KeyCode::Char('D'), KeyModifiers::NONE));
+        assert!(matches!(&jobs[..], [crate::app::Job::RunQuery(q)] if q == "SELECT 42"));
+        assert_eq!(a.pane, Pane::Query);
     }
 
     #[test]

@@ -10,7 +10,7 @@ pub mod sigma;
 pub mod sync;
 pub mod validate;
 
-pub use diagnostic::{Diagnostic, Level};
+pub use diagnostic::{Diagnostic, Level, closest};
 pub use file::{Expect, RuleFile, RuleTest, parse_rule_file};
 
 use std::path::{Path, PathBuf};

@@ -338,9 +338,13 @@ pub fn to_rule_file(rule: &Rule, tests: Vec<super::RuleTest>) -> RuleFile {
     }
 }
 
+/// The rule file's text for a stored rule.
+pub fn rule_yaml(rule: &Rule, tests: Vec<super::RuleTest>) -> Result<String> {
+    yaml_serde::to_string(&to_rule_file(rule, tests)).map_err(|e| Error::invalid(&rule.id, e.to_string()))
+}
+
 pub fn write_rule_file(path: &PathBuf, rule: &Rule, tests: Vec<super::RuleTest>) -> Result<()> {
-    let text = yaml_serde::to_string(&to_rule_file(rule, tests))
-        .map_err(|e| Error::invalid(path.display().to_string(), e.to_string()))?;
+    let text = rule_yaml(rule, tests)?;
     std::fs::write(path, text).map_err(|e| Error::io(path, e))
 }
 

@@ -25,6 +25,24 @@ static NO_TABLE: LazyLock<Regex> =
 static NO_FUNCTION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"Invalid function '([^']+)'").expect("valid regex"));
 
+/// Every problem in a rule file's text, parse and query alike: what the console's rule editor
+/// shows as the analyst types, and what `mantissa rules validate` prints per file.
+pub async fn check_text(
+    ctx: &SessionContext,
+    lake: &Lake,
+    path: &std::path::Path,
+    text: &str,
+) -> (Option<LoadedRule>, Vec<Diagnostic>) {
+    match super::parse_rule_file(path, text) {
+        Ok((loaded, mut problems)) => {
+            problems.extend(validate_query(ctx, lake, &loaded).await);
+            problems.sort_by_key(|d| (d.line, d.col));
+            (Some(loaded), problems)
+        }
+        Err(errors) => (None, errors),
+    }
+}
+
 /// Every problem with the rule's query, placed in its file.
 pub async fn validate_query(ctx: &SessionContext, lake: &Lake, loaded: &LoadedRule) -> Vec<Diagnostic> {
     let sql = &loaded.rule.query;
@@ -168,7 +186,6 @@ fn position_of(loaded: &LoadedRule, word: &str) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::parse_rule_file;
     use std::path::Path;
 
     async fn check(query: &str) -> Vec<String> {
@@ -177,8 +194,25 @@ mod tests {
         let ctx = lake.session().await.unwrap();
         let indented: String = query.lines().map(|l| format!("  {l}\n")).collect();
         let text = format!("id: r\nname: R\nseverity: low\nschedule: rate(1 hour)\nquery: |\n{indented}");
-        let (loaded, _) = parse_rule_file(Path::new("r.yml"), &text).unwrap();
-        validate_query(&ctx, &lake, &loaded).await.iter().map(|d| d.to_string()).collect()
+        let (loaded, problems) = check_text(&ctx, &lake, Path::new("r.yml"), &text).await;
+        assert!(loaded.is_some());
+        problems.iter().map(|d| d.to_string()).collect()
+    }
+
+    #[tokio::test]
+    async fn text_that_does_not_parse_reports_without_planning() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let lake = Lake::new(dir.path());
+        let ctx = lake.session().await.unwrap();
+        let text = "id: r\nname: R\nseverity: hgh\nschedule: rate(5 minute)\nquery: SELECT 1\n";
+        let (loaded, problems) = check_text(&ctx, &lake, Path::new("r.yml"), text).await;
+        assert!(loaded.is_none());
+        let text: Vec<String> = problems.iter().map(|d| d.to_string()).collect();
+        assert!(text.iter().any(|t| t.starts_with("r.yml:3:1: error: severity `hgh`")), "{text:?}");
+        assert!(
+            text.iter().any(|t| t.starts_with("r.yml:4:1: error:") && t.contains("`rate(5 minutes)`")),
+            "{text:?}"
+        );
     }
 
     const DT: &str = "dt >= '2024-11-20'";

@@ -1,0 +1,143 @@
+//! The rule editor's backend work: open a rule's file, check it as it is typed, run its inline
+//! tests and save it into the rules folder, pushing the folder to the store as `rules push` does.
+
+use super::{Context, Msg};
+use mantissa_backend::model::Rule;
+use mantissa_backend::rules::{self, sync};
+use std::path::{Path, PathBuf};
+
+/// The rule's file in the folder, or its YAML from the store when no file defines it.
+pub fn open(ctx: &Context, rule: Rule, test: bool) -> Msg {
+    let (loaded, _) = rules::load(std::slice::from_ref(&ctx.rules_dir));
+    if let Some(l) = loaded.into_iter().find(|l| l.rule.id == rule.id) {
+        return Msg::RuleOpened { rule_id: Some(rule.id), path: Some(l.path), text: l.text, test };
+    }
+    match sync::rule_yaml(&rule, vec![]) {
+        Ok(text) => Msg::RuleOpened { rule_id: Some(rule.id), path: None, text, test },
+        Err(e) => Msg::Error(format!("rule {}: cannot write it as YAML: {e}", rule.id)),
+    }
+}
+
+pub async fn check(ctx: &Context, generation: u64, path: &Path, text: &str) -> Msg {
+    let session = match ctx.session.get_or_try_init(|| ctx.lake.session()).await {
+        Ok(s) => s,
+        Err(e) => return Msg::Error(format!("cannot open the lake to check the query: {e}")),
+    };
+    let (_, diagnostics) = rules::validate::check_text(session, &ctx.lake, path, text).await;
+    Msg::RuleChecked { generation, diagnostics }
+}
+
+pub async fn test(path: &Path, text: &str) -> Msg {
+    match rules::parse_rule_file(path, text) {
+        Ok((loaded, _)) => Msg::RuleTested(rules::runner::run_tests(&[loaded]).await),
+        Err(errors) => Msg::Error(format!("fix the {} error(s) before testing", errors.len())),
+    }
+}
+
+/// Writes the file, then pushes the folder (never over a conflict: that stays for `rules diff`).
+pub async fn save(ctx: &Context, path: Option<PathBuf>, text: &str) -> Msg {
+    let target_hint = path.clone().unwrap_or_else(|| ctx.rules_dir.join("new.yml"));
+    let loaded = match rules::parse_rule_file(&target_hint, text) {
+        Ok((loaded, _)) => loaded,
+        Err(errors) => return Msg::Error(format!("not saved: {} error(s) in the rule", errors.len())),
+    };
+    let path = match path {
+        Some(p) => p,
+        None => {
+            let p = ctx.rules_dir.join(format!("{}.yml", loaded.rule.id));
+            if p.exists() {
+                return Msg::Error(format!("not saved: {} already exists; pick another id", p.display()));
+            }
+            p
+        }
+    };
+    if let Err(e) = std::fs::create_dir_all(&ctx.rules_dir).and_then(|_| std::fs::write(&path, text)) {
+        return Msg::Error(format!("not saved: {}: {e}", path.display()));
+    }
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let (all, problems) = rules::load(std::slice::from_ref(&ctx.rules_dir));
+    let broken = problems.iter().filter(|p| p.is_error()).count();
+    if broken > 0 {
+        let report = format!(
+            "saved {name}; not pushed: {broken} error(s) in other rule files (`mantissa rules validate`)"
+        );
+        return Msg::RuleSaved { path, report };
+    }
+    let report = match sync::push(&ctx.rules_dir, &all, &ctx.s, &ctx.user, &ctx.sync_target, false).await {
+        Ok(r) if r.conflicts.is_empty() => format!(
+            "saved {name}; pushed {} created, {} updated, {} deleted",
+            r.created.len(),
+            r.updated.len(),
+            r.deleted.len()
+        ),
+        Ok(r) => format!(
+            "saved {name}; {} rule(s) changed in the store too, left alone: {} (`mantissa rules diff`)",
+            r.conflicts.len(),
+            r.conflicts.join(", ")
+        ),
+        Err(e) => format!("saved {name}; push failed: {e}"),
+    };
+    Msg::RuleSaved { path, report }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mantissa_backend::services::Services;
+
+    async fn context(dir: &Path) -> Context {
+        let lake = mantissa_backend::local::Lake::new(dir);
+        Context {
+            s: Services::local(dir).await.unwrap(),
+            user: "analyst".into(),
+            rules_dir: dir.join("rules"),
+            sync_target: "local:analyst".into(),
+            lake,
+            session: Default::default(),
+        }
+    }
+
+    const PACK_RULE: &str = include_str!("../../backend/rules/aws-root-account-usage.yml");
+
+    #[tokio::test]
+    async fn the_editor_checks_tests_and_saves_with_the_cli_s_engine() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let ctx = context(dir.path()).await;
+        let path = ctx.rules_dir.join("aws-root-account-usage.yml");
+
+        // A typo in a column name: the same diagnostic as `mantissa rules validate`.
+        let broken = PACK_RULE.replace("eventname", "eventnme");
+        let Msg::RuleChecked { generation: 7, diagnostics } = check(&ctx, 7, &path, &broken).await else {
+            panic!("no check reply")
+        };
+        assert!(
+            diagnostics.iter().any(|d| d.is_error() && d.message.contains("did you mean `eventname`")),
+            "{diagnostics:?}"
+        );
+        let Msg::RuleChecked { diagnostics, .. } = check(&ctx, 8, &path, PACK_RULE).await else { panic!() };
+        assert!(diagnostics.iter().all(|d| !d.is_error()), "{diagnostics:?}");
+
+        // The rule's inline tests run offline.
+        let Msg::RuleTested(outcomes) = test(&path, PACK_RULE).await else { panic!("no test reply") };
+        assert!(outcomes.len() >= 2 && outcomes.iter().all(|o| o.passed()), "{outcomes:?}");
+        let failing = PACK_RULE.replace("'Root'", "'Nobody'");
+        let Msg::RuleTested(outcomes) = test(&path, &failing).await else { panic!() };
+        assert!(outcomes.iter().any(|o| !o.passed()), "{outcomes:?}");
+
+        // A new rule is saved as <id>.yml and pushed to the store; a second one with the id is refused.
+        let Msg::RuleSaved { path: saved, report } = save(&ctx, None, PACK_RULE).await else { panic!() };
+        assert_eq!(saved, path);
+        assert!(report.contains("pushed 1 created"), "{report}");
+        let stored = ctx.s.rules.get_rule("analyst", "aws-root-account-usage").await.unwrap().unwrap();
+        assert_eq!(stored.name, "Root account used");
+        assert!(matches!(save(&ctx, None, PACK_RULE).await, Msg::Error(e) if e.contains("already exists")));
+
+        // Opening it again reads the file, tests included; a store-only rule comes as YAML.
+        let Msg::RuleOpened { path: Some(p), text, .. } = open(&ctx, stored.clone(), false) else { panic!() };
+        assert_eq!((p, text.as_str()), (path.clone(), PACK_RULE));
+        let mut other = stored;
+        other.id = "store-only".into();
+        let Msg::RuleOpened { path: None, text, .. } = open(&ctx, other, false) else { panic!() };
+        assert!(text.contains("id: store-only") && text.contains("query:"), "{text}");
+    }
+}
