@@ -606,7 +606,9 @@ async fn email_goes_out_over_smtp() {
     let data = mail.lock().unwrap().clone();
     assert!(data.contains("RCPT TO:<oncall@example.com>"), "{data}");
     assert!(data.contains("Subject: [CRITICAL] 4 matches for Root account used"), "{data}");
-    assert_eq!(data.matches("45.155.205.233").count(), 2, "two rows, as max_rows says: {data}");
+    // The body is quoted-printable: undo its soft line breaks before counting the rows.
+    let body = data.replace("=\r\n", "").replace("=\n", "");
+    assert_eq!(body.matches("45.155.205.233").count(), 2, "two rows, as max_rows says: {data}");
 }
 
 /// Just enough SMTP to accept one message and keep the transcript.
