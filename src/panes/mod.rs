@@ -246,6 +246,81 @@ mod tests {
         insta::assert_snapshot!(draw(&mut a, 80, 24));
     }
 
+    /// Every list pane filled as the demo fills it, drawn at 80x24 and 160x48.
+    fn filled() -> App {
+        let mut a = app();
+        a.update(Msg::Alerts(vec![
+            alert("a1", Severity::Critical, 5, DeliveryStatus::Retrying),
+            alert("a2", Severity::Medium, 30, DeliveryStatus::DeadLettered),
+        ]));
+        a.update(Msg::Rules(mantissa_backend::demo::workspace::demo_rules().into_iter().take(12).collect()));
+        let integrations =
+            mantissa_backend::demo::workspace::demo_integrations("analyst", Path::new("/data"));
+        let health = |id: &str, ok: bool| mantissa_backend::model::HealthStatus {
+            integration_id: id.into(),
+            attempts: 40,
+            delivered: if ok { 40 } else { 0 },
+            failed: if ok { 0 } else { 40 },
+            success_rate: Some(if ok { 1.0 } else { 0.0 }),
+            state: if ok {
+                mantissa_backend::model::HealthState::Healthy
+            } else {
+                mantissa_backend::model::HealthState::Unhealthy
+            },
+            p50_latency_ms: Some(1),
+            p95_latency_ms: Some(if ok { 2 } else { 3000 }),
+            last_error: (!ok).then(|| "http://127.0.0.1/…: connection refused or unreachable".into()),
+            computed_at: chrono::DateTime::UNIX_EPOCH,
+        };
+        a.update(Msg::Integrations(vec![
+            (integrations[0].clone(), Some(health("alerts-file", true))),
+            (integrations[1].clone(), Some(health("soc-webhook", false))),
+        ]));
+        let body = serde_json::json!({
+            "user_id": "analyst", "integration_id": "soc-webhook",
+            "alert": alert("a1", Severity::Critical, 5, DeliveryStatus::DeadLettered),
+            "dedup_basis": "45.155.205.233", "dedup_window_secs": 3600
+        });
+        a.update(Msg::Dlq(vec![mantissa_backend::ports::DeadLetter {
+            message_id: "m1".into(),
+            group_id: "analyst:soc-webhook".into(),
+            body: body.to_string(),
+            receive_count: 3,
+            last_error: Some("connection refused".into()),
+            sent_at: Utc::now() - Duration::minutes(3),
+        }]));
+        a
+    }
+
+    #[test]
+    fn list_panes_at_both_sizes() {
+        let mut a = filled();
+        for pane in [Pane::Rules, Pane::Alerts, Pane::Integrations, Pane::Dlq] {
+            a.pane = pane;
+            for (w, h) in [(80, 24), (160, 48)] {
+                insta::assert_snapshot!(format!("{pane:?}_{w}x{h}").to_lowercase(), draw(&mut a, w, h));
+            }
+        }
+    }
+
+    /// Themes reach the cells: the same pane's styles differ between two themes, and a
+    /// snapshot of the styled buffer pins where each style lands.
+    #[test]
+    fn alerts_pane_in_two_themes() {
+        let mut styled = vec![];
+        for name in ["high-contrast", "colorblind"] {
+            let mut a = filled();
+            a.theme = crate::config::theme::load(name, None).unwrap();
+            a.pane = Pane::Alerts;
+            let mut t = Terminal::new(TestBackend::new(80, 8)).unwrap();
+            t.draw(|f| render(&mut a, f)).unwrap();
+            let buffer = format!("{:?}", t.backend().buffer());
+            insta::assert_snapshot!(format!("alerts_theme_{name}"), buffer);
+            styled.push(buffer);
+        }
+        assert_ne!(styled[0], styled[1]);
+    }
+
     #[test]
     fn triage_and_pivot_from_the_keyboard() {
         let mut a = app();
