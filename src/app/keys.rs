@@ -4,8 +4,7 @@
 /// `(context, keys, what it does)`.
 pub const BINDINGS: &[(&str, &str, &str)] = &[
     ("global", "1-5", "switch pane: query, rules, alerts, integrations, DLQ"),
-    ("global", ":", "command line (:q, :run, :1..:5, :help)"),
-    ("global", "?", "this help"),
+    ("global", ": ?", "command line (:q :run :theme :help), this help"),
     ("global", "q", "quit (outside the editor)"),
     ("global", "Tab", "move focus between editor and results"),
     ("query", "F5 / Ctrl-J / Ctrl-Enter", "run the query"),
@@ -15,6 +14,7 @@ pub const BINDINGS: &[(&str, &str, &str)] = &[
     ("grid", "g/G Ctrl-d/Ctrl-u", "top/bottom, half page down/up"),
     ("grid", "i", "back to the editor"),
     ("list", "j/k g/G", "move, top/bottom"),
+    ("list", "/", "filter rows (!text hides; Esc clears)"),
     ("alerts", "a r f", "acknowledge, resolve, false positive"),
     ("alerts", "p", "pivot: query the alert's window and entity"),
     ("rules", "Enter t", "edit the rule's file, run its tests"),

@@ -112,6 +112,9 @@ pub struct App {
     pub cursors: [Cursor; 5],
     pub message: Option<(bool, String)>,
     pub command: Option<String>,
+    /// Each pane's `/` filter, and the filter being typed.
+    pub filters: [String; 5],
+    pub filter_input: Option<String>,
     pub confirm: Option<(String, Pending)>,
     pub rule_editor: Option<panes::rules::RuleEditor>,
     pub help: bool,
@@ -149,6 +152,8 @@ impl App {
             cursors: [Cursor::default(); 5],
             message: None,
             command: None,
+            filters: Default::default(),
+            filter_input: None,
             confirm: None,
             rule_editor: None,
             help: false,
@@ -288,6 +293,25 @@ impl App {
             self.help = false;
             return vec![];
         }
+        if let Some(typed) = self.filter_input.as_mut() {
+            let pane = self.pane as usize;
+            match key.code {
+                KeyCode::Esc => {
+                    self.filter_input = None;
+                    self.filters[pane].clear();
+                }
+                KeyCode::Enter => self.filter_input = None,
+                KeyCode::Backspace => {
+                    typed.pop();
+                }
+                KeyCode::Char(c) => typed.push(c),
+                _ => {}
+            }
+            // The list narrows as you type; the cursor goes back to the first match.
+            self.filters[pane] = self.filter_input.clone().unwrap_or_else(|| self.filters[pane].clone());
+            self.cursors[pane].0 = 0;
+            return vec![];
+        }
         if let Some(cmd) = self.command.as_mut() {
             match key.code {
                 KeyCode::Esc => self.command = None,
@@ -391,7 +415,7 @@ impl App {
 
     /// Triage the selected alert.
     pub fn set_alert_status(&mut self, status: AlertStatus) -> Vec<Job> {
-        let i = self.cursors[Pane::Alerts as usize].0;
+        let Some(i) = panes::selected(self, Pane::Alerts) else { return vec![] };
         let Some(alert) = self.alerts.get_mut(i) else { return vec![] };
         alert.status = status;
         vec![Job::SaveAlert(alert.clone())]

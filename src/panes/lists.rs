@@ -11,21 +11,80 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::widgets::{Block, Cell, Row, Table, TableState};
 
-fn len(app: &App) -> usize {
-    match app.pane {
-        Pane::Rules => app.rules.len(),
-        Pane::Alerts => app.alerts.len(),
-        Pane::Integrations => app.integrations.len(),
-        Pane::Dlq => app.dlq.len(),
-        Pane::Query => 0,
+/// The text `/` filters a row by: what the row shows, lower-cased.
+fn haystacks(app: &App) -> Vec<String> {
+    let rows: Vec<String> = match app.pane {
+        Pane::Rules => app
+            .rules
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {} {} {} {}",
+                    r.id,
+                    r.name,
+                    r.severity.as_str(),
+                    r.schedule.as_str(),
+                    r.tags.join(" ")
+                )
+            })
+            .collect(),
+        Pane::Alerts => app
+            .alerts
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} {} {} {:?} {}",
+                    a.rule_name,
+                    a.severity.as_str(),
+                    a.summary,
+                    a.status,
+                    crate::widgets::delivery_summary(a)
+                )
+            })
+            .collect(),
+        Pane::Integrations => {
+            app.integrations.iter().map(|(i, h)| format!("{} {:?} {h:?}", i.name, i.kind)).collect()
+        }
+        Pane::Dlq => app
+            .dlq
+            .iter()
+            .map(|d| format!("{} {} {}", d.group_id, d.body, d.last_error.as_deref().unwrap_or("")))
+            .collect(),
+        Pane::Query => vec![],
+    };
+    rows.into_iter().map(|r| r.to_lowercase()).collect()
+}
+
+/// Indices of the rows the pane's filter lets through: a case-insensitive substring, or with a
+/// leading `!` the rows without it (k9s's grammar).
+pub fn visible(app: &App) -> Vec<usize> {
+    let filter = app.filters[app.pane as usize].to_lowercase();
+    let (invert, needle) = match filter.strip_prefix('!') {
+        Some(rest) => (true, rest),
+        None => (false, filter.as_str()),
+    };
+    haystacks(app)
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| needle.is_empty() || h.contains(needle) != invert)
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// The selected row of `pane` as an index into its full list.
+pub fn selected(app: &App, pane: Pane) -> Option<usize> {
+    if app.pane != pane {
+        return None;
     }
+    visible(app).get(app.cursors[pane as usize].0).copied()
 }
 
 pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Job> {
-    let n = len(app);
+    let n = visible(app).len();
     let i = app.pane as usize;
-    let cur = app.cursors[i].0;
+    let cur = selected(app, app.pane).unwrap_or(usize::MAX);
     match key.code {
+        KeyCode::Char('/') => app.filter_input = Some(app.filters[i].clone()),
         KeyCode::Char('j') | KeyCode::Down => app.cursors[i].step(1, n),
         KeyCode::Char('k') | KeyCode::Up => app.cursors[i].step(-1, n),
         KeyCode::Char('g') | KeyCode::Home => app.cursors[i].0 = 0,
@@ -235,11 +294,20 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
                 .collect(),
         ),
     };
+    let shown = visible(app);
+    let total = rows.len();
+    let rows: Vec<Row> =
+        rows.into_iter().enumerate().filter(|(i, _)| shown.contains(i)).map(|(_, r)| r).collect();
     let empty = rows.is_empty();
+    let filter = &app.filters[app.pane as usize];
+    let mut block = Block::bordered().title(title).border_style(Style::default());
+    if !filter.is_empty() || app.filter_input.is_some() {
+        block = block.title_bottom(format!(" /{} · {}/{total} ", text(filter), shown.len()));
+    }
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(t.header()))
         .row_highlight_style(t.selected())
-        .block(Block::bordered().title(title).border_style(Style::default()));
+        .block(block);
     let mut state = TableState::default().with_selected((!empty).then_some(app.cursors[app.pane as usize].0));
     f.render_stateful_widget(table, area, &mut state);
 }

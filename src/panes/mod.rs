@@ -1,9 +1,11 @@
 //! The five panes and the frame around them: tabs, footer hints (from the key table), status
 //! line, command line, confirmations and the `?` help overlay. Rendering reads state only.
 
-mod lists;
+pub mod lists;
 mod query;
 pub mod rules;
+
+pub use lists::selected;
 
 use crate::app::{App, Job, keys};
 use crossterm::event::KeyEvent;
@@ -78,6 +80,8 @@ pub fn render(app: &mut App, f: &mut Frame) {
     }
     let footer_line = if let Some(cmd) = &app.command {
         Line::from(format!(":{cmd}"))
+    } else if let Some(typed) = &app.filter_input {
+        Line::from(format!("/{typed}  (Enter keep · Esc clear · !text hides matches)"))
     } else if let Some((prompt, _)) = &app.confirm {
         Line::from(Span::styled(format!("{prompt} [y/N]"), app.theme.error()))
     } else if let Some((is_err, text)) = &app.message {
@@ -319,6 +323,37 @@ mod tests {
             styled.push(buffer);
         }
         assert_ne!(styled[0], styled[1]);
+    }
+
+    #[test]
+    fn slash_filters_the_list_and_actions_follow_the_filtered_row() {
+        let mut a = filled();
+        a.pane = Pane::Alerts;
+        let key = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        for c in "/medium".chars() {
+            a.handle_key(key(c));
+        }
+        a.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+        let screen = draw(&mut a, 80, 24);
+        assert!(screen.contains("/medium · 1/2") && !screen.contains("critical"), "{screen}");
+        // `a` acknowledges the row on screen (a2), not the first of the full list.
+        let jobs = a.handle_key(key('a'));
+        assert!(matches!(&jobs[..], [crate::app::Job::SaveAlert(al)] if al.id == "a2"), "{jobs:?}");
+        // `!` inverts; Esc clears.
+        a.handle_key(key('/'));
+        assert_eq!(a.filter_input.as_deref(), Some("medium"), "the input starts from the filter");
+        a.handle_key(KeyEvent::new(KeyCode::Home, KeyModifiers::NONE));
+        for _ in 0..6 {
+            a.handle_key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE));
+        }
+        for c in "!medium".chars() {
+            a.handle_key(key(c));
+        }
+        a.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+        assert_eq!(lists::visible(&a), vec![0]);
+        a.handle_key(key('/'));
+        a.handle_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+        assert_eq!(lists::visible(&a), vec![0, 1]);
     }
 
     #[test]

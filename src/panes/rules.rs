@@ -114,8 +114,7 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Job> {
     if app.rule_editor.is_some() {
         return editor_key(app, key);
     }
-    let cur = app.cursors[Pane::Rules as usize].0;
-    let selected = app.rules.get(cur).cloned();
+    let selected = lists::selected(app, Pane::Rules).and_then(|i| app.rules.get(i)).cloned();
     match (key.code, selected) {
         (KeyCode::Enter | KeyCode::Char('o'), Some(r)) => vec![Job::OpenRule { rule: r, test: false }],
         (KeyCode::Char('t'), Some(r)) => vec![Job::OpenRule { rule: r, test: true }],
