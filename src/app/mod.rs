@@ -296,11 +296,7 @@ impl App {
         if let Some(typed) = self.filter_input.as_mut() {
             let pane = self.pane as usize;
             match key.code {
-                KeyCode::Esc => {
-                    self.filter_input = None;
-                    self.filters[pane].clear();
-                }
-                KeyCode::Enter => self.filter_input = None,
+                KeyCode::Esc => typed.clear(),
                 KeyCode::Backspace => {
                     typed.pop();
                 }
@@ -308,8 +304,11 @@ impl App {
                 _ => {}
             }
             // The list narrows as you type; the cursor goes back to the first match.
-            self.filters[pane] = self.filter_input.clone().unwrap_or_else(|| self.filters[pane].clone());
+            self.filters[pane] = typed.clone();
             self.cursors[pane].0 = 0;
+            if matches!(key.code, KeyCode::Esc | KeyCode::Enter) {
+                self.filter_input = None;
+            }
             return vec![];
         }
         if let Some(cmd) = self.command.as_mut() {

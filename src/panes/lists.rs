@@ -80,9 +80,10 @@ pub fn selected(app: &App, pane: Pane) -> Option<usize> {
 }
 
 pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Job> {
-    let n = visible(app).len();
+    let shown = visible(app);
+    let n = shown.len();
     let i = app.pane as usize;
-    let cur = selected(app, app.pane).unwrap_or(usize::MAX);
+    let cur = shown.get(app.cursors[i].0).copied().unwrap_or(usize::MAX);
     match key.code {
         KeyCode::Char('/') => app.filter_input = Some(app.filters[i].clone()),
         KeyCode::Char('j') | KeyCode::Down => app.cursors[i].step(1, n),

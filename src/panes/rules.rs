@@ -99,12 +99,11 @@ impl RuleEditor {
 }
 
 /// The job that checks a freshly opened editor.
-pub fn opened(app: &mut App, editor: RuleEditor, test: bool) -> Vec<Job> {
+pub fn opened(app: &mut App, mut editor: RuleEditor, test: bool) -> Vec<Job> {
     let mut jobs = vec![editor.check_job()];
     if test {
         jobs.push(Job::TestRule { path: editor.check_path(), text: editor.contents() });
     }
-    let mut editor = editor;
     editor.testing = test;
     app.rule_editor = Some(editor);
     jobs
@@ -166,7 +165,7 @@ fn editor_key(app: &mut App, key: KeyEvent) -> Vec<Job> {
             ed.tests = None;
             vec![Job::TestRule { path: ed.check_path(), text: ed.contents() }]
         }
-        KeyCode::F(5) => {
+        code if code == KeyCode::F(5) || (ctrl && code == KeyCode::Char('j')) => {
             let query = mantissa_backend::rules::parse_rule_file(&ed.check_path(), &ed.contents())
                 .map(|(l, _)| l.rule.query);
             match query {
@@ -177,7 +176,6 @@ fn editor_key(app: &mut App, key: KeyEvent) -> Vec<Job> {
                 }
             }
         }
-        KeyCode::Char('j') if ctrl => editor_key(app, KeyEvent::new(KeyCode::F(5), KeyModifiers::NONE)),
         _ => {
             if ed.text.input(key) {
                 ed.generation += 1;
