@@ -46,6 +46,9 @@ pub struct GlobalArgs {
     /// AWS region (with --backend aws).
     #[arg(long, global = true, env = "AWS_REGION")]
     pub region: Option<String>,
+    /// Send AWS calls to this endpoint instead (an emulator such as moto, a VPC endpoint).
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -102,6 +105,11 @@ pub enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// The AWS backend's resources.
+    Aws {
+        #[command(subcommand)]
+        command: AwsCommand,
+    },
     /// Make the demo workspace: a week of realistic logs with attack stories.
     Demo {
         #[arg(long, default_value_t = 7)]
@@ -115,6 +123,13 @@ pub enum Command {
         #[arg(long)]
         end: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AwsCommand {
+    /// Create the environment's tables, queues and Athena workgroup as the deploy template
+    /// would (for an emulator or a sandbox account); existing ones are left as they are.
+    Bootstrap,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,12 +1,14 @@
 //! Mantissa Log's backend: the domain model, the ports, the embedded (local) backend, log
 //! ingest and demo data. The console, the CLI and the Lambdas all call into this crate.
 
+pub mod aws;
 pub mod clock;
 pub mod deliver;
 pub mod demo;
 pub mod detect;
 pub mod error;
 pub mod ingest;
+pub mod lambda;
 pub mod local;
 pub mod model;
 pub mod ports;

@@ -113,6 +113,8 @@ pub trait IntegrationStore: Send + Sync {
     async fn get_integration(&self, user_id: &str, id: &str) -> Result<Option<Integration>>;
     async fn put_integration(&self, integration: &Integration) -> Result<()>;
     async fn delete_integration(&self, user_id: &str, id: &str) -> Result<()>;
+    /// Every user that has an integration (for the scheduled health monitor, which serves all).
+    async fn integration_users(&self) -> Result<Vec<String>>;
 }
 
 #[async_trait]

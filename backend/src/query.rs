@@ -57,3 +57,22 @@ pub async fn run_to_end(engine: &dyn QueryEngine, sql: &str) -> Result<QueryOutc
     let status = engine.status(&id).await.unwrap_or(status);
     Ok(QueryOutcome { status, schema, batches })
 }
+
+/// The lake's tables as queries see them: the Athena DDL columns plus the `dt` partition.
+/// Both engines serve the same tables (Athena's are created from the same DDLs).
+pub fn lake_tables() -> Vec<crate::ports::TableSchema> {
+    use crate::model::tables::{PARTITION_COLUMN, Table};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    Table::ALL
+        .iter()
+        .map(|t| {
+            let mut fields: Vec<Field> =
+                t.file_schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+            fields.push(Field::new(PARTITION_COLUMN, DataType::Utf8, false));
+            crate::ports::TableSchema {
+                name: t.name().to_string(),
+                schema: std::sync::Arc::new(Schema::new(fields)),
+            }
+        })
+        .collect()
+}

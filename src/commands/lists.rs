@@ -7,7 +7,6 @@ use mantissa_backend::deliver::senders::{self, SendContext};
 use mantissa_backend::detect::DeliveryMessage;
 use mantissa_backend::model::{Alert, AlertStatus, Severity};
 use mantissa_backend::ports::AlertQuery;
-use mantissa_backend::services::Services;
 use serde_json::json;
 use std::process::ExitCode;
 
@@ -21,7 +20,7 @@ pub async fn alerts(
     limit: usize,
     severity: Option<Severity>,
 ) -> Result<ExitCode> {
-    let s = Services::local(&ws.data_dir).await?;
+    let s = ws.services().await?;
     let q = AlertQuery { limit: Some(limit), min_severity: severity, ..Default::default() };
     let rows: Vec<_> = s
         .alerts
@@ -44,7 +43,7 @@ pub async fn alerts(
 }
 
 pub async fn dlq(ws: &Workspace, cmd: DlqCommand) -> Result<ExitCode> {
-    let s = Services::local(&ws.data_dir).await?;
+    let s = ws.services().await?;
     match cmd {
         DlqCommand::List { format } => {
             let now = s.clock.now();
@@ -99,7 +98,7 @@ pub async fn dlq(ws: &Workspace, cmd: DlqCommand) -> Result<ExitCode> {
 }
 
 pub async fn integrations(ws: &Workspace, cmd: IntegrationsCommand) -> Result<ExitCode> {
-    let s = Services::local(&ws.data_dir).await?;
+    let s = ws.services().await?;
     match cmd {
         IntegrationsCommand::List { format } => {
             let health = mantissa_backend::deliver::health::refresh(&s, &ws.user).await?;

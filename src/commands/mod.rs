@@ -9,32 +9,65 @@ mod rules;
 mod serve;
 mod status;
 
-use crate::cli::{AlertsCommand, Backend, Cli, Command, GlobalArgs};
+use crate::cli::{AlertsCommand, AwsCommand, Backend, Cli, Command, GlobalArgs};
 use crate::config;
 use anyhow::{Result, bail};
+use mantissa_backend::aws::AwsSettings;
 use mantissa_backend::local::Lake;
+use mantissa_backend::services::Services;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// The workspace a command acts on.
+/// The workspace a command acts on: the local data dir (lake, rules folder, and on the
+/// embedded backend the state), and the AWS environment when `--backend aws`.
 pub struct Workspace {
     pub data_dir: PathBuf,
     pub lake: Lake,
     pub user: String,
+    /// Set with `--backend aws`.
+    pub aws: Option<AwsSettings>,
 }
 
 impl Workspace {
     fn open(global: &GlobalArgs) -> Result<Self> {
-        if global.backend == Backend::Aws {
-            bail!(
-                "the AWS backend (Athena, DynamoDB, SQS) is not available in this build yet; \
-                 run with --backend local (the default)"
-            );
-        }
         let data_dir = config::data_dir(global.data_dir.as_ref())?;
         std::fs::create_dir_all(&data_dir)
             .map_err(|e| anyhow::anyhow!("cannot create the data dir {}: {e}", data_dir.display()))?;
-        Ok(Workspace { lake: Lake::new(&data_dir), data_dir, user: config::user_id(global.user.as_ref()) })
+        let aws = (global.backend == Backend::Aws).then(|| {
+            let mut a = AwsSettings::new(&global.env);
+            a.profile = global.profile.clone();
+            a.region = global.region.clone();
+            a.endpoint_url = global.endpoint_url.clone();
+            a
+        });
+        Ok(Workspace {
+            lake: Lake::new(&data_dir),
+            data_dir,
+            user: config::user_id(global.user.as_ref()),
+            aws,
+        })
+    }
+
+    /// The services of the chosen backend.
+    pub async fn services(&self) -> Result<Services> {
+        Ok(match &self.aws {
+            Some(a) => Services::aws(a).await.map_err(|e| {
+                anyhow::anyhow!(
+                    "{e}\n(the AWS backend needs the environment `{}`'s resources: deploy \
+                     backend/deploy/template.yaml or run `mantissa --backend aws aws bootstrap`)",
+                    a.env
+                )
+            })?,
+            None => Services::local(&self.data_dir).await?,
+        })
+    }
+
+    /// Refuses commands that only make sense on the embedded backend.
+    fn local_only(&self, what: &str, instead: &str) -> Result<()> {
+        if self.aws.is_some() {
+            bail!("`{what}` works on the embedded backend only (--backend local); on AWS {instead}");
+        }
+        Ok(())
     }
 }
 
@@ -43,8 +76,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         None => status::run(&ws, &cli.global).await,
         Some(Command::Query { sql, format }) => query::run(&ws, &sql, format).await,
-        Some(Command::Ingest { source, paths }) => ingest::run(&ws, &source, &paths).await,
-        Some(Command::Serve) => serve::run(&ws).await,
+        Some(Command::Ingest { source, paths }) => {
+            ws.local_only("ingest", "logs land in the S3 lake that Athena reads")?;
+            ingest::run(&ws, &source, &paths).await
+        }
+        Some(Command::Serve) => {
+            ws.local_only("serve", "the detection, delivery and health Lambdas do this")?;
+            serve::run(&ws).await
+        }
         Some(Command::Worker { visibility_secs }) => serve::worker(&ws, visibility_secs).await,
         Some(Command::Alerts { command: AlertsCommand::List { format, limit, severity } }) => {
             let severity = severity
@@ -60,7 +99,15 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             rules::run(&ws, &dir, &format!("{:?}", cli.global.backend).to_lowercase(), command).await
         }
         Some(Command::Demo { days, seed, scale, end }) => {
+            ws.local_only("demo", "load logs into the S3 lake instead")?;
             demo::run(&ws, days, seed, scale, end.as_deref()).await
+        }
+        Some(Command::Aws { command: AwsCommand::Bootstrap }) => {
+            let Some(settings) = &ws.aws else { bail!("`aws bootstrap` needs --backend aws") };
+            for line in mantissa_backend::aws::bootstrap::bootstrap(settings).await? {
+                println!("{line}");
+            }
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -3,14 +3,13 @@
 use super::{Workspace, output};
 use crate::cli::Format;
 use anyhow::Result;
-use mantissa_backend::local::LocalQueryEngine;
 use mantissa_backend::query::run_to_end;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 pub async fn run(ws: &Workspace, sql: &str, format: Format) -> Result<ExitCode> {
-    let engine = LocalQueryEngine::open(&ws.lake).await?;
-    let outcome = run_to_end(&engine, sql).await?;
+    let engine = ws.services().await?.engine;
+    let outcome = run_to_end(engine.as_ref(), sql).await?;
     let stdout = std::io::stdout();
     let tty = stdout.is_terminal();
     let mut out = stdout.lock();

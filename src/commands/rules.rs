@@ -5,7 +5,6 @@ use super::output::records;
 use crate::cli::{Format, RulesCommand};
 use anyhow::Result;
 use mantissa_backend::rules::{self, Diagnostic, LoadedRule, sync};
-use mantissa_backend::services::Services;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -41,17 +40,17 @@ pub async fn run(ws: &Workspace, dir: &Path, backend: &str, command: RulesComman
         }
         RulesCommand::Push { force } => {
             let loaded = loaded_or_errors(dir)?;
-            let s = Services::local(&ws.data_dir).await?;
+            let s = ws.services().await?;
             report("pushed", sync::push(dir, &loaded, &s, &ws.user, &target, force).await?)
         }
         RulesCommand::Pull { force } => {
             let loaded = loaded_or_errors(dir)?;
-            let s = Services::local(&ws.data_dir).await?;
+            let s = ws.services().await?;
             report("pulled", sync::pull(dir, &loaded, &s, &ws.user, &target, force).await?)
         }
         RulesCommand::Diff => {
             let loaded = loaded_or_errors(dir)?;
-            let s = Services::local(&ws.data_dir).await?;
+            let s = ws.services().await?;
             let mut pending = 0;
             for e in sync::plan(dir, &loaded, &s, &ws.user, &target).await? {
                 let what = match e.action {
@@ -118,7 +117,7 @@ async fn list(ws: &Workspace, dir: &Path, target: &str, format: Format) -> Resul
     for p in &problems {
         eprintln!("{p}");
     }
-    let s = Services::local(&ws.data_dir).await?;
+    let s = ws.services().await?;
     let states: std::collections::HashMap<String, String> = sync::plan(dir, &loaded, &s, &ws.user, target)
         .await?
         .into_iter()

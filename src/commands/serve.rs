@@ -5,14 +5,13 @@ use super::Workspace;
 use anyhow::Result;
 use mantissa_backend::deliver::{DeliveryWorker, health};
 use mantissa_backend::detect::SchedulerRunner;
-use mantissa_backend::services::Services;
 use mantissa_backend::text::neutralize;
 use std::process::ExitCode;
 use std::time::Duration;
 use tokio::sync::watch;
 
 pub async fn run(ws: &Workspace) -> Result<ExitCode> {
-    let s = Services::local(&ws.data_dir).await?;
+    let s = ws.services().await?;
     let (stop_tx, stop) = watch::channel(false);
     eprintln!("serving for user `{}` from {} (Ctrl-C to stop)", ws.user, ws.data_dir.display());
 
@@ -47,7 +46,7 @@ pub async fn run(ws: &Workspace) -> Result<ExitCode> {
 
 /// `mantissa worker`: delivery only, until Ctrl-C or SIGTERM.
 pub async fn worker(ws: &Workspace, visibility_secs: u64) -> Result<ExitCode> {
-    let s = Services::local(&ws.data_dir).await?;
+    let s = ws.services().await?;
     let (stop_tx, stop) = watch::channel(false);
     let worker = DeliveryWorker::new(s).with_visibility(visibility_secs);
     let task = tokio::spawn(async move { worker.run(stop).await });

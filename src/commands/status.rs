@@ -20,9 +20,9 @@ async fn console(ws: &Workspace, global: &GlobalArgs) -> Result<ExitCode> {
     let (env, read_only) = (&global.env, global.read_only);
     use mantissa_backend::deliver::DeliveryWorker;
     use mantissa_backend::detect::SchedulerRunner;
-    use mantissa_backend::services::Services;
     let mut welcome = None;
-    if ws.lake.inventory().iter().all(|(_, files, _)| *files == 0) {
+    let on_aws = ws.aws.is_some();
+    if !on_aws && ws.lake.inventory().iter().all(|(_, files, _)| *files == 0) {
         let report = demo::make(ws, DemoOptions::default()).await?;
         welcome = Some(format!(
             "First start: made the demo workspace ({} events, demo rules and integrations) in {}",
@@ -30,25 +30,27 @@ async fn console(ws: &Workspace, global: &GlobalArgs) -> Result<ExitCode> {
             ws.data_dir.display()
         ));
     }
-    let s = Services::local(&ws.data_dir).await?;
-    // The embedded default runs the pipeline in-process, so alerts arrive while you watch.
+    let s = ws.services().await?;
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
-    tokio::spawn(SchedulerRunner::new(s.clone(), &ws.user).run(stop.clone(), |_| {}));
-    let worker = DeliveryWorker::new(s.clone());
-    let worker_stop = stop.clone();
-    tokio::spawn(async move { worker.run(worker_stop).await });
-    let status = format!(
-        "local · {} · user {} · env {}{}",
-        ws.data_dir.display(),
-        ws.user,
-        env,
-        if read_only { " · read-only" } else { "" }
-    );
+    // The embedded default runs the pipeline in-process, so alerts arrive while you watch; on
+    // AWS the Lambdas run it.
+    if !on_aws {
+        tokio::spawn(SchedulerRunner::new(s.clone(), &ws.user).run(stop.clone(), |_| {}));
+        let worker = DeliveryWorker::new(s.clone());
+        let worker_stop = stop.clone();
+        tokio::spawn(async move { worker.run(worker_stop).await });
+    }
+    let place = match &ws.aws {
+        Some(a) => format!("aws · {}", a.region.as_deref().unwrap_or("default region")),
+        None => format!("local · {}", ws.data_dir.display()),
+    };
+    let status =
+        format!("{place} · user {} · env {}{}", ws.user, env, if read_only { " · read-only" } else { "" });
     let ctx = crate::app::Context {
         s,
         user: ws.user.clone(),
         rules_dir: ws.data_dir.join("rules"),
-        sync_target: format!("local:{}", ws.user),
+        sync_target: format!("{}:{}", if on_aws { "aws" } else { "local" }, ws.user),
         lake: ws.lake.clone(),
         session: Default::default(),
     };
@@ -69,6 +71,15 @@ async fn console(ws: &Workspace, global: &GlobalArgs) -> Result<ExitCode> {
 }
 
 async fn print_status(ws: &Workspace) -> Result<ExitCode> {
+    if let Some(a) = &ws.aws {
+        let s = ws.services().await?;
+        let depth = s.queue.depth().await?;
+        println!("Mantissa Log - AWS environment `{}` for user `{}`", a.env, ws.user);
+        println!("  rules        {:>6}", s.rules.list_rules(&ws.user).await?.len());
+        println!("  integrations {:>6}", s.integrations.list_integrations(&ws.user).await?.len());
+        println!("  queued       {:>6}   dead letters {}", depth.queued, depth.dead);
+        return Ok(ExitCode::SUCCESS);
+    }
     let empty = ws.lake.inventory().iter().all(|(_, files, _)| *files == 0);
     if empty {
         println!("First start: making the demo workspace in {} ...", ws.data_dir.display());

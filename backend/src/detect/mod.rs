@@ -7,4 +7,4 @@ pub mod scheduler;
 
 pub use executor::{RunOutcome, run_rule};
 pub use router::{DeliveryMessage, resolve_route, route_alert};
-pub use scheduler::SchedulerRunner;
+pub use scheduler::{Fired, SchedulerRunner, fire};

@@ -4,6 +4,7 @@
 
 use super::{route_alert, run_rule};
 use crate::error::Result;
+use crate::model::Rule;
 use crate::services::Services;
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
@@ -12,12 +13,31 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// A fired rule's run: how many rows, whether it alerted, or its error.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Fired {
     pub rule_id: String,
     pub at: DateTime<Utc>,
     pub alert_id: Option<String>,
     pub error: Option<String>,
+}
+
+/// One run of `rule` as of `at`, and the routing of its alert: what the in-process scheduler
+/// does on each fire and the detection Lambda on each EventBridge event.
+pub async fn fire(s: &Services, user: &str, rule: &Rule, at: DateTime<Utc>) -> Fired {
+    match run_rule(s, user, rule, at).await {
+        Ok(mut o) => {
+            let mut error = o.error.take();
+            let mut alert_id = None;
+            if let Some(mut alert) = o.alert.take() {
+                alert_id = Some(alert.id.clone());
+                if let Err(e) = route_alert(s, rule, &mut alert).await {
+                    error = Some(format!("routing failed: {e}"));
+                }
+            }
+            Fired { rule_id: rule.id.clone(), at, alert_id, error }
+        }
+        Err(e) => Fired { rule_id: rule.id.clone(), at, alert_id: None, error: Some(e.to_string()) },
+    }
 }
 
 pub struct SchedulerRunner {
@@ -61,26 +81,7 @@ impl SchedulerRunner {
             }
             let (s, user, running) = (self.s.clone(), self.user.clone(), self.running.clone());
             started.push(tokio::spawn(async move {
-                let outcome = run_rule(&s, &user, &rule, now).await;
-                let fired = match outcome {
-                    Ok(mut o) => {
-                        let mut error = o.error.take();
-                        let mut alert_id = None;
-                        if let Some(mut alert) = o.alert.take() {
-                            alert_id = Some(alert.id.clone());
-                            if let Err(e) = route_alert(&s, &rule, &mut alert).await {
-                                error = Some(format!("routing failed: {e}"));
-                            }
-                        }
-                        Fired { rule_id: rule.id.clone(), at: now, alert_id, error }
-                    }
-                    Err(e) => Fired {
-                        rule_id: rule.id.clone(),
-                        at: now,
-                        alert_id: None,
-                        error: Some(e.to_string()),
-                    },
-                };
+                let fired = fire(&s, &user, &rule, now).await;
                 running.lock().expect("running lock").remove(&rule.id);
                 fired
             }));

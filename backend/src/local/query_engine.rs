@@ -2,11 +2,10 @@
 //! statistics read from DataFusion's Parquet metrics and cancellation that stops execution.
 
 use crate::error::{Error, Result};
-use crate::model::tables::PARTITION_COLUMN;
-use crate::model::{QueryId, QueryState, QueryStats, QueryStatus, Table};
+use crate::model::{QueryId, QueryState, QueryStats, QueryStatus};
 use crate::ports::{PageRequest, QueryEngine, ResultPage, TableSchema};
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
@@ -204,15 +203,7 @@ impl QueryEngine for LocalQueryEngine {
     }
 
     async fn tables(&self) -> Result<Vec<TableSchema>> {
-        Ok(Table::ALL
-            .iter()
-            .map(|t| {
-                let mut fields: Vec<Field> =
-                    t.file_schema().fields().iter().map(|f| f.as_ref().clone()).collect();
-                fields.push(Field::new(PARTITION_COLUMN, DataType::Utf8, false));
-                TableSchema { name: t.name().to_string(), schema: Arc::new(Schema::new(fields)) }
-            })
-            .collect())
+        Ok(crate::query::lake_tables())
     }
 }
 
@@ -276,6 +267,7 @@ fn count_files(plan: &Arc<dyn ExecutionPlan>) -> u64 {
 mod tests {
     use super::*;
     use datafusion::arrow::array::Int32Array;
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
 
     fn batch(values: &[i32]) -> RecordBatch {
         let schema = Arc::new(Schema::new(vec![Field::new("x", DataType::Int32, false)]));

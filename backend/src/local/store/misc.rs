@@ -62,6 +62,16 @@ impl IntegrationStore for Db {
         })
         .await
     }
+
+    async fn integration_users(&self) -> Result<Vec<String>> {
+        self.call(|c| {
+            let mut st =
+                c.prepare("SELECT DISTINCT user_id FROM integrations ORDER BY user_id").map_err(sql_err)?;
+            let rows = st.query_map([], |r| r.get::<_, String>(0)).map_err(sql_err)?;
+            rows.map(|r| r.map_err(sql_err)).collect()
+        })
+        .await
+    }
 }
 
 /// Insert, or take over an expired entry; a live entry is left alone.

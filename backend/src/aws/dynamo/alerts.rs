@@ -1,0 +1,245 @@
+//! Alert history in `alert-history` (user_id, alert_id): the alert's fields, `timestamp` for
+//! the `rule-alerts-index` and `severity-index` GSIs, and `delivery_attempts` appended with
+//! `list_append` so concurrent workers never overwrite each other's attempts.
+
+use super::{
+    DynamoStore, Item, RULE_ALERTS_INDEX, SEVERITY_INDEX, from_item, s, sdk_err, set_all_but, timestamp,
+    to_item,
+};
+use crate::aws::names::Table;
+use crate::error::Result;
+use crate::model::{Alert, DeliveryAttempt, Severity};
+use crate::ports::{AlertQuery, AlertStore, AttemptRecord};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Duration, Utc};
+
+const ATTEMPTS: &str = "delivery_attempts";
+/// Alerts whose deliveries may still be attempted: the DLQ keeps messages 14 days.
+const ATTEMPT_HORIZON_DAYS: i64 = 14;
+/// Parallel requests for batch calls (DynamoDB conditional puts cannot be batched).
+const PARALLEL: usize = 16;
+
+pub fn alert_item(alert: &Alert) -> Result<Item> {
+    let mut stored = alert.clone();
+    let attempts = std::mem::take(&mut stored.attempts);
+    let mut item = to_item("alert item", &stored)?;
+    item.remove("id");
+    item.remove("attempts");
+    item.insert("alert_id".into(), s(&alert.id));
+    item.insert("timestamp".into(), s(timestamp(alert.created_at)));
+    let attempts = attempts.iter().map(|a| to_item("delivery attempt", a).map(AttributeValue::M));
+    item.insert(ATTEMPTS.into(), AttributeValue::L(attempts.collect::<Result<_>>()?));
+    Ok(item)
+}
+
+pub fn alert_from_item(mut item: Item) -> Result<Alert> {
+    item.remove("timestamp");
+    if let Some(id) = item.remove("alert_id") {
+        item.insert("id".into(), id);
+    }
+    let attempts = item.remove(ATTEMPTS).unwrap_or(AttributeValue::L(vec![]));
+    item.insert("attempts".into(), attempts);
+    from_item("alert item", item)
+}
+
+/// The smallest UUIDv7 text at or after `t`: alert ids are UUIDv7, so key order is time order.
+fn uuid_v7_floor(t: DateTime<Utc>) -> String {
+    let ms = t.timestamp_millis().max(0) as u64;
+    format!("{:08x}-{:04x}", ms >> 16, ms & 0xffff)
+}
+
+impl DynamoStore {
+    fn alerts_query(&self, user_id: &str, since: Option<DateTime<Utc>>) -> QueryFluentBuilder {
+        let q = self
+            .client
+            .query()
+            .table_name(self.table(Table::AlertHistory))
+            .scan_index_forward(false)
+            .expression_attribute_values(":u", s(user_id));
+        match since {
+            Some(t) => q
+                .expression_attribute_names("#ts", "timestamp")
+                .expression_attribute_values(":since", s(timestamp(t))),
+            None => q,
+        }
+    }
+
+    async fn alerts(&self, q: QueryFluentBuilder, limit: Option<usize>) -> Result<Vec<Alert>> {
+        self.collect(q, limit).await?.into_iter().map(alert_from_item).collect()
+    }
+}
+
+#[async_trait]
+impl AlertStore for DynamoStore {
+    async fn put_alert(&self, alert: &Alert) -> Result<()> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(self.table(Table::AlertHistory))
+            .key("user_id", s(&alert.user_id))
+            .key("alert_id", s(&alert.id));
+        set_all_but(update, alert_item(alert)?, &["user_id", "alert_id"], &[ATTEMPTS])
+            .send()
+            .await
+            .map_err(|e| sdk_err("dynamodb UpdateItem", e))?;
+        Ok(())
+    }
+
+    async fn put_alert_if_absent(&self, alert: &Alert) -> Result<bool> {
+        let mut clean = alert.clone();
+        clean.attempts.clear();
+        let put = self
+            .client
+            .put_item()
+            .table_name(self.table(Table::AlertHistory))
+            .set_item(Some(alert_item(&clean)?))
+            .condition_expression("attribute_not_exists(alert_id)")
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                Ok(false)
+            }
+            Err(e) => Err(sdk_err("dynamodb PutItem", e)),
+        }
+    }
+
+    async fn put_alerts_if_absent(&self, alerts: &[Alert]) -> Result<()> {
+        for chunk in alerts.chunks(PARALLEL) {
+            futures::future::try_join_all(chunk.iter().map(|a| self.put_alert_if_absent(a))).await?;
+        }
+        Ok(())
+    }
+
+    async fn get_alert(&self, user_id: &str, alert_id: &str) -> Result<Option<Alert>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(self.table(Table::AlertHistory))
+            .key("user_id", s(user_id))
+            .key("alert_id", s(alert_id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_err("dynamodb GetItem", e))?;
+        out.item.map(alert_from_item).transpose()
+    }
+
+    /// By rule: the `rule-alerts-index`; by severity: one `severity-index` query per admitted
+    /// severity, merged; else the user's partition newest first. Each filters on `user_id`.
+    async fn list_alerts(&self, user_id: &str, q: &AlertQuery) -> Result<Vec<Alert>> {
+        let since_cond = if q.since.is_some() { " AND #ts >= :since" } else { "" };
+        let admitted: Vec<Severity> =
+            Severity::ALL.into_iter().filter(|s| q.min_severity.is_none_or(|m| *s >= m)).collect();
+        let mut out = if let Some(rule) = &q.rule_id {
+            let mut query = self
+                .alerts_query(user_id, q.since)
+                .index_name(RULE_ALERTS_INDEX)
+                .key_condition_expression(format!("rule_id = :r{since_cond}"))
+                .expression_attribute_values(":r", s(rule));
+            let mut filter = "user_id = :u".to_string();
+            if q.min_severity.is_some() {
+                let names: Vec<String> = (0..admitted.len()).map(|i| format!(":s{i}")).collect();
+                filter.push_str(&format!(" AND severity IN ({})", names.join(", ")));
+                for (name, sev) in names.into_iter().zip(&admitted) {
+                    query = query.expression_attribute_values(name, s(sev.as_str()));
+                }
+            }
+            self.alerts(query.filter_expression(filter), q.limit).await?
+        } else if q.min_severity.is_some() {
+            let mut all = vec![];
+            for sev in &admitted {
+                let query = self
+                    .alerts_query(user_id, q.since)
+                    .index_name(SEVERITY_INDEX)
+                    .key_condition_expression(format!("severity = :s{since_cond}"))
+                    .expression_attribute_values(":s", s(sev.as_str()))
+                    .filter_expression("user_id = :u");
+                all.extend(self.alerts(query, q.limit).await?);
+            }
+            all
+        } else {
+            let mut query = self.alerts_query(user_id, q.since).key_condition_expression("user_id = :u");
+            if q.since.is_some() {
+                query = query.filter_expression("#ts >= :since");
+            }
+            self.alerts(query, q.limit).await?
+        };
+        out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id)));
+        if let Some(l) = q.limit {
+            out.truncate(l);
+        }
+        Ok(out)
+    }
+
+    async fn record_attempt(&self, user_id: &str, alert_id: &str, attempt: &DeliveryAttempt) -> Result<()> {
+        let entry = AttributeValue::L(vec![AttributeValue::M(to_item("delivery attempt", attempt)?)]);
+        self.client
+            .update_item()
+            .table_name(self.table(Table::AlertHistory))
+            .key("user_id", s(user_id))
+            .key("alert_id", s(alert_id))
+            .update_expression("SET #d = list_append(if_not_exists(#d, :empty), :new)")
+            .expression_attribute_names("#d", ATTEMPTS)
+            .expression_attribute_values(":empty", AttributeValue::L(vec![]))
+            .expression_attribute_values(":new", entry)
+            .send()
+            .await
+            .map_err(|e| sdk_err("dynamodb UpdateItem", e))?;
+        Ok(())
+    }
+
+    async fn record_attempts(&self, records: &[AttemptRecord]) -> Result<()> {
+        for chunk in records.chunks(PARALLEL) {
+            futures::future::try_join_all(
+                chunk.iter().map(|r| self.record_attempt(&r.user_id, &r.alert_id, &r.attempt)),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn attempts_since(&self, user_id: &str, since: DateTime<Utc>) -> Result<Vec<DeliveryAttempt>> {
+        let floor = uuid_v7_floor(since - Duration::days(ATTEMPT_HORIZON_DAYS));
+        let query = self
+            .client
+            .query()
+            .table_name(self.table(Table::AlertHistory))
+            .key_condition_expression("user_id = :u AND alert_id >= :lo")
+            .expression_attribute_values(":u", s(user_id))
+            .expression_attribute_values(":lo", s(floor))
+            .projection_expression("#d")
+            .expression_attribute_names("#d", ATTEMPTS);
+        let mut out = vec![];
+        for mut item in self.collect(query, None).await? {
+            if let Some(AttributeValue::L(list)) = item.remove(ATTEMPTS) {
+                for v in list {
+                    if let AttributeValue::M(m) = v {
+                        let a: DeliveryAttempt = from_item("delivery attempt", m)?;
+                        if a.at >= since {
+                            out.push(a);
+                        }
+                    }
+                }
+            }
+        }
+        out.sort_by_key(|a| a.at);
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuid_v7_floor_sorts_before_ids_made_at_that_time() {
+        let t = Utc::now();
+        let id = uuid::Uuid::now_v7().to_string();
+        assert!(uuid_v7_floor(t) <= id, "{} vs {id}", uuid_v7_floor(t));
+        assert!(uuid_v7_floor(t + Duration::seconds(5)) > id);
+    }
+}

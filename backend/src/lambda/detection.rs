@@ -1,0 +1,42 @@
+//! The detection Lambda: EventBridge fires it with the target input `{"rule_id", "user_id"}`
+//! (or an event whose `detail` carries them); it runs the rule and routes its alert to SQS.
+
+use crate::detect::{Fired, fire};
+use crate::error::{Error, Result};
+use crate::services::Services;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct DetectionInput {
+    pub rule_id: String,
+    pub user_id: String,
+}
+
+/// The rule to run: the target's constant input, or an EventBridge event's `detail`.
+pub fn parse_input(event: &serde_json::Value) -> Result<DetectionInput> {
+    let from = |v: &serde_json::Value| serde_json::from_value::<DetectionInput>(v.clone()).ok();
+    from(event).or_else(|| event.get("detail").and_then(from)).ok_or_else(|| {
+        Error::invalid(
+            "detection event",
+            "expected {\"rule_id\", \"user_id\"} as the EventBridge target input (or in `detail`)",
+        )
+    })
+}
+
+pub async fn handle(s: &Services, event: serde_json::Value) -> Result<Fired> {
+    let input = parse_input(&event)?;
+    let rule = s.rules.get_rule(&input.user_id, &input.rule_id).await?.ok_or_else(|| Error::NotFound {
+        kind: "rule",
+        id: format!("{}/{}", input.user_id, input.rule_id),
+    })?;
+    if !rule.enabled {
+        tracing::info!(rule_id = %rule.id, user_id = %input.user_id, "rule disabled; not run");
+        return Ok(Fired { rule_id: rule.id, at: s.clock.now(), alert_id: None, error: None });
+    }
+    let fired = fire(s, &input.user_id, &rule, s.clock.now()).await;
+    match &fired.error {
+        Some(e) => tracing::warn!(rule_id = %fired.rule_id, error = %e, "detection run failed"),
+        None => tracing::info!(rule_id = %fired.rule_id, alert_id = ?fired.alert_id, "detection run"),
+    }
+    Ok(fired)
+}

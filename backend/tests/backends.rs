@@ -1,0 +1,46 @@
+//! One suite, two backends: the port contracts on the embedded backend and on AWS (moto
+//! server on loopback), then what only AWS has: item layout, GSIs, names, Athena, Lambdas.
+
+mod backends {
+    pub mod aws_only;
+    pub mod moto;
+    pub mod suite;
+}
+
+use backends::{moto, suite};
+
+/// Runs each named contract on both backends, as `local::<name>` and `aws::<name>`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod local {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let dir = tempfile::tempdir().unwrap();
+                    let s = mantissa_backend::services::Services::local(dir.path()).await.unwrap();
+                    super::suite::$name(&s).await;
+                }
+            )*
+        }
+        mod aws {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let (_, s) = super::moto::aws_services().await;
+                    super::suite::$name(&s).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    rules_crud_is_scoped_by_user,
+    alert_history_filters_newest_first_and_keeps_attempts,
+    integrations_crud_is_scoped_by_user,
+    dedup_claims_are_atomic_and_expire,
+    settings_round_trip,
+    queue_fifo_dlq_and_redrive,
+    secrets_lifecycle,
+    schedules_lifecycle,
+);

@@ -1,0 +1,467 @@
+//! What only the AWS backend has, on moto: the seed's item layout read back raw, the GSIs,
+//! table/queue settings from bootstrap, EventBridge names and target input, Athena jobs,
+//! and the three Lambda handlers called with real event JSON.
+
+use super::moto::{self, REGION};
+use super::suite::{alert, integration};
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::Utc;
+use mantissa_backend::aws::dynamo::DynamoStore;
+use mantissa_backend::aws::events::EventBridgeScheduler;
+use mantissa_backend::aws::names::{self, Table};
+use mantissa_backend::deliver::worker::DeliveryWorker;
+use mantissa_backend::model::{IntegrationKind, QueryState, Rule, Severity};
+use mantissa_backend::ports::{PageRequest, ScheduledRule, Scheduler};
+use mantissa_backend::{lambda, query};
+use serde_json::json;
+
+/// moto keeps one queue of configured Athena results per account, so Athena tests take turns.
+static ATHENA: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn ddb(settings: &mantissa_backend::aws::AwsSettings) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&settings.sdk_config().await)
+}
+
+async fn raw_item(
+    c: &aws_sdk_dynamodb::Client,
+    table: String,
+    key: &[(&str, &str)],
+) -> std::collections::HashMap<String, AttributeValue> {
+    let mut get = c.get_item().table_name(table);
+    for (k, v) in key {
+        get = get.key(*k, AttributeValue::S(v.to_string()));
+    }
+    get.send().await.unwrap().item.expect("item exists")
+}
+
+fn text(v: Option<&AttributeValue>) -> &str {
+    v.and_then(|v| v.as_s().ok()).map(String::as_str).unwrap_or("<not a string>")
+}
+
+/// Configures the rows moto returns for the next Athena query (the header row first).
+async fn athena_results(columns: &[(&str, &str)], rows: &[Vec<Option<&str>>]) {
+    let header = json!({"Data": columns.iter().map(|(n, _)| json!({"VarCharValue": n})).collect::<Vec<_>>()});
+    let data = rows.iter().map(|r| {
+        json!({"Data": r.iter().map(|c| match c { Some(v) => json!({"VarCharValue": v}), None => json!({}) }).collect::<Vec<_>>()})
+    });
+    let body = json!({
+        "region": REGION,
+        "results": [{
+            "rows": std::iter::once(header).chain(data).collect::<Vec<_>>(),
+            "column_info": columns.iter().map(|(n, t)| json!({"Name": n, "Label": n, "Type": t, "Nullable": "NULLABLE"})).collect::<Vec<_>>(),
+        }],
+    });
+    let url = format!("{}/moto-api/static/athena/query-results", moto::moto().endpoint);
+    let resp = reqwest::Client::new().post(url).json(&body).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn items_read_back_in_the_seed_layout() {
+    let (settings, s) = moto::aws_services().await;
+    let c = ddb(&settings).await;
+    let mut rule =
+        Rule::new("root-use", "Root use", "SELECT 1", Severity::High, "rate(5 minutes)".parse().unwrap());
+    rule.threshold = mantissa_backend::model::Threshold::count(2);
+    s.rules.put_rule("alice", &rule).await.unwrap();
+    let item =
+        raw_item(&c, Table::Rules.name(&settings.env), &[("user_id", "alice"), ("rule_id", "root-use")])
+            .await;
+    assert_eq!(text(item.get("enabled")), "true", "a GSI key: the string, not a boolean");
+    assert_eq!(text(item.get("schedule")), "rate(5 minutes)");
+    assert_eq!(text(item.get("severity")), "high");
+    assert_eq!(text(item.get("query")), "SELECT 1");
+    assert!(text(item.get("last_executed")).ends_with('Z'));
+    let threshold = item["threshold"].as_m().unwrap();
+    assert_eq!((text(threshold.get("type")), threshold["value"].as_n().unwrap().as_str()), ("count", "2"));
+    assert!(!item.contains_key("id"), "the key is rule_id");
+
+    let a = alert("alice", "root-use", Severity::Critical, 0);
+    s.alerts.put_alert(&a).await.unwrap();
+    s.alerts
+        .record_attempt(
+            "alice",
+            &a.id,
+            &super::suite::attempt("hook-1", 1, mantissa_backend::model::DeliveryStatus::Delivered),
+        )
+        .await
+        .unwrap();
+    let item =
+        raw_item(&c, Table::AlertHistory.name(&settings.env), &[("user_id", "alice"), ("alert_id", &a.id)])
+            .await;
+    assert_eq!(text(item.get("rule_id")), "root-use");
+    assert_eq!(text(item.get("severity")), "critical");
+    assert_eq!(text(item.get("summary")), a.summary);
+    assert_eq!(item["result_count"].as_n().unwrap(), "3");
+    assert_eq!(text(item.get("timestamp")), mantissa_backend::aws::dynamo::timestamp(a.created_at));
+    let attempts = item["delivery_attempts"].as_l().unwrap();
+    assert_eq!(text(attempts[0].as_m().unwrap().get("status")), "delivered");
+
+    let i = integration("alice", "slack-1", IntegrationKind::Slack);
+    s.integrations.put_integration(&i).await.unwrap();
+    s.secrets
+        .put_secret(
+            i.secret_ref.as_deref().unwrap(),
+            r#"{"webhook_url":"https://hooks.slack.com/services/T0/B0/sekrit"}"#,
+        )
+        .await
+        .unwrap();
+    let item = raw_item(
+        &c,
+        Table::Integrations.name(&settings.env),
+        &[("user_id", "alice"), ("integration_id", "slack-1")],
+    )
+    .await;
+    assert_eq!(text(item.get("type")), "slack");
+    assert_eq!(text(item.get("secret_ref")), names::integration_secret("alice", "slack-1"));
+    assert!(!format!("{item:?}").contains("sekrit"), "the table holds the secret's name only");
+
+    let until = Utc::now() + chrono::Duration::minutes(5);
+    s.dedup.insert_if_absent("dk", "a1", until).await.unwrap();
+    let item = raw_item(&c, Table::DedupCache.name(&settings.env), &[("dedup_key", "dk")]).await;
+    assert_eq!(item["expires_at"].as_n().unwrap(), &until.timestamp().to_string(), "TTL: epoch seconds");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bootstrap_makes_the_template_tables_queues_and_is_idempotent() {
+    let (settings, _) = moto::aws_services().await;
+    let again = mantissa_backend::aws::bootstrap::bootstrap(&settings).await.unwrap();
+    assert!(again.iter().any(|l| l.contains("exists")), "{again:?}");
+    let c = ddb(&settings).await;
+    let alerts = c
+        .describe_table()
+        .table_name(Table::AlertHistory.name(&settings.env))
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap();
+    let mut gsis: Vec<String> =
+        alerts.global_secondary_indexes().iter().filter_map(|g| g.index_name.clone()).collect();
+    gsis.sort();
+    assert_eq!(gsis, ["rule-alerts-index", "severity-index"]);
+    assert!(alerts.sse_description.is_some(), "SSE on");
+    let ttl =
+        c.describe_time_to_live().table_name(Table::DedupCache.name(&settings.env)).send().await.unwrap();
+    assert_eq!(ttl.time_to_live_description.and_then(|t| t.attribute_name), Some("expires_at".into()));
+    let pitr =
+        c.describe_continuous_backups().table_name(Table::Rules.name(&settings.env)).send().await.unwrap();
+    let status = pitr
+        .continuous_backups_description
+        .and_then(|d| d.point_in_time_recovery_description)
+        .and_then(|p| p.point_in_time_recovery_status);
+    assert_eq!(status.map(|s| s.as_str().to_string()), Some("ENABLED".into()));
+
+    let sqs = aws_sdk_sqs::Client::new(&settings.sdk_config().await);
+    let url = sqs
+        .get_queue_url()
+        .queue_name(names::alert_queue(&settings.env))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap();
+    use aws_sdk_sqs::types::QueueAttributeName as Q;
+    assert_eq!(attrs[&Q::FifoQueue], "true");
+    assert_eq!(attrs[&Q::ContentBasedDeduplication], "true");
+    let redrive: serde_json::Value = serde_json::from_str(&attrs[&Q::RedrivePolicy]).unwrap();
+    assert_eq!(redrive["maxReceiveCount"].to_string().trim_matches('"'), "3");
+    assert!(
+        redrive["deadLetterTargetArn"].as_str().unwrap().ends_with(&names::dead_letter_queue(&settings.env))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gsis_list_enabled_rules_and_integrations_by_type() {
+    let (settings, s) = moto::aws_services().await;
+    let store = DynamoStore::new(ddb(&settings).await, &settings.env);
+    let on = Rule::new("on", "On", "SELECT 1", Severity::Low, "rate(1 hour)".parse().unwrap());
+    let mut off = Rule::new("off", "Off", "SELECT 1", Severity::Low, "rate(1 hour)".parse().unwrap());
+    off.enabled = false;
+    s.rules.put_rule("alice", &on).await.unwrap();
+    s.rules.put_rule("alice", &off).await.unwrap();
+    s.rules.put_rule("bob", &on).await.unwrap();
+    let mut enabled: Vec<(String, String)> =
+        store.enabled_rules().await.unwrap().into_iter().map(|(u, r)| (u, r.id)).collect();
+    enabled.sort();
+    assert_eq!(enabled, [("alice".to_string(), "on".to_string()), ("bob".into(), "on".into())]);
+    for (id, kind) in
+        [("s1", IntegrationKind::Slack), ("s2", IntegrationKind::Slack), ("p1", IntegrationKind::PagerDuty)]
+    {
+        s.integrations.put_integration(&integration("alice", id, kind)).await.unwrap();
+    }
+    s.integrations.put_integration(&integration("bob", "s9", IntegrationKind::Slack)).await.unwrap();
+    let mut slack: Vec<String> =
+        store.integrations_of_type("alice", "slack").await.unwrap().into_iter().map(|i| i.id).collect();
+    slack.sort();
+    assert_eq!(slack, ["s1", "s2"]);
+    assert_eq!(s.integrations.integration_users().await.unwrap(), ["alice", "bob"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eventbridge_rules_carry_the_target_input_and_fit_the_name_limit() {
+    let (settings, s) = moto::aws_services().await;
+    let arn = "arn:aws:lambda:us-east-1:123456789012:function:mantissa-log-detection-test";
+    let events = EventBridgeScheduler::new(
+        aws_sdk_eventbridge::Client::new(&settings.sdk_config().await),
+        &settings.env,
+        arn,
+    );
+    let user = "analyst@example.com";
+    let rule = "aws-cloudtrail-console-login-without-mfa-from-a-new-country-after-failures";
+    let entry = ScheduledRule {
+        user_id: user.into(),
+        rule_id: rule.into(),
+        schedule: "rate(5 minutes)".parse().unwrap(),
+        enabled: true,
+    };
+    events.put_schedule(&entry).await.unwrap();
+    let name = events.rule_name(user, rule);
+    assert!(name.len() <= 64 && name.starts_with("detection-") && name.ends_with(&settings.env), "{name}");
+    let input = events.target_input(user, rule).await.unwrap().unwrap();
+    assert_eq!((input.user_id.as_str(), input.rule_id.as_str()), (user, rule));
+    let client = aws_sdk_eventbridge::Client::new(&settings.sdk_config().await);
+    let targets = client.list_targets_by_rule().rule(&name).send().await.unwrap().targets.unwrap();
+    assert_eq!(targets[0].arn, arn);
+    let raw: serde_json::Value = serde_json::from_str(targets[0].input.as_deref().unwrap()).unwrap();
+    assert_eq!(raw, json!({"rule_id": rule, "user_id": user}));
+    events.put_schedule(&ScheduledRule { enabled: false, ..entry.clone() }).await.unwrap();
+    let described = client.describe_rule().name(&name).send().await.unwrap();
+    assert_eq!(described.state.map(|s| s.as_str().to_string()), Some("DISABLED".into()));
+    assert_eq!(described.schedule_expression.as_deref(), Some("rate(5 minutes)"));
+    let listed = s.scheduler.list_schedules(user).await.unwrap();
+    assert_eq!(listed.len(), 1, "listed by the ids in its description, whatever its (shortened) name");
+    assert_eq!((listed[0].rule_id.as_str(), listed[0].enabled), (rule, false));
+    events.delete_schedule(user, rule).await.unwrap();
+    assert!(client.describe_rule().name(&name).send().await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn athena_jobs_run_page_type_and_cancel() {
+    let _turn = ATHENA.lock().await;
+    let (_, s) = moto::aws_services().await;
+    athena_results(
+        &[("eventname", "varchar"), ("n", "bigint"), ("at", "timestamp")],
+        &[
+            vec![Some("ConsoleLogin"), Some("7"), Some("2024-11-20 10:00:00.000")],
+            vec![Some("StopLogging"), None, None],
+        ],
+    )
+    .await;
+    let id = s
+        .engine
+        .start("SELECT eventname, count(*) AS n, max(eventtime) AS at FROM cloudtrail_logs GROUP BY 1")
+        .await
+        .unwrap();
+    let status = query::wait(s.engine.as_ref(), &id).await.unwrap();
+    assert_eq!(status.state, QueryState::Succeeded);
+    let page = s.engine.results(&id, PageRequest::first(100)).await.unwrap();
+    assert_eq!(page.num_rows(), 2, "the header row is not data");
+    let b = &page.batches[0];
+    assert_eq!(b.schema().field(1).data_type(), &datafusion::arrow::datatypes::DataType::Int64);
+    let names = b.column(0).as_any().downcast_ref::<datafusion::arrow::array::StringArray>().unwrap();
+    assert_eq!((names.value(0), names.value(1)), ("ConsoleLogin", "StopLogging"));
+    assert!(b.column(1).is_null(1));
+    assert!(page.next_token.is_none());
+    let out = query::run_to_end(s.engine.as_ref(), "SELECT 1").await.unwrap();
+    assert_eq!(out.num_rows(), 0, "no configured rows left: an empty result, not an error");
+    let id = s.engine.start("SELECT * FROM vpc_flow_logs").await.unwrap();
+    s.engine.cancel(&id).await.unwrap();
+    assert_eq!(s.engine.status(&id).await.unwrap().state, QueryState::Cancelled);
+    assert_eq!(s.engine.tables().await.unwrap().len(), 5);
+}
+
+/// A loopback webhook answering `status` and counting calls.
+async fn webhook(status: u16) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: String| {
+            let counter = counter.clone();
+            async move {
+                assert!(body.contains("\"rule_id\""), "{body}");
+                counter.fetch_add(1, Ordering::SeqCst);
+                axum::http::StatusCode::from_u16(status).unwrap()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, hits)
+}
+
+/// The SQS event Lambda hands the delivery function, for a message just received.
+fn sqs_event(
+    settings: &mantissa_backend::aws::AwsSettings,
+    m: &aws_sdk_sqs::types::Message,
+) -> serde_json::Value {
+    use aws_sdk_sqs::types::MessageSystemAttributeName as A;
+    let attrs = m.attributes.clone().unwrap_or_default();
+    let get = |k: A| attrs.get(&k).cloned().unwrap_or_default();
+    json!({"Records": [{
+        "messageId": m.message_id, "receiptHandle": m.receipt_handle, "body": m.body,
+        "attributes": {
+            "ApproximateReceiveCount": get(A::ApproximateReceiveCount), "SentTimestamp": get(A::SentTimestamp),
+            "SequenceNumber": get(A::SequenceNumber), "MessageGroupId": get(A::MessageGroupId),
+            "SenderId": get(A::SenderId), "MessageDeduplicationId": get(A::MessageDeduplicationId),
+            "ApproximateFirstReceiveTimestamp": get(A::ApproximateFirstReceiveTimestamp)
+        },
+        "messageAttributes": {}, "md5OfBody": m.md5_of_body, "eventSource": "aws:sqs",
+        "eventSourceARN": format!("arn:aws:sqs:{REGION}:123456789012:{}", names::alert_queue(&settings.env)),
+        "awsRegion": REGION
+    }]})
+}
+
+async fn receive_one(settings: &mantissa_backend::aws::AwsSettings) -> aws_sdk_sqs::types::Message {
+    let sqs = aws_sdk_sqs::Client::new(&settings.sdk_config().await);
+    let url = sqs
+        .get_queue_url()
+        .queue_name(names::alert_queue(&settings.env))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let out = sqs
+        .receive_message()
+        .queue_url(url)
+        .visibility_timeout(60)
+        .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+        .send()
+        .await
+        .unwrap();
+    out.messages.unwrap_or_default().pop().expect("a message on the queue")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lambdas_detect_deliver_and_report_partial_batch_failures() {
+    let (settings, s) = moto::aws_services().await;
+    let (ok_url, ok_hits) = webhook(200).await;
+    let (bad_url, bad_hits) = webhook(500).await;
+    for (id, url) in [("hook-ok", &ok_url), ("hook-bad", &bad_url)] {
+        let mut i = integration("alice", id, IntegrationKind::Webhook);
+        i.config = json!({"url": url});
+        i.secret_ref = None;
+        s.integrations.put_integration(&i).await.unwrap();
+    }
+    let rule = Rule::new(
+        "console-fail",
+        "Console login failures",
+        "SELECT * FROM cloudtrail_logs",
+        Severity::High,
+        "rate(5 minutes)".parse().unwrap(),
+    );
+    s.rules.put_rule("alice", &rule).await.unwrap();
+
+    // Detection: EventBridge's constant target input, exactly as the scheduler stores it.
+    let fired = {
+        let _turn = ATHENA.lock().await;
+        athena_results(
+            &[("sourceipaddress", "varchar")],
+            &[vec![Some("203.0.113.9")], vec![Some("198.51.100.7")]],
+        )
+        .await;
+        lambda::detection::handle(&s, json!({"rule_id": "console-fail", "user_id": "alice"})).await.unwrap()
+    };
+    assert_eq!(fired.error, None);
+    let alert_id = fired.alert_id.expect("two rows > threshold 0: an alert");
+    let stored = s.alerts.get_alert("alice", &alert_id).await.unwrap().unwrap();
+    assert_eq!(stored.result_count, 2);
+    assert_eq!(s.rules.get_rule("alice", "console-fail").await.unwrap().unwrap().executions, 1);
+    assert_eq!(s.queue.depth().await.unwrap().queued, 2, "one message per integration");
+    // A scheduled event whose detail names the rule also works; a bad event is refused.
+    let scheduled = json!({
+        "version": "0", "id": "89d1a02d-5ec7-412e-82f5-13505f849b41", "detail-type": "Scheduled Event",
+        "source": "aws.events", "account": "123456789012", "time": "2026-11-23T12:00:00Z", "region": REGION,
+        "resources": [format!("arn:aws:events:{REGION}:123456789012:rule/detection-alice-console-fail-dev")],
+        "detail": {"rule_id": "nope", "user_id": "alice"}
+    });
+    assert_eq!(lambda::detection::parse_input(&scheduled).unwrap().rule_id, "nope");
+    let err = lambda::detection::handle(&s, scheduled).await.unwrap_err().to_string();
+    assert!(err.contains("alice/nope") && err.contains("not found"), "{err}");
+    assert!(lambda::detection::handle(&s, json!({"detail-type": "Scheduled Event"})).await.is_err());
+
+    // Delivery: one SQS record at a time (batch size 1), as the event source mapping sends.
+    let worker = DeliveryWorker::new(s.clone());
+    let mut failures = vec![];
+    for _ in 0..2 {
+        let m = receive_one(&settings).await;
+        let event: aws_lambda_events::sqs::SqsEvent =
+            serde_json::from_value(sqs_event(&settings, &m)).unwrap();
+        let response = lambda::delivery::handle(&worker, event).await;
+        let wire = serde_json::to_value(&response).unwrap();
+        let ids: Vec<String> = wire["batchItemFailures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["itemIdentifier"].as_str().unwrap().to_string())
+            .collect();
+        if m.attributes.as_ref().unwrap()[&aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId]
+            == "alice:hook-bad"
+        {
+            assert_eq!(ids, [m.message_id.clone().unwrap()], "the failed message, and only it");
+        } else {
+            assert!(ids.is_empty(), "delivered: {wire}");
+        }
+        failures.extend(ids);
+    }
+    assert_eq!(failures.len(), 1);
+    assert_eq!(ok_hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(bad_hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let after = s.alerts.get_alert("alice", &alert_id).await.unwrap().unwrap();
+    let mut statuses: Vec<String> = after
+        .attempts
+        .iter()
+        .filter(|a| a.status != mantissa_backend::model::DeliveryStatus::Pending)
+        .map(|a| format!("{}:{:?}", a.integration_id, a.status))
+        .collect();
+    statuses.sort();
+    assert_eq!(statuses, ["hook-bad:Retrying", "hook-ok:Delivered"]);
+    let retry = after
+        .attempts
+        .iter()
+        .find(|a| a.status == mantissa_backend::model::DeliveryStatus::Retrying)
+        .unwrap();
+    assert_eq!(retry.retry_in_secs, Some(5), "the backoff the worker chose, which SQS now applies");
+
+    // Health: every user with integrations, stored in settings.
+    let report = lambda::health::handle(&s).await.unwrap();
+    assert_eq!((report.users, report.integrations), (1, 2));
+    assert_eq!(report.unhealthy, ["alice/hook-bad"]);
+    let stored = s.settings.get_setting("alice", "integration_health").await.unwrap().unwrap();
+    assert_eq!(stored.as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn deploy_template_passes_cfn_lint_and_grants_no_wildcard_resources() {
+    let template = moto::workspace_root().join("backend/deploy/template.yaml");
+    let out = std::process::Command::new(moto::venv_tool("cfn-lint")).arg(&template).output().unwrap();
+    assert!(
+        out.status.success(),
+        "cfn-lint:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&template).unwrap();
+    for wildcard in ["Resource: \"*\"", "Resource: '*'", "Resource: *", "- \"*\"", "Action: \"*\""] {
+        assert!(!text.contains(wildcard), "least privilege: `{wildcard}` in the template");
+    }
+    for function in ["mantissa-detection", "mantissa-delivery", "mantissa-health"] {
+        assert!(
+            text.contains(&format!("target/lambda/{function}/")),
+            "{function} is deployed from its cargo-lambda build"
+        );
+    }
+}

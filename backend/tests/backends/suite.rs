@@ -1,0 +1,316 @@
+//! The port contracts, written once and run on both backends: the embedded one (SQLite) and
+//! AWS (DynamoDB, SQS, Secrets Manager, EventBridge on moto).
+
+use chrono::{Duration, Utc};
+use mantissa_backend::model::{
+    Alert, AlertStatus, DeliveryAttempt, DeliveryStatus, Integration, IntegrationKind, Rule, Severity,
+};
+use mantissa_backend::ports::{AlertQuery, ScheduledRule};
+use mantissa_backend::services::Services;
+
+pub fn alert(user: &str, rule: &str, sev: Severity, mins_ago: i64) -> Alert {
+    let t = Utc::now() - Duration::minutes(mins_ago);
+    Alert {
+        id: uuid::Uuid::now_v7().to_string(),
+        user_id: user.into(),
+        rule_id: rule.into(),
+        rule_name: format!("Rule {rule}"),
+        severity: sev,
+        summary: format!("3 matches for Rule {rule}"),
+        description: "what happened".into(),
+        result_count: 3,
+        query: "SELECT 1".into(),
+        window_start: t - Duration::minutes(5),
+        window_end: t,
+        sample_rows: vec![
+            serde_json::json!({"sourceipaddress": "203.0.113.9", "n": 3, "ok": true, "none": null}),
+        ],
+        created_at: t,
+        status: AlertStatus::Open,
+        assignee: None,
+        notes: vec![],
+        attempts: vec![],
+    }
+}
+
+pub fn attempt(integration: &str, n: u32, status: DeliveryStatus) -> DeliveryAttempt {
+    DeliveryAttempt {
+        integration_id: integration.into(),
+        attempt: n,
+        at: Utc::now(),
+        status,
+        latency_ms: Some(12),
+        http_status: Some(200),
+        error: None,
+        retry_in_secs: None,
+    }
+}
+
+pub fn integration(user: &str, id: &str, kind: IntegrationKind) -> Integration {
+    Integration {
+        id: id.into(),
+        user_id: user.into(),
+        kind,
+        name: format!("{id} channel"),
+        enabled: true,
+        min_severity: Severity::Medium,
+        config: serde_json::json!({"channel": "#soc", "url_host": "hooks.example.com"}),
+        secret_ref: Some(format!("mantissa-log/users/{user}/integrations/{id}")),
+        created_at: Utc::now(),
+    }
+}
+
+pub async fn rules_crud_is_scoped_by_user(s: &Services) {
+    let mut r1 = Rule::new("r1", "Root use", "SELECT 1", Severity::High, "rate(5 minutes)".parse().unwrap());
+    r1.tags = vec!["attack.t1078".into()];
+    r1.threshold = mantissa_backend::model::Threshold::count(4);
+    let r2 =
+        Rule::new("r2", "Stop logging", "SELECT 2", Severity::Critical, "cron(0 9 * * ? *)".parse().unwrap());
+    s.rules.put_rule("alice", &r1).await.unwrap();
+    s.rules.put_rule("alice", &r2).await.unwrap();
+    s.rules.put_rule("bob", &r2).await.unwrap();
+    let alice = s.rules.list_rules("alice").await.unwrap();
+    assert_eq!(alice.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["r1", "r2"]);
+    let back = s.rules.get_rule("alice", "r1").await.unwrap().unwrap();
+    assert_eq!(back.threshold, r1.threshold);
+    assert_eq!(back.tags, r1.tags);
+    assert_eq!(back.schedule, r1.schedule);
+    assert!(back.enabled);
+    // An update (disable + a run recorded) reads back.
+    let mut r1b = back.clone();
+    r1b.enabled = false;
+    r1b.record_run(Utc::now(), 120.0, 5 << 20, mantissa_backend::model::RunStatus::Success, true);
+    s.rules.put_rule("alice", &r1b).await.unwrap();
+    let back = s.rules.get_rule("alice", "r1").await.unwrap().unwrap();
+    assert_eq!((back.enabled, back.executions, back.alert_count, back.data_scanned_mb), (false, 1, 1, 5.0));
+    // Bob sees only his, and deleting his copy leaves Alice's.
+    assert_eq!(s.rules.list_rules("bob").await.unwrap().len(), 1);
+    assert!(s.rules.get_rule("bob", "r1").await.unwrap().is_none());
+    s.rules.delete_rule("bob", "r2").await.unwrap();
+    assert!(s.rules.get_rule("alice", "r2").await.unwrap().is_some());
+    assert!(s.rules.list_rules("bob").await.unwrap().is_empty());
+}
+
+pub async fn alert_history_filters_newest_first_and_keeps_attempts(s: &Services) {
+    let a_old = alert("alice", "r1", Severity::Low, 30);
+    let a_mid = alert("alice", "r2", Severity::Critical, 20);
+    let a_new = alert("alice", "r1", Severity::High, 10);
+    let b = alert("bob", "r1", Severity::Critical, 5);
+    for a in [&a_old, &a_mid, &a_new, &b] {
+        s.alerts.put_alert(a).await.unwrap();
+    }
+    let ids = |v: Vec<Alert>| v.into_iter().map(|a| a.id).collect::<Vec<_>>();
+    let q = |f: fn(&mut AlertQuery)| {
+        let mut q = AlertQuery::default();
+        f(&mut q);
+        q
+    };
+    let all = s.alerts.list_alerts("alice", &AlertQuery::default()).await.unwrap();
+    assert_eq!(ids(all), [a_new.id.clone(), a_mid.id.clone(), a_old.id.clone()], "newest first, alice only");
+    let by_rule = s.alerts.list_alerts("alice", &q(|q| q.rule_id = Some("r1".into()))).await.unwrap();
+    assert_eq!(ids(by_rule), [a_new.id.clone(), a_old.id.clone()]);
+    let severe = s.alerts.list_alerts("alice", &q(|q| q.min_severity = Some(Severity::High))).await.unwrap();
+    assert_eq!(ids(severe), [a_new.id.clone(), a_mid.id.clone()]);
+    let both = s
+        .alerts
+        .list_alerts("alice", &q(|q| (q.rule_id, q.min_severity) = (Some("r1".into()), Some(Severity::High))))
+        .await
+        .unwrap();
+    assert_eq!(ids(both), std::slice::from_ref(&a_new.id));
+    let recent = AlertQuery { since: Some(Utc::now() - Duration::minutes(25)), ..Default::default() };
+    assert_eq!(
+        ids(s.alerts.list_alerts("alice", &recent).await.unwrap()),
+        [a_new.id.clone(), a_mid.id.clone()]
+    );
+    let one = s.alerts.list_alerts("alice", &q(|q| q.limit = Some(1))).await.unwrap();
+    assert_eq!(ids(one), std::slice::from_ref(&a_new.id));
+
+    // Attempts append; re-storing the alert (triage) keeps them; the snapshot put is refused.
+    s.alerts
+        .record_attempt("alice", &a_new.id, &attempt("slack", 1, DeliveryStatus::Retrying))
+        .await
+        .unwrap();
+    s.alerts
+        .record_attempt("alice", &a_new.id, &attempt("slack", 2, DeliveryStatus::Delivered))
+        .await
+        .unwrap();
+    let mut triaged = s.alerts.get_alert("alice", &a_new.id).await.unwrap().unwrap();
+    assert_eq!(triaged.attempts.iter().map(|a| a.attempt).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(triaged.sample_rows, a_new.sample_rows);
+    triaged.status = AlertStatus::Acknowledged;
+    triaged.assignee = Some("carol".into());
+    triaged.notes.push("looking".into());
+    s.alerts.put_alert(&triaged).await.unwrap();
+    assert!(!s.alerts.put_alert_if_absent(&a_new).await.unwrap(), "exists already");
+    let back = s.alerts.get_alert("alice", &a_new.id).await.unwrap().unwrap();
+    assert_eq!(
+        (back.status, back.assignee.as_deref(), back.attempts.len()),
+        (AlertStatus::Acknowledged, Some("carol"), 2)
+    );
+    assert!(s.alerts.get_alert("bob", &a_new.id).await.unwrap().is_none(), "scoped by user");
+    let fresh = alert("alice", "r3", Severity::Medium, 0);
+    assert!(s.alerts.put_alert_if_absent(&fresh).await.unwrap());
+    let since = s.alerts.attempts_since("alice", Utc::now() - Duration::hours(24)).await.unwrap();
+    assert_eq!(since.len(), 2);
+    assert!(s.alerts.attempts_since("bob", Utc::now() - Duration::hours(24)).await.unwrap().is_empty());
+}
+
+pub async fn integrations_crud_is_scoped_by_user(s: &Services) {
+    let slack = integration("alice", "slack-1", IntegrationKind::Slack);
+    let hook = integration("alice", "hook-1", IntegrationKind::Webhook);
+    s.integrations.put_integration(&slack).await.unwrap();
+    s.integrations.put_integration(&hook).await.unwrap();
+    s.integrations.put_integration(&integration("bob", "slack-1", IntegrationKind::Slack)).await.unwrap();
+    let list = s.integrations.list_integrations("alice").await.unwrap();
+    assert_eq!(list.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["hook-1", "slack-1"]);
+    let back = s.integrations.get_integration("alice", "slack-1").await.unwrap().unwrap();
+    assert_eq!(
+        (back.kind, back.config.clone(), back.secret_ref.clone()),
+        (slack.kind, slack.config.clone(), slack.secret_ref.clone())
+    );
+    s.integrations.delete_integration("alice", "slack-1").await.unwrap();
+    assert!(s.integrations.get_integration("alice", "slack-1").await.unwrap().is_none());
+    assert!(s.integrations.get_integration("bob", "slack-1").await.unwrap().is_some());
+}
+
+pub async fn dedup_claims_are_atomic_and_expire(s: &Services) {
+    let key = format!("k-{}", uuid::Uuid::new_v4());
+    let until = Utc::now() + Duration::minutes(5);
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let dedup = s.dedup.clone();
+            let key = key.clone();
+            tokio::spawn(
+                async move { dedup.insert_if_absent(&key, &format!("alert-{i}"), until).await.unwrap() },
+            )
+        })
+        .collect();
+    let wins: Vec<bool> = futures::future::join_all(tasks).await.into_iter().map(|r| r.unwrap()).collect();
+    assert_eq!(wins.iter().filter(|w| **w).count(), 1, "exactly one of the concurrent claims wins: {wins:?}");
+    let winner = format!("alert-{}", wins.iter().position(|w| *w).unwrap());
+    assert_eq!(s.dedup.get(&key).await.unwrap(), Some(winner.clone()));
+    let claims =
+        [(key.clone(), "other".to_string(), until), ("fresh".to_string() + &key, "x".to_string(), until)];
+    assert_eq!(s.dedup.claim_many(&claims).await.unwrap(), [Some(winner), None]);
+    // An expired entry neither answers nor blocks a new claim.
+    let old = format!("old-{key}");
+    assert!(s.dedup.insert_if_absent(&old, "a", Utc::now() - Duration::seconds(5)).await.unwrap());
+    assert_eq!(s.dedup.get(&old).await.unwrap(), None);
+    assert!(s.dedup.insert_if_absent(&old, "b", until).await.unwrap());
+}
+
+pub async fn settings_round_trip(s: &Services) {
+    assert_eq!(s.settings.get_setting("alice", "theme").await.unwrap(), None);
+    s.settings.put_setting("alice", "theme", &serde_json::json!("solarized-dark")).await.unwrap();
+    let cols = serde_json::json!({"alerts": ["severity", "rule"], "width": 3});
+    s.settings.put_setting("alice", "columns", &cols).await.unwrap();
+    s.settings.put_setting("alice", "theme", &serde_json::json!("light")).await.unwrap();
+    assert_eq!(s.settings.get_setting("alice", "theme").await.unwrap(), Some(serde_json::json!("light")));
+    assert_eq!(s.settings.get_setting("alice", "columns").await.unwrap(), Some(cols));
+    assert_eq!(s.settings.get_setting("bob", "theme").await.unwrap(), None);
+}
+
+/// FIFO order within a group, a retry that hides the message, the DLQ after three receives,
+/// redrive back to the queue, delete and purge.
+pub async fn queue_fifo_dlq_and_redrive(s: &Services) {
+    let q = &s.queue;
+    for i in 0..3 {
+        q.send("alice:slack", &format!("d{i}"), &format!("g1-m{i}")).await.unwrap();
+    }
+    // A repeated deduplication id within five minutes is dropped.
+    q.send("alice:slack", "d0", "g1-m0 again").await.unwrap();
+    // Within a group, in send order: take one, delete it, take the next.
+    let mut g1 = vec![];
+    for _ in 0..10 {
+        let got = q.receive(10, 30).await.unwrap();
+        for m in got {
+            if m.group_id == "alice:slack" {
+                g1.push(m.body.clone());
+                q.delete(&m.receipt).await.unwrap();
+            } else {
+                q.retry_later(&m.receipt, 0, "not now").await.unwrap();
+            }
+        }
+        if g1.len() >= 3 && q.depth().await.unwrap().queued == 0 {
+            break;
+        }
+    }
+    assert_eq!(g1, ["g1-m0", "g1-m1", "g1-m2"], "in order, and the duplicate was dropped");
+    q.send("alice:hook", "e0", "g2-m0").await.unwrap();
+    // g2-m0 fails on every receive: after the third it goes to the DLQ.
+    let mut receives = 0;
+    for _ in 0..6 {
+        let got = q.receive(10, 30).await.unwrap();
+        assert!(got.iter().all(|m| m.body == "g2-m0"), "only g2 is left: {got:?}");
+        let Some(m) = got.into_iter().next() else { break };
+        receives += 1;
+        assert_eq!(m.receive_count, receives);
+        q.retry_later(&m.receipt, 0, "HTTP 500").await.unwrap();
+    }
+    assert_eq!(receives, 3);
+    let dead = q.dead_letters().await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!((dead[0].group_id.as_str(), dead[0].body.as_str()), ("alice:hook", "g2-m0"));
+    assert_eq!(q.dead_letters().await.unwrap().len(), 1, "inspecting does not consume");
+    assert_eq!(q.depth().await.unwrap().dead, 1);
+    // Redrive: back on the queue in its group, with a fresh receive count.
+    assert_eq!(q.redrive(std::slice::from_ref(&dead[0].message_id)).await.unwrap(), 1);
+    assert!(q.dead_letters().await.unwrap().is_empty());
+    let again = q.receive(10, 30).await.unwrap();
+    assert_eq!(again.iter().map(|m| (m.body.as_str(), m.receive_count)).collect::<Vec<_>>(), [("g2-m0", 1)]);
+    q.delete(&again[0].receipt).await.unwrap();
+    // Two more dead letters: delete one by id, purge the other.
+    for (i, body) in ["x", "y"].iter().enumerate() {
+        q.send(&format!("bob:g{i}"), &format!("f{i}"), body).await.unwrap();
+    }
+    for _ in 0..4 {
+        for m in q.receive(10, 30).await.unwrap() {
+            q.retry_later(&m.receipt, 0, "down").await.unwrap();
+        }
+    }
+    let dead = q.dead_letters().await.unwrap();
+    assert_eq!(dead.len(), 2, "{dead:?}");
+    q.delete_dead_letter(&dead[0].message_id).await.unwrap();
+    assert_eq!(q.purge_dead_letters().await.unwrap(), 1);
+    assert_eq!(q.depth().await.unwrap(), Default::default());
+}
+
+pub async fn secrets_lifecycle(s: &Services) {
+    let name = format!("mantissa-log/users/alice/integrations/{}", uuid::Uuid::new_v4());
+    assert_eq!(s.secrets.get_secret(&name).await.unwrap(), None);
+    s.secrets.put_secret(&name, r#"{"webhook_url":"https://hooks.example.com/T1"}"#).await.unwrap();
+    s.secrets.put_secret(&name, r#"{"webhook_url":"https://hooks.example.com/T2"}"#).await.unwrap();
+    assert_eq!(
+        s.secrets.get_secret(&name).await.unwrap().as_deref(),
+        Some(r#"{"webhook_url":"https://hooks.example.com/T2"}"#)
+    );
+    s.secrets.delete_secret(&name).await.unwrap();
+    assert_eq!(s.secrets.get_secret(&name).await.unwrap(), None);
+    s.secrets.delete_secret(&name).await.unwrap();
+    s.secrets.put_secret(&name, "new").await.unwrap();
+    assert_eq!(s.secrets.get_secret(&name).await.unwrap().as_deref(), Some("new"));
+}
+
+pub async fn schedules_lifecycle(s: &Services) {
+    let entry = |rule: &str, expr: &str, enabled: bool| ScheduledRule {
+        user_id: "alice".into(),
+        rule_id: rule.into(),
+        schedule: expr.parse().unwrap(),
+        enabled,
+    };
+    s.scheduler.put_schedule(&entry("r1", "rate(5 minutes)", true)).await.unwrap();
+    s.scheduler.put_schedule(&entry("r2", "cron(0 9 * * ? *)", true)).await.unwrap();
+    s.scheduler
+        .put_schedule(&ScheduledRule { user_id: "bob".into(), ..entry("r1", "rate(1 hour)", true) })
+        .await
+        .unwrap();
+    assert_eq!(
+        s.scheduler.list_schedules("alice").await.unwrap(),
+        [entry("r1", "rate(5 minutes)", true), entry("r2", "cron(0 9 * * ? *)", true)]
+    );
+    s.scheduler.put_schedule(&entry("r1", "rate(1 minute)", false)).await.unwrap();
+    s.scheduler.delete_schedule("alice", "r2").await.unwrap();
+    s.scheduler.delete_schedule("alice", "r2").await.unwrap();
+    assert_eq!(s.scheduler.list_schedules("alice").await.unwrap(), [entry("r1", "rate(1 minute)", false)]);
+    assert_eq!(s.scheduler.list_schedules("bob").await.unwrap().len(), 1);
+}
