@@ -43,4 +43,6 @@ on_both_backends!(
     queue_fifo_dlq_and_redrive,
     secrets_lifecycle,
     schedules_lifecycle,
+    routed_alerts_are_delivered_retried_and_recorded,
+    rule_folder_push_pull_and_conflicts_round_trip,
 );

@@ -79,9 +79,7 @@ pub fn spawn(ctx: &Context, job: Job, tx: UnboundedSender<Msg>) {
                         .collect();
                     send(Msg::Integrations(rows));
                 }
-                if let Ok(d) = s.queue.dead_letters().await {
-                    let mine =
-                        d.into_iter().filter(|m| m.group_id.starts_with(&format!("{user}:"))).collect();
+                if let Ok(mine) = mantissa_backend::deliver::dead_letters::for_user(s, user).await {
                     send(Msg::Dlq(mine));
                 }
             }

@@ -3,6 +3,7 @@
 use super::{Workspace, output};
 use crate::cli::{DlqCommand, Format, IntegrationsCommand};
 use anyhow::{Result, bail};
+use mantissa_backend::deliver::dead_letters;
 use mantissa_backend::deliver::senders::{self, SendContext};
 use mantissa_backend::detect::DeliveryMessage;
 use mantissa_backend::model::{Alert, AlertStatus, Severity};
@@ -47,12 +48,9 @@ pub async fn dlq(ws: &Workspace, cmd: DlqCommand) -> Result<ExitCode> {
     match cmd {
         DlqCommand::List { format } => {
             let now = s.clock.now();
-            let rows: Vec<_> = s
-                .queue
-                .dead_letters()
+            let rows: Vec<_> = dead_letters::for_user(&s, &ws.user)
                 .await?
                 .into_iter()
-                .filter(|d| d.group_id.starts_with(&format!("{}:", ws.user)))
                 .map(|d| {
                     let msg: Option<DeliveryMessage> = serde_json::from_str(&d.body).ok();
                     json!({
@@ -68,12 +66,9 @@ pub async fn dlq(ws: &Workspace, cmd: DlqCommand) -> Result<ExitCode> {
             print(format, &["message_id", "alert", "integration", "receives", "last_error", "age_s"], &rows)?;
         }
         DlqCommand::Redrive { ids, all } => {
-            let mine: Vec<String> = s
-                .queue
-                .dead_letters()
+            let mine: Vec<String> = dead_letters::for_user(&s, &ws.user)
                 .await?
                 .into_iter()
-                .filter(|d| d.group_id.starts_with(&format!("{}:", ws.user)))
                 .map(|d| d.message_id)
                 .filter(|id| all || ids.contains(id))
                 .collect();

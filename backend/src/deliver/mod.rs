@@ -2,6 +2,7 @@
 //! the integration, records every attempt and retries with backoff into the DLQ; integration
 //! health over 24 hours; the outbound URL policy.
 
+pub mod dead_letters;
 pub mod dedup;
 pub mod health;
 pub mod outbound;

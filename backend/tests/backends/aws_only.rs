@@ -3,7 +3,7 @@
 //! and the three Lambda handlers called with real event JSON.
 
 use super::moto::{self, REGION};
-use super::suite::{alert, integration};
+use super::suite::{alert, integration, webhook};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::Utc;
 use mantissa_backend::aws::dynamo::DynamoStore;
@@ -278,28 +278,6 @@ async fn athena_jobs_run_page_type_and_cancel() {
     s.engine.cancel(&id).await.unwrap();
     assert_eq!(s.engine.status(&id).await.unwrap().state, QueryState::Cancelled);
     assert_eq!(s.engine.tables().await.unwrap().len(), 5);
-}
-
-/// A loopback webhook answering `status` and counting calls.
-async fn webhook(status: u16) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let hits = std::sync::Arc::new(AtomicUsize::new(0));
-    let counter = hits.clone();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |body: String| {
-            let counter = counter.clone();
-            async move {
-                assert!(body.contains("\"rule_id\""), "{body}");
-                counter.fetch_add(1, Ordering::SeqCst);
-                axum::http::StatusCode::from_u16(status).unwrap()
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, hits)
 }
 
 /// The SQS event Lambda hands the delivery function, for a message just received.

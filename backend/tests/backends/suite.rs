@@ -314,3 +314,180 @@ pub async fn schedules_lifecycle(s: &Services) {
     assert_eq!(s.scheduler.list_schedules("alice").await.unwrap(), [entry("r1", "rate(1 minute)", false)]);
     assert_eq!(s.scheduler.list_schedules("bob").await.unwrap().len(), 1);
 }
+
+/// A loopback webhook answering `status` and counting calls.
+pub async fn webhook(status: u16) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: String| {
+            let counter = counter.clone();
+            async move {
+                assert!(body.contains("\"rule_id\""), "{body}");
+                counter.fetch_add(1, Ordering::SeqCst);
+                axum::http::StatusCode::from_u16(status).unwrap()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, hits)
+}
+
+/// The services end to end on the backend: an alert routed to two webhooks (one down) is
+/// delivered to one, retried for the other, every attempt recorded, health computed.
+pub async fn routed_alerts_are_delivered_retried_and_recorded(s: &Services) {
+    use mantissa_backend::deliver::{DeliveryWorker, health};
+    use mantissa_backend::model::HealthState;
+    let (ok_url, ok_hits) = webhook(200).await;
+    let (bad_url, _) = webhook(503).await;
+    for (id, url) in [("up", &ok_url), ("down", &bad_url)] {
+        let mut i = integration("alice", id, IntegrationKind::Webhook);
+        i.config = serde_json::json!({ "url": url });
+        i.secret_ref = None;
+        s.integrations.put_integration(&i).await.unwrap();
+    }
+    let rule = Rule::new("r1", "Root use", "SELECT 1", Severity::High, "rate(5 minutes)".parse().unwrap());
+    s.rules.put_rule("alice", &rule).await.unwrap();
+    let mut a = alert("alice", "r1", Severity::High, 0);
+    let sent = mantissa_backend::detect::route_alert(s, &rule, &mut a).await.unwrap();
+    assert_eq!(sent, 2);
+    let worker = DeliveryWorker::new(s.clone());
+    let mut verdicts = vec![];
+    for _ in 0..10 {
+        verdicts.extend(worker.run_once(10).await.unwrap());
+        if verdicts.len() >= 2 {
+            break;
+        }
+    }
+    assert_eq!(verdicts.len(), 2, "{verdicts:?}");
+    assert_eq!(ok_hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let stored = s.alerts.get_alert("alice", &a.id).await.unwrap().unwrap();
+    let mut seen: Vec<(String, DeliveryStatus)> = stored
+        .attempts
+        .iter()
+        .filter(|t| t.status != DeliveryStatus::Pending)
+        .map(|t| (t.integration_id.clone(), t.status))
+        .collect();
+    seen.sort_by(|x, y| x.0.cmp(&y.0));
+    assert_eq!(
+        seen,
+        [("down".to_string(), DeliveryStatus::Retrying), ("up".into(), DeliveryStatus::Delivered)]
+    );
+    let mut states: Vec<(String, HealthState)> =
+        health::refresh(s, "alice").await.unwrap().into_iter().map(|h| (h.integration_id, h.state)).collect();
+    states.sort_by(|x, y| x.0.cmp(&y.0));
+    assert_eq!(states, [("down".to_string(), HealthState::Unhealthy), ("up".into(), HealthState::Healthy)]);
+    assert_eq!(s.queue.depth().await.unwrap().queued, 1, "the failed delivery waits for its retry");
+}
+
+/// Detection as code against the backend's stores: folder -> store and back, conflicts, deletes.
+mod sync_round_trip {
+    use mantissa_backend::model::Severity;
+    use mantissa_backend::rules::load;
+    use mantissa_backend::rules::sync::{Action, Change, SyncReport, plan, pull, push};
+    use mantissa_backend::services::Services;
+    use std::path::Path;
+
+    const USER: &str = "alice";
+    const TARGET: &str = "local:alice";
+
+    fn write(dir: &Path, id: &str, severity: &str, query: &str) {
+        let text = format!(
+            "# kept by the analyst\nid: {id}\nname: Rule {id}\nseverity: {severity}\nschedule: rate(5 minutes)\nquery: {query}\n\
+             tests:\n  - name: t\n    expect: {{alert: false}}\n    records: []\n"
+        );
+        std::fs::write(dir.join(format!("{id}.yml")), text).unwrap();
+    }
+
+    async fn actions(dir: &Path, s: &Services) -> Vec<(String, Action, Vec<&'static str>)> {
+        let (loaded, problems) = load(&[dir.to_path_buf()]);
+        assert!(problems.is_empty(), "{problems:?}");
+        plan(dir, &loaded, s, USER, TARGET)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.rule_id, e.action, e.fields))
+            .collect()
+    }
+
+    async fn push_now(dir: &Path, s: &Services, force: bool) -> SyncReport {
+        let (loaded, _) = load(&[dir.to_path_buf()]);
+        push(dir, &loaded, s, USER, TARGET, force).await.unwrap()
+    }
+
+    pub async fn rule_folder_push_pull_and_conflicts_round_trip(s: &Services) {
+        let data = tempfile::TempDir::new().unwrap();
+        let dir = data.path().join("rules");
+        std::fs::create_dir_all(&dir).unwrap();
+        write(&dir, "a", "high", "SELECT 1");
+        write(&dir, "b", "low", "SELECT 2");
+
+        // New in the folder: created in the store, with schedules.
+        assert_eq!(
+            actions(&dir, s).await,
+            vec![
+                ("a".into(), Action::Push(Change::Create), vec![]),
+                ("b".into(), Action::Push(Change::Create), vec![])
+            ]
+        );
+        let r = push_now(&dir, s, false).await;
+        assert_eq!(r.created, vec!["a", "b"]);
+        assert_eq!(s.scheduler.list_schedules(USER).await.unwrap().len(), 2);
+        assert!(actions(&dir, s).await.iter().all(|(_, a, _)| *a == Action::InSync));
+
+        // Edited in the folder -> push; edited in the store -> pull, which keeps the file's tests.
+        write(&dir, "a", "critical", "SELECT 1");
+        let mut b = s.rules.get_rule(USER, "b").await.unwrap().unwrap();
+        b.query = "SELECT 22".into();
+        s.rules.put_rule(USER, &b).await.unwrap();
+        assert_eq!(
+            actions(&dir, s).await,
+            vec![
+                ("a".into(), Action::Push(Change::Update), vec!["severity"]),
+                ("b".into(), Action::Pull(Change::Update), vec!["query"])
+            ]
+        );
+        let (loaded, _) = load(&[dir.to_path_buf()]);
+        let pulled = pull(&dir, &loaded, s, USER, TARGET, false).await.unwrap();
+        assert_eq!(pulled.updated, vec!["b"]);
+        let (loaded, _) = load(&[dir.to_path_buf()]);
+        let b_file = loaded.iter().find(|l| l.rule.id == "b").unwrap();
+        assert_eq!((b_file.rule.query.as_str(), b_file.file.tests.len()), ("SELECT 22", 1));
+        assert_eq!(
+            s.rules.get_rule(USER, "a").await.unwrap().unwrap().severity,
+            Severity::High,
+            "pull never pushes"
+        );
+        push_now(&dir, s, false).await;
+        assert_eq!(s.rules.get_rule(USER, "a").await.unwrap().unwrap().severity, Severity::Critical);
+
+        // Changed on both sides: reported, nothing overwritten, until --force.
+        write(&dir, "a", "medium", "SELECT 1");
+        let mut a = s.rules.get_rule(USER, "a").await.unwrap().unwrap();
+        a.query = "SELECT 11".into();
+        s.rules.put_rule(USER, &a).await.unwrap();
+        assert_eq!(actions(&dir, s).await[0], ("a".into(), Action::Conflict, vec!["query", "severity"]));
+        let r = push_now(&dir, s, false).await;
+        assert_eq!(r.conflicts, vec!["a"]);
+        assert_eq!(s.rules.get_rule(USER, "a").await.unwrap().unwrap().query, "SELECT 11");
+        let (loaded, _) = load(&[dir.to_path_buf()]);
+        assert_eq!(pull(&dir, &loaded, s, USER, TARGET, false).await.unwrap().conflicts, vec!["a"]);
+        let r = push_now(&dir, s, true).await;
+        assert_eq!(r.updated, vec!["a"]);
+        assert_eq!(s.rules.get_rule(USER, "a").await.unwrap().unwrap().query, "SELECT 1");
+
+        // Removed from the folder: removed from the store and its schedule with it.
+        std::fs::remove_file(dir.join("a.yml")).unwrap();
+        assert_eq!(actions(&dir, s).await[0].1, Action::Push(Change::Delete));
+        assert_eq!(push_now(&dir, s, false).await.deleted, vec!["a"]);
+        assert!(s.rules.get_rule(USER, "a").await.unwrap().is_none());
+        let schedules = s.scheduler.list_schedules(USER).await.unwrap();
+        assert_eq!(schedules.iter().map(|e| e.rule_id.as_str()).collect::<Vec<_>>(), vec!["b"]);
+    }
+}
+
+pub use sync_round_trip::rule_folder_push_pull_and_conflicts_round_trip;
