@@ -86,6 +86,14 @@ impl Grid {
         }
         let schema = first.schema();
         let ncols = schema.fields().len();
+        if ncols == 0 {
+            // An engine may answer a statement with no columns at all (Athena DDL, an emulator).
+            f.render_widget(
+                Paragraph::new(format!("The query returned {} rows and no columns.", self.rows)),
+                inner,
+            );
+            return;
+        }
         // Frozen first column, then the scrolled ones.
         let mut cols = vec![0];
         cols.extend((self.first_col.max(1)..ncols).take(64));
@@ -121,5 +129,31 @@ impl Grid {
             lines.push(Line::from(Span::styled(text, style)));
         }
         f.render_widget(Paragraph::new(lines), inner);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::datatypes::Schema;
+    use datafusion::arrow::record_batch::RecordBatchOptions;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use std::sync::Arc;
+
+    #[test]
+    fn a_result_without_columns_says_so_instead_of_panicking() {
+        let empty = RecordBatch::try_new_with_options(
+            Arc::new(Schema::empty()),
+            vec![],
+            &RecordBatchOptions::new().with_row_count(Some(0)),
+        )
+        .unwrap();
+        let mut grid = Grid::default();
+        grid.set(vec![empty]);
+        let mut t = Terminal::new(TestBackend::new(60, 5)).unwrap();
+        t.draw(|f| grid.render(f, f.area(), Block::bordered(), Style::default(), Style::default())).unwrap();
+        let text: String = t.backend().buffer().content().iter().map(|c| c.symbol()).collect();
+        assert!(text.contains("returned 0 rows and no columns"), "{text}");
     }
 }
