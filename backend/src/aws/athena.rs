@@ -2,6 +2,7 @@
 //! live statistics from GetQueryExecution, GetQueryResults paged into typed Arrow columns (the
 //! first row of the first page is the header), StopQueryExecution to cancel.
 
+use super::sdk_err;
 use crate::error::{Error, Result};
 use crate::model::{QueryId, QueryState, QueryStats, QueryStatus};
 use crate::ports::{PageRequest, QueryEngine, ResultPage, TableSchema};
@@ -18,14 +19,6 @@ use std::sync::Arc;
 
 /// GetQueryResults returns at most 1000 rows a call.
 const ATHENA_PAGE_MAX: usize = 1000;
-
-pub(crate) fn sdk_err<E, R>(context: &'static str, e: aws_sdk_athena::error::SdkError<E, R>) -> Error
-where
-    E: std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    Error::backend(context, aws_sdk_athena::error::DisplayErrorContext(e))
-}
 
 #[derive(Debug, Clone)]
 pub struct AthenaSettings {

@@ -127,7 +127,7 @@ pub async fn bootstrap(settings: &AwsSettings) -> Result<Vec<String>> {
                 report.push(format!("table {name} exists"));
                 continue;
             }
-            Err(e) => return Err(super::dynamo::sdk_err("dynamodb CreateTable", e)),
+            Err(e) => return Err(super::sdk_err("dynamodb CreateTable", e)),
         }
         ddb.update_continuous_backups()
             .table_name(&name)
@@ -139,7 +139,7 @@ pub async fn bootstrap(settings: &AwsSettings) -> Result<Vec<String>> {
             )
             .send()
             .await
-            .map_err(|e| super::dynamo::sdk_err("dynamodb UpdateContinuousBackups", e))?;
+            .map_err(|e| super::sdk_err("dynamodb UpdateContinuousBackups", e))?;
         if let Some(attr) = spec.ttl {
             ddb.update_time_to_live()
                 .table_name(&name)
@@ -152,7 +152,7 @@ pub async fn bootstrap(settings: &AwsSettings) -> Result<Vec<String>> {
                 )
                 .send()
                 .await
-                .map_err(|e| super::dynamo::sdk_err("dynamodb UpdateTimeToLive", e))?;
+                .map_err(|e| super::sdk_err("dynamodb UpdateTimeToLive", e))?;
         }
     }
 
@@ -172,7 +172,7 @@ pub async fn bootstrap(settings: &AwsSettings) -> Result<Vec<String>> {
         .set_attributes(Some(fifo(DLQ_RETENTION_SECS)))
         .send()
         .await
-        .map_err(|e| super::sqs::sdk_err("sqs CreateQueue", e))?
+        .map_err(|e| super::sdk_err("sqs CreateQueue", e))?
         .queue_url
         .unwrap_or_default();
     let dlq_arn = sqs
@@ -181,7 +181,7 @@ pub async fn bootstrap(settings: &AwsSettings) -> Result<Vec<String>> {
         .attribute_names(QueueAttributeName::QueueArn)
         .send()
         .await
-        .map_err(|e| super::sqs::sdk_err("sqs GetQueueAttributes", e))?
+        .map_err(|e| super::sdk_err("sqs GetQueueAttributes", e))?
         .attributes
         .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
         .unwrap_or_default();
@@ -198,7 +198,7 @@ pub async fn bootstrap(settings: &AwsSettings) -> Result<Vec<String>> {
         .set_attributes(Some(attrs))
         .send()
         .await
-        .map_err(|e| super::sqs::sdk_err("sqs CreateQueue", e))?;
+        .map_err(|e| super::sdk_err("sqs CreateQueue", e))?;
     report
         .push(format!("queue {queue_name} ready (DLQ after {} receives)", crate::local::queue::MAX_RECEIVES));
 

@@ -3,6 +3,7 @@
 //! with input `{"rule_id", "user_id"}`.
 
 use super::names;
+use super::sdk_err;
 use crate::error::{Error, Result};
 use crate::model::Schedule;
 use crate::ports::{ScheduledRule, Scheduler};
@@ -12,14 +13,6 @@ use aws_sdk_eventbridge::types::{RuleState, Target};
 use serde::{Deserialize, Serialize};
 
 const TARGET_ID: &str = "detection";
-
-fn sdk_err<E, R>(context: &'static str, e: aws_sdk_eventbridge::error::SdkError<E, R>) -> Error
-where
-    E: std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    Error::backend(context, aws_sdk_eventbridge::error::DisplayErrorContext(e))
-}
 
 /// What the detection Lambda receives; also kept in the rule's description so listing needs
 /// no call per rule (names may be shortened, so they cannot be parsed back).

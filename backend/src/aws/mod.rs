@@ -79,6 +79,16 @@ impl AwsSettings {
     }
 }
 
+/// An SDK error with its cause chain (service code and message), never the request (which
+/// may carry a secret). Every `aws_sdk_*::error::SdkError` is the same smithy type.
+pub(crate) fn sdk_err<E, R>(context: &'static str, e: aws_sdk_sqs::error::SdkError<E, R>) -> Error
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    Error::backend(context, aws_sdk_sqs::error::DisplayErrorContext(e))
+}
+
 /// The account id in an SQS queue URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`).
 fn account_of(queue_url: &str) -> Option<&str> {
     queue_url.rsplit('/').nth(1).filter(|a| !a.is_empty())

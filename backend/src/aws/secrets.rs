@@ -1,19 +1,11 @@
 //! Integration secrets in Secrets Manager, one secret per integration under
 //! `mantissa-log/users/{user_id}/integrations/{integration_id}`; tables hold only that name.
 
-use crate::error::{Error, Result};
+use super::sdk_err;
+use crate::error::Result;
 use crate::ports::SecretStore;
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
-
-fn sdk_err<E, R>(context: &'static str, e: aws_sdk_secretsmanager::error::SdkError<E, R>) -> Error
-where
-    E: std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    // The SDK's message names the secret and the failure, never its value.
-    Error::backend(context, aws_sdk_secretsmanager::error::DisplayErrorContext(e))
-}
 
 #[derive(Clone)]
 pub struct SecretsManager {

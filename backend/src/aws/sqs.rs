@@ -2,6 +2,7 @@
 //! `{user_id}:{integration_id}`) and its DLQ, where SQS's RedrivePolicy (maxReceiveCount 3)
 //! moves a message after its third receive. DLQ inspection hands messages back at once.
 
+use super::sdk_err;
 use crate::error::{Error, Result};
 use crate::ports::{AlertQueue, DeadLetter, QueueDepth, ReceivedMessage};
 use async_trait::async_trait;
@@ -16,14 +17,6 @@ use chrono::{DateTime, Utc};
 const RECEIVE_MAX: usize = 10;
 /// How long a DLQ walk hides what it has seen, so the next receive shows the next messages.
 const WALK_VISIBILITY_SECS: i32 = 30;
-
-pub(crate) fn sdk_err<E, R>(context: &'static str, e: aws_sdk_sqs::error::SdkError<E, R>) -> Error
-where
-    E: std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    Error::backend(context, aws_sdk_sqs::error::DisplayErrorContext(e))
-}
 
 #[derive(Clone)]
 pub struct SqsQueue {

@@ -115,17 +115,9 @@ impl AlertStore for DynamoStore {
     }
 
     async fn get_alert(&self, user_id: &str, alert_id: &str) -> Result<Option<Alert>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(self.table(Table::AlertHistory))
-            .key("user_id", s(user_id))
-            .key("alert_id", s(alert_id))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_err("dynamodb GetItem", e))?;
-        out.item.map(alert_from_item).transpose()
+        let item =
+            self.get_by_key(Table::AlertHistory, &[("user_id", user_id), ("alert_id", alert_id)]).await?;
+        item.map(alert_from_item).transpose()
     }
 
     /// By rule: the `rule-alerts-index`; by severity: one `severity-index` query per admitted

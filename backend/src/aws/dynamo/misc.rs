@@ -64,17 +64,9 @@ impl IntegrationStore for DynamoStore {
     }
 
     async fn get_integration(&self, user_id: &str, id: &str) -> Result<Option<Integration>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(self.table(Table::Integrations))
-            .key("user_id", s(user_id))
-            .key("integration_id", s(id))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_err("dynamodb GetItem", e))?;
-        out.item.map(integration_from_item).transpose()
+        let item =
+            self.get_by_key(Table::Integrations, &[("user_id", user_id), ("integration_id", id)]).await?;
+        item.map(integration_from_item).transpose()
     }
 
     async fn put_integration(&self, integration: &Integration) -> Result<()> {
@@ -89,15 +81,7 @@ impl IntegrationStore for DynamoStore {
     }
 
     async fn delete_integration(&self, user_id: &str, id: &str) -> Result<()> {
-        self.client
-            .delete_item()
-            .table_name(self.table(Table::Integrations))
-            .key("user_id", s(user_id))
-            .key("integration_id", s(id))
-            .send()
-            .await
-            .map_err(|e| sdk_err("dynamodb DeleteItem", e))?;
-        Ok(())
+        self.delete_by_key(Table::Integrations, &[("user_id", user_id), ("integration_id", id)]).await
     }
 
     /// A Scan of the key attribute only: no key lists "all users", and this runs on a schedule,
@@ -150,17 +134,10 @@ impl DedupCache for DynamoStore {
     }
 
     async fn get(&self, key: &str) -> Result<Option<String>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(self.table(Table::DedupCache))
-            .key("dedup_key", s(key))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_err("dynamodb GetItem", e))?;
         let now = self.clock.now().timestamp();
-        let Some(item) = out.item else { return Ok(None) };
+        let Some(item) = self.get_by_key(Table::DedupCache, &[("dedup_key", key)]).await? else {
+            return Ok(None);
+        };
         let live = match item.get("expires_at") {
             Some(AttributeValue::N(t)) => t.parse::<i64>().is_ok_and(|t| t > now),
             _ => false,

@@ -7,6 +7,7 @@ mod misc;
 mod rules;
 
 use super::names::Table;
+pub(crate) use super::sdk_err;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use aws_sdk_dynamodb::Client;
@@ -50,6 +51,24 @@ impl DynamoStore {
         t.name(&self.env)
     }
 
+    /// One item by its key, read consistently.
+    async fn get_by_key(&self, t: Table, key: &[(&str, &str)]) -> Result<Option<Item>> {
+        let mut get = self.client.get_item().table_name(self.table(t)).consistent_read(true);
+        for (k, v) in key {
+            get = get.key(*k, s(*v));
+        }
+        Ok(get.send().await.map_err(|e| sdk_err("dynamodb GetItem", e))?.item)
+    }
+
+    async fn delete_by_key(&self, t: Table, key: &[(&str, &str)]) -> Result<()> {
+        let mut delete = self.client.delete_item().table_name(self.table(t));
+        for (k, v) in key {
+            delete = delete.key(*k, s(*v));
+        }
+        delete.send().await.map_err(|e| sdk_err("dynamodb DeleteItem", e))?;
+        Ok(())
+    }
+
     /// Every item a query yields, following LastEvaluatedKey, stopping at `limit` items.
     async fn collect(
         &self,
@@ -88,15 +107,6 @@ pub(crate) fn to_item<T: Serialize>(what: &'static str, value: &T) -> Result<Ite
 
 pub(crate) fn from_item<T: DeserializeOwned>(what: &'static str, item: Item) -> Result<T> {
     serde_dynamo::from_item(item).map_err(|e| Error::backend(what, e))
-}
-
-/// The SDK's error with its full cause chain (service code and message), never the request.
-pub(crate) fn sdk_err<E, R>(context: &'static str, e: aws_sdk_dynamodb::error::SdkError<E, R>) -> Error
-where
-    E: std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    Error::backend(context, aws_sdk_dynamodb::error::DisplayErrorContext(e))
 }
 
 /// An UpdateItem that sets every attribute of `item` but the keys and those in `keep`

@@ -72,17 +72,8 @@ impl RuleStore for DynamoStore {
     }
 
     async fn get_rule(&self, user_id: &str, rule_id: &str) -> Result<Option<Rule>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(self.table(Table::Rules))
-            .key("user_id", s(user_id))
-            .key("rule_id", s(rule_id))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_err("dynamodb GetItem", e))?;
-        out.item.map(rule_from_item).transpose()
+        let item = self.get_by_key(Table::Rules, &[("user_id", user_id), ("rule_id", rule_id)]).await?;
+        item.map(rule_from_item).transpose()
     }
 
     async fn put_rule(&self, user_id: &str, rule: &Rule) -> Result<()> {
@@ -97,14 +88,6 @@ impl RuleStore for DynamoStore {
     }
 
     async fn delete_rule(&self, user_id: &str, rule_id: &str) -> Result<()> {
-        self.client
-            .delete_item()
-            .table_name(self.table(Table::Rules))
-            .key("user_id", s(user_id))
-            .key("rule_id", s(rule_id))
-            .send()
-            .await
-            .map_err(|e| sdk_err("dynamodb DeleteItem", e))?;
-        Ok(())
+        self.delete_by_key(Table::Rules, &[("user_id", user_id), ("rule_id", rule_id)]).await
     }
 }
