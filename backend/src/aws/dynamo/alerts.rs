@@ -3,8 +3,8 @@
 //! `list_append` so concurrent workers never overwrite each other's attempts.
 
 use super::{
-    DynamoStore, Item, RULE_ALERTS_INDEX, SEVERITY_INDEX, from_item, s, sdk_err, set_all_but, timestamp,
-    to_item,
+    DynamoStore, Item, RULE_ALERTS_INDEX, SEVERITY_INDEX, from_item, landed, s, sdk_err, set_all_but,
+    timestamp, to_item,
 };
 use crate::aws::names::Table;
 use crate::error::Result;
@@ -98,13 +98,7 @@ impl AlertStore for DynamoStore {
             .condition_expression("attribute_not_exists(alert_id)")
             .send()
             .await;
-        match put {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                Ok(false)
-            }
-            Err(e) => Err(sdk_err("dynamodb PutItem", e)),
-        }
+        landed(put)
     }
 
     async fn put_alerts_if_absent(&self, alerts: &[Alert]) -> Result<()> {

@@ -2,7 +2,7 @@
 //! (`dedup-cache`: dedup_key, TTL on `expires_at`) and user settings (`user-settings`: one item
 //! per user, one attribute per setting).
 
-use super::{DynamoStore, Item, from_item, n, s, sdk_err, timestamp, to_item};
+use super::{DynamoStore, Item, from_item, landed, n, s, sdk_err, timestamp, to_item};
 use crate::aws::names::Table;
 use crate::error::Result;
 use crate::model::Integration;
@@ -124,13 +124,7 @@ impl DedupCache for DynamoStore {
             .expression_attribute_values(":now", n(now))
             .send()
             .await;
-        match put {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                Ok(false)
-            }
-            Err(e) => Err(sdk_err("dynamodb PutItem", e)),
-        }
+        landed(put)
     }
 
     async fn get(&self, key: &str) -> Result<Option<String>> {

@@ -88,6 +88,22 @@ impl DynamoStore {
     }
 }
 
+/// A conditional PutItem's answer: true if it landed, false if its condition held it back.
+pub(crate) fn landed(
+    put: std::result::Result<
+        aws_sdk_dynamodb::operation::put_item::PutItemOutput,
+        aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::put_item::PutItemError>,
+    >,
+) -> Result<bool> {
+    match put {
+        Ok(_) => Ok(true),
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+            Ok(false)
+        }
+        Err(e) => Err(sdk_err("dynamodb PutItem", e)),
+    }
+}
+
 /// Fixed-width UTC text (microseconds, `Z`): sort keys compare as strings in time order.
 pub fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
