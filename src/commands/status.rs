@@ -71,27 +71,29 @@ async fn console(ws: &Workspace, global: &GlobalArgs) -> Result<ExitCode> {
 }
 
 async fn print_status(ws: &Workspace) -> Result<ExitCode> {
-    if let Some(a) = &ws.aws {
-        let s = ws.services().await?;
-        let depth = s.queue.depth().await?;
-        println!("Mantissa Log - AWS environment `{}` for user `{}`", a.env, ws.user);
-        println!("  rules        {:>6}", s.rules.list_rules(&ws.user).await?.len());
-        println!("  integrations {:>6}", s.integrations.list_integrations(&ws.user).await?.len());
-        println!("  queued       {:>6}   dead letters {}", depth.queued, depth.dead);
-        return Ok(ExitCode::SUCCESS);
+    match &ws.aws {
+        Some(a) => println!("Mantissa Log - AWS environment `{}` for user `{}`", a.env, ws.user),
+        None => {
+            if ws.lake.inventory().iter().all(|(_, files, _)| *files == 0) {
+                println!("First start: making the demo workspace in {} ...", ws.data_dir.display());
+                let report = demo::make(ws, DemoOptions::default()).await?;
+                demo::print_report(&report);
+            }
+            println!("Mantissa Log - data dir {}", ws.data_dir.display());
+            for (table, files, bytes) in ws.lake.inventory() {
+                println!("  {:<16} {files:>5} files {:>10.1} MB", table.name(), bytes as f64 / 1048576.0);
+            }
+        }
     }
-    let empty = ws.lake.inventory().iter().all(|(_, files, _)| *files == 0);
-    if empty {
-        println!("First start: making the demo workspace in {} ...", ws.data_dir.display());
-        let report = demo::make(ws, DemoOptions::default()).await?;
-        demo::print_report(&report);
+    let s = ws.services().await?;
+    let depth = s.queue.depth().await?;
+    println!("  rules        {:>6}", s.rules.list_rules(&ws.user).await?.len());
+    println!("  integrations {:>6}", s.integrations.list_integrations(&ws.user).await?.len());
+    println!("  queued       {:>6}   dead letters {}", depth.queued, depth.dead);
+    if ws.aws.is_none() {
+        println!(
+            "Try: mantissa query \"SELECT eventname, count(*) FROM cloudtrail_logs GROUP BY 1 ORDER BY 2 DESC\""
+        );
     }
-    println!("Mantissa Log - data dir {}", ws.data_dir.display());
-    for (table, files, bytes) in ws.lake.inventory() {
-        println!("  {:<16} {files:>5} files {:>10.1} MB", table.name(), bytes as f64 / 1048576.0);
-    }
-    println!(
-        "Try: mantissa query \"SELECT eventname, count(*) FROM cloudtrail_logs GROUP BY 1 ORDER BY 2 DESC\""
-    );
     Ok(ExitCode::SUCCESS)
 }
