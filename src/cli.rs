@@ -43,6 +43,10 @@ pub struct GlobalArgs {
     /// a file in the config dir's themes/); default: `env-<env>` if it exists, else `default`.
     #[arg(long, global = true, env = "MANTISSA_THEME")]
     pub theme: Option<String>,
+    /// Console keymap: `default` (vim-like), `emacs`, or a file in the config dir's keymaps/.
+    /// A user file named like a shipped keymap is merged over it.
+    #[arg(long, global = true, default_value = "default", env = "MANTISSA_KEYMAP")]
+    pub keymap: String,
     /// AWS region (with --backend aws).
     #[arg(long, global = true, env = "AWS_REGION")]
     pub region: Option<String>,

@@ -1,7 +1,10 @@
 //! Backend work for the console: every call runs on a tokio task and reports back by message,
 //! so keys and redraws never wait on I/O (gitui's async jobs).
 
-use super::{Context, Job, Msg, rule_jobs};
+use super::{Context, Job, Msg, history, rule_jobs};
+use crate::commands::output;
+use crate::widgets::grid;
+use datafusion::arrow::record_batch::RecordBatch;
 use mantissa_backend::model::QueryState;
 use mantissa_backend::ports::{AlertQuery, PageRequest};
 use std::time::Duration;
@@ -15,6 +18,11 @@ pub fn spawn(ctx: &Context, job: Job, tx: UnboundedSender<Msg>) {
             let _ = tx.send(m);
         };
         match job {
+            Job::Batch(jobs) => {
+                for job in jobs {
+                    spawn(&ctx, job, tx.clone());
+                }
+            }
             Job::RunQuery(sql) => {
                 let id = match s.engine.start(&sql).await {
                     Ok(id) => id,
@@ -135,6 +143,131 @@ pub fn spawn(ctx: &Context, job: Job, tx: UnboundedSender<Msg>) {
             }
             Job::TestRule { path, text } => send(rule_jobs::test(&path, &text).await),
             Job::SaveRuleFile { path, text } => send(rule_jobs::save(&ctx, path, &text).await),
+            Job::GridView(req) => {
+                let generation = req.generation;
+                let order = tokio::task::spawn_blocking(move || grid::compute_view(&req))
+                    .await
+                    .unwrap_or_else(|e| Err(format!("sorting failed: {e}")));
+                send(Msg::GridView { generation, order });
+            }
+            Job::Export { format, path, batches, order } => {
+                let rows = order.as_ref().map_or(batches.iter().map(|b| b.num_rows()).sum(), |o| o.len());
+                let shown = path.display().to_string();
+                let written = tokio::task::spawn_blocking(move || {
+                    export(&format, &path, &batches, order.as_deref().map(|o| o.as_slice()))
+                })
+                .await
+                .map_err(anyhow::Error::from)
+                .and_then(|r| r);
+                send(match written {
+                    Ok(bytes) => Msg::Info(format!("exported {rows} rows to {shown} ({bytes} bytes)")),
+                    Err(e) => Msg::Error(format!("export to {shown} failed: {e:#}")),
+                });
+            }
+            Job::SaveHistory(path, entry) => {
+                let saved = tokio::task::spawn_blocking(move || {
+                    history::append(&path, &entry).map_err(|e| format!("{}: {e}", path.display()))
+                });
+                if let Ok(Err(e)) = saved.await {
+                    send(Msg::Error(format!("query history not saved: {e}")));
+                }
+            }
+            Job::TestSend(id) => match mantissa_backend::deliver::test_send::test_send(s, user, &id).await {
+                Ok(status) => send(Msg::Info(format!(
+                    "test alert sent to {id}{}",
+                    status.map(|c| format!(" (HTTP {c})")).unwrap_or_default()
+                ))),
+                Err(e) => send(Msg::Error(e.to_string())),
+            },
+            Job::DeleteIntegration(id) => match s.integrations.delete_integration(user, &id).await {
+                Ok(()) => send(Msg::Info(format!("deleted integration {id}"))),
+                Err(e) => send(Msg::Error(e.to_string())),
+            },
         }
     });
+}
+
+/// Writes the result as shown to `path`: CSV with a header, a JSON array, or Parquet (zstd).
+/// The file is written next to its name and renamed, so a failed export leaves no half file.
+fn export(
+    format: &str,
+    path: &std::path::Path,
+    batches: &[RecordBatch],
+    order: Option<&[u32]>,
+) -> anyhow::Result<u64> {
+    use anyhow::Context as _;
+    let batches = grid::ordered(batches, order)?;
+    let tmp = path.with_extension(format!("{format}.partial"));
+    let file = std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    match format {
+        "csv" => output::csv(&mut out, &batches, false)?,
+        "json" => output::json(&mut out, &batches)?,
+        "parquet" => {
+            use datafusion::parquet::arrow::ArrowWriter;
+            use datafusion::parquet::basic::{Compression, ZstdLevel};
+            use datafusion::parquet::file::properties::WriterProperties;
+            let schema = batches.first().map(|b| b.schema()).context("no columns to write")?;
+            let props =
+                WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default())).build();
+            let mut w = ArrowWriter::try_new(&mut out, schema, Some(props))?;
+            for b in &batches {
+                w.write(b)?;
+            }
+            w.close()?;
+        }
+        other => anyhow::bail!("unknown export format `{other}`: csv, json or parquet"),
+    }
+    std::io::Write::flush(&mut out)?;
+    drop(out);
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("cannot move {} to {}", tmp.display(), path.display()))?;
+    Ok(std::fs::metadata(path)?.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{Int64Array, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+
+    #[test]
+    fn export_writes_csv_json_and_parquet_in_the_shown_order() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("name", DataType::Utf8, false),
+            Field::new("n", DataType::Int64, false),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(StringArray::from(vec!["a", "b,\"c\"", "d"])),
+                Arc::new(Int64Array::from(vec![1, 2, 3])),
+            ],
+        )
+        .unwrap();
+        let dir = tempfile::TempDir::new().unwrap();
+        let order = [2u32, 1];
+        let csv = dir.path().join("r.csv");
+        export("csv", &csv, std::slice::from_ref(&batch), Some(&order)).unwrap();
+        assert_eq!(std::fs::read_to_string(&csv).unwrap(), "name,n\nd,3\n\"b,\"\"c\"\"\",2\n");
+        let json = dir.path().join("r.json");
+        export("json", &json, std::slice::from_ref(&batch), None).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        assert_eq!(v[2], serde_json::json!({"name": "d", "n": 3}));
+        let pq = dir.path().join("r.parquet");
+        export("parquet", &pq, &[batch], Some(&order)).unwrap();
+        let reader = datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+            std::fs::File::open(&pq).unwrap(),
+        )
+        .unwrap()
+        .build()
+        .unwrap();
+        let back: Vec<RecordBatch> = reader.collect::<Result<_, _>>().unwrap();
+        assert_eq!(back[0].num_rows(), 2);
+        assert_eq!(back[0].column(1).as_any().downcast_ref::<Int64Array>().unwrap().value(0), 3);
+        // A path that cannot be written is an error naming it, and nothing is left behind.
+        let e = export("csv", &dir.path().join("no/such/dir/r.csv"), &[], None).unwrap_err();
+        assert!(format!("{e:#}").contains("no/such/dir"), "{e:#}");
+    }
 }

@@ -1,36 +1,66 @@
-//! The key bindings, one table: the footer hints and the `?` help are both built from it, so
-//! they never drift apart (gitui's habit).
+//! The footer's key hints for each screen, from the active keymap (the `?` help lists all of
+//! it), so hints, help and behaviour never drift apart (gitui's habit).
 
-/// `(context, keys, what it does)`.
-pub const BINDINGS: &[(&str, &str, &str)] = &[
-    ("global", "1-5", "switch pane: query, rules, alerts, integrations, DLQ"),
-    ("global", ": ?", "command line (:q :run :theme :help), this help"),
-    ("global", "q", "quit (outside the editor)"),
-    ("global", "Tab", "move focus between editor and results"),
-    ("query", "F5 / Ctrl-J / Ctrl-Enter", "run the query"),
-    ("query", "Ctrl-C", "cancel the running query (never quits)"),
-    ("query", "Esc", "leave the editor for the results"),
-    ("grid", "j/k h/l", "move down/up, scroll columns"),
-    ("grid", "g/G Ctrl-d/Ctrl-u", "top/bottom, half page down/up"),
-    ("grid", "i", "back to the editor"),
-    ("list", "j/k g/G", "move, top/bottom"),
-    ("list", "/", "filter rows (!text hides; Esc clears)"),
-    ("alerts", "a r f", "acknowledge, resolve, false positive"),
-    ("alerts", "p", "pivot: query the alert's window and entity"),
-    ("rules", "Enter t", "edit the rule's file, run its tests"),
-    ("rules", "D n", "dry-run its query in the query pane, new rule"),
-    ("rules", "e x", "enable/disable (asks), run now"),
-    ("editor", "Ctrl-S Ctrl-T", "save and push the folder, run the rule's tests"),
-    ("editor", "F5 Esc", "dry-run the query, close (asks if unsaved)"),
-    ("dlq", "R d", "redrive selected (asks), delete selected (asks)"),
-];
+use crate::config::keymap::{Action, Keymap, Screen};
 
-/// Short hints for the footer of a pane.
-pub fn hints(context: &str) -> String {
-    BINDINGS
-        .iter()
-        .filter(|(c, _, _)| *c == context)
-        .map(|(_, k, what)| format!("{k} {}", what.split([',', ':', '(']).next().unwrap_or(what).trim()))
-        .collect::<Vec<_>>()
-        .join(" · ")
+/// The actions worth a hint on each screen with a short label, most used first (the footer is
+/// cut at the width; `?` lists everything).
+fn hinted(screen: Screen) -> &'static [(Action, &'static str)] {
+    use Action::*;
+    match screen {
+        Screen::QueryEditor => {
+            &[(Run, "run"), (ToResults, "results"), (History, "history"), (Tables, "tables")]
+        }
+        Screen::QueryGrid => &[
+            (Run, "run"),
+            (Open, "record"),
+            (Cell, "cell"),
+            (Sort, "sort"),
+            (Filter, "filter"),
+            (Export, "export"),
+            (Copy, "copy"),
+            (EditQuery, "edit"),
+        ],
+        Screen::Rules => &[
+            (Open, "edit"),
+            (Test, "test"),
+            (DryRun, "dry-run"),
+            (New, "new"),
+            (Toggle, "on/off"),
+            (RunNow, "run"),
+        ],
+        Screen::Alerts => &[
+            (Open, "detail"),
+            (Acknowledge, "ack"),
+            (Resolve, "resolve"),
+            (FalsePositive, "false+"),
+            (Mark, "mark"),
+            (Assign, "assign"),
+            (Note, "note"),
+            (Pivot, "pivot"),
+        ],
+        Screen::Integrations => &[(Open, "detail"), (TestSend, "test"), (DeleteIntegration, "delete")],
+        Screen::Dlq => &[
+            (Open, "payload"),
+            (Mark, "mark"),
+            (Redrive, "redrive"),
+            (RedriveAll, "all"),
+            (Delete, "delete"),
+        ],
+        Screen::RuleEditor => {
+            &[(Save, "save"), (TestRule, "test"), (DryRunRule, "dry-run"), (Close, "close")]
+        }
+    }
+}
+
+/// `? help · Enter detail · a ack ...` for the footer: each action's first key.
+pub fn hints(keymap: &Keymap, screen: Screen) -> String {
+    let first = |a: Action| keymap.keys(a).split('/').next().unwrap_or_default().to_string();
+    // The editors read plain keys as text, so `?` is no help there.
+    let mut parts = vec![];
+    if screen.stack().contains(&crate::config::keymap::Ctx::Global) {
+        parts.push(format!("{} help", first(Action::Help)));
+    }
+    parts.extend(hinted(screen).iter().map(|(a, label)| format!("{} {label}", first(*a))));
+    parts.join(" · ")
 }

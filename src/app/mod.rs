@@ -1,14 +1,20 @@
 //! The console: one message loop over key events and backend replies; state lives in `App`,
 //! keys become state changes and jobs, and drawing happens only when something changed.
 
+mod commands;
+pub mod history;
 pub mod jobs;
 pub mod keys;
 mod rule_jobs;
 
-use crate::config::theme::{self, Theme};
+use crate::config::keymap::{Action, Keymap, Screen};
+use crate::config::theme::Theme;
 use crate::panes::{self, Pane};
-use crate::widgets::grid::Grid;
-use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crate::widgets::grid::{Grid, ViewRequest};
+use crate::widgets::input::LineInput;
+use crate::widgets::picker::Picker;
+use crate::widgets::popup::TextView;
+use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
@@ -17,7 +23,9 @@ use mantissa_backend::model::{Alert, AlertStatus, HealthStatus, Integration, Que
 use mantissa_backend::ports::DeadLetter;
 use mantissa_backend::rules::{Diagnostic, runner::TestOutcome};
 use mantissa_backend::services::Services;
+use ratatui::text::{Line, Span};
 use ratatui_textarea::TextArea;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,6 +61,19 @@ pub enum Job {
         path: Option<PathBuf>,
         text: String,
     },
+    /// Sorts and filters the grid off the UI thread.
+    GridView(ViewRequest),
+    Export {
+        format: String,
+        path: PathBuf,
+        batches: Vec<RecordBatch>,
+        order: Option<Arc<Vec<u32>>>,
+    },
+    SaveHistory(PathBuf, history::Entry),
+    TestSend(String),
+    DeleteIntegration(String),
+    /// Several jobs behind one confirmation (a bulk delete).
+    Batch(Vec<Job>),
 }
 
 /// What a `[y/N]` confirmation does on `y`.
@@ -77,6 +98,7 @@ pub enum Msg {
     RuleChecked { generation: u64, diagnostics: Vec<Diagnostic> },
     RuleTested(Vec<TestOutcome>),
     RuleSaved { path: PathBuf, report: String },
+    GridView { generation: u64, order: Result<Option<Vec<u32>>, String> },
     Info(String),
     Error(String),
 }
@@ -117,7 +139,20 @@ pub struct App {
     pub filter_input: Option<String>,
     pub confirm: Option<(String, Pending)>,
     pub rule_editor: Option<panes::rules::RuleEditor>,
-    pub help: bool,
+    /// The `?` help, a record, a cell, an alert's detail or a DLQ payload over the pane.
+    pub popup: Option<TextView>,
+    /// A one-line question in the footer (assignee, note, export path).
+    pub prompt: Option<Prompt>,
+    /// The history or tables list over the query pane.
+    pub picker: Option<Picker>,
+    /// Each pane's rows marked with `mark` for a bulk action, by id.
+    pub marks: [BTreeSet<String>; 5],
+    pub history: history::History,
+    pub keymap: Keymap,
+    /// Where user keymaps live, for `:keymap NAME`.
+    pub keymap_dir: Option<PathBuf>,
+    /// Text to put on the terminal's clipboard (OSC 52) at the next draw.
+    pub clipboard: Option<String>,
     /// Jobs a message asked for; the event loop spawns them after `update`.
     pub queued: Vec<Job>,
     pub quit: bool,
@@ -126,6 +161,22 @@ pub struct App {
     /// Where user themes live, for `:theme NAME`.
     pub theme_dir: Option<PathBuf>,
     pub status_line: String,
+    /// The analyst, for notes.
+    pub user: String,
+}
+
+/// A one-line question in the footer and what the answer is for.
+pub struct Prompt {
+    pub label: String,
+    pub input: LineInput,
+    pub purpose: Purpose,
+}
+
+pub enum Purpose {
+    Assign(Vec<String>),
+    Note(Vec<String>),
+    /// `csv PATH`, `json PATH` or `parquet PATH`, as `:export` takes.
+    Export,
 }
 
 impl App {
@@ -156,13 +207,21 @@ impl App {
             filter_input: None,
             confirm: None,
             rule_editor: None,
-            help: false,
+            popup: None,
+            prompt: None,
+            picker: None,
+            marks: Default::default(),
+            history: Default::default(),
+            keymap: Keymap::default(),
+            keymap_dir: None,
+            clipboard: None,
             queued: vec![],
             quit: false,
             read_only,
             theme: Theme::default(),
             theme_dir: None,
             status_line,
+            user: "analyst".into(),
         }
     }
 
@@ -257,6 +316,10 @@ impl App {
                 }
                 self.info(report);
             }
+            Msg::GridView { generation, order } => match order {
+                Ok(order) => return self.grid.apply_view(generation, order),
+                Err(e) => self.error(e),
+            },
             Msg::Info(t) => self.info(t),
             Msg::Error(t) => self.error(t),
         }
@@ -271,12 +334,26 @@ impl App {
         }
     }
 
-    /// A key: changes state and may ask for backend jobs.
+    /// What has the keys now: the pane, and in the query pane the focus, or the rule editor.
+    pub fn screen(&self) -> Screen {
+        match self.pane {
+            Pane::Query if self.focus == Focus::Editor => Screen::QueryEditor,
+            Pane::Query => Screen::QueryGrid,
+            Pane::Rules if self.rule_editor.is_some() => Screen::RuleEditor,
+            Pane::Rules => Screen::Rules,
+            Pane::Alerts => Screen::Alerts,
+            Pane::Integrations => Screen::Integrations,
+            Pane::Dlq => Screen::Dlq,
+        }
+    }
+
+    /// A key: changes state and may ask for backend jobs. Overlays (confirmation, popup,
+    /// picker, prompt, filter, command line) take keys first; then the keymap names an action
+    /// for the screen, and keys without one are text in the editors.
     pub fn handle_key(&mut self, key: KeyEvent) -> Vec<Job> {
         if key.kind == KeyEventKind::Release {
             return vec![];
         }
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         if let Some((_, pending)) = self.confirm.take() {
             if !matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
                 return vec![];
@@ -289,8 +366,25 @@ impl App {
                 }
             };
         }
-        if self.help {
-            self.help = false;
+        if let Some(view) = self.popup.as_mut() {
+            // Scroll with the list motions of the keymap; anything else closes.
+            if !view.scroll_by(self.keymap.action(Screen::Rules, key)) {
+                self.popup = None;
+            }
+            return vec![];
+        }
+        if self.picker.is_some() {
+            return self.picker_key(key);
+        }
+        if let Some(prompt) = self.prompt.as_mut() {
+            match prompt.input.key(key) {
+                Some(true) => {
+                    let prompt = self.prompt.take().expect("a prompt is open");
+                    return self.answer(prompt);
+                }
+                Some(false) => self.prompt = None,
+                None => {}
+            }
             return vec![];
         }
         if let Some(typed) = self.filter_input.as_mut() {
@@ -306,38 +400,43 @@ impl App {
             // The list narrows as you type; the cursor goes back to the first match.
             self.filters[pane] = typed.clone();
             self.cursors[pane].0 = 0;
-            if matches!(key.code, KeyCode::Esc | KeyCode::Enter) {
+            let done = matches!(key.code, KeyCode::Esc | KeyCode::Enter);
+            if done {
                 self.filter_input = None;
             }
-            return vec![];
-        }
-        if let Some(cmd) = self.command.as_mut() {
-            match key.code {
-                KeyCode::Esc => self.command = None,
-                KeyCode::Backspace => {
-                    cmd.pop();
-                }
-                KeyCode::Enter => {
-                    let line = self.command.take().unwrap_or_default();
-                    return self.run_command(line.trim());
-                }
-                KeyCode::Char(c) => cmd.push(c),
-                _ => {}
+            if self.pane == Pane::Query && (done || self.grid.rows <= panes::query::LIVE_FILTER_ROWS) {
+                return vec![Job::GridView(self.grid.filter_by(self.filters[pane].clone()))];
             }
             return vec![];
         }
-        // An open rule editor takes every key but its own commands.
-        if self.pane == Pane::Rules && self.rule_editor.is_some() {
-            return panes::handle_key(self, key);
+        if self.command.is_some() {
+            return self.command_key(key);
         }
-        // Running and cancelling work wherever the focus is in the query pane.
-        if self.pane == Pane::Query {
-            let run = key.code == KeyCode::F(5)
-                || (ctrl && matches!(key.code, KeyCode::Char('j') | KeyCode::Enter));
-            if run {
-                return self.run_query();
+        let screen = self.screen();
+        match self.keymap.action(screen, key) {
+            Some(action) => self.act(action),
+            None if screen == Screen::QueryEditor => {
+                self.editor.input(key);
+                vec![]
             }
-            if ctrl && key.code == KeyCode::Char('c') {
+            None if screen == Screen::RuleEditor => panes::rules::editor_input(self, key),
+            None => vec![],
+        }
+    }
+
+    /// What an action does wherever it applies; pane actions go to the pane.
+    pub fn act(&mut self, action: Action) -> Vec<Job> {
+        match action {
+            Action::Quit => self.quit = true,
+            Action::CommandLine => self.command = Some(String::new()),
+            Action::Help => self.show_help(),
+            Action::PaneQuery => self.pane = Pane::Query,
+            Action::PaneRules => self.pane = Pane::Rules,
+            Action::PaneAlerts => self.pane = Pane::Alerts,
+            Action::PaneIntegrations => self.pane = Pane::Integrations,
+            Action::PaneDlq => self.pane = Pane::Dlq,
+            Action::Run => return self.run_query(),
+            Action::Cancel => {
                 return match self.query.clone() {
                     Some(id) => {
                         self.info("cancelling the query");
@@ -349,25 +448,89 @@ impl App {
                     }
                 };
             }
-            if self.focus == Focus::Editor {
-                match key.code {
-                    KeyCode::Esc | KeyCode::Tab => self.focus = Focus::Grid,
-                    _ => {
-                        self.editor.input(key);
-                    }
-                }
-                return vec![];
-            }
-        }
-        match key.code {
-            KeyCode::Char('q') => self.quit = true,
-            KeyCode::Char(':') => self.command = Some(String::new()),
-            KeyCode::Char('?') => self.help = true,
-            KeyCode::Char(c @ '1'..='5') => self.pane = Pane::ALL[(c as u8 - b'1') as usize],
-            KeyCode::Tab | KeyCode::Char('i') if self.pane == Pane::Query => self.focus = Focus::Editor,
-            _ => return panes::handle_key(self, key),
+            Action::History => self.picker = Some(self.history.picker()),
+            Action::Tables => self.picker = Some(panes::query::tables_picker()),
+            Action::ToResults => self.focus = Focus::Grid,
+            Action::EditQuery => self.focus = Focus::Editor,
+            _ => return panes::act(self, action),
         }
         vec![]
+    }
+
+    fn show_help(&mut self) {
+        let lines = self
+            .keymap
+            .help()
+            .into_iter()
+            .map(|(ctx, keys, what)| {
+                Line::from(vec![
+                    Span::styled(format!("{ctx:<13}"), self.theme.muted()),
+                    Span::styled(format!("{keys:<22}"), self.theme.header()),
+                    Span::raw(what),
+                ])
+            })
+            .collect();
+        self.popup = Some(TextView::new(format!("keys · keymap {}", self.keymap.name), lines));
+    }
+
+    fn command_key(&mut self, key: KeyEvent) -> Vec<Job> {
+        let Some(cmd) = self.command.as_mut() else { return vec![] };
+        match key.code {
+            KeyCode::Esc => self.command = None,
+            KeyCode::Backspace => {
+                cmd.pop();
+            }
+            KeyCode::Tab => {
+                let typed = cmd.clone();
+                self.command = Some(commands::complete(&typed, self));
+            }
+            KeyCode::Enter => {
+                let line = self.command.take().unwrap_or_default();
+                return self.run_command(line.trim());
+            }
+            KeyCode::Char(c) => cmd.push(c),
+            _ => {}
+        }
+        vec![]
+    }
+
+    fn picker_key(&mut self, key: KeyEvent) -> Vec<Job> {
+        let Some(picker) = self.picker.as_mut() else { return vec![] };
+        match picker.key(key) {
+            Some(Some(value)) => {
+                let kind = picker.kind;
+                self.picker = None;
+                panes::query::picked(self, kind, value);
+            }
+            Some(None) => self.picker = None,
+            None => {}
+        }
+        vec![]
+    }
+
+    fn answer(&mut self, prompt: Prompt) -> Vec<Job> {
+        let text = prompt.input.text.trim().to_string();
+        match prompt.purpose {
+            Purpose::Assign(ids) => self.edit_alerts(&ids, |a| {
+                a.assignee = (!text.is_empty()).then(|| text.clone());
+            }),
+            Purpose::Note(_) if text.is_empty() => vec![],
+            Purpose::Note(ids) => {
+                let note = format!("{} {}: {text}", chrono::Utc::now().format("%Y-%m-%d %H:%M"), self.user);
+                self.edit_alerts(&ids, |a| a.notes.push(note.clone()))
+            }
+            Purpose::Export => self.run_command(&format!("export {text}")),
+        }
+    }
+
+    /// Changes the alerts with these ids here and asks the backend to store each.
+    pub fn edit_alerts(&mut self, ids: &[String], change: impl Fn(&mut Alert)) -> Vec<Job> {
+        let mut jobs = vec![];
+        for alert in self.alerts.iter_mut().filter(|a| ids.contains(&a.id)) {
+            change(alert);
+            jobs.push(Job::SaveAlert(alert.clone()));
+        }
+        jobs
     }
 
     pub fn run_query(&mut self) -> Vec<Job> {
@@ -377,47 +540,38 @@ impl App {
         }
         self.message = None;
         self.pane = Pane::Query;
-        vec![Job::RunQuery(self.sql())]
-    }
-
-    fn run_command(&mut self, line: &str) -> Vec<Job> {
-        match line {
-            "q" | "quit" | "q!" => self.quit = true,
-            "run" => return self.run_query(),
-            "help" => self.help = true,
-            "theme" => {
-                let names = theme::names(self.theme_dir.as_deref());
-                self.info(format!("themes: {}", names.join(", ")));
-            }
-            cmd if cmd.starts_with("theme ") => {
-                let name = cmd["theme ".len()..].trim();
-                match theme::load(name, self.theme_dir.as_deref()) {
-                    Ok(t) => {
-                        self.theme = if theme::no_color() { t.without_color() } else { t };
-                        self.info(format!("theme {name}"));
-                    }
-                    Err(e) => self.error(format!("{e:#}")),
-                }
-            }
-            "1" | "query" => self.pane = Pane::Query,
-            "2" | "rules" => self.pane = Pane::Rules,
-            "3" | "alerts" => self.pane = Pane::Alerts,
-            "4" | "integrations" => self.pane = Pane::Integrations,
-            "5" | "dlq" => self.pane = Pane::Dlq,
-            "" => {}
-            other => {
-                self.error(format!("unknown command `:{other}`: try :run, :q, :alerts, :theme NAME, :help"))
-            }
+        let sql = self.sql();
+        let mut jobs = vec![];
+        if let (Some(entry), Some(path)) =
+            (self.history.push(&sql, chrono::Utc::now()), self.history.path.clone())
+        {
+            jobs.push(Job::SaveHistory(path, entry));
         }
-        vec![]
+        jobs.push(Job::RunQuery(sql));
+        jobs
     }
 
     /// Triage the selected alert.
+    /// Triage the marked alerts, or the selected one.
     pub fn set_alert_status(&mut self, status: AlertStatus) -> Vec<Job> {
-        let Some(i) = panes::selected(self, Pane::Alerts) else { return vec![] };
-        let Some(alert) = self.alerts.get_mut(i) else { return vec![] };
-        alert.status = status;
-        vec![Job::SaveAlert(alert.clone())]
+        let ids = panes::lists::targets(self);
+        self.marks[Pane::Alerts as usize].clear();
+        self.edit_alerts(&ids, |a| a.status = status)
+    }
+
+    /// Puts text on the terminal's clipboard with OSC 52 (works over SSH and in tmux with
+    /// `set-clipboard on`); terminals cap the sequence, so very large copies are refused.
+    pub fn copy(&mut self, text: String) {
+        const MAX: usize = 1 << 20;
+        if text.len() > MAX {
+            self.error(format!(
+                "{} bytes is too much for the terminal clipboard: export it instead",
+                text.len()
+            ));
+            return;
+        }
+        self.info(format!("copied {} line(s), {} bytes (OSC 52)", text.lines().count().max(1), text.len()));
+        self.clipboard = Some(text);
     }
 
     pub fn ask(&mut self, prompt: String, job: Job) -> Vec<Job> {
@@ -463,6 +617,14 @@ async fn event_loop(
         if dirty {
             terminal.draw(|f| panes::render(&mut app, f))?;
             dirty = false;
+        }
+        if let Some(text) = app.clipboard.take() {
+            use base64::Engine as _;
+            use std::io::Write as _;
+            let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+            let mut out = std::io::stdout().lock();
+            write!(out, "\x1b]52;c;{encoded}\x07")?;
+            out.flush()?;
         }
         if app.quit {
             return Ok(());

@@ -4,9 +4,8 @@ use super::{Workspace, output};
 use crate::cli::{DlqCommand, Format, IntegrationsCommand};
 use anyhow::{Result, bail};
 use mantissa_backend::deliver::dead_letters;
-use mantissa_backend::deliver::senders::{self, SendContext};
 use mantissa_backend::detect::DeliveryMessage;
-use mantissa_backend::model::{Alert, AlertStatus, Severity};
+use mantissa_backend::model::{AlertStatus, Severity};
 use mantissa_backend::ports::AlertQuery;
 use serde_json::json;
 use std::process::ExitCode;
@@ -131,46 +130,9 @@ pub async fn integrations(ws: &Workspace, cmd: IntegrationsCommand) -> Result<Ex
             )?;
         }
         IntegrationsCommand::Test { id } => {
-            let Some(i) = s.integrations.get_integration(&ws.user, &id).await? else {
-                bail!("no integration `{id}`: see `mantissa integrations list`");
-            };
-            let secret = match &i.secret_ref {
-                Some(r) => s.secrets.get_secret(r).await?,
-                None => None,
-            };
-            let ctx = SendContext {
-                http: mantissa_backend::deliver::outbound::client(15),
-                allowed_hosts: s.allowed_hosts.clone(),
-            };
-            let alert = test_alert(&ws.user);
-            match senders::send(&ctx, &i, secret.as_deref(), &alert).await {
-                Ok(sent) => eprintln!("test alert sent to {id} (HTTP {:?})", sent.http_status),
-                Err(e) => bail!("test send to {id} failed: {}", e.message),
-            }
+            let status = mantissa_backend::deliver::test_send::test_send(&s, &ws.user, &id).await?;
+            eprintln!("test alert sent to {id} (HTTP {status:?})");
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn test_alert(user: &str) -> Alert {
-    let now = chrono::Utc::now();
-    Alert {
-        id: format!("test-{}", now.timestamp()),
-        user_id: user.into(),
-        rule_id: "test".into(),
-        rule_name: "Mantissa Log test alert".into(),
-        severity: Severity::Info,
-        summary: "Test alert from Mantissa Log: delivery works".into(),
-        description: "Sent by `mantissa integrations test`.".into(),
-        result_count: 0,
-        query: "SELECT 1".into(),
-        window_start: now,
-        window_end: now,
-        sample_rows: vec![],
-        created_at: now,
-        status: AlertStatus::Open,
-        assignee: None,
-        notes: vec![],
-        attempts: vec![],
-    }
 }

@@ -3,7 +3,7 @@
 mod demo;
 mod ingest;
 mod lists;
-mod output;
+pub mod output;
 mod query;
 mod rules;
 mod serve;

@@ -60,7 +60,26 @@ async fn console(ws: &Workspace, global: &GlobalArgs) -> Result<ExitCode> {
         crate::config::theme::for_session(global.theme.as_deref(), env, theme_dir.as_deref());
     app.theme = theme;
     app.theme_dir = theme_dir;
-    match (theme_problem, welcome) {
+    app.user = ws.user.clone();
+    let keymap_dir = crate::config::user_dir("keymaps");
+    let (keymap, keymap_problems) = crate::config::keymap::load(&global.keymap, keymap_dir.as_deref());
+    app.keymap = keymap;
+    app.keymap_dir = keymap_dir;
+    let (history, history_problem) =
+        crate::app::history::History::load(crate::app::history::History::path_for(&ws.data_dir, &ws.user));
+    app.history = history;
+    // Problems with the user's files come first; the welcome otherwise.
+    let keymap_problem = keymap_problems.first().map(|p| {
+        format!(
+            "{p}{}",
+            if keymap_problems.len() > 1 {
+                format!(" (+{} more)", keymap_problems.len() - 1)
+            } else {
+                String::new()
+            }
+        )
+    });
+    match (theme_problem.or(keymap_problem).or(history_problem), welcome) {
         (Some(problem), _) => app.error(problem),
         (None, Some(w)) => app.info(w),
         (None, None) => {}

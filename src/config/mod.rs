@@ -1,5 +1,7 @@
 //! Where things live: the data dir (lake, state) and the config dir (themes, keymaps).
 
+pub mod keymap;
+mod layers;
 pub mod theme;
 
 use anyhow::{Context, Result};

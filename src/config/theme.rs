@@ -2,11 +2,12 @@
 //! TOML files. Shipped themes are embedded from `themes/`; user files in `<config>/themes/` are
 //! merged over a shipped theme of the same name, and any theme may `inherits = "other"`.
 
+use super::layers::Kind;
 use anyhow::{Result, anyhow, bail};
 use mantissa_backend::model::{HealthState, Severity};
 use mantissa_backend::rules::closest;
 use ratatui::style::{Color, Modifier, Style};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 use toml::{Table, Value};
 
@@ -134,28 +135,15 @@ pub fn for_session(flag: Option<&str>, env: &str, user_dir: Option<&Path>) -> (T
 
 /// The names a user can pick: shipped ones and the user's own files.
 pub fn names(user_dir: Option<&Path>) -> Vec<String> {
-    let mut out: Vec<String> = SHIPPED.iter().map(|(n, _)| n.to_string()).collect();
-    if let Some(dir) = user_dir
-        && let Ok(entries) = std::fs::read_dir(dir)
-    {
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.extension().is_some_and(|x| x == "toml")
-                && let Some(stem) = p.file_stem()
-            {
-                out.push(stem.to_string_lossy().into_owned());
-            }
-        }
-    }
-    out.sort();
-    out.dedup();
-    out
+    KIND.names(user_dir)
 }
+
+const KIND: Kind = Kind { folder: "themes", shipped: SHIPPED };
 
 /// The theme `name`: the shipped file, then the user's file of that name merged over it, over
 /// the theme it inherits (`default` unless it says otherwise).
 pub fn load(name: &str, user_dir: Option<&Path>) -> Result<Theme> {
-    let (palette, styles) = layers(name, user_dir, &mut vec![])?;
+    let (palette, styles) = layers(name, user_dir)?;
     let mut theme = Theme { styles: [Style::new(); KEYS.len()] };
     for (i, key) in KEYS.iter().enumerate() {
         let Some((origin, value)) = styles.get(*key) else {
@@ -170,47 +158,10 @@ type Palette = std::collections::BTreeMap<String, String>;
 /// Style values by key, each with the file it came from (for errors).
 type Styles = std::collections::BTreeMap<String, (String, Value)>;
 
-fn layers(name: &str, user_dir: Option<&Path>, seen: &mut Vec<String>) -> Result<(Palette, Styles)> {
-    if seen.iter().any(|s| s == name) {
-        bail!("themes inherit in a circle: {} -> {name}", seen.join(" -> "));
-    }
-    seen.push(name.to_string());
-    let shipped = SHIPPED
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(n, text)| (format!("themes/{n}.toml"), text.to_string()));
-    let user_path: Option<PathBuf> = user_dir.map(|d| d.join(format!("{name}.toml"))).filter(|p| p.is_file());
-    let user = match &user_path {
-        Some(p) => Some((
-            p.display().to_string(),
-            std::fs::read_to_string(p).map_err(|e| anyhow!("{}: cannot read: {e}", p.display()))?,
-        )),
-        None => None,
-    };
-    if shipped.is_none() && user.is_none() {
-        let known = names(user_dir);
-        let hint = closest(name, known.iter().map(String::as_str))
-            .map(|c| format!("did you mean `{c}`? "))
-            .unwrap_or_default();
-        bail!("unknown theme `{name}`: {hint}the themes are {}", known.join(", "));
-    }
-    let files: Vec<(String, Table)> = [shipped, user]
-        .into_iter()
-        .flatten()
-        .map(|(origin, text)| parse(&origin, &text).map(|t| (origin, t)))
-        .collect::<Result<_>>()?;
-    let inherits =
-        files.iter().rev().find_map(|(_, t)| t.get("inherits").and_then(Value::as_str).map(String::from));
-    let base = match inherits {
-        Some(parent) => Some(parent),
-        None if name != "default" => Some("default".to_string()),
-        None => None,
-    };
-    let (mut palette, mut styles) = match base {
-        Some(parent) => layers(&parent, user_dir, seen)?,
-        None => Default::default(),
-    };
-    for (origin, table) in files {
+fn layers(name: &str, user_dir: Option<&Path>) -> Result<(Palette, Styles)> {
+    let (mut palette, mut styles) = (Palette::new(), Styles::new());
+    for (origin, table) in KIND.chain(name, user_dir)? {
+        check(&origin, &table)?;
         if let Some(Value::Table(p)) = table.get("palette") {
             for (k, v) in p {
                 let colour = v.as_str().ok_or_else(|| {
@@ -228,10 +179,9 @@ fn layers(name: &str, user_dir: Option<&Path>, seen: &mut Vec<String>) -> Result
     Ok((palette, styles))
 }
 
-/// One file: TOML syntax, then its keys, each problem named with the file and key.
-fn parse(origin: &str, text: &str) -> Result<Table> {
-    let table: Table = toml::from_str(text).map_err(|e| anyhow!("{origin}: {}", e.to_string().trim()))?;
-    for (k, v) in &table {
+/// One file's keys, each problem named with the file and key.
+fn check(origin: &str, table: &Table) -> Result<()> {
+    for (k, v) in table {
         match (k.as_str(), v) {
             ("inherits", Value::String(_)) | ("palette", Value::Table(_)) | ("styles", Value::Table(_)) => {}
             ("inherits" | "palette" | "styles", _) => bail!(
@@ -255,7 +205,7 @@ fn parse(origin: &str, text: &str) -> Result<Table> {
             }
         }
     }
-    Ok(table)
+    Ok(())
 }
 
 fn style(value: &Value, palette: &Palette) -> std::result::Result<Style, String> {

@@ -1,9 +1,11 @@
 //! The list panes: rules, alerts (with triage and pivot), integration health and the DLQ.
 
-use crate::app::{App, Job};
-use crate::panes::Pane;
+use crate::app::{App, Job, Prompt, Purpose};
+use crate::config::keymap::Action;
+use crate::panes::{Pane, detail};
+use crate::widgets::input::LineInput;
+use crate::widgets::popup::TextView;
 use chrono::Utc;
-use crossterm::event::{KeyCode, KeyEvent};
 use mantissa_backend::model::{AlertStatus, RunStatus};
 use mantissa_backend::text::neutralize;
 use ratatui::Frame;
@@ -79,52 +81,155 @@ pub fn selected(app: &App, pane: Pane) -> Option<usize> {
     visible(app).get(app.cursors[pane as usize].0).copied()
 }
 
-pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Job> {
+/// The ids of a pane's rows, in list order (marks are kept by id across refreshes).
+fn ids(app: &App, pane: Pane) -> Vec<String> {
+    match pane {
+        Pane::Rules => app.rules.iter().map(|r| r.id.clone()).collect(),
+        Pane::Alerts => app.alerts.iter().map(|a| a.id.clone()).collect(),
+        Pane::Integrations => app.integrations.iter().map(|(i, _)| i.id.clone()).collect(),
+        Pane::Dlq => app.dlq.iter().map(|d| d.message_id.clone()).collect(),
+        Pane::Query => vec![],
+    }
+}
+
+/// What a bulk action works on: the marked rows of the pane, else the selected one.
+pub fn targets(app: &App) -> Vec<String> {
+    let pane = app.pane;
+    let all = ids(app, pane);
+    let marked: Vec<String> =
+        all.iter().filter(|id| app.marks[pane as usize].contains(*id)).cloned().collect();
+    if !marked.is_empty() {
+        return marked;
+    }
+    selected(app, pane).and_then(|i| all.get(i).cloned()).into_iter().collect()
+}
+
+/// Motions, filter and marks for every list; then the pane's own actions.
+pub fn act(app: &mut App, action: Action) -> Vec<Job> {
     let shown = visible(app);
     let n = shown.len();
     let i = app.pane as usize;
     let cur = shown.get(app.cursors[i].0).copied().unwrap_or(usize::MAX);
-    match key.code {
-        KeyCode::Char('/') => app.filter_input = Some(app.filters[i].clone()),
-        KeyCode::Char('j') | KeyCode::Down => app.cursors[i].step(1, n),
-        KeyCode::Char('k') | KeyCode::Up => app.cursors[i].step(-1, n),
-        KeyCode::Char('g') | KeyCode::Home => app.cursors[i].0 = 0,
-        KeyCode::Char('G') | KeyCode::End => app.cursors[i].step(isize::MAX / 2, n),
-        KeyCode::Char('a') if app.pane == Pane::Alerts => {
-            return app.set_alert_status(AlertStatus::Acknowledged);
+    match action {
+        Action::Down => app.cursors[i].step(1, n),
+        Action::Up => app.cursors[i].step(-1, n),
+        Action::PageDown => app.cursors[i].step(10, n),
+        Action::PageUp => app.cursors[i].step(-10, n),
+        Action::Top => app.cursors[i].0 = 0,
+        Action::Bottom => app.cursors[i].step(isize::MAX / 2, n),
+        Action::Filter => app.filter_input = Some(app.filters[i].clone()),
+        Action::Mark => {
+            if let Some(id) = ids(app, app.pane).get(cur).cloned()
+                && !app.marks[i].remove(&id)
+            {
+                app.marks[i].insert(id);
+            }
+            app.cursors[i].step(1, n);
         }
-        KeyCode::Char('r') if app.pane == Pane::Alerts => return app.set_alert_status(AlertStatus::Resolved),
-        KeyCode::Char('f') if app.pane == Pane::Alerts => {
-            return app.set_alert_status(AlertStatus::FalsePositive);
+        Action::Open => open(app, cur),
+        Action::Acknowledge => return app.set_alert_status(AlertStatus::Acknowledged),
+        Action::Resolve => return app.set_alert_status(AlertStatus::Resolved),
+        Action::FalsePositive => return app.set_alert_status(AlertStatus::FalsePositive),
+        Action::Reopen => return app.set_alert_status(AlertStatus::Open),
+        Action::Assign | Action::Note => {
+            let ids = targets(app);
+            if ids.is_empty() {
+                return vec![];
+            }
+            let current = app.alerts.iter().find(|a| a.id == ids[0]).and_then(|a| a.assignee.clone());
+            let what = if ids.len() == 1 { "the alert".to_string() } else { format!("{} alerts", ids.len()) };
+            app.marks[i].clear();
+            app.prompt = Some(if action == Action::Assign {
+                Prompt {
+                    label: format!("assign {what} to"),
+                    input: LineInput::new(current.unwrap_or_default()),
+                    purpose: Purpose::Assign(ids),
+                }
+            } else {
+                Prompt { label: format!("note on {what}"), input: LineInput::default(), purpose: Purpose::Note(ids) }
+            });
         }
-        KeyCode::Char('p') if app.pane == Pane::Alerts => {
+        Action::Pivot => {
             if let Some(a) = app.alerts.get(cur) {
                 let sql = pivot_sql(a);
-                app.editor =
-                    ratatui_textarea::TextArea::from(sql.lines().map(String::from).collect::<Vec<_>>());
+                app.editor = ratatui_textarea::TextArea::from(sql.lines().map(String::from).collect::<Vec<_>>());
                 app.pane = Pane::Query;
                 app.focus = crate::app::Focus::Editor;
             }
         }
-        KeyCode::Char('R') if app.pane == Pane::Dlq => {
-            if let Some(d) = app.dlq.get(cur) {
-                return app.ask(
-                    format!("redrive message {}?", d.message_id),
-                    Job::Redrive(vec![d.message_id.clone()]),
-                );
+        Action::Redrive => {
+            let ids = targets(app);
+            if ids.is_empty() {
+                return vec![];
+            }
+            app.marks[i].clear();
+            let what = if ids.len() == 1 { format!("message {}", ids[0]) } else { format!("{} messages", ids.len()) };
+            return app.ask(format!("redrive {what}?"), Job::Redrive(ids));
+        }
+        Action::RedriveAll => return redrive_all(app),
+        Action::Delete => {
+            let ids = targets(app);
+            app.marks[i].clear();
+            return match ids.as_slice() {
+                [] => vec![],
+                [one] => app.ask(format!("delete message {one} for good?"), Job::DeleteDead(one.clone())),
+                many => {
+                    // One confirmation for the batch; each deletion is its own job.
+                    let prompt = format!("delete {} messages for good?", many.len());
+                    let jobs: Vec<Job> = many.iter().map(|id| Job::DeleteDead(id.clone())).collect();
+                    app.ask(prompt, Job::Batch(jobs))
+                }
+            };
+        }
+        Action::TestSend => {
+            if let Some(id) = app.integrations.get(cur).map(|(i, _)| i.id.clone()) {
+                app.info(format!("sending a test alert to {}", text(&id)));
+                return vec![Job::TestSend(id)];
             }
         }
-        KeyCode::Char('d') if app.pane == Pane::Dlq => {
-            if let Some(d) = app.dlq.get(cur) {
-                return app.ask(
-                    format!("delete message {} for good?", d.message_id),
-                    Job::DeleteDead(d.message_id.clone()),
-                );
+        Action::DeleteIntegration => {
+            if let Some((integration, _)) = app.integrations.get(cur) {
+                let id = integration.id.clone();
+                return app.ask(format!("delete integration {id} and its secret?"), Job::DeleteIntegration(id));
             }
         }
+        Action::NewIntegration => app.info(
+            "set up integrations with `mantissa integrations` from a shell for now; the form is not built yet",
+        ),
         _ => {}
     }
     vec![]
+}
+
+/// Every dead letter of this user back to the queue, after a confirmation.
+pub fn redrive_all(app: &mut App) -> Vec<Job> {
+    let ids: Vec<String> = app.dlq.iter().map(|d| d.message_id.clone()).collect();
+    if ids.is_empty() {
+        app.info("the DLQ is empty");
+        return vec![];
+    }
+    app.ask(format!("redrive all {} dead letters?", ids.len()), Job::Redrive(ids))
+}
+
+/// `open`: an alert's detail, an integration's settings and health, a DLQ message's payload.
+fn open(app: &mut App, cur: usize) {
+    let t = app.theme;
+    let view = match app.pane {
+        Pane::Alerts => {
+            app.alerts.get(cur).map(|a| TextView::new(format!("alert {}", a.id), detail::alert(a, &t)))
+        }
+        Pane::Integrations => app.integrations.get(cur).map(|(i, h)| {
+            TextView::new(format!("integration {}", text(&i.id)), detail::integration(i, h.as_ref(), &t))
+        }),
+        Pane::Dlq => app
+            .dlq
+            .get(cur)
+            .map(|d| TextView::new(format!("message {}", d.message_id), detail::dead_letter(d, &t))),
+        _ => None,
+    };
+    if let Some(v) = view {
+        app.popup = Some(v);
+    }
 }
 
 /// A query over the alert's window, narrowed to its first sample's source address if any.
@@ -160,9 +265,11 @@ fn text(s: &str) -> String {
 
 pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     let t = app.theme;
-    let (title, header, widths, rows): (&str, Vec<&str>, Vec<Constraint>, Vec<Row>) = match app.pane {
+    let (title, mut header, mut widths, rows): (&str, Vec<&str>, Vec<Constraint>, Vec<Vec<Cell>>) = match app
+        .pane
+    {
         Pane::Rules => (
-            " rules (Enter edit · t test · D dry-run · n new · e on/off · x run now) ",
+            " rules ",
             vec!["severity", "rule", "schedule", "on", "last run", "status", "alerts"],
             vec![
                 Constraint::Length(8),
@@ -176,7 +283,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
             app.rules
                 .iter()
                 .map(|r| {
-                    Row::new(vec![
+                    vec![
                         Cell::from(r.severity.as_str()).style(t.severity(r.severity)),
                         Cell::from(text(&r.name)),
                         Cell::from(r.schedule.as_str().to_string()),
@@ -188,12 +295,12 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
                             None => Cell::from("-"),
                         },
                         Cell::from(r.alert_count.to_string()),
-                    ])
+                    ]
                 })
                 .collect(),
         ),
         Pane::Alerts => (
-            " alerts (a ack · r resolve · f false positive · p pivot) ",
+            " alerts ",
             vec!["age", "severity", "rule", "count", "status", "delivery"],
             vec![
                 Constraint::Length(4),
@@ -212,14 +319,14 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
                         AlertStatus::Resolved => "resolved",
                         AlertStatus::FalsePositive => "false+",
                     };
-                    Row::new(vec![
+                    vec![
                         Cell::from(ago(a.created_at)),
                         Cell::from(a.severity.as_str()).style(t.severity(a.severity)),
                         Cell::from(text(&a.rule_name)),
                         Cell::from(a.result_count.to_string()),
                         Cell::from(status),
                         Cell::from(crate::widgets::delivery_summary(a)),
-                    ])
+                    ]
                 })
                 .collect(),
         ),
@@ -240,7 +347,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
                 .map(|(i, h)| {
                     let state =
                         h.as_ref().map(|h| h.state).unwrap_or(mantissa_backend::model::HealthState::Unknown);
-                    Row::new(vec![
+                    vec![
                         Cell::from(text(&i.name)),
                         Cell::from(
                             serde_json::to_value(i.kind)
@@ -263,12 +370,12 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
                                 .unwrap_or("-".into()),
                         ),
                         Cell::from(text(h.as_ref().and_then(|h| h.last_error.as_deref()).unwrap_or(""))),
-                    ])
+                    ]
                 })
                 .collect(),
         ),
         Pane::Dlq | Pane::Query => (
-            " dead letters (R redrive · d delete) ",
+            " dead letters ",
             vec!["age", "integration", "alert", "tries", "last error"],
             vec![
                 Constraint::Length(4),
@@ -282,7 +389,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
                 .map(|d| {
                     let msg: Option<mantissa_backend::detect::DeliveryMessage> =
                         serde_json::from_str(&d.body).ok();
-                    Row::new(vec![
+                    vec![
                         Cell::from(ago(d.sent_at)),
                         Cell::from(text(msg.as_ref().map(|m| m.integration_id.as_str()).unwrap_or("?"))),
                         Cell::from(text(
@@ -290,17 +397,33 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
                         )),
                         Cell::from(d.receive_count.to_string()),
                         Cell::from(text(d.last_error.as_deref().unwrap_or(""))).style(t.error()),
-                    ])
+                    ]
                 })
                 .collect(),
         ),
     };
     let shown = visible(app);
     let total = rows.len();
-    let rows: Vec<Row> =
-        rows.into_iter().enumerate().filter(|(i, _)| shown.contains(i)).map(|(_, r)| r).collect();
+    // A mark column for bulk actions: `*` on the marked rows.
+    let marks = &app.marks[app.pane as usize];
+    let row_ids = ids(app, app.pane);
+    header.insert(0, "");
+    widths.insert(0, Constraint::Length(1));
+    let rows: Vec<Row> = rows
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| shown.contains(i))
+        .map(|(i, cells)| {
+            let marked = row_ids.get(i).is_some_and(|id| marks.contains(id));
+            Row::new(std::iter::once(Cell::from(if marked { "*" } else { " " })).chain(cells))
+        })
+        .collect();
     let empty = rows.is_empty();
     let filter = &app.filters[app.pane as usize];
+    let title = match marks.len() {
+        0 => title.to_string(),
+        n => format!("{title}· {n} marked "),
+    };
     let mut block = Block::bordered().title(title).border_style(Style::default());
     if !filter.is_empty() || app.filter_input.is_some() {
         block = block.title_bottom(format!(" /{} · {}/{total} ", text(filter), shown.len()));

@@ -1,19 +1,18 @@
 //! The five panes and the frame around them: tabs, footer hints (from the key table), status
 //! line, command line, confirmations and the `?` help overlay. Rendering reads state only.
 
+mod detail;
 pub mod lists;
-mod query;
+pub mod query;
 pub mod rules;
 
-pub use lists::selected;
-
 use crate::app::{App, Job, keys};
-use crossterm::event::KeyEvent;
+use crate::config::keymap::Action;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Layout};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Tabs, Wrap};
+use ratatui::widgets::{Paragraph, Tabs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -36,23 +35,14 @@ impl Pane {
             Pane::Dlq => "5 DLQ",
         }
     }
-
-    fn context(self) -> &'static str {
-        match self {
-            Pane::Query => "query",
-            Pane::Rules => "rules",
-            Pane::Alerts => "alerts",
-            Pane::Integrations => "list",
-            Pane::Dlq => "dlq",
-        }
-    }
 }
 
-pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Job> {
+/// A pane's own actions (the app handles the global ones).
+pub fn act(app: &mut App, action: Action) -> Vec<Job> {
     match app.pane {
-        Pane::Query => query::handle_key(app, key),
-        Pane::Rules => rules::handle_key(app, key),
-        _ => lists::handle_key(app, key),
+        Pane::Query => query::act(app, action),
+        Pane::Rules => rules::act(app, action),
+        _ => lists::act(app, action),
     }
 }
 
@@ -79,7 +69,13 @@ pub fn render(app: &mut App, f: &mut Frame) {
         _ => lists::render(app, f, body),
     }
     let footer_line = if let Some(cmd) = &app.command {
-        Line::from(format!(":{cmd}"))
+        Line::from(format!(":{cmd}▏  (Tab completes)"))
+    } else if let Some(p) = &app.prompt {
+        Line::from(vec![
+            Span::styled(format!("{}: ", p.label), app.theme.header()),
+            Span::raw(format!("{}▏", p.input.text)),
+            Span::styled("  (Enter ok · Esc cancel)", app.theme.muted()),
+        ])
     } else if let Some(typed) = &app.filter_input {
         Line::from(format!("/{typed}  (Enter keep · Esc clear · !text hides matches)"))
     } else if let Some((prompt, _)) = &app.confirm {
@@ -88,35 +84,17 @@ pub fn render(app: &mut App, f: &mut Frame) {
         let style = if *is_err { app.theme.error() } else { Style::default() };
         Line::from(Span::styled(mantissa_backend::text::neutralize(text).into_owned(), style))
     } else {
-        let context =
-            if app.pane == Pane::Rules && app.rule_editor.is_some() { "editor" } else { app.pane.context() };
-        Line::from(Span::styled(format!("{} · ? help", keys::hints(context)), app.theme.muted()))
+        Line::from(Span::styled(keys::hints(&app.keymap, app.screen()), app.theme.muted()))
     };
     f.render_widget(Paragraph::new(footer_line), footer);
     f.render_widget(Paragraph::new(Span::raw(app.status_line.clone())).style(app.theme.status()), status);
-    if app.help {
-        help(app, f);
+    if let Some(picker) = &app.picker {
+        picker.render(f, body, app.theme.focus(), app.theme.selected());
     }
-}
-
-fn help(app: &App, f: &mut Frame) {
-    let area = f.area();
-    let w = area.width.saturating_sub(4).min(90);
-    let h = area.height.saturating_sub(2).min(keys::BINDINGS.len() as u16 + 2);
-    let rect = Rect { x: (area.width - w) / 2, y: (area.height - h) / 2, width: w, height: h };
-    let lines: Vec<Line> = keys::BINDINGS
-        .iter()
-        .map(|(ctx, k, what)| {
-            Line::from(vec![Span::styled(format!("{ctx:<7}{k:<26}"), app.theme.header()), Span::raw(*what)])
-        })
-        .collect();
-    f.render_widget(Clear, rect);
-    f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: true })
-            .block(Block::bordered().title(" keys (any key closes) ")),
-        rect,
-    );
+    if let Some(view) = app.popup.as_mut() {
+        let scroll = format!("{}/{}", app.keymap.keys(Action::Down), app.keymap.keys(Action::Up));
+        view.render(f, app.theme.focus(), &scroll);
+    }
 }
 
 #[cfg(test)]
@@ -136,6 +114,10 @@ mod tests {
     use ratatui::backend::TestBackend;
     use std::path::Path;
     use std::sync::Arc;
+
+    fn key(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+    }
 
     fn app() -> App {
         let mut app = App::new("local · /data · user analyst · env dev".into(), false);
@@ -396,14 +378,26 @@ mod tests {
         assert!(ro.message.as_ref().unwrap().1.contains("read-only"));
     }
 
+    /// The help comes from the active keymap and scrolls at 80x24 to its last line.
     #[test]
-    fn help_lists_every_binding() {
+    fn help_lists_every_binding_of_the_active_keymap() {
         let mut a = app();
-        a.help = true;
-        let screen = draw(&mut a, 100, 30);
-        for (_, keys, _) in crate::app::keys::BINDINGS {
-            assert!(screen.contains(keys), "help misses {keys}");
+        a.pane = Pane::Alerts;
+        a.handle_key(key('?'));
+        let mut seen = String::new();
+        for _ in 0..20 {
+            seen.push_str(&draw(&mut a, 80, 24));
+            a.handle_key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL));
         }
+        for (_, keys, what) in a.keymap.help() {
+            assert!(seen.contains(&format!("{keys:<22}{what}")), "help misses {keys} {what}");
+        }
+        assert!(a.popup.is_some(), "scrolling keeps it open");
+        a.handle_key(key('x'));
+        assert!(a.popup.is_none());
+        a.run_command("keymap emacs");
+        a.handle_key(key('?'));
+        assert!(draw(&mut a, 80, 24).contains("Ctrl-n/Down"));
     }
 
     fn rule_editor(a: &mut App) -> Vec<crate::app::Job> {
@@ -485,5 +479,138 @@ mod tests {
         assert!(!a.quit);
         let jobs = a.handle_key(KeyEvent::new(KeyCode::F(5), KeyModifiers::NONE));
         assert!(jobs.is_empty(), "one query at a time");
+    }
+
+    fn press(a: &mut App, keys: &str) -> Vec<crate::app::Job> {
+        keys.chars().flat_map(|c| a.handle_key(key(c))).collect()
+    }
+
+    fn type_and_enter(a: &mut App, text: &str) -> Vec<crate::app::Job> {
+        let mut jobs: Vec<_> = text.chars().flat_map(|c| a.handle_key(key(c))).collect();
+        jobs.extend(special(a, KeyCode::Enter));
+        jobs
+    }
+
+    fn special(a: &mut App, code: KeyCode) -> Vec<crate::app::Job> {
+        a.handle_key(KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    #[test]
+    fn grid_sorts_filters_opens_records_and_copies() {
+        let mut a = app();
+        results(&mut a);
+        // Sort asks for a view job; its reply reorders the rows.
+        let jobs = press(&mut a, "ls");
+        let [crate::app::Job::GridView(req)] = &jobs[..] else { panic!("{jobs:?}") };
+        assert_eq!(req.sort, Some((1, false)));
+        let order = crate::widgets::grid::compute_view(req).unwrap();
+        a.update(Msg::GridView { generation: req.generation, order: Ok(order) });
+        let screen = draw(&mut a, 80, 24);
+        assert!(screen.contains("sorted by n asc") && screen.contains("↑n"), "{screen}");
+        // Enter: the record; K: the cell; any other key closes.
+        special(&mut a, KeyCode::Enter);
+        let screen = draw(&mut a, 80, 24);
+        assert!(screen.contains("record 1/3") && screen.contains("eventname  evil\\x1b[2Jname"), "{screen}");
+        press(&mut a, "x");
+        press(&mut a, "K");
+        assert!(draw(&mut a, 80, 24).contains("n · row 1"));
+        press(&mut a, "x");
+        // V then j selects two rows; y copies them as TSV with a header, for OSC 52.
+        press(&mut a, "hVjy");
+        assert_eq!(a.clipboard.take().unwrap(), "eventname\tn\nevil\u{1b}[2Jname\u{202e}\t1\nDecrypt\t9827");
+        assert!(a.grid.selection.is_none(), "copying ends the selection");
+        press(&mut a, "Y");
+        assert!(a.clipboard.take().unwrap().contains("\"n\": 9827"));
+        // `/` filters through a view job as well.
+        let jobs: Vec<_> = "/dec".chars().flat_map(|c| a.handle_key(key(c))).collect();
+        assert!(matches!(jobs.last(), Some(crate::app::Job::GridView(r)) if r.filter == "dec"), "{jobs:?}");
+        // e asks where to export; the answer becomes an export job of the shown rows.
+        press(&mut a, "e");
+        special(&mut a, KeyCode::Esc);
+        special(&mut a, KeyCode::Esc);
+        press(&mut a, "e");
+        assert!(draw(&mut a, 80, 24).contains("export as csv|json|parquet PATH: csv"));
+        let jobs = type_and_enter(&mut a, "/tmp/r.csv");
+        assert!(
+            matches!(&jobs[..], [crate::app::Job::Export { format, path, .. }] if format == "csv" && path.ends_with("r.csv")),
+            "{jobs:?}"
+        );
+    }
+
+    #[test]
+    fn marked_alerts_are_triaged_assigned_and_noted_together() {
+        let mut a = filled();
+        a.pane = Pane::Alerts;
+        special(&mut a, KeyCode::Char(' '));
+        special(&mut a, KeyCode::Char(' '));
+        assert!(draw(&mut a, 80, 24).contains("alerts · 2 marked"));
+        let jobs = press(&mut a, "a");
+        assert_eq!(jobs.len(), 2, "{jobs:?}");
+        assert!(a.alerts.iter().all(|al| al.status == AlertStatus::Acknowledged));
+        assert!(a.marks[Pane::Alerts as usize].is_empty(), "a bulk action clears the marks");
+        // Assign the selected one (the cursor moved down with the marks).
+        press(&mut a, "A");
+        let jobs = type_and_enter(&mut a, "sam");
+        assert!(
+            matches!(&jobs[..], [crate::app::Job::SaveAlert(al)] if al.assignee.as_deref() == Some("sam") && al.id == "a2")
+        );
+        press(&mut a, "N");
+        let jobs = type_and_enter(&mut a, "benign scanner");
+        assert!(
+            matches!(&jobs[..], [crate::app::Job::SaveAlert(al)] if al.notes[0].ends_with("analyst: benign scanner"))
+        );
+        // The detail shows attempts, assignee and notes.
+        special(&mut a, KeyCode::Enter);
+        let screen = draw(&mut a, 80, 24);
+        for part in ["assignee    sam", "delivery attempts", "soc-webhook", "benign scanner"] {
+            assert!(screen.contains(part), "{part} in {screen}");
+        }
+    }
+
+    #[test]
+    fn dlq_payload_and_bulk_redrive_and_delete() {
+        let mut a = filled();
+        a.pane = Pane::Dlq;
+        special(&mut a, KeyCode::Enter);
+        let screen = draw(&mut a, 80, 24);
+        assert!(
+            screen.contains("payload") && screen.contains("\"integration_id\": \"soc-webhook\""),
+            "{screen}"
+        );
+        press(&mut a, "q");
+        assert!(!a.quit, "q closes the payload, not the app");
+        special(&mut a, KeyCode::Char(' '));
+        press(&mut a, "R");
+        assert!(draw(&mut a, 80, 24).contains("redrive message m1? [y/N]"));
+        assert!(matches!(&press(&mut a, "y")[..], [crate::app::Job::Redrive(ids)] if ids == &["m1"]));
+        a.handle_key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL));
+        assert!(matches!(&press(&mut a, "y")[..], [crate::app::Job::Redrive(ids)] if ids.len() == 1));
+    }
+
+    #[test]
+    fn history_and_tables_pickers_fill_the_editor() {
+        let mut a = app();
+        a.history.push("SELECT srcaddr FROM vpc_flow_logs", Utc::now());
+        a.history.push("SELECT 1", Utc::now());
+        special(&mut a, KeyCode::F(2));
+        for c in "vpc".chars() {
+            a.handle_key(key(c));
+        }
+        assert!(draw(&mut a, 80, 24).contains("query history · 1/2"));
+        special(&mut a, KeyCode::Enter);
+        assert_eq!(a.sql(), "SELECT srcaddr FROM vpc_flow_logs");
+        special(&mut a, KeyCode::F(3));
+        for c in "flow dstport".chars() {
+            a.handle_key(key(c));
+        }
+        special(&mut a, KeyCode::Enter);
+        assert!(a.sql().ends_with("vpc_flow_logsdstport"), "{}", a.sql());
+        // Running records the query for the history file.
+        a.history.path = Some("/tmp/h.jsonl".into());
+        let jobs = a.handle_key(KeyEvent::new(KeyCode::F(5), KeyModifiers::NONE));
+        assert!(
+            matches!(&jobs[..], [crate::app::Job::SaveHistory(..), crate::app::Job::RunQuery(_)]),
+            "{jobs:?}"
+        );
     }
 }

@@ -1,31 +1,94 @@
 //! The query pane: SQL editor, live stats bar (state, elapsed, bytes scanned, rows, est. Athena
 //! cost, session total) and the results grid.
 
-use crate::app::{App, Focus, Job};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crate::app::{App, Focus, Job, Prompt, Purpose};
+use crate::config::keymap::Action;
+use crate::panes::Pane;
+use crate::widgets::input::LineInput;
+use crate::widgets::picker::{Picker, PickerKind};
+use crate::widgets::popup::TextView;
 use mantissa_backend::model::athena_cost_usd;
+use mantissa_backend::text::neutralize;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
+use ratatui_textarea::{CursorMove, TextArea};
 
-pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Job> {
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+/// Up to this many rows the grid's `/` filter narrows as you type; above, on Enter.
+pub const LIVE_FILTER_ROWS: usize = 50_000;
+
+/// The grid's actions (the editor's are the app's: run, cancel, history, tables).
+pub fn act(app: &mut App, action: Action) -> Vec<Job> {
     let half = 10;
-    match key.code {
-        KeyCode::Char('j') | KeyCode::Down => app.grid.move_by(1),
-        KeyCode::Char('k') | KeyCode::Up => app.grid.move_by(-1),
-        KeyCode::Char('d') if ctrl => app.grid.move_by(half),
-        KeyCode::Char('u') if ctrl => app.grid.move_by(-half),
-        KeyCode::PageDown => app.grid.move_by(half * 2),
-        KeyCode::PageUp => app.grid.move_by(-half * 2),
-        KeyCode::Char('g') | KeyCode::Home => app.grid.selected = 0,
-        KeyCode::Char('G') | KeyCode::End => app.grid.move_by(isize::MAX / 2),
-        KeyCode::Char('l') | KeyCode::Right => app.grid.scroll_cols(1),
-        KeyCode::Char('h') | KeyCode::Left => app.grid.scroll_cols(-1),
+    let grid = &mut app.grid;
+    match action {
+        Action::Down => grid.move_by(1),
+        Action::Up => grid.move_by(-1),
+        Action::PageDown => grid.move_by(half),
+        Action::PageUp => grid.move_by(-half),
+        Action::Top => grid.selected = 0,
+        Action::Bottom => grid.move_by(isize::MAX / 2),
+        Action::Right => grid.move_col(1),
+        Action::Left => grid.move_col(-1),
+        Action::Sort if grid.columns() > 0 => return vec![Job::GridView(grid.cycle_sort())],
+        Action::Filter => app.filter_input = Some(app.filters[Pane::Query as usize].clone()),
+        Action::SelectCells => grid.toggle_selection(false),
+        Action::SelectRows => grid.toggle_selection(true),
+        Action::Open if grid.shown() > 0 => {
+            let title = format!("record {}/{}", grid.selected + 1, grid.shown());
+            app.popup = Some(TextView::new(title, grid.record_lines(app.theme.header())));
+        }
+        Action::Cell if grid.shown() > 0 => {
+            let name = grid.column_name(grid.col).unwrap_or_default();
+            let title = format!("{} · row {}", neutralize(&name), grid.selected + 1);
+            app.popup = Some(TextView::new(title, grid.cell_lines()));
+        }
+        Action::Copy | Action::CopyJson => {
+            let text = if action == Action::Copy { grid.copy_text() } else { grid.copy_json() };
+            grid.selection = None;
+            match text {
+                Some(t) => app.copy(t),
+                None => app.error("nothing to copy: run a query first"),
+            }
+        }
+        Action::Export => {
+            app.prompt = Some(Prompt {
+                label: "export as csv|json|parquet PATH".into(),
+                input: LineInput::new("csv "),
+                purpose: Purpose::Export,
+            })
+        }
         _ => {}
     }
     vec![]
+}
+
+/// Tables and their columns from the lake's schemas, to insert a name at the cursor.
+pub fn tables_picker() -> Picker {
+    let mut items = vec![];
+    for t in mantissa_backend::query::lake_tables() {
+        items.push((format!("{}  (table, {} columns)", t.name, t.schema.fields().len()), t.name.clone()));
+        for f in t.schema.fields() {
+            items.push((format!("{}.{}  {}", t.name, f.name(), f.data_type()), f.name().clone()));
+        }
+    }
+    Picker::new(PickerKind::Tables, "tables and columns", items)
+}
+
+/// A history entry replaces the editor's SQL; a table or column name is inserted at the cursor.
+pub fn picked(app: &mut App, kind: PickerKind, value: String) {
+    match kind {
+        PickerKind::History => {
+            app.editor = TextArea::from(value.lines().map(String::from).collect::<Vec<_>>());
+            app.editor.move_cursor(CursorMove::Bottom);
+            app.editor.move_cursor(CursorMove::End);
+        }
+        PickerKind::Tables => {
+            app.editor.insert_str(value);
+        }
+    }
+    app.focus = Focus::Editor;
 }
 
 fn human(bytes: u64) -> String {
@@ -44,8 +107,13 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
             .areas(area);
     let theme = app.theme;
     let focus = |on: bool| if on { theme.focus() } else { theme.muted() };
-    app.editor
-        .set_block(Block::bordered().title(" SQL (F5 run) ").border_style(focus(app.focus == Focus::Editor)));
+    let title = format!(
+        " SQL ({} run · {} history · {} tables) ",
+        app.keymap.keys(Action::Run).split('/').next().unwrap_or(""),
+        app.keymap.keys(Action::History),
+        app.keymap.keys(Action::Tables)
+    );
+    app.editor.set_block(Block::bordered().title(title).border_style(focus(app.focus == Focus::Editor)));
     f.render_widget(&app.editor, editor);
 
     let stats_line = match &app.query_status {
@@ -62,14 +130,26 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         )),
     };
     f.render_widget(Paragraph::new(stats_line), stats);
-    let title = format!(
-        " results {} ",
-        if app.grid.rows > 0 {
-            format!("{}/{}", app.grid.selected + 1, app.grid.rows)
-        } else {
-            String::new()
-        }
-    );
+    let g = &app.grid;
+    let mut title = String::from(" results ");
+    if g.shown() > 0 {
+        title.push_str(&format!("{}/{} ", g.selected + 1, g.shown()));
+    }
+    if !g.filter.is_empty() {
+        title.push_str(&format!("· /{} of {} ", neutralize(&g.filter), g.rows));
+    }
+    if let Some((c, desc)) = g.sort {
+        title.push_str(&format!(
+            "· sorted by {} {} ",
+            neutralize(&g.column_name(c).unwrap_or_default()),
+            if desc { "desc" } else { "asc" }
+        ));
+    }
+    match g.selection {
+        Some(crate::widgets::grid::Selection::Rows { .. }) => title.push_str("· V rows "),
+        Some(crate::widgets::grid::Selection::Cells { .. }) => title.push_str("· v cells "),
+        None => {}
+    }
     let block = Block::bordered().title(title).border_style(focus(app.focus == Focus::Grid));
     let (header, selected) = (app.theme.header(), app.theme.selected());
     app.grid.render(f, grid, block, header, selected);

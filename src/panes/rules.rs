@@ -3,8 +3,9 @@
 //! inline tests (`mantissa rules test`), dry-run in the query pane, and saved to the folder.
 
 use crate::app::{App, Focus, Job, Pending};
+use crate::config::keymap::Action;
 use crate::panes::{Pane, lists};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 use mantissa_backend::rules::{Diagnostic, Level, runner::TestOutcome};
 use mantissa_backend::text::neutralize;
 use ratatui::Frame;
@@ -109,42 +110,42 @@ pub fn opened(app: &mut App, mut editor: RuleEditor, test: bool) -> Vec<Job> {
     jobs
 }
 
-pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Job> {
+/// The rules list's actions, or the open editor's.
+pub fn act(app: &mut App, action: Action) -> Vec<Job> {
     if app.rule_editor.is_some() {
-        return editor_key(app, key);
+        return editor_act(app, action);
     }
     let selected = lists::selected(app, Pane::Rules).and_then(|i| app.rules.get(i)).cloned();
-    match (key.code, selected) {
-        (KeyCode::Enter | KeyCode::Char('o'), Some(r)) => vec![Job::OpenRule { rule: r, test: false }],
-        (KeyCode::Char('t'), Some(r)) => vec![Job::OpenRule { rule: r, test: true }],
-        (KeyCode::Char('n'), _) => opened(app, RuleEditor::new(None, None, NEW_RULE), false),
-        (KeyCode::Char('D'), Some(r)) => dry_run(app, &r.query),
-        (KeyCode::Char('e'), Some(mut r)) => {
+    match (action, selected) {
+        (Action::Open, Some(r)) => vec![Job::OpenRule { rule: r, test: false }],
+        (Action::Test, Some(r)) => vec![Job::OpenRule { rule: r, test: true }],
+        (Action::New, _) => opened(app, RuleEditor::new(None, None, NEW_RULE), false),
+        (Action::DryRun, Some(r)) => dry_run(app, &r.query),
+        (Action::Toggle, Some(mut r)) => {
             r.enabled = !r.enabled;
             if r.enabled {
                 return vec![Job::SaveRule(r)];
             }
             app.ask(format!("disable rule {}?", r.id), Job::SaveRule(r))
         }
-        (KeyCode::Char('x'), Some(r)) => vec![Job::RunRule(r)],
-        _ => lists::handle_key(app, key),
+        (Action::RunNow, Some(r)) => vec![Job::RunRule(r)],
+        _ => lists::act(app, action),
     }
 }
 
-fn editor_key(app: &mut App, key: KeyEvent) -> Vec<Job> {
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+fn editor_act(app: &mut App, action: Action) -> Vec<Job> {
     let Some(ed) = app.rule_editor.as_mut() else { return vec![] };
-    match key.code {
-        KeyCode::Esc if ed.dirty() => {
+    match action {
+        Action::Close if ed.dirty() => {
             let what = ed.label();
             app.confirm = Some((format!("discard your changes to {what}?"), Pending::CloseRuleEditor));
             vec![]
         }
-        KeyCode::Esc => {
+        Action::Close => {
             app.rule_editor = None;
             vec![]
         }
-        KeyCode::Char('s') if ctrl => {
+        Action::Save => {
             if app.read_only {
                 app.error("read-only session: saving is refused");
                 return vec![];
@@ -160,12 +161,12 @@ fn editor_key(app: &mut App, key: KeyEvent) -> Vec<Job> {
             }
             vec![Job::SaveRuleFile { path: ed.path.clone(), text: ed.contents() }]
         }
-        KeyCode::Char('t') if ctrl => {
+        Action::TestRule => {
             ed.testing = true;
             ed.tests = None;
             vec![Job::TestRule { path: ed.check_path(), text: ed.contents() }]
         }
-        code if code == KeyCode::F(5) || (ctrl && code == KeyCode::Char('j')) => {
+        Action::DryRunRule => {
             let query = mantissa_backend::rules::parse_rule_file(&ed.check_path(), &ed.contents())
                 .map(|(l, _)| l.rule.query);
             match query {
@@ -176,16 +177,20 @@ fn editor_key(app: &mut App, key: KeyEvent) -> Vec<Job> {
                 }
             }
         }
-        _ => {
-            if ed.text.input(key) {
-                ed.generation += 1;
-                // Results of the old text would mislead: run them again with Ctrl-T.
-                ed.tests = None;
-                return vec![ed.check_job()];
-            }
-            vec![]
-        }
+        _ => vec![],
     }
+}
+
+/// A key the keymap leaves to the editor: text. Each edit is checked again.
+pub fn editor_input(app: &mut App, key: KeyEvent) -> Vec<Job> {
+    let Some(ed) = app.rule_editor.as_mut() else { return vec![] };
+    if ed.text.input(key) {
+        ed.generation += 1;
+        // Results of the old text would mislead: run them again with the test key.
+        ed.tests = None;
+        return vec![ed.check_job()];
+    }
+    vec![]
 }
 
 /// Puts the query in the query pane and runs it there, where its stats and results show.
@@ -204,11 +209,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     let report = report_lines(ed, &theme);
     let report_h = (report.len() as u16 + 2).clamp(3, (area.height / 3).max(3));
     let [top, bottom] = Layout::vertical([Constraint::Min(3), Constraint::Length(report_h)]).areas(area);
-    let title = format!(
-        " {}{} · ^S save · ^T test · F5 dry-run · Esc ",
-        ed.label(),
-        if ed.dirty() { " [+]" } else { "" }
-    );
+    let title = format!(" {}{} ", ed.label(), if ed.dirty() { " [+]" } else { "" });
     ed.text.set_block(Block::bordered().title(title).border_style(theme.focus()));
     f.render_widget(&ed.text, top);
     let errors = ed.errors();

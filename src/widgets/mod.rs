@@ -1,6 +1,9 @@
-//! Reusable drawing pieces: the Arrow results grid and list tables.
+//! Reusable drawing pieces: the Arrow results grid, text overlays, pickers and inputs.
 
 pub mod grid;
+pub mod input;
+pub mod picker;
+pub mod popup;
 
 use mantissa_backend::model::{Alert, DeliveryStatus};
 

@@ -1,0 +1,162 @@
+//! The `:` command line: what each command does, and Tab completion of command names and
+//! their arguments (theme and keymap names, export formats).
+
+use super::{App, Focus, Job};
+use crate::config::{keymap, theme};
+use crate::panes::Pane;
+
+/// Every command with its arguments, for completion and the unknown-command hint.
+const COMMANDS: &[&str] = &[
+    "q",
+    "quit",
+    "run",
+    "help",
+    "theme",
+    "keymap",
+    "export",
+    "history",
+    "tables",
+    "redrive-all",
+    "query",
+    "rules",
+    "alerts",
+    "integrations",
+    "dlq",
+];
+const FORMATS: &[&str] = &["csv", "json", "parquet"];
+
+/// The line with its last word completed as far as the candidates agree; the candidates are
+/// shown when more than one remains.
+pub fn complete(line: &str, app: &mut App) -> String {
+    let (head, word) = match line.rsplit_once(' ') {
+        Some((h, w)) => (format!("{h} "), w),
+        None => (String::new(), line),
+    };
+    let owned: Vec<String> = match head.trim() {
+        "" => COMMANDS.iter().map(|c| c.to_string()).collect(),
+        "theme" => theme::names(app.theme_dir.as_deref()),
+        "keymap" => keymap::names(app.keymap_dir.as_deref()),
+        "export" => FORMATS.iter().map(|c| c.to_string()).collect(),
+        _ => vec![],
+    };
+    let fits: Vec<&String> = owned.iter().filter(|c| c.starts_with(word)).collect();
+    match fits.as_slice() {
+        [] => line.to_string(),
+        [one] => format!("{head}{one} "),
+        many => {
+            app.info(many.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("  "));
+            let mut common = many[0].clone();
+            for c in &many[1..] {
+                while !c.starts_with(common.as_str()) {
+                    common.pop();
+                }
+            }
+            format!("{head}{common}")
+        }
+    }
+}
+
+impl App {
+    pub fn run_command(&mut self, line: &str) -> Vec<Job> {
+        let (cmd, arg) = line.split_once(' ').map_or((line, ""), |(c, a)| (c, a.trim()));
+        match (cmd, arg) {
+            ("q" | "quit" | "q!", _) => self.quit = true,
+            ("run", _) => return self.run_query(),
+            ("help", _) => return self.act(keymap::Action::Help),
+            ("history", _) => return self.act(keymap::Action::History),
+            ("tables", _) => return self.act(keymap::Action::Tables),
+            ("theme", "") => {
+                let names = theme::names(self.theme_dir.as_deref());
+                self.info(format!("themes: {}", names.join(", ")));
+            }
+            ("theme", name) => match theme::load(name, self.theme_dir.as_deref()) {
+                Ok(t) => {
+                    self.theme = if theme::no_color() { t.without_color() } else { t };
+                    self.info(format!("theme {name}"));
+                }
+                Err(e) => self.error(format!("{e:#}")),
+            },
+            ("keymap", "") => {
+                let names = keymap::names(self.keymap_dir.as_deref());
+                self.info(format!("keymap {} · keymaps: {}", self.keymap.name, names.join(", ")));
+            }
+            ("keymap", name) => {
+                let (map, problems) = keymap::load(name, self.keymap_dir.as_deref());
+                self.keymap = map;
+                match problems.first() {
+                    Some(p) => self.error(format!("{p} ({} problem(s))", problems.len())),
+                    None => self.info(format!("keymap {name}")),
+                }
+            }
+            ("export", arg) => return self.export(arg),
+            ("redrive-all", _) => return crate::panes::lists::redrive_all(self),
+            ("1" | "query", _) => self.pane = Pane::Query,
+            ("2" | "rules", _) => self.pane = Pane::Rules,
+            ("3" | "alerts", _) => self.pane = Pane::Alerts,
+            ("4" | "integrations", _) => self.pane = Pane::Integrations,
+            ("5" | "dlq", _) => self.pane = Pane::Dlq,
+            ("", _) => {}
+            (other, _) => {
+                let hint = mantissa_backend::rules::closest(other, COMMANDS.iter().copied())
+                    .map(|c| format!("did you mean :{c}? "))
+                    .unwrap_or_default();
+                self.error(format!(
+                    "unknown command `:{other}`: {hint}Tab completes; the commands are {}",
+                    COMMANDS.join(" ")
+                ))
+            }
+        }
+        vec![]
+    }
+
+    /// `:export csv|json|parquet PATH`: the result as the grid shows it (sorted, filtered).
+    fn export(&mut self, arg: &str) -> Vec<Job> {
+        let (format, path) = arg.split_once(' ').map_or((arg, ""), |(f, p)| (f, p.trim()));
+        if !FORMATS.contains(&format) || path.is_empty() {
+            self.error("usage: :export csv|json|parquet PATH (e.g. :export csv /tmp/result.csv)");
+            return vec![];
+        }
+        if self.grid.rows == 0 && self.grid.batches.is_empty() {
+            self.error("nothing to export: run a query first");
+            return vec![];
+        }
+        let path = match path.strip_prefix("~/") {
+            Some(rest) => std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(rest)),
+            None => None,
+        }
+        .unwrap_or_else(|| std::path::PathBuf::from(path));
+        self.focus = Focus::Grid;
+        self.info(format!("exporting {} rows to {}", self.grid.shown(), path.display()));
+        let (batches, order) = self.grid.snapshot();
+        vec![Job::Export { format: format.to_string(), path, batches, order }]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tab_completes_commands_and_their_arguments() {
+        let mut app = App::new(String::new(), false);
+        assert_eq!(complete("th", &mut app), "theme ");
+        assert_eq!(complete("theme sol", &mut app), "theme solarized-dark ");
+        assert_eq!(complete("export p", &mut app), "export parquet ");
+        assert_eq!(complete("keymap e", &mut app), "keymap emacs ");
+        // Several fit: the common part, and the candidates are shown.
+        assert_eq!(complete("qu", &mut app), "qu");
+        assert!(app.message.as_ref().unwrap().1.contains("quit  query"));
+        assert_eq!(complete("zz", &mut app), "zz");
+    }
+
+    #[test]
+    fn unknown_commands_and_bad_exports_say_what_to_type() {
+        let mut app = App::new(String::new(), false);
+        app.run_command("thme dark");
+        assert!(app.message.as_ref().unwrap().1.contains("did you mean :theme?"));
+        app.run_command("export xlsx /tmp/x");
+        assert!(app.message.as_ref().unwrap().1.contains("usage: :export csv|json|parquet PATH"));
+        app.run_command("keymap emacs");
+        assert_eq!(app.keymap.name, "emacs");
+    }
+}

@@ -1,0 +1,583 @@
+//! Keymaps: actions -> keys per context, from TOML files in `keymaps/` (shipped: `default`,
+//! vim-like, and `emacs`), with the user's file of the same name merged over the shipped one.
+//! The help overlay and the footer hints are built from the active keymap.
+
+use super::layers::Kind;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use mantissa_backend::rules::closest;
+use std::path::Path;
+use toml::{Table, Value};
+
+pub const SHIPPED: &[(&str, &str)] = &[
+    ("default", include_str!("../../keymaps/default.toml")),
+    ("emacs", include_str!("../../keymaps/emacs.toml")),
+];
+
+const KIND: Kind = Kind { folder: "keymaps", shipped: SHIPPED };
+
+/// Where a key is read. A screen reads several contexts at once (see [`Screen::stack`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Ctx {
+    Global,
+    Query,
+    Editor,
+    List,
+    Grid,
+    Rules,
+    Alerts,
+    Integrations,
+    Dlq,
+    RuleEditor,
+}
+
+impl Ctx {
+    pub const ALL: [Ctx; 10] = [
+        Ctx::Global,
+        Ctx::Query,
+        Ctx::Editor,
+        Ctx::List,
+        Ctx::Grid,
+        Ctx::Rules,
+        Ctx::Alerts,
+        Ctx::Integrations,
+        Ctx::Dlq,
+        Ctx::RuleEditor,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Ctx::Global => "global",
+            Ctx::Query => "query",
+            Ctx::Editor => "editor",
+            Ctx::List => "list",
+            Ctx::Grid => "grid",
+            Ctx::Rules => "rules",
+            Ctx::Alerts => "alerts",
+            Ctx::Integrations => "integrations",
+            Ctx::Dlq => "dlq",
+            Ctx::RuleEditor => "rule_editor",
+        }
+    }
+}
+
+/// What has the keys: each screen reads a stack of contexts, first match wins, and no key may
+/// mean two actions within one stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    QueryEditor,
+    QueryGrid,
+    Rules,
+    Alerts,
+    Integrations,
+    Dlq,
+    RuleEditor,
+}
+
+impl Screen {
+    pub const ALL: [Screen; 7] = [
+        Screen::QueryEditor,
+        Screen::QueryGrid,
+        Screen::Rules,
+        Screen::Alerts,
+        Screen::Integrations,
+        Screen::Dlq,
+        Screen::RuleEditor,
+    ];
+
+    /// The editors take plain keys as text, so only their own contexts apply there.
+    pub fn stack(self) -> &'static [Ctx] {
+        match self {
+            Screen::QueryEditor => &[Ctx::Query, Ctx::Editor],
+            Screen::QueryGrid => &[Ctx::Query, Ctx::Grid, Ctx::List, Ctx::Global],
+            Screen::Rules => &[Ctx::Rules, Ctx::List, Ctx::Global],
+            Screen::Alerts => &[Ctx::Alerts, Ctx::List, Ctx::Global],
+            Screen::Integrations => &[Ctx::Integrations, Ctx::List, Ctx::Global],
+            Screen::Dlq => &[Ctx::Dlq, Ctx::List, Ctx::Global],
+            Screen::RuleEditor => &[Ctx::RuleEditor],
+        }
+    }
+}
+
+macro_rules! actions {
+    ($($ctx:ident $action:ident = $name:literal, $help:literal;)*) => {
+        /// Everything a key can do.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Action { $($action),* }
+        /// `(action, context, name in keymap files, what it does)`, in help order.
+        pub const ACTIONS: &[(Action, Ctx, &str, &str)] = &[$((Action::$action, Ctx::$ctx, $name, $help)),*];
+    };
+}
+
+actions! {
+    Global Quit = "quit", "quit";
+    Global CommandLine = "command_line", "command line (Tab completes)";
+    Global Help = "help", "this help";
+    Global PaneQuery = "pane_query", "query pane";
+    Global PaneRules = "pane_rules", "rules pane";
+    Global PaneAlerts = "pane_alerts", "alerts pane";
+    Global PaneIntegrations = "pane_integrations", "integrations pane";
+    Global PaneDlq = "pane_dlq", "dead-letter queue pane";
+    Query Run = "run", "run the query";
+    Query Cancel = "cancel", "cancel the running query (never quits)";
+    Query History = "history", "query history: search, Enter to edit";
+    Query Tables = "tables", "tables and columns: Enter inserts";
+    Editor ToResults = "to_results", "leave the editor for the results";
+    List Down = "down", "down";
+    List Up = "up", "up";
+    List Top = "top", "first row";
+    List Bottom = "bottom", "last row";
+    List PageDown = "page_down", "half a page down";
+    List PageUp = "page_up", "half a page up";
+    List Filter = "filter", "filter rows (!text hides; Esc clears)";
+    List Mark = "mark", "mark/unmark the row for a bulk action";
+    List Open = "open", "open: record, rule, detail, payload";
+    Grid Left = "left", "column left";
+    Grid Right = "right", "column right";
+    Grid EditQuery = "edit_query", "back to the editor";
+    Grid Sort = "sort", "sort by the column: asc, desc, off";
+    Grid Cell = "cell", "the cell in full (JSON pretty-printed)";
+    Grid SelectCells = "select_cells", "select cells in the row (v) from here";
+    Grid SelectRows = "select_rows", "select rows (V) from here";
+    Grid Copy = "copy", "copy cell or selection as text (OSC 52)";
+    Grid CopyJson = "copy_json", "copy row(s) as JSON (OSC 52)";
+    Grid Export = "export", "export the result: csv, json or parquet";
+    Rules Test = "test", "run the rule's tests";
+    Rules DryRun = "dry_run", "dry-run its query in the query pane";
+    Rules New = "new_rule", "new rule";
+    Rules Toggle = "toggle", "enable/disable (asks)";
+    Rules RunNow = "run_now", "run now";
+    Alerts Acknowledge = "acknowledge", "acknowledge";
+    Alerts Resolve = "resolve", "resolve";
+    Alerts FalsePositive = "false_positive", "false positive";
+    Alerts Reopen = "reopen", "reopen";
+    Alerts Assign = "assign", "assign (empty clears)";
+    Alerts Note = "note", "add a note";
+    Alerts Pivot = "pivot", "pivot: query the alert's entity";
+    Integrations NewIntegration = "new_integration", "set up an integration";
+    Integrations TestSend = "test_send", "send a test alert";
+    Integrations DeleteIntegration = "delete_integration", "delete the integration (asks)";
+    Dlq Redrive = "redrive", "redrive marked or selected (asks)";
+    Dlq RedriveAll = "redrive_all", "redrive every message (asks)";
+    Dlq Delete = "delete", "delete marked or selected (asks)";
+    RuleEditor Save = "save", "save and push the rules folder";
+    RuleEditor TestRule = "test_rule", "run the rule's tests";
+    RuleEditor DryRunRule = "dry_run_rule", "dry-run the query";
+    RuleEditor Close = "close", "close (asks if unsaved)";
+}
+
+impl Action {
+    fn row(self) -> &'static (Action, Ctx, &'static str, &'static str) {
+        ACTIONS.iter().find(|(a, ..)| *a == self).expect("every action is in ACTIONS")
+    }
+    pub fn context(self) -> Ctx {
+        self.row().1
+    }
+    pub fn name(self) -> &'static str {
+        self.row().2
+    }
+}
+
+/// A key as matched: crossterm reports `G` as Shift+'G' and `?` as maybe-Shift+'?', so shift is
+/// kept for letters and dropped for other characters, and only Ctrl/Alt/Shift count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    code: KeyCode,
+    mods: KeyModifiers,
+}
+
+impl Key {
+    pub fn new(code: KeyCode, mods: KeyModifiers) -> Key {
+        let mut mods = mods & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
+        let code = match code {
+            KeyCode::Char(c) if c.is_ascii_alphabetic() => {
+                if c.is_ascii_uppercase() || mods.contains(KeyModifiers::SHIFT) {
+                    mods |= KeyModifiers::SHIFT;
+                    KeyCode::Char(c.to_ascii_uppercase())
+                } else {
+                    KeyCode::Char(c)
+                }
+            }
+            KeyCode::Char(c) => {
+                mods -= KeyModifiers::SHIFT;
+                KeyCode::Char(c)
+            }
+            KeyCode::BackTab => {
+                mods |= KeyModifiers::SHIFT;
+                KeyCode::BackTab
+            }
+            other => other,
+        };
+        Key { code, mods }
+    }
+
+    /// `j`, `G`, `?`, `Ctrl-d`, `Alt-<`, `F5`, `Enter`, `Esc`, `Space`, `PageDown`, ... Names
+    /// and modifiers are crokey's; a lone capital letter is that letter with Shift.
+    pub fn parse(text: &str) -> Result<Key, String> {
+        let bad = || {
+            format!(
+                "`{text}` is not a key: write a character (j, G, ?), a name (Enter, Esc, Tab, Space, \
+                 Up, PageDown, F5) or a modifier and a key (Ctrl-d, Alt-v)"
+            )
+        };
+        let mut chars = text.chars();
+        if let (Some(c), None) = (chars.next(), chars.next())
+            && !c.is_whitespace()
+        {
+            return Ok(Key::new(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+        // Letters with Ctrl or Alt are one key whatever their case (terminals send them so).
+        let combo = crokey::parse(text).map_err(|_| bad())?;
+        let crokey::OneToThree::One(code) = combo.codes else { return Err(bad()) };
+        Ok(Key::new(code, combo.modifiers))
+    }
+}
+
+impl From<KeyEvent> for Key {
+    fn from(e: KeyEvent) -> Key {
+        Key::new(e.code, e.modifiers)
+    }
+}
+
+/// One action's keys as the files wrote them, and the file that set them.
+#[derive(Debug, Clone)]
+pub struct Binding {
+    pub action: Action,
+    pub keys: Vec<(String, Key)>,
+    origin: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Keymap {
+    pub name: String,
+    bindings: Vec<Binding>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        let (map, problems) = load("default", None);
+        debug_assert!(problems.is_empty(), "{problems:?}");
+        map
+    }
+}
+
+impl Keymap {
+    /// The action `key` means on `screen`, if any.
+    pub fn action(&self, screen: Screen, key: impl Into<Key>) -> Option<Action> {
+        let key = key.into();
+        screen.stack().iter().find_map(|ctx| {
+            self.bindings
+                .iter()
+                .filter(|b| b.action.context() == *ctx)
+                .find(|b| b.keys.iter().any(|(_, k)| *k == key))
+                .map(|b| b.action)
+        })
+    }
+
+    /// The keys of `action` as written (`j/Down`), or `unbound`.
+    pub fn keys(&self, action: Action) -> String {
+        self.bindings
+            .iter()
+            .find(|b| b.action == action)
+            .filter(|b| !b.keys.is_empty())
+            .map(|b| b.keys.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>().join("/"))
+            .unwrap_or_else(|| "unbound".into())
+    }
+
+    /// Help lines in `ACTIONS` order: `(context, keys, what it does)`.
+    pub fn help(&self) -> Vec<(&'static str, String, &'static str)> {
+        ACTIONS.iter().map(|(a, ctx, _, help)| (ctx.name(), self.keys(*a), *help)).collect()
+    }
+
+    fn binding_mut(&mut self, action: Action) -> &mut Binding {
+        let i = match self.bindings.iter().position(|b| b.action == action) {
+            Some(i) => i,
+            None => {
+                self.bindings.push(Binding { action, keys: vec![], origin: String::new() });
+                self.bindings.len() - 1
+            }
+        };
+        &mut self.bindings[i]
+    }
+}
+
+/// The names a user can pick.
+pub fn names(user_dir: Option<&Path>) -> Vec<String> {
+    KIND.names(user_dir)
+}
+
+/// The keymap `name`: shipped file, user file over it, over what it inherits. Each bad entry is
+/// reported (file, context and key) and skipped; the rest is kept, and a file that cannot be
+/// read or parsed at all leaves the shipped default in place.
+pub fn load(name: &str, user_dir: Option<&Path>) -> (Keymap, Vec<String>) {
+    let mut problems = vec![];
+    let chain = match KIND.chain(name, user_dir) {
+        Ok(c) => c,
+        Err(e) => {
+            problems.push(format!("{e:#}; using the shipped default keymap"));
+            KIND.chain("default", None).expect("the shipped default keymap parses")
+        }
+    };
+    let mut map = Keymap { name: name.to_string(), bindings: vec![] };
+    for (origin, table) in chain {
+        merge(&mut map, &origin, &table, &mut problems);
+    }
+    conflicts(&map, &mut problems);
+    (map, problems)
+}
+
+/// One file over the map so far: an action it names gets exactly the keys it lists, and those
+/// keys leave any other action of a screen that shares the context (the later file wins).
+fn merge(map: &mut Keymap, origin: &str, table: &Table, problems: &mut Vec<String>) {
+    let contexts: Vec<&str> = Ctx::ALL.iter().map(|c| c.name()).collect();
+    for (section, value) in table {
+        if section == "inherits" {
+            continue;
+        }
+        let Some(ctx) = Ctx::ALL.into_iter().find(|c| c.name() == section) else {
+            let hint = closest(section, contexts.iter().copied())
+                .map(|c| format!("did you mean `{c}`? "))
+                .unwrap_or_default();
+            problems.push(format!(
+                "{origin}: unknown context `[{section}]`: {hint}the contexts are {}",
+                contexts.join(", ")
+            ));
+            continue;
+        };
+        let Value::Table(entries) = value else {
+            problems.push(format!("{origin}: `{section}` is a table of action = keys"));
+            continue;
+        };
+        let mut taken: Vec<(Key, Action, String)> = vec![];
+        for (name, keys) in entries {
+            let Some(&(action, ..)) = ACTIONS.iter().find(|(_, c, n, _)| *c == ctx && *n == name) else {
+                let here = ACTIONS.iter().filter(|(_, c, ..)| *c == ctx).map(|(.., n, _)| *n);
+                let hint =
+                    closest(name, here.clone()).map(|c| format!("did you mean `{c}`? ")).unwrap_or_default();
+                let elsewhere = ACTIONS
+                    .iter()
+                    .find(|(_, _, n, _)| n == name)
+                    .map(|(_, c, ..)| format!("`{name}` belongs in [{}]; ", c.name()))
+                    .unwrap_or_default();
+                problems.push(format!(
+                    "{origin}: [{section}] unknown action `{name}`: {elsewhere}{hint}the actions here are {}",
+                    here.collect::<Vec<_>>().join(", ")
+                ));
+                continue;
+            };
+            let texts: Vec<String> = match keys {
+                Value::String(s) => vec![s.clone()],
+                Value::Array(list) if list.iter().all(Value::is_str) => {
+                    list.iter().filter_map(|v| v.as_str().map(String::from)).collect()
+                }
+                _ => {
+                    problems.push(format!(
+                        "{origin}: [{section}] {name}: keys are a string or a list of strings, e.g. [\"j\", \"Down\"]"
+                    ));
+                    continue;
+                }
+            };
+            let mut parsed = vec![];
+            let mut bad = false;
+            for t in texts {
+                match Key::parse(&t) {
+                    Ok(k) => parsed.push((t, k)),
+                    Err(e) => {
+                        problems.push(format!("{origin}: [{section}] {name}: {e}"));
+                        bad = true;
+                    }
+                }
+            }
+            // A bad entry is skipped whole: the action keeps the keys it had.
+            if bad {
+                continue;
+            }
+            for (t, k) in &parsed {
+                if let Some((_, other, _)) = taken.iter().find(|(key, a, _)| key == k && *a != action) {
+                    problems.push(format!(
+                        "{origin}: [{section}] `{t}` is bound to both `{}` and `{name}`: give one of them another key",
+                        other.name()
+                    ));
+                }
+                taken.push((*k, action, t.clone()));
+            }
+            // The file's keys leave the actions they belonged to in the layers below.
+            let shares =
+                |c: Ctx| Screen::ALL.iter().any(|s| s.stack().contains(&c) && s.stack().contains(&ctx));
+            for b in map.bindings.iter_mut().filter(|b| b.action != action && shares(b.action.context())) {
+                if b.origin != origin {
+                    b.keys.retain(|(_, k)| !parsed.iter().any(|(_, p)| p == k));
+                }
+            }
+            let b = map.binding_mut(action);
+            b.keys = parsed;
+            b.origin = origin.to_string();
+        }
+    }
+}
+
+/// A key that means two things on one screen (two contexts of the same file) is an error.
+fn conflicts(map: &Keymap, problems: &mut Vec<String>) {
+    for screen in Screen::ALL {
+        let mut seen: Vec<(Key, &Binding, &str)> = vec![];
+        for ctx in screen.stack() {
+            for b in map.bindings.iter().filter(|b| b.action.context() == *ctx) {
+                for (t, k) in &b.keys {
+                    if let Some((_, first, _)) =
+                        seen.iter().find(|(key, other, _)| key == k && other.action != b.action)
+                    {
+                        let msg = format!(
+                            "{}: [{}] {} = \"{t}\": `{t}` already means [{}] {} (from {}) on the same screen: \
+                             pick another key or unbind the other with {} = []",
+                            b.origin,
+                            ctx.name(),
+                            b.action.name(),
+                            first.action.context().name(),
+                            first.action.name(),
+                            first.origin,
+                            first.action.name()
+                        );
+                        if !problems.contains(&msg) {
+                            problems.push(msg);
+                        }
+                    }
+                    seen.push((*k, b, t));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tempfile::TempDir;
+
+    fn key(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn every_shipped_keymap_loads_clean_and_binds_every_action() {
+        for (name, _) in SHIPPED {
+            let (map, problems) = load(name, None);
+            assert!(problems.is_empty(), "{name}: {problems:?}");
+            for (action, ..) in ACTIONS {
+                assert_ne!(map.keys(*action), "unbound", "{name} leaves {action:?} unbound");
+            }
+        }
+    }
+
+    /// The help shows context (13), keys (22) and this text on one line of an 80-column screen.
+    #[test]
+    fn every_help_text_fits_the_help_at_80_columns() {
+        for (action, _, _, help) in ACTIONS {
+            assert!(help.chars().count() <= 41, "{action:?}: `{help}` is too long for the help overlay");
+        }
+    }
+
+    #[test]
+    fn keys_parse_as_terminals_send_them() {
+        let (vim, _) = load("default", None);
+        assert_eq!(vim.action(Screen::Alerts, key('j')), Some(Action::Down));
+        // Crossterm sends `G` with Shift, and `?` with or without it.
+        let shift = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::SHIFT);
+        assert_eq!(vim.action(Screen::Alerts, shift('G')), Some(Action::Bottom));
+        assert_eq!(vim.action(Screen::Alerts, key('?')), Some(Action::Help));
+        assert_eq!(vim.action(Screen::Alerts, shift('?')), Some(Action::Help));
+        let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+        assert_eq!(vim.action(Screen::QueryGrid, ctrl('d')), Some(Action::PageDown));
+        assert_eq!(vim.action(Screen::QueryEditor, KeyEvent::from(KeyCode::F(5))), Some(Action::Run));
+        // The editor takes plain keys as text.
+        assert_eq!(vim.action(Screen::QueryEditor, key('q')), None);
+        assert_eq!(vim.action(Screen::RuleEditor, key('1')), None);
+        let (emacs, _) = load("emacs", None);
+        assert_eq!(emacs.action(Screen::Alerts, ctrl('n')), Some(Action::Down));
+        assert_eq!(emacs.action(Screen::Alerts, key('j')), None, "emacs moves with Ctrl-n, not j");
+        let alt = KeyEvent::new(KeyCode::Char('>'), KeyModifiers::ALT | KeyModifiers::SHIFT);
+        assert_eq!(emacs.action(Screen::Dlq, alt), Some(Action::Bottom));
+        assert!(Key::parse("Ctrl-G").is_ok() && Key::parse("Hyper-x").is_err());
+    }
+
+    #[test]
+    fn user_files_merge_over_the_shipped_keymap() {
+        let dir = TempDir::new().unwrap();
+        std::fs::write(
+            dir.path().join("default.toml"),
+            "[list]\ndown = [\"n\", \"Down\"]\n[alerts]\nacknowledge = \"k\"\n",
+        )
+        .unwrap();
+        let (map, problems) = load("default", Some(dir.path()));
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(map.action(Screen::Alerts, key('n')), Some(Action::Down));
+        assert_eq!(map.action(Screen::Alerts, key('j')), None, "the action's keys are replaced");
+        // `k` moved from `up` to `acknowledge`: the user's file wins, up keeps its other key.
+        assert_eq!(map.action(Screen::Alerts, key('k')), Some(Action::Acknowledge));
+        assert_eq!(map.keys(Action::Up), "Up");
+        assert_eq!(map.action(Screen::Alerts, key('r')), Some(Action::Resolve), "the rest stays");
+        // A user keymap may inherit another one.
+        std::fs::write(dir.path().join("mine.toml"), "inherits = \"emacs\"\n[global]\nquit = \"Ctrl-q\"\n")
+            .unwrap();
+        let (mine, problems) = load("mine", Some(dir.path()));
+        assert!(problems.is_empty(), "{problems:?}");
+        let ctrl_q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::CONTROL);
+        assert_eq!(mine.action(Screen::Rules, ctrl_q), Some(Action::Quit));
+        assert!(names(Some(dir.path())).contains(&"mine".to_string()));
+    }
+
+    #[test]
+    fn bad_entries_name_the_file_and_key_and_the_rest_is_kept() {
+        let dir = TempDir::new().unwrap();
+        std::fs::write(
+            dir.path().join("default.toml"),
+            "[lsit]\ndown = \"n\"\n[alerts]\nacknowlege = \"K\"\nresolve = \"Hyper-r\"\nnote = \"z\"\n\
+             pivot = 3\nassign = [\"x\"]\nreopen = \"x\"\n[dlq]\ntest_send = \"t\"\n",
+        )
+        .unwrap();
+        let (map, problems) = load("default", Some(dir.path()));
+        let all = problems.join("\n");
+        let file = dir.path().join("default.toml").display().to_string();
+        for expected in [
+            format!("{file}: unknown context `[lsit]`: did you mean `list`?"),
+            format!("{file}: [alerts] unknown action `acknowlege`: did you mean `acknowledge`?"),
+            format!("{file}: [alerts] resolve: `Hyper-r` is not a key"),
+            format!("{file}: [alerts] pivot: keys are a string or a list of strings"),
+            format!("{file}: [alerts] `x` is bound to both `assign` and `reopen`"),
+            format!("{file}: [dlq] unknown action `test_send`: `test_send` belongs in [integrations]"),
+        ] {
+            assert!(all.contains(&expected), "missing {expected:?} in\n{all}");
+        }
+        // The good entry and the shipped keys for the bad ones are kept.
+        assert_eq!(map.action(Screen::Alerts, key('z')), Some(Action::Note));
+        assert_eq!(map.action(Screen::Alerts, key('r')), Some(Action::Resolve));
+        assert_eq!(map.action(Screen::Alerts, key('p')), Some(Action::Pivot));
+
+        // A file that is not TOML at all: the error has the line, the shipped keymap is used.
+        std::fs::write(dir.path().join("broken.toml"), "[list\n").unwrap();
+        let (map, problems) = load("broken", Some(dir.path()));
+        assert!(problems[0].contains("broken.toml") && problems[0].contains("line 1"), "{problems:?}");
+        assert_eq!(map.action(Screen::Alerts, key('j')), Some(Action::Down));
+        let (_, problems) = load("vi", None);
+        assert!(problems[0].contains("unknown keymap `vi`"), "{problems:?}");
+    }
+
+    #[test]
+    fn a_key_with_two_meanings_on_one_screen_is_named() {
+        let dir = TempDir::new().unwrap();
+        // `g` is `top` in [list]; binding it in [alerts] in the same file clashes on the alerts
+        // screen, which reads both.
+        std::fs::write(
+            dir.path().join("clash.toml"),
+            "inherits = \"default\"\n[list]\ntop = \"g\"\n[alerts]\npivot = \"g\"\n",
+        )
+        .unwrap();
+        let (_, problems) = load("clash", Some(dir.path()));
+        let all = problems.join("\n");
+        assert!(
+            all.contains("`g` already means")
+                && all.contains("pivot")
+                && all.contains("top")
+                && all.contains("clash.toml"),
+            "{all}"
+        );
+    }
+}

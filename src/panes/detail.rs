@@ -1,0 +1,149 @@
+//! The text of the detail views `open` shows over a list: an alert (triage state, delivery
+//! attempts, sample rows), an integration (settings and health) and a DLQ message's payload.
+//! Every value from logs or the network is neutralised; secrets are only ever a masked ref.
+
+use crate::config::theme::Theme;
+use crate::widgets::grid::wrap;
+use crate::widgets::popup::TEXT_WIDTH;
+use mantissa_backend::model::{Alert, HealthStatus, Integration};
+use mantissa_backend::ports::DeadLetter;
+use mantissa_backend::text::neutralize;
+use ratatui::text::{Line, Span};
+
+fn field(name: &str, value: impl AsRef<str>, t: &Theme) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("{name:<12}"), t.header()),
+        Span::raw(neutralize(value.as_ref()).into_owned()),
+    ])
+}
+
+fn heading(text: &str, t: &Theme) -> Line<'static> {
+    Line::from(Span::styled(text.to_string(), t.header()))
+}
+
+fn json_lines(value: &serde_json::Value) -> Vec<Line<'static>> {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    wrap(&text, TEXT_WIDTH).into_iter().map(Line::from).collect()
+}
+
+pub fn alert(a: &Alert, t: &Theme) -> Vec<Line<'static>> {
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!("{:<12}", a.severity.as_str()), t.severity(a.severity)),
+            Span::raw(neutralize(&a.rule_name).into_owned()),
+        ]),
+        field("summary", &a.summary, t),
+        field("status", format!("{:?}", a.status), t),
+        field("assignee", a.assignee.as_deref().unwrap_or("nobody"), t),
+        field("created", a.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(), t),
+        field(
+            "window",
+            format!(
+                "{} .. {}",
+                a.window_start.format("%Y-%m-%d %H:%M"),
+                a.window_end.format("%Y-%m-%d %H:%M")
+            ),
+            t,
+        ),
+        field("matches", a.result_count.to_string(), t),
+        field("rule", &a.rule_id, t),
+    ];
+    if !a.description.is_empty() {
+        lines.push(Line::default());
+        lines.push(heading("description", t));
+        lines.extend(wrap(&a.description, TEXT_WIDTH).into_iter().map(Line::from));
+    }
+    lines.push(Line::default());
+    lines.push(heading("delivery attempts", t));
+    if a.attempts.is_empty() {
+        lines.push(Line::from("  none (no integration took this alert)"));
+    }
+    for at in &a.attempts {
+        let detail = [
+            at.latency_ms.map(|l| format!("{l} ms")),
+            at.http_status.map(|c| format!("HTTP {c}")),
+            at.retry_in_secs.map(|s| format!("retry in {s} s")),
+            at.error.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ");
+        lines.push(Line::from(format!(
+            "  {}  {:<14} #{} {:<13} {}",
+            at.at.format("%H:%M:%S"),
+            neutralize(&at.integration_id),
+            at.attempt,
+            format!("{:?}", at.status).to_lowercase(),
+            neutralize(&detail)
+        )));
+    }
+    lines.push(Line::default());
+    lines.push(heading("notes", t));
+    if a.notes.is_empty() {
+        lines.push(Line::from("  none yet (N adds one)"));
+    }
+    lines.extend(a.notes.iter().map(|n| Line::from(format!("  {}", neutralize(n)))));
+    lines.push(Line::default());
+    lines.push(heading(&format!("sample rows ({})", a.sample_rows.len()), t));
+    for row in &a.sample_rows {
+        lines.extend(json_lines(row));
+    }
+    lines.push(Line::default());
+    lines.push(heading("query", t));
+    lines.extend(wrap(&a.query, TEXT_WIDTH).into_iter().map(Line::from));
+    lines
+}
+
+pub fn integration(i: &Integration, h: Option<&HealthStatus>, t: &Theme) -> Vec<Line<'static>> {
+    let kind =
+        serde_json::to_value(i.kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+    let mut lines = vec![
+        field("name", &i.name, t),
+        field("kind", kind, t),
+        field("enabled", if i.enabled { "yes" } else { "no" }, t),
+        field("severity", format!("{} and above", i.min_severity.as_str()), t),
+        // The secret itself is never read here: only whether there is one.
+        field("secret", if i.secret_ref.is_some() { "•••••• (in the secret store)" } else { "none" }, t),
+    ];
+    lines.push(heading("settings", t));
+    lines.extend(json_lines(&i.config));
+    lines.push(Line::default());
+    lines.push(heading("health over 24 h", t));
+    match h {
+        None => lines.push(Line::from("  no deliveries yet")),
+        Some(h) => {
+            lines.push(field("state", format!("{:?}", h.state).to_lowercase(), t));
+            lines.push(field(
+                "attempts",
+                format!("{} ({} delivered, {} failed)", h.attempts, h.delivered, h.failed),
+                t,
+            ));
+            let ms = |v: Option<u64>| v.map(|v| format!("{v} ms")).unwrap_or("-".into());
+            lines.push(field(
+                "latency",
+                format!("p50 {} · p95 {}", ms(h.p50_latency_ms), ms(h.p95_latency_ms)),
+                t,
+            ));
+            lines.push(field("last error", h.last_error.as_deref().unwrap_or("none"), t));
+        }
+    }
+    lines
+}
+
+pub fn dead_letter(d: &DeadLetter, t: &Theme) -> Vec<Line<'static>> {
+    let mut lines = vec![
+        field("message", &d.message_id, t),
+        field("group", &d.group_id, t),
+        field("receives", d.receive_count.to_string(), t),
+        field("sent", d.sent_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(), t),
+        field("last error", d.last_error.as_deref().unwrap_or("none"), t),
+        Line::default(),
+        heading("payload", t),
+    ];
+    match serde_json::from_str::<serde_json::Value>(&d.body) {
+        Ok(v) => lines.extend(json_lines(&v)),
+        Err(_) => lines.extend(wrap(&d.body, TEXT_WIDTH).into_iter().map(Line::from)),
+    }
+    lines
+}

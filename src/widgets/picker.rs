@@ -1,0 +1,90 @@
+//! A searchable list over the pane (query history, tables and columns): type to narrow,
+//! arrows or Ctrl-n/Ctrl-p to move, Enter to choose, Esc to close.
+
+use super::input::LineInput;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use mantissa_backend::text::neutralize;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PickerKind {
+    History,
+    Tables,
+}
+
+#[derive(Debug, Clone)]
+pub struct Picker {
+    pub kind: PickerKind,
+    pub title: String,
+    /// `(shown, value)`: what the row says and what choosing it gives.
+    pub items: Vec<(String, String)>,
+    pub search: LineInput,
+    pub cursor: usize,
+}
+
+impl Picker {
+    pub fn new(kind: PickerKind, title: impl Into<String>, items: Vec<(String, String)>) -> Self {
+        Picker { kind, title: title.into(), items, search: LineInput::default(), cursor: 0 }
+    }
+
+    /// Items matching every word of the search, case-insensitively, in order.
+    pub fn matches(&self) -> Vec<usize> {
+        let words: Vec<String> = self.search.text.split_whitespace().map(str::to_lowercase).collect();
+        self.items
+            .iter()
+            .enumerate()
+            .filter(|(_, (shown, _))| {
+                let shown = shown.to_lowercase();
+                words.iter().all(|w| shown.contains(w.as_str()))
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// `Some(Some(value))` when one is chosen, `Some(None)` when closed, `None` otherwise.
+    pub fn key(&mut self, key: KeyEvent) -> Option<Option<String>> {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let n = self.matches().len();
+        match key.code {
+            KeyCode::Down | KeyCode::Tab => self.cursor = (self.cursor + 1).min(n.saturating_sub(1)),
+            KeyCode::Char('n') if ctrl => self.cursor = (self.cursor + 1).min(n.saturating_sub(1)),
+            KeyCode::Up | KeyCode::BackTab => self.cursor = self.cursor.saturating_sub(1),
+            KeyCode::Char('p') if ctrl => self.cursor = self.cursor.saturating_sub(1),
+            _ => match self.search.key(key) {
+                Some(true) => {
+                    let chosen = self.matches().get(self.cursor).map(|&i| self.items[i].1.clone());
+                    return Some(chosen);
+                }
+                Some(false) => return Some(None),
+                None => self.cursor = 0,
+            },
+        }
+        None
+    }
+
+    pub fn render(&self, f: &mut Frame, area: Rect, border: Style, selected: Style) {
+        let w = area.width.saturating_sub(2).min(100);
+        let h = area.height.saturating_sub(2).min(24);
+        let rect =
+            Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
+        let matches = self.matches();
+        let body = h.saturating_sub(3) as usize;
+        let first = self.cursor.saturating_sub(body.saturating_sub(1));
+        let mut lines = vec![Line::from(format!("search: {}▏", self.search.text))];
+        for (k, &i) in matches.iter().enumerate().skip(first).take(body) {
+            let text = neutralize(&self.items[i].0).replace('\n', " ");
+            let style = if k == self.cursor { selected } else { Style::default() };
+            lines.push(Line::from(Span::styled(text, style)));
+        }
+        let block = Block::bordered()
+            .border_style(border)
+            .title(format!(" {} · {}/{} ", self.title, matches.len(), self.items.len()))
+            .title_bottom(Line::from(" type to search · ↑/↓ · Enter choose · Esc close ").right_aligned());
+        f.render_widget(Clear, rect);
+        f.render_widget(Paragraph::new(lines).block(block), rect);
+    }
+}
