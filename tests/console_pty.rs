@@ -1,0 +1,135 @@
+//! The console end to end: the real binary in a pseudo-terminal at 80x24, read back through a
+//! VT100 parser as an analyst's terminal would show it. First start makes the demo workspace;
+//! a query is typed, run and read in the grid; panes switch; `:q` restores the terminal.
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tempfile::TempDir;
+
+struct Console {
+    screen: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+    keys: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+}
+
+impl Console {
+    fn start(data: &std::path::Path, config: &std::path::Path) -> Console {
+        let pty = native_pty_system()
+            .openpty(PtySize { rows: 24, cols: 80, pixel_width: 0, pixel_height: 0 })
+            .expect("a pseudo-terminal");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_mantissa"));
+        cmd.args(["--data-dir", data.to_str().unwrap()]);
+        cmd.env("TERM", "xterm-256color");
+        // No user themes or keymaps from the machine running the test.
+        cmd.env("XDG_CONFIG_HOME", config);
+        cmd.env("HOME", config);
+        cmd.env_remove("NO_COLOR");
+        cmd.env_remove("MANTISSA_KEYMAP");
+        cmd.env_remove("MANTISSA_THEME");
+        let child = pty.slave.spawn_command(cmd).expect("the console starts");
+        drop(pty.slave);
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let keys = pty.master.take_writer().unwrap();
+        let screen =
+            Arc::new(Mutex::new(vt100::Parser::new(24.try_into().unwrap(), 80.try_into().unwrap(), 0)));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let (s, r) = (screen.clone(), raw.clone());
+        std::thread::spawn(move || {
+            let _master = pty.master;
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                s.lock().unwrap().process(&buf[..n]);
+                r.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Console { screen, raw, keys, child }
+    }
+
+    fn text(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    /// Waits for `what` on screen; the screen is in the failure message.
+    fn wait_for(&self, what: &str, secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let text = self.text();
+            if text.contains(what) {
+                return text;
+            }
+            assert!(Instant::now() < deadline, "no `{what}` on screen after {secs} s:\n{text}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn send(&mut self, bytes: &str) {
+        self.keys.write_all(bytes.as_bytes()).unwrap();
+        self.keys.flush().unwrap();
+        // Let the console read one key at a time, as typed.
+        std::thread::sleep(Duration::from_millis(30));
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+const F5: &str = "\x1b[15~";
+
+#[test]
+fn an_analyst_runs_a_query_reads_the_grid_switches_panes_and_quits() {
+    let (data, config) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    let mut c = Console::start(data.path(), config.path());
+    let first = c.wait_for("First start: made the demo workspace", 120);
+    assert!(first.contains("1 Query") && first.contains("5 DLQ"), "{first}");
+
+    // The editor has the focus with a sample query; type onto it and run.
+    c.send(" LIMIT 3");
+    c.send(F5);
+    let ran = c.wait_for("SUCCEEDED", 60);
+    let ran = if ran.contains("results 1/3") { ran } else { c.wait_for("results 1/3", 10) };
+    assert!(ran.contains("3 rows") && ran.contains("eventname") && ran.contains("CreateLogStream"), "{ran}");
+    // The grid has the focus after a run: j moves, Enter opens the record, a key closes it.
+    c.send("j");
+    c.wait_for("results 2/3", 5);
+    c.send("\r");
+    c.wait_for("record 2/3", 5);
+    c.send("x");
+    // y copies the cell with OSC 52, which a terminal over SSH turns into the clipboard.
+    c.send("y");
+    c.wait_for("copied 1 line(s)", 5);
+    let raw = String::from_utf8_lossy(&c.raw.lock().unwrap()).into_owned();
+    assert!(raw.contains("\x1b]52;c;"), "no OSC 52 sequence in the output");
+
+    c.send("3");
+    c.wait_for("severity", 10);
+    c.send("?");
+    c.wait_for("keys · keymap default", 5);
+    c.send("x");
+    c.send("5");
+    c.wait_for("dead letters", 5);
+    c.send(":q\r");
+
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = c.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the console did not quit on :q");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status:?}");
+    // Restored: back on the main screen with the cursor shown and raw mode's echo back.
+    std::thread::sleep(Duration::from_millis(200));
+    let parser = c.screen.lock().unwrap();
+    assert!(!parser.screen().alternate_screen(), "still on the alternate screen");
+    assert!(!parser.screen().hide_cursor(), "the cursor is still hidden");
+}
