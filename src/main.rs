@@ -1,13 +1,7 @@
 //! `mantissa`: the Mantissa Log console and its command-line tools.
 
-mod app;
-mod cli;
-mod commands;
-mod config;
-mod panes;
-mod widgets;
-
 use clap::Parser;
+use mantissa::{cli, commands};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {

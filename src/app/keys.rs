@@ -55,7 +55,7 @@ fn hinted(screen: Screen) -> &'static [(Action, &'static str)] {
 
 /// `? help · Enter detail · a ack ...` for the footer: each action's first key.
 pub fn hints(keymap: &Keymap, screen: Screen) -> String {
-    let first = |a: Action| keymap.keys(a).split('/').next().unwrap_or_default().to_string();
+    let first = |a: Action| keymap.first_key(a);
     // The editors read plain keys as text, so `?` is no help there.
     let mut parts = vec![];
     if screen.stack().contains(&crate::config::keymap::Ctx::Global) {

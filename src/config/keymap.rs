@@ -273,14 +273,23 @@ impl Keymap {
         })
     }
 
-    /// The keys of `action` as written (`j/Down`), or `unbound`.
+    /// The keys of `action` as written, space-separated (`j Down`), or `unbound`.
     pub fn keys(&self, action: Action) -> String {
         self.bindings
             .iter()
             .find(|b| b.action == action)
             .filter(|b| !b.keys.is_empty())
-            .map(|b| b.keys.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>().join("/"))
+            .map(|b| b.keys.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>().join(" "))
             .unwrap_or_else(|| "unbound".into())
+    }
+
+    /// The first key of `action`, for short hints.
+    pub fn first_key(&self, action: Action) -> &str {
+        self.bindings
+            .iter()
+            .find(|b| b.action == action)
+            .and_then(|b| b.keys.first())
+            .map_or("unbound", |(t, _)| t.as_str())
     }
 
     /// Help lines in `ACTIONS` order: `(context, keys, what it does)`.
@@ -513,6 +522,8 @@ mod tests {
         // `k` moved from `up` to `acknowledge`: the user's file wins, up keeps its other key.
         assert_eq!(map.action(Screen::Alerts, key('k')), Some(Action::Acknowledge));
         assert_eq!(map.keys(Action::Up), "Up");
+        assert_eq!(map.keys(Action::Run), "F5 Ctrl-j Ctrl-Enter");
+        assert_eq!(map.first_key(Action::Filter), "/");
         assert_eq!(map.action(Screen::Alerts, key('r')), Some(Action::Resolve), "the rest stays");
         // A user keymap may inherit another one.
         std::fs::write(dir.path().join("mine.toml"), "inherits = \"emacs\"\n[global]\nquit = \"Ctrl-q\"\n")

@@ -92,7 +92,7 @@ pub fn render(app: &mut App, f: &mut Frame) {
         picker.render(f, body, app.theme.focus(), app.theme.selected());
     }
     if let Some(view) = app.popup.as_mut() {
-        let scroll = format!("{}/{}", app.keymap.keys(Action::Down), app.keymap.keys(Action::Up));
+        let scroll = format!("{}/{}", app.keymap.first_key(Action::Down), app.keymap.first_key(Action::Up));
         view.render(f, app.theme.focus(), &scroll);
     }
 }
@@ -397,7 +397,7 @@ mod tests {
         assert!(a.popup.is_none());
         a.run_command("keymap emacs");
         a.handle_key(key('?'));
-        assert!(draw(&mut a, 80, 24).contains("Ctrl-n/Down"));
+        assert!(draw(&mut a, 80, 24).contains("Ctrl-n Down"));
     }
 
     fn rule_editor(a: &mut App) -> Vec<crate::app::Job> {

@@ -109,9 +109,9 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     let focus = |on: bool| if on { theme.focus() } else { theme.muted() };
     let title = format!(
         " SQL ({} run · {} history · {} tables) ",
-        app.keymap.keys(Action::Run).split('/').next().unwrap_or(""),
-        app.keymap.keys(Action::History),
-        app.keymap.keys(Action::Tables)
+        app.keymap.first_key(Action::Run),
+        app.keymap.first_key(Action::History),
+        app.keymap.first_key(Action::Tables)
     );
     app.editor.set_block(Block::bordered().title(title).border_style(focus(app.focus == Focus::Editor)));
     f.render_widget(&app.editor, editor);
