@@ -14,13 +14,16 @@ use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray, TimestampMilli
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::arrow::record_batch::RecordBatch;
 use mantissa::app::{App, Msg};
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use portable_pty::CommandBuilder;
+use pty::Pty;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+#[path = "../tests/support/pty.rs"]
+mod pty;
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
@@ -158,66 +161,6 @@ fn console_cmd(data: &Path) -> CommandBuilder {
     cmd
 }
 
-struct Pty {
-    screen: Arc<Mutex<vt100::Parser>>,
-    keys: Box<dyn Write + Send>,
-    child: Box<dyn portable_pty::Child + Send + Sync>,
-}
-
-impl Pty {
-    fn spawn(cmd: &CommandBuilder) -> Pty {
-        let pty = native_pty_system()
-            .openpty(PtySize { rows: 24, cols: 80, pixel_width: 0, pixel_height: 0 })
-            .unwrap();
-        let child = pty.slave.spawn_command(cmd.clone()).unwrap();
-        drop(pty.slave);
-        let mut reader = pty.master.try_clone_reader().unwrap();
-        let keys = pty.master.take_writer().unwrap();
-        let screen =
-            Arc::new(Mutex::new(vt100::Parser::new(24.try_into().unwrap(), 80.try_into().unwrap(), 0)));
-        let s = screen.clone();
-        std::thread::spawn(move || {
-            let _master = pty.master;
-            let mut buf = [0u8; 16384];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                s.lock().unwrap().process(&buf[..n]);
-            }
-        });
-        Pty { screen, keys, child }
-    }
-
-    fn shows(&self, all: &[&str]) -> bool {
-        let text = self.screen.lock().unwrap().screen().contents();
-        all.iter().all(|w| text.contains(w))
-    }
-
-    fn wait(&self, all: &[&str], limit: Duration) -> Option<Duration> {
-        let start = Instant::now();
-        while start.elapsed() < limit {
-            if self.shows(all) {
-                return Some(start.elapsed());
-            }
-            std::thread::sleep(Duration::from_micros(200));
-        }
-        None
-    }
-
-    fn send(&mut self, s: &str) {
-        self.keys.write_all(s.as_bytes()).unwrap();
-        self.keys.flush().unwrap();
-    }
-}
-
-impl Drop for Pty {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn first_frame_ms(cmd: &CommandBuilder, marks: &[&str], runs: usize) -> Vec<f64> {
     (0..runs)
         .map(|_| {
@@ -251,16 +194,20 @@ fn key_latency_while_querying(data: &Path, samples: usize) -> Vec<f64> {
     p.wait(&["RUNNING"], Duration::from_secs(30)).expect("the query runs");
     p.send("\x1b");
     std::thread::sleep(Duration::from_millis(200));
-    let mut out = vec![];
+    let (mut out, mut sent) = (vec![], vec![]);
     for i in 0..samples {
         let (key, mark) = if i % 2 == 0 { ("2", "┌ rules") } else { ("3", "┌ alerts") };
+        let before = p.raw.lock().unwrap().len();
         let start = Instant::now();
         p.send(key);
         p.wait(&[mark], Duration::from_secs(5)).expect("the pane switched");
         out.push(start.elapsed().as_secs_f64() * 1000.0);
         std::thread::sleep(Duration::from_millis(40));
+        sent.push(p.raw.lock().unwrap().len() - before);
     }
-    let still = p.shows(&["RUNNING"]) || {
+    // What a pane switch costs on an SSH link (ratatui writes only the changed cells).
+    println!("  bytes written per pane switch (mean): {}", sent.iter().sum::<usize>() / sent.len().max(1));
+    let still = p.wait(&["RUNNING"], Duration::ZERO).is_some() || {
         p.send("1");
         p.wait(&["RUNNING"], Duration::from_secs(2)).is_some()
     };

@@ -2,24 +2,18 @@
 //! VT100 parser as an analyst's terminal would show it. First start makes the demo workspace;
 //! a query is typed, run and read in the grid; panes switch; `:q` restores the terminal.
 
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
+#[path = "support/pty.rs"]
+mod pty;
+
+use portable_pty::CommandBuilder;
+use pty::Pty;
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
-struct Console {
-    screen: Arc<Mutex<vt100::Parser>>,
-    raw: Arc<Mutex<Vec<u8>>>,
-    keys: Box<dyn Write + Send>,
-    child: Box<dyn portable_pty::Child + Send + Sync>,
-}
+struct Console(Pty);
 
 impl Console {
     fn start(data: &std::path::Path, config: &std::path::Path) -> Console {
-        let pty = native_pty_system()
-            .openpty(PtySize { rows: 24, cols: 80, pixel_width: 0, pixel_height: 0 })
-            .expect("a pseudo-terminal");
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_mantissa"));
         cmd.args(["--data-dir", data.to_str().unwrap()]);
         cmd.env("TERM", "xterm-256color");
@@ -29,56 +23,21 @@ impl Console {
         cmd.env_remove("NO_COLOR");
         cmd.env_remove("MANTISSA_KEYMAP");
         cmd.env_remove("MANTISSA_THEME");
-        let child = pty.slave.spawn_command(cmd).expect("the console starts");
-        drop(pty.slave);
-        let mut reader = pty.master.try_clone_reader().unwrap();
-        let keys = pty.master.take_writer().unwrap();
-        let screen =
-            Arc::new(Mutex::new(vt100::Parser::new(24.try_into().unwrap(), 80.try_into().unwrap(), 0)));
-        let raw = Arc::new(Mutex::new(Vec::new()));
-        let (s, r) = (screen.clone(), raw.clone());
-        std::thread::spawn(move || {
-            let _master = pty.master;
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                s.lock().unwrap().process(&buf[..n]);
-                r.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        });
-        Console { screen, raw, keys, child }
-    }
-
-    fn text(&self) -> String {
-        self.screen.lock().unwrap().screen().contents()
+        Console(Pty::spawn(&cmd))
     }
 
     /// Waits for `what` on screen; the screen is in the failure message.
     fn wait_for(&self, what: &str, secs: u64) -> String {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let text = self.text();
-            if text.contains(what) {
-                return text;
-            }
-            assert!(Instant::now() < deadline, "no `{what}` on screen after {secs} s:\n{text}");
-            std::thread::sleep(Duration::from_millis(50));
+        if self.0.wait(&[what], Duration::from_secs(secs)).is_none() {
+            panic!("no `{what}` on screen after {secs} s:\n{}", self.0.text());
         }
+        self.0.text()
     }
 
-    fn send(&mut self, bytes: &str) {
-        self.keys.write_all(bytes.as_bytes()).unwrap();
-        self.keys.flush().unwrap();
+    fn send(&mut self, keys: &str) {
+        self.0.send(keys);
         // Let the console read one key at a time, as typed.
         std::thread::sleep(Duration::from_millis(30));
-    }
-}
-
-impl Drop for Console {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
     }
 }
 
@@ -106,7 +65,7 @@ fn an_analyst_runs_a_query_reads_the_grid_switches_panes_and_quits() {
     // y copies the cell with OSC 52, which a terminal over SSH turns into the clipboard.
     c.send("y");
     c.wait_for("copied 1 line(s)", 5);
-    let raw = String::from_utf8_lossy(&c.raw.lock().unwrap()).into_owned();
+    let raw = String::from_utf8_lossy(&c.0.raw.lock().unwrap()).into_owned();
     assert!(raw.contains("\x1b]52;c;"), "no OSC 52 sequence in the output");
 
     c.send("3");
@@ -120,7 +79,7 @@ fn an_analyst_runs_a_query_reads_the_grid_switches_panes_and_quits() {
 
     let deadline = Instant::now() + Duration::from_secs(15);
     let status = loop {
-        if let Some(status) = c.child.try_wait().unwrap() {
+        if let Some(status) = c.0.child.try_wait().unwrap() {
             break status;
         }
         assert!(Instant::now() < deadline, "the console did not quit on :q");
@@ -129,7 +88,7 @@ fn an_analyst_runs_a_query_reads_the_grid_switches_panes_and_quits() {
     assert!(status.success(), "exit status {status:?}");
     // Restored: back on the main screen with the cursor shown and raw mode's echo back.
     std::thread::sleep(Duration::from_millis(200));
-    let parser = c.screen.lock().unwrap();
+    let parser = c.0.screen.lock().unwrap();
     assert!(!parser.screen().alternate_screen(), "still on the alternate screen");
     assert!(!parser.screen().hide_cursor(), "the cursor is still hidden");
 }

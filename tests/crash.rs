@@ -5,7 +5,7 @@
 
 use chrono::Utc;
 use mantissa_backend::detect::route_alert;
-use mantissa_backend::model::{Alert, AlertStatus, Integration, IntegrationKind, Rule, Severity};
+use mantissa_backend::model::{Alert, Integration, IntegrationKind, Rule, Severity};
 use mantissa_backend::services::Services;
 use rand::{Rng, SeedableRng};
 use std::collections::HashMap;
@@ -19,24 +19,13 @@ const USER: &str = "crash";
 fn alert(i: usize) -> Alert {
     let now = Utc::now();
     Alert {
-        id: format!("alert-{i:05}"),
-        user_id: USER.into(),
         rule_id: "r".into(),
         rule_name: "Crash test".into(),
         severity: Severity::High,
         // Distinct summaries: nothing here is a duplicate for dedup.
         summary: format!("{i} matches for Crash test"),
-        description: String::new(),
         result_count: i as u64,
-        query: "SELECT 1".into(),
-        window_start: now,
-        window_end: now,
-        sample_rows: vec![],
-        created_at: now,
-        status: AlertStatus::Open,
-        assignee: None,
-        notes: vec![],
-        attempts: vec![],
+        ..Alert::by_hand(format!("alert-{i:05}"), USER, now)
     }
 }
 

@@ -12,7 +12,7 @@ use mantissa_backend::deliver::DeliveryWorker;
 use mantissa_backend::demo::{DemoOptions, workspace, write_demo};
 use mantissa_backend::detect::{SchedulerRunner, route_alert};
 use mantissa_backend::local::Lake;
-use mantissa_backend::model::{Alert, AlertStatus, DedupSpec, Integration, IntegrationKind, Rule, Severity};
+use mantissa_backend::model::{Alert, DedupSpec, Integration, IntegrationKind, Rule, Severity};
 use mantissa_backend::services::Services;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -105,23 +105,12 @@ fn main() {
         for i in 0..alerts {
             let now = clock.now();
             let mut a = Alert {
-                id: format!("bulk-{i:06}"),
-                user_id: "bench".into(),
                 rule_id: "bulk".into(),
                 rule_name: "Bulk".into(),
                 severity: Severity::High,
                 summary: format!("{i} matches for Bulk"),
-                description: String::new(),
                 result_count: i as u64,
-                query: "SELECT 1".into(),
-                window_start: now,
-                window_end: now,
-                sample_rows: vec![],
-                created_at: now,
-                status: AlertStatus::Open,
-                assignee: None,
-                notes: vec![],
-                attempts: vec![],
+                ..Alert::by_hand(format!("bulk-{i:06}"), "bench", now)
             };
             route_alert(&s, &bulk, &mut a).await.unwrap();
         }

@@ -3,7 +3,7 @@
 
 use crate::deliver::outbound;
 use crate::deliver::senders::{self, SendContext};
-use crate::model::{Alert, AlertStatus, Severity};
+use crate::model::Alert;
 use crate::services::Services;
 use crate::{Error, Result};
 
@@ -26,22 +26,10 @@ pub async fn test_send(s: &Services, user: &str, integration_id: &str) -> Result
 fn test_alert(user: &str) -> Alert {
     let now = chrono::Utc::now();
     Alert {
-        id: format!("test-{}", now.timestamp()),
-        user_id: user.into(),
         rule_id: "test".into(),
         rule_name: "Mantissa Log test alert".into(),
-        severity: Severity::Info,
         summary: "Test alert from Mantissa Log: delivery works".into(),
         description: "Sent as a test from Mantissa Log.".into(),
-        result_count: 0,
-        query: "SELECT 1".into(),
-        window_start: now,
-        window_end: now,
-        sample_rows: vec![],
-        created_at: now,
-        status: AlertStatus::Open,
-        assignee: None,
-        notes: vec![],
-        attempts: vec![],
+        ..Alert::by_hand(format!("test-{}", now.timestamp()), user, now)
     }
 }

@@ -41,6 +41,33 @@ pub struct Alert {
     pub attempts: Vec<DeliveryAttempt>,
 }
 
+impl Alert {
+    /// An open alert made by hand, not by a rule (test sends, tests, benches): an info
+    /// severity, an empty window at `at`, no samples, notes or attempts. Callers set the rest
+    /// with struct update syntax.
+    pub fn by_hand(id: impl Into<String>, user_id: impl Into<String>, at: DateTime<Utc>) -> Alert {
+        Alert {
+            id: id.into(),
+            user_id: user_id.into(),
+            rule_id: String::new(),
+            rule_name: String::new(),
+            severity: Severity::Info,
+            summary: String::new(),
+            description: String::new(),
+            result_count: 0,
+            query: "SELECT 1".into(),
+            window_start: at,
+            window_end: at,
+            sample_rows: vec![],
+            created_at: at,
+            status: AlertStatus::Open,
+            assignee: None,
+            notes: vec![],
+            attempts: vec![],
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
