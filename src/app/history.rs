@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// How many entries the file keeps; older ones are dropped when it is rewritten.
+/// How many entries the file keeps; older ones are dropped when it is loaded at twice that.
 const KEEP: usize = 1000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,7 +42,7 @@ impl History {
                 Err(_) => bad.push(i + 1),
             }
         }
-        let problem = (!bad.is_empty()).then(|| {
+        let mut problem = (!bad.is_empty()).then(|| {
             format!(
                 "{}: skipped {} unreadable line(s) ({:?}) of the query history",
                 path.display(),
@@ -50,6 +50,17 @@ impl History {
                 bad
             )
         });
+        // Grown to twice what is kept: rewrite the newest KEEP (written aside, then renamed).
+        if entries.len() > 2 * KEEP {
+            entries.drain(..entries.len() - KEEP);
+            let text: String =
+                entries.iter().filter_map(|e| serde_json::to_string(e).ok()).map(|l| l + "\n").collect();
+            let tmp = path.with_extension("jsonl.tmp");
+            if let Err(e) = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, &path)) {
+                problem
+                    .get_or_insert_with(|| format!("{}: cannot trim the query history: {e}", path.display()));
+            }
+        }
         (History { entries, path: Some(path) }, problem)
     }
 
@@ -82,23 +93,14 @@ impl History {
     }
 }
 
-/// Appends one entry (run on a blocking task); rewrites the file to the newest [`KEEP`] when it
-/// has grown to twice that.
+/// Appends one entry (run on a blocking task). The file is trimmed when it is loaded, so a run
+/// costs one append and no read.
 pub fn append(path: &Path, entry: &Entry) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
     let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
-    writeln!(f, "{}", serde_json::to_string(entry).map_err(std::io::Error::other)?)?;
-    drop(f);
-    let text = std::fs::read_to_string(path)?;
-    let lines: Vec<&str> = text.lines().collect();
-    if lines.len() > 2 * KEEP {
-        let tmp = path.with_extension("jsonl.tmp");
-        std::fs::write(&tmp, lines[lines.len() - KEEP..].join("\n") + "\n")?;
-        std::fs::rename(tmp, path)?;
-    }
-    Ok(())
+    writeln!(f, "{}", serde_json::to_string(entry).map_err(std::io::Error::other)?)
 }
 
 #[cfg(test)]
@@ -131,5 +133,19 @@ mod tests {
         assert_eq!(p.matches(), vec![0]);
         p.search.text = "select".into();
         assert_eq!(p.matches(), vec![0, 1]);
+    }
+
+    #[test]
+    fn a_file_grown_past_twice_the_limit_is_trimmed_on_load() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("h.jsonl");
+        for i in 0..=2 * KEEP {
+            append(&path, &Entry { at: Utc::now(), sql: format!("SELECT {i}") }).unwrap();
+        }
+        let (h, problem) = History::load(path.clone());
+        assert!(problem.is_none(), "{problem:?}");
+        assert_eq!(h.entries.len(), KEEP);
+        assert_eq!(h.entries.last().unwrap().sql, format!("SELECT {}", 2 * KEEP));
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), KEEP);
     }
 }

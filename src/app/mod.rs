@@ -7,7 +7,7 @@ pub mod jobs;
 pub mod keys;
 mod rule_jobs;
 
-use crate::config::keymap::{Action, Keymap, Screen};
+use crate::config::keymap::{Action, Ctx, Keymap, Screen};
 use crate::config::theme::Theme;
 use crate::panes::{self, Pane};
 use crate::widgets::grid::{Grid, ViewRequest};
@@ -368,7 +368,7 @@ impl App {
         }
         if let Some(view) = self.popup.as_mut() {
             // Scroll with the list motions of the keymap; anything else closes.
-            if !view.scroll_by(self.keymap.action(Screen::Rules, key)) {
+            if !view.scroll_by(self.keymap.action_in(&[Ctx::List], key)) {
                 self.popup = None;
             }
             return vec![];

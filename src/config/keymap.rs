@@ -263,8 +263,14 @@ impl Default for Keymap {
 impl Keymap {
     /// The action `key` means on `screen`, if any.
     pub fn action(&self, screen: Screen, key: impl Into<Key>) -> Option<Action> {
+        self.action_in(screen.stack(), key)
+    }
+
+    /// The action `key` means in the first of `stack`'s contexts that binds it (overlays read
+    /// only `[list]`'s motions).
+    pub fn action_in(&self, stack: &[Ctx], key: impl Into<Key>) -> Option<Action> {
         let key = key.into();
-        screen.stack().iter().find_map(|ctx| {
+        stack.iter().find_map(|ctx| {
             self.bindings
                 .iter()
                 .filter(|b| b.action.context() == *ctx)

@@ -114,6 +114,20 @@ impl Grid {
         }
     }
 
+    /// Column `c` of the shown rows at `positions`, formatted and neutralised for drawing.
+    fn column_cells(&self, c: usize, positions: &[usize]) -> Vec<String> {
+        let opts = format_options();
+        positions
+            .iter()
+            .map(|&p| {
+                let (batch, r) = self.locate(self.global(p));
+                ArrayFormatter::try_new(batch.column(c).as_ref(), &opts)
+                    .map(|fm| neutralize(&fm.value(r).to_string()).into_owned())
+                    .unwrap_or_else(|_| "?".into())
+            })
+            .collect()
+    }
+
     pub fn move_by(&mut self, delta: isize) {
         let n = self.shown();
         if n == 0 {
@@ -220,8 +234,15 @@ impl Grid {
         if self.shown() == 0 {
             return None;
         }
-        let rows: Vec<usize> = self.selected_rows().map(|p| self.global(p)).collect();
-        let batch = take_rows(&self.batches, &rows).ok()?;
+        // One-row slices of their own batches: copying a row never copies the whole result.
+        let slices: Vec<RecordBatch> = self
+            .selected_rows()
+            .map(|p| {
+                let (batch, r) = self.locate(self.global(p));
+                batch.slice(r, 1)
+            })
+            .collect();
+        let batch = concat_batches(&self.batches[0].schema(), &slices).ok()?;
         let mut w = arrow_json::ArrayWriter::new(Vec::new());
         w.write_batches(&[&batch]).ok()?;
         w.finish().ok()?;
@@ -311,30 +332,22 @@ impl Grid {
         let mut first_col = self.first_col;
         let visible: Vec<usize> = (self.top..(self.top + height).min(self.shown())).collect();
         let cap = (inner.width as usize / 3).max(8);
-        let width_of = |c: usize| {
+        // Each visible column is formatted once per frame, on first need: for its width and
+        // again for drawing, and not at all when it does not fit.
+        let mut cells: Vec<Option<Vec<String>>> = vec![None; ncols];
+        let width_of = |c: usize, cells: &mut Vec<Option<Vec<String>>>| {
+            let column = cells[c].get_or_insert_with(|| self.column_cells(c, &visible));
             // The header also carries the sort arrow.
             let head =
                 schema.field(c).name().chars().count() + usize::from(self.sort.is_some_and(|(s, _)| s == c));
-            let opts = format_options();
-            visible
-                .iter()
-                .map(|&p| {
-                    let (batch, r) = self.locate(self.global(p));
-                    ArrayFormatter::try_new(batch.column(c).as_ref(), &opts)
-                        .map(|fm| neutralize(&fm.value(r).to_string()).chars().count())
-                        .unwrap_or(1)
-                })
-                .max()
-                .unwrap_or(0)
-                .max(head)
-                .min(cap)
+            column.iter().map(|v| v.chars().count()).max().unwrap_or(0).max(head).min(cap)
         };
         let mut widths: Vec<(usize, usize)>;
         loop {
-            widths = vec![(0, width_of(0))];
+            widths = vec![(0, width_of(0, &mut cells))];
             let mut used = widths[0].1 + 1;
             for c in first_col.max(1)..ncols {
-                let w = width_of(c);
+                let w = width_of(c, &mut cells);
                 if used + w > inner.width as usize && widths.len() > 1 {
                     break;
                 }
@@ -376,16 +389,12 @@ impl Grid {
         self.first_col = first_col;
         let rows = self.selected_rows();
         let cols = self.selected_cols();
-        let opts = format_options();
-        for &p in &visible {
-            let (batch, r) = self.locate(self.global(p));
+        for (k, &p) in visible.iter().enumerate() {
             let in_rows = rows.contains(&p);
             let spans: Vec<Span> = widths
                 .iter()
                 .map(|&(c, w)| {
-                    let v = ArrayFormatter::try_new(batch.column(c).as_ref(), &opts)
-                        .map(|fm| neutralize(&fm.value(r).to_string()).into_owned())
-                        .unwrap_or_else(|_| "?".into());
+                    let v = cells[c].as_ref().map_or("?", |column| column[k].as_str());
                     let mut style = if in_rows && (self.selection.is_some() || p == self.selected) {
                         selected_style
                     } else {
@@ -395,7 +404,7 @@ impl Grid {
                     {
                         style = style.add_modifier(Modifier::BOLD | Modifier::UNDERLINED);
                     }
-                    Span::styled(format!("{} ", fit(&v, w)), style)
+                    Span::styled(format!("{} ", fit(v, w)), style)
                 })
                 .collect();
             lines.push(Line::from(spans));
@@ -418,12 +427,6 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
         }
     }
     out
-}
-
-fn take_rows(batches: &[RecordBatch], rows: &[usize]) -> datafusion::arrow::error::Result<RecordBatch> {
-    let all = concat_batches(&batches[0].schema(), batches)?;
-    let idx = UInt32Array::from(rows.iter().map(|&r| r as u32).collect::<Vec<_>>());
-    take_record_batch(&all, &idx)
 }
 
 /// The result as shown, one batch: rows in `order` when there is one.

@@ -152,15 +152,7 @@ async fn bootstrap_makes_the_template_tables_queues_and_is_idempotent() {
         .and_then(|p| p.point_in_time_recovery_status);
     assert_eq!(status.map(|s| s.as_str().to_string()), Some("ENABLED".into()));
 
-    let sqs = aws_sdk_sqs::Client::new(&settings.sdk_config().await);
-    let url = sqs
-        .get_queue_url()
-        .queue_name(names::alert_queue(&settings.env))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let (sqs, url) = alert_queue(&settings).await;
     let attrs = sqs
         .get_queue_attributes()
         .queue_url(&url)
@@ -302,7 +294,8 @@ fn sqs_event(
     }]})
 }
 
-async fn receive_one(settings: &mantissa_backend::aws::AwsSettings) -> aws_sdk_sqs::types::Message {
+/// An SQS client and the URL of the environment's alert queue.
+async fn alert_queue(settings: &mantissa_backend::aws::AwsSettings) -> (aws_sdk_sqs::Client, String) {
     let sqs = aws_sdk_sqs::Client::new(&settings.sdk_config().await);
     let url = sqs
         .get_queue_url()
@@ -312,6 +305,11 @@ async fn receive_one(settings: &mantissa_backend::aws::AwsSettings) -> aws_sdk_s
         .unwrap()
         .queue_url
         .unwrap();
+    (sqs, url)
+}
+
+async fn receive_one(settings: &mantissa_backend::aws::AwsSettings) -> aws_sdk_sqs::types::Message {
+    let (sqs, url) = alert_queue(settings).await;
     let out = sqs
         .receive_message()
         .queue_url(url)
