@@ -38,6 +38,22 @@ slots! {
     Unknown = "health.unknown",
     Header = "ui.header", Selected = "ui.selected", Focus = "ui.focus", Muted = "ui.muted",
     Error = "ui.error", Warning = "ui.warning", Ok = "ui.ok", Tab = "ui.tab", Status = "ui.status",
+    SqlKeyword = "sql.keyword", SqlFunction = "sql.function", SqlString = "sql.string",
+    SqlNumber = "sql.number", SqlComment = "sql.comment", SqlOperator = "sql.operator",
+    SqlIdentifier = "sql.identifier",
+}
+
+/// The token classes the query editor colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlClass {
+    Keyword,
+    Function,
+    String,
+    Number,
+    Comment,
+    Operator,
+    /// Quoted names and placeholders.
+    Identifier,
 }
 
 /// Resolved styles, one per key. `Copy` so panes take it by value while drawing.
@@ -82,6 +98,18 @@ impl Theme {
             HealthState::Degraded => Slot::Degraded,
             HealthState::Unhealthy => Slot::Unhealthy,
             HealthState::Unknown => Slot::Unknown,
+        })
+    }
+
+    pub fn sql(&self, class: SqlClass) -> Style {
+        self.get(match class {
+            SqlClass::Keyword => Slot::SqlKeyword,
+            SqlClass::Function => Slot::SqlFunction,
+            SqlClass::String => Slot::SqlString,
+            SqlClass::Number => Slot::SqlNumber,
+            SqlClass::Comment => Slot::SqlComment,
+            SqlClass::Operator => Slot::SqlOperator,
+            SqlClass::Identifier => Slot::SqlIdentifier,
         })
     }
 

@@ -7,6 +7,7 @@ use crate::panes::Pane;
 use crate::widgets::input::LineInput;
 use crate::widgets::picker::{Picker, PickerKind};
 use crate::widgets::popup::TextView;
+use crate::widgets::sql_colors;
 use mantissa_backend::model::athena_cost_usd;
 use mantissa_backend::text::neutralize;
 use ratatui::Frame;
@@ -115,6 +116,10 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     );
     app.editor.set_block(Block::bordered().title(title).border_style(focus(app.focus == Focus::Editor)));
     f.render_widget(&app.editor, editor);
+    let inner = Block::bordered().inner(editor);
+    let lines = app.editor.lines();
+    let (scroll, tab) = (app.editor.scroll_offset(), app.editor.tab_length());
+    sql_colors::paint(f.buffer_mut(), inner, lines, scroll, tab, &theme);
 
     let stats_line = match &app.query_status {
         None => Line::from(Span::styled("no query run yet", app.theme.muted())),

@@ -4,6 +4,7 @@ pub mod grid;
 pub mod input;
 pub mod picker;
 pub mod popup;
+pub mod sql_colors;
 
 use mantissa_backend::model::{Alert, DeliveryStatus};
 
