@@ -265,6 +265,7 @@ fn text(s: &str) -> String {
 
 pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     let t = app.theme;
+    let narrow = area.width < 120;
     let (title, mut header, mut widths, rows): (&str, Vec<&str>, Vec<Constraint>, Vec<Vec<Cell>>) = match app
         .pane
     {
@@ -301,14 +302,14 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         ),
         Pane::Alerts => (
             " alerts ",
-            vec!["age", "severity", "rule", "count", "status", "delivery"],
+            vec!["age", "severity", "rule", if narrow { "hits" } else { "count" }, "status", "delivery"],
             vec![
                 Constraint::Length(4),
                 Constraint::Length(8),
-                Constraint::Min(20),
-                Constraint::Length(6),
+                Constraint::Fill(1),
+                Constraint::Length(if narrow { 4 } else { 6 }),
                 Constraint::Length(8),
-                Constraint::Min(16),
+                Constraint::Fill(1),
             ],
             app.alerts
                 .iter()
@@ -325,7 +326,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
                         Cell::from(text(&a.rule_name)),
                         Cell::from(a.result_count.to_string()),
                         Cell::from(status),
-                        Cell::from(crate::widgets::delivery_summary(a)),
+                        Cell::from(crate::widgets::delivery_line(a, &t, narrow)),
                     ]
                 })
                 .collect(),
