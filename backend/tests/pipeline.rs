@@ -151,9 +151,31 @@ async fn handle(
     }
 }
 
+/// Jira's project search (GET /rest/api/3/project/search) for the credentials
+/// soc@example.com / jira-token only, as Jira Cloud answers with basic auth.
+async fn jira_projects(headers: HeaderMap) -> Response {
+    use base64::Engine;
+    let want =
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("soc@example.com:jira-token"));
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(want.as_str()) {
+        return (StatusCode::UNAUTHORIZED, "Client must be authenticated").into_response();
+    }
+    axum::Json(json!({
+        "startAt": 0, "maxResults": 50, "total": 2, "isLast": true,
+        "values": [
+            {"id": "10000", "key": "SEC", "name": "Security Operations", "projectTypeKey": "software"},
+            {"id": "10001", "key": "IR", "name": "Incident Response", "projectTypeKey": "business"}
+        ]
+    }))
+    .into_response()
+}
+
 async fn fake_server() -> (String, Fake) {
     let fake = Fake { mode: Arc::new(Mutex::new(Mode::Ok)), seen: Arc::default() };
-    let app = Router::new().fallback(post(handle)).with_state(fake.clone());
+    let app = Router::new()
+        .route("/rest/api/3/project/search", axum::routing::get(jira_projects))
+        .fallback(post(handle))
+        .with_state(fake.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -687,4 +709,52 @@ async fn every_starter_pack_rule_fires_on_its_demo_story() {
         }
     }
     assert!(silent.is_empty(), "no alert on the demo data from: {silent:?}");
+}
+
+#[tokio::test]
+async fn setup_checks_stores_the_secret_by_name_tests_and_lists_jira_projects() {
+    use mantissa_backend::deliver::{setup, test_send};
+    let w = world().await;
+    let (base, fake) = fake_server().await;
+    let s = &w.s;
+    let mut jira = integration(
+        "jira-sec",
+        IntegrationKind::Jira,
+        Severity::High,
+        json!({"base_url": base, "email": "soc@example.com"}),
+        None,
+    );
+    // Projects come from the typed credentials, before anything is saved.
+    let projects = setup::jira_projects(s, &jira, Some("jira-token")).await.unwrap();
+    assert_eq!(projects[0], ("SEC".to_string(), "Security Operations".to_string()));
+    assert_eq!(projects.len(), 2);
+    let denied = setup::jira_projects(s, &jira, Some("wrong")).await.unwrap_err().to_string();
+    assert!(denied.contains("HTTP 401") && !denied.contains("wrong"), "{denied}");
+
+    let missing = setup::save(s, jira.clone(), Some("jira-token")).await.unwrap_err().to_string();
+    assert!(missing.contains("`project_key` is required"), "{missing}");
+    jira.config["project_key"] = json!("SEC");
+    let no_secret = setup::save(s, jira.clone(), None).await.unwrap_err().to_string();
+    assert!(no_secret.contains("API token is required"), "{no_secret}");
+
+    // Tested before saving with the typed token, then saved: the secret goes to the store
+    // under the integration's name and only that name is in the integration.
+    assert_eq!(test_send::test_setup(s, &jira, Some("jira-token")).await.unwrap(), Some(201));
+    let saved = setup::save(s, jira, Some("jira-token")).await.unwrap();
+    let name = setup::secret_name(USER, "jira-sec");
+    assert_eq!(saved.secret_ref.as_deref(), Some(name.as_str()));
+    assert_eq!(s.secrets.get_secret(&name).await.unwrap().as_deref(), Some("jira-token"));
+    let stored = s.integrations.get_integration(USER, "jira-sec").await.unwrap().unwrap();
+    assert!(!serde_json::to_string(&stored).unwrap().contains("jira-token"));
+    // Later test sends and edits without a new secret use the stored one.
+    assert_eq!(test_send::test_send(s, USER, "jira-sec").await.unwrap(), Some(201));
+    setup::save(s, stored.clone(), None).await.unwrap();
+    assert_eq!(fake.seen.lock().unwrap().iter().filter(|(p, ..)| p == "/rest/api/3/issue").count(), 2);
+
+    // A malformed secret is refused without being repeated.
+    let slack = integration("slack", IntegrationKind::Slack, Severity::Info, json!({}), None);
+    let e = setup::save(s, slack.clone(), Some("xoxb-not-a-url")).await.unwrap_err().to_string();
+    assert!(e.contains("incoming webhook URL") && !e.contains("xoxb"), "{e}");
+    let saved = setup::save(s, slack, Some(&format!("{base}/slack"))).await.unwrap();
+    assert_eq!(test_send::test_send(s, USER, &saved.id).await.unwrap(), Some(200));
 }

@@ -41,9 +41,8 @@ pub fn dead_letter_queue(env: &str) -> String {
     format!("mantissa-log-alerts-dlq-{env}.fifo")
 }
 
-pub fn integration_secret(user_id: &str, integration_id: &str) -> String {
-    format!("mantissa-log/users/{user_id}/integrations/{integration_id}")
-}
+/// Integration secrets are named by the domain (both backends use the same names).
+pub use crate::deliver::setup::secret_name as integration_secret;
 
 /// EventBridge rule names: at most 64 characters of `[.\-_A-Za-z0-9]`.
 pub const RULE_NAME_MAX: usize = 64;

@@ -7,6 +7,7 @@ pub mod dedup;
 pub mod health;
 pub mod outbound;
 pub mod senders;
+pub mod setup;
 pub mod test_send;
 pub mod worker;
 

@@ -1,9 +1,8 @@
 //! Sends a test alert through one integration now, outside the queue, so an analyst can check
 //! a setup (the CLI's `integrations test` and the console's test-send share it).
 
-use crate::deliver::outbound;
-use crate::deliver::senders::{self, SendContext};
-use crate::model::Alert;
+use crate::deliver::setup;
+use crate::model::{Alert, Integration};
 use crate::services::Services;
 use crate::{Error, Result};
 
@@ -12,15 +11,17 @@ pub async fn test_send(s: &Services, user: &str, integration_id: &str) -> Result
     let Some(i) = s.integrations.get_integration(user, integration_id).await? else {
         return Err(Error::NotFound { kind: "integration", id: integration_id.into() });
     };
-    let secret = match &i.secret_ref {
-        Some(r) => s.secrets.get_secret(r).await?,
-        None => None,
-    };
-    let ctx = SendContext { http: outbound::client(15), allowed_hosts: s.allowed_hosts.clone() };
-    match senders::send(&ctx, &i, secret.as_deref(), &test_alert(user)).await {
-        Ok(sent) => Ok(sent.http_status),
-        Err(e) => Err(Error::invalid(format!("test send to {integration_id}"), e.message)),
-    }
+    test_setup(s, &i, None).await
+}
+
+/// A test alert through an integration as a setup form holds it, saved or not: `secret` is
+/// the one typed there, else the stored one is used.
+pub async fn test_setup(
+    s: &Services,
+    integration: &Integration,
+    secret: Option<&str>,
+) -> Result<Option<u16>> {
+    setup::send_now(s, integration, secret, &test_alert(&integration.user_id)).await
 }
 
 fn test_alert(user: &str) -> Alert {
