@@ -10,7 +10,7 @@ use chrono::{Duration, Utc};
 use mantissa_backend::clock::{Clock, ManualClock};
 use mantissa_backend::deliver::{DeliveryWorker, Verdict};
 use mantissa_backend::demo::{DemoOptions, workspace, write_demo};
-use mantissa_backend::detect::{SchedulerRunner, resolve_route, route_alert, run_rule};
+use mantissa_backend::detect::{SchedulerRunner, resolve_route, route_alert, route_to, run_rule};
 use mantissa_backend::local::Lake;
 use mantissa_backend::model::{
     DedupSpec, DeliveryStatus, Integration, IntegrationKind, Rule, RunStatus, Schedule, Severity,
@@ -757,4 +757,30 @@ async fn setup_checks_stores_the_secret_by_name_tests_and_lists_jira_projects() 
     assert!(e.contains("incoming webhook URL") && !e.contains("xoxb"), "{e}");
     let saved = setup::save(s, slack, Some(&format!("{base}/slack"))).await.unwrap();
     assert_eq!(test_send::test_send(s, USER, &saved.id).await.unwrap(), Some(200));
+}
+
+#[tokio::test]
+async fn an_analyst_routes_a_stored_alert_past_severity_filters_and_again() {
+    let w = world().await;
+    let (base, fake) = fake_server().await;
+    let s = &w.s;
+    s.secrets.put_secret("slack", &format!("{base}/slack")).await.unwrap();
+    let slack = integration("slack", IntegrationKind::Slack, Severity::Critical, json!({}), Some("slack"));
+    s.integrations.put_integration(&slack).await.unwrap();
+    let mut rule = root_rule();
+    rule.severity = Severity::High;
+    let mut alert = run_rule(s, USER, &rule, w.clock.now()).await.unwrap().alert.unwrap();
+    assert_eq!(route_alert(s, &rule, &mut alert).await.unwrap(), 0, "below slack's filter");
+
+    let targets = resolve_route("send to slack", std::slice::from_ref(&slack)).unwrap();
+    for n in 1..=2 {
+        let mut stored = s.alerts.get_alert(USER, &alert.id).await.unwrap().unwrap();
+        assert_eq!(route_to(s, Some(&rule), &mut stored, &targets).await.unwrap(), 1);
+        assert_eq!(drain(&w).await, vec![Verdict::Delivered], "routing #{n} is delivered, not deduplicated");
+        let slack_posts = fake.seen.lock().unwrap().iter().filter(|(p, ..)| p == "/slack").count();
+        assert_eq!(slack_posts, n);
+    }
+    let stored = s.alerts.get_alert(USER, &alert.id).await.unwrap().unwrap();
+    let delivered = stored.attempts.iter().filter(|a| a.status == DeliveryStatus::Delivered).count();
+    assert_eq!(delivered, 2, "{:?}", stored.attempts);
 }

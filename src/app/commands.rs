@@ -17,6 +17,7 @@ const COMMANDS: &[&str] = &[
     "history",
     "tables",
     "redrive-all",
+    "route",
     "query",
     "rules",
     "alerts",
@@ -24,6 +25,7 @@ const COMMANDS: &[&str] = &[
     "dlq",
 ];
 const FORMATS: &[&str] = &["csv", "json", "parquet"];
+const ROUTE_WORDS: &[&str] = &["slack", "jira", "pagerduty", "email", "webhook", "file"];
 
 /// The line with its last word completed as far as the candidates agree; the candidates are
 /// shown when more than one remains.
@@ -37,6 +39,12 @@ pub fn complete(line: &str, app: &mut App) -> String {
         "theme" => theme::names(app.theme_dir.as_deref()),
         "keymap" => keymap::names(app.keymap_dir.as_deref()),
         "export" => FORMATS.iter().map(|c| c.to_string()).collect(),
+        "route" => app
+            .integrations
+            .iter()
+            .map(|(i, _)| i.name.clone())
+            .chain(ROUTE_WORDS.iter().map(|w| w.to_string()))
+            .collect(),
         _ => vec![],
     };
     let fits: Vec<&String> = owned.iter().filter(|c| c.starts_with(word)).collect();
@@ -90,6 +98,7 @@ impl App {
             }
             ("export", arg) => return self.export(arg),
             ("redrive-all", _) => return crate::panes::lists::redrive_all(self),
+            ("route", words) => return self.route(words),
             ("1" | "query", _) => self.pane = Pane::Query,
             ("2" | "rules", _) => self.pane = Pane::Rules,
             ("3" | "alerts", _) => self.pane = Pane::Alerts,
@@ -107,6 +116,30 @@ impl App {
             }
         }
         vec![]
+    }
+
+    /// `:route WORDS`: the marked or selected alerts to the integrations the words name (a
+    /// name, or a kind: `:route slack`, `:route page the on-call`), whatever their filters.
+    fn route(&mut self, words: &str) -> Vec<Job> {
+        if words.is_empty() {
+            self.error("usage: :route NAME|KIND (e.g. :route slack, :route secops-jira) on the alerts pane");
+            return vec![];
+        }
+        if self.pane != Pane::Alerts {
+            self.error(":route sends the marked or selected alerts: go to the alerts pane (3) first");
+            return vec![];
+        }
+        if self.read_only {
+            self.error("read-only session: routing alerts is refused");
+            return vec![];
+        }
+        let alert_ids = crate::panes::lists::targets(self);
+        if alert_ids.is_empty() {
+            self.error("no alert selected");
+            return vec![];
+        }
+        self.info(format!("routing {} alert(s) to `{words}`", alert_ids.len()));
+        vec![Job::Route { alert_ids, words: words.to_string() }]
     }
 
     /// `:export csv|json|parquet PATH`: the result as the grid shows it (sorted, filtered).
@@ -158,5 +191,34 @@ mod tests {
         assert!(app.message.as_ref().unwrap().1.contains("usage: :export csv|json|parquet PATH"));
         app.run_command("keymap emacs");
         assert_eq!(app.keymap.name, "emacs");
+    }
+
+    #[test]
+    fn route_sends_the_marked_or_selected_alerts_from_the_alerts_pane() {
+        let mut app = App::new(String::new(), false);
+        let now = chrono::Utc::now();
+        app.alerts = ["a1", "a2"]
+            .iter()
+            .map(|id| mantissa_backend::model::Alert::by_hand(*id, "analyst", now))
+            .collect();
+        assert!(app.run_command("route slack").is_empty());
+        assert!(app.message.as_ref().unwrap().1.contains("go to the alerts pane"));
+        app.pane = Pane::Alerts;
+        assert!(app.run_command("route").is_empty());
+        assert!(app.message.as_ref().unwrap().1.starts_with("usage: :route"));
+        let jobs = app.run_command("route page the on-call");
+        assert!(
+            matches!(jobs.as_slice(), [Job::Route { alert_ids, words }] if alert_ids == &["a1"] && words == "page the on-call"),
+            "{jobs:?}"
+        );
+        app.marks[Pane::Alerts as usize] = ["a1".to_string(), "a2".to_string()].into();
+        let jobs = app.run_command("route secops-slack");
+        assert!(
+            matches!(jobs.as_slice(), [Job::Route { alert_ids, .. }] if alert_ids.len() == 2),
+            "{jobs:?}"
+        );
+        app.read_only = true;
+        assert!(app.run_command("route slack").is_empty());
+        assert!(app.message.as_ref().unwrap().1.contains("read-only"));
     }
 }

@@ -3,8 +3,10 @@
 
 use super::{Context, Job, Msg, history, rule_jobs};
 use crate::commands::output;
+use crate::panes::setup as setup_pane;
 use crate::widgets::grid;
 use datafusion::arrow::record_batch::RecordBatch;
+use mantissa_backend::deliver::{setup, test_send};
 use mantissa_backend::model::QueryState;
 use mantissa_backend::ports::{AlertQuery, PageRequest};
 use std::time::Duration;
@@ -183,8 +185,53 @@ pub fn spawn(ctx: &Context, job: Job, tx: UnboundedSender<Msg>) {
                 Ok(()) => send(Msg::Info(format!("deleted integration {id}"))),
                 Err(e) => send(Msg::Error(e.to_string())),
             },
+            Job::SaveIntegration { integration, secret } => {
+                let secret = secret.as_ref().map(|t| t.0.as_str());
+                let saved = setup::save(s, integration, secret).await.map(|i| {
+                    let stored = i.secret_ref.map(|r| format!("; secret stored as {r}")).unwrap_or_default();
+                    format!("saved integration {} ({}){stored}", i.id, setup_pane::kind_name(i.kind))
+                });
+                send(Msg::SetupSaved(saved.map_err(|e| e.to_string())));
+            }
+            Job::TestSetup { integration, secret } => {
+                let secret = secret.as_ref().map(|t| t.0.as_str());
+                let sent = test_send::test_setup(s, &integration, secret).await.map(|status| {
+                    let http = status.map(|c| format!(" (HTTP {c})")).unwrap_or_default();
+                    format!("test alert sent{http}: check it arrived, then save")
+                });
+                send(Msg::SetupTested(sent.map_err(|e| e.to_string())));
+            }
+            Job::JiraProjects { integration, secret } => {
+                let secret = secret.as_ref().map(|t| t.0.as_str());
+                let projects = setup::jira_projects(s, &integration, secret).await;
+                send(Msg::JiraProjects(projects.map_err(|e| e.to_string())));
+            }
+            Job::Route { alert_ids, words } => send(match route(s, user, &alert_ids, &words).await {
+                Ok(text) => Msg::Info(text),
+                Err(e) => Msg::Error(e.to_string()),
+            }),
         }
     });
+}
+
+/// `:route WORDS` for these alerts: the integrations the words name (a name, or a kind such
+/// as slack or "page the on-call"), each alert queued to each.
+async fn route(
+    s: &mantissa_backend::services::Services,
+    user: &str,
+    alert_ids: &[String],
+    words: &str,
+) -> mantissa_backend::Result<String> {
+    let integrations = s.integrations.list_integrations(user).await?;
+    let targets = mantissa_backend::detect::resolve_route(words, &integrations)?;
+    let mut sent = 0;
+    for id in alert_ids {
+        let Some(mut alert) = s.alerts.get_alert(user, id).await? else { continue };
+        let rule = s.rules.get_rule(user, &alert.rule_id).await?;
+        sent += mantissa_backend::detect::route_to(s, rule.as_ref(), &mut alert, &targets).await?;
+    }
+    let names: Vec<&str> = targets.iter().map(|i| i.name.as_str()).collect();
+    Ok(format!("{} alert(s) queued to {} ({sent} message(s))", alert_ids.len(), names.join(", ")))
 }
 
 /// Writes the result as shown to `path`: CSV with a header, a JSON array, or Parquet (zstd).

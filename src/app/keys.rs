@@ -39,13 +39,26 @@ fn hinted(screen: Screen) -> &'static [(Action, &'static str)] {
             (Note, "note"),
             (Pivot, "pivot"),
         ],
-        Screen::Integrations => &[(Open, "detail"), (TestSend, "test"), (DeleteIntegration, "delete")],
         Screen::Dlq => &[
             (Open, "payload"),
             (Mark, "mark"),
             (Redrive, "redrive"),
             (RedriveAll, "all"),
             (Delete, "delete"),
+        ],
+        Screen::Form => &[
+            (NextField, "next"),
+            (SaveForm, "save"),
+            (TestForm, "test"),
+            (Lookup, "projects"),
+            (CloseForm, "close"),
+        ],
+        Screen::Integrations => &[
+            (Open, "detail"),
+            (NewIntegration, "new"),
+            (EditIntegration, "edit"),
+            (TestSend, "test"),
+            (DeleteIntegration, "delete"),
         ],
         Screen::RuleEditor => {
             &[(Save, "save"), (TestRule, "test"), (DryRunRule, "dry-run"), (Close, "close")]

@@ -12,7 +12,7 @@ use crate::config::theme::Theme;
 use crate::panes::{self, Pane};
 use crate::widgets::grid::{Grid, ViewRequest};
 use crate::widgets::input::LineInput;
-use crate::widgets::picker::Picker;
+use crate::widgets::picker::{Picker, PickerKind};
 use crate::widgets::popup::TextView;
 use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind};
 use datafusion::arrow::record_batch::RecordBatch;
@@ -72,8 +72,37 @@ pub enum Job {
     SaveHistory(PathBuf, history::Entry),
     TestSend(String),
     DeleteIntegration(String),
+    /// A setup form's integration: saved (the secret to the secret store), test-sent, or used
+    /// to list Jira projects. `secret` is the one typed, none to use the stored one.
+    SaveIntegration {
+        integration: Integration,
+        secret: Option<SecretText>,
+    },
+    TestSetup {
+        integration: Integration,
+        secret: Option<SecretText>,
+    },
+    JiraProjects {
+        integration: Integration,
+        secret: Option<SecretText>,
+    },
+    /// `:route slack`: these alerts to the integrations the words name.
+    Route {
+        alert_ids: Vec<String>,
+        words: String,
+    },
     /// Several jobs behind one confirmation (a bulk delete).
     Batch(Vec<Job>),
+}
+
+/// A secret typed in a form, on its way to the backend; `Debug` never shows it.
+#[derive(Clone)]
+pub struct SecretText(pub String);
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretText(<hidden>)")
+    }
 }
 
 /// What a `[y/N]` confirmation does on `y`.
@@ -94,11 +123,29 @@ pub enum Msg {
     Rules(Vec<Rule>),
     Integrations(Vec<(Integration, Option<HealthStatus>)>),
     Dlq(Vec<DeadLetter>),
-    RuleOpened { rule_id: Option<String>, path: Option<PathBuf>, text: String, test: bool },
-    RuleChecked { generation: u64, diagnostics: Vec<Diagnostic> },
+    RuleOpened {
+        rule_id: Option<String>,
+        path: Option<PathBuf>,
+        text: String,
+        test: bool,
+    },
+    RuleChecked {
+        generation: u64,
+        diagnostics: Vec<Diagnostic>,
+    },
     RuleTested(Vec<TestOutcome>),
-    RuleSaved { path: PathBuf, report: String },
-    GridView { generation: u64, order: Result<Option<Vec<u32>>, String> },
+    RuleSaved {
+        path: PathBuf,
+        report: String,
+    },
+    GridView {
+        generation: u64,
+        order: Result<Option<Vec<u32>>, String>,
+    },
+    /// A setup form's save (`Ok` names what was saved), test send, or Jira project lookup.
+    SetupSaved(Result<String, String>),
+    SetupTested(Result<String, String>),
+    JiraProjects(Result<Vec<(String, String)>, String>),
     Info(String),
     Error(String),
 }
@@ -139,6 +186,8 @@ pub struct App {
     pub filter_input: Option<String>,
     pub confirm: Option<(String, Pending)>,
     pub rule_editor: Option<panes::rules::RuleEditor>,
+    /// An integration setup form over the integrations pane.
+    pub setup: Option<panes::setup::Setup>,
     /// The `?` help, a record, a cell, an alert's detail or a DLQ payload over the pane.
     pub popup: Option<TextView>,
     /// A one-line question in the footer (assignee, note, export path).
@@ -207,6 +256,7 @@ impl App {
             filter_input: None,
             confirm: None,
             rule_editor: None,
+            setup: None,
             popup: None,
             prompt: None,
             picker: None,
@@ -320,6 +370,28 @@ impl App {
                 Ok(order) => return self.grid.apply_view(generation, order),
                 Err(e) => self.error(e),
             },
+            Msg::SetupSaved(Ok(text)) => {
+                self.setup = None;
+                self.info(text);
+                self.queued.push(Job::Refresh);
+            }
+            Msg::SetupSaved(Err(e)) | Msg::SetupTested(Err(e)) | Msg::JiraProjects(Err(e)) => {
+                let Some(setup) = self.setup.as_mut() else { return false };
+                setup.busy = false;
+                setup.form.status = Some((true, e));
+            }
+            Msg::SetupTested(Ok(text)) => {
+                let Some(setup) = self.setup.as_mut() else { return false };
+                setup.busy = false;
+                setup.form.status = Some((false, text));
+            }
+            Msg::JiraProjects(Ok(projects)) => {
+                let Some(setup) = self.setup.as_mut() else { return false };
+                setup.busy = false;
+                setup.form.status = Some((false, format!("{} project(s): Enter picks one", projects.len())));
+                let items = projects.into_iter().map(|(key, name)| (format!("{key}  {name}"), key)).collect();
+                self.picker = Some(Picker::new(PickerKind::JiraProject, "Jira projects", items));
+            }
             Msg::Info(t) => self.info(t),
             Msg::Error(t) => self.error(t),
         }
@@ -342,6 +414,7 @@ impl App {
             Pane::Rules if self.rule_editor.is_some() => Screen::RuleEditor,
             Pane::Rules => Screen::Rules,
             Pane::Alerts => Screen::Alerts,
+            Pane::Integrations if self.setup.is_some() => Screen::Form,
             Pane::Integrations => Screen::Integrations,
             Pane::Dlq => Screen::Dlq,
         }
@@ -420,6 +493,12 @@ impl App {
                 vec![]
             }
             None if screen == Screen::RuleEditor => panes::rules::editor_input(self, key),
+            None if screen == Screen::Form => {
+                if let Some(setup) = self.setup.as_mut() {
+                    setup.form.input(key);
+                }
+                vec![]
+            }
             None => vec![],
         }
     }
@@ -500,7 +579,12 @@ impl App {
             Some(Some(value)) => {
                 let kind = picker.kind;
                 self.picker = None;
-                panes::query::picked(self, kind, value);
+                match kind {
+                    PickerKind::History | PickerKind::Tables => panes::query::picked(self, kind, value),
+                    PickerKind::IntegrationKind | PickerKind::JiraProject => {
+                        panes::setup::picked(self, kind, value)
+                    }
+                }
             }
             Some(None) => self.picker = None,
             None => {}

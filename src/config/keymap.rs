@@ -28,10 +28,11 @@ pub enum Ctx {
     Integrations,
     Dlq,
     RuleEditor,
+    Form,
 }
 
 impl Ctx {
-    pub const ALL: [Ctx; 10] = [
+    pub const ALL: [Ctx; 11] = [
         Ctx::Global,
         Ctx::Query,
         Ctx::Editor,
@@ -42,6 +43,7 @@ impl Ctx {
         Ctx::Integrations,
         Ctx::Dlq,
         Ctx::RuleEditor,
+        Ctx::Form,
     ];
 
     pub fn name(self) -> &'static str {
@@ -56,6 +58,7 @@ impl Ctx {
             Ctx::Integrations => "integrations",
             Ctx::Dlq => "dlq",
             Ctx::RuleEditor => "rule_editor",
+            Ctx::Form => "form",
         }
     }
 }
@@ -71,10 +74,12 @@ pub enum Screen {
     Integrations,
     Dlq,
     RuleEditor,
+    /// An integration setup form.
+    Form,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 7] = [
+    pub const ALL: [Screen; 8] = [
         Screen::QueryEditor,
         Screen::QueryGrid,
         Screen::Rules,
@@ -82,6 +87,7 @@ impl Screen {
         Screen::Integrations,
         Screen::Dlq,
         Screen::RuleEditor,
+        Screen::Form,
     ];
 
     /// The editors take plain keys as text, so only their own contexts apply there.
@@ -94,6 +100,7 @@ impl Screen {
             Screen::Integrations => &[Ctx::Integrations, Ctx::List, Ctx::Global],
             Screen::Dlq => &[Ctx::Dlq, Ctx::List, Ctx::Global],
             Screen::RuleEditor => &[Ctx::RuleEditor],
+            Screen::Form => &[Ctx::Form],
         }
     }
 }
@@ -154,6 +161,7 @@ actions! {
     Alerts Note = "note", "add a note";
     Alerts Pivot = "pivot", "pivot: query the alert's entity";
     Integrations NewIntegration = "new_integration", "set up an integration";
+    Integrations EditIntegration = "edit_integration", "change the setup";
     Integrations TestSend = "test_send", "send a test alert";
     Integrations DeleteIntegration = "delete_integration", "delete the integration (asks)";
     Dlq Redrive = "redrive", "redrive marked or selected (asks)";
@@ -163,6 +171,12 @@ actions! {
     RuleEditor TestRule = "test_rule", "run the rule's tests";
     RuleEditor DryRunRule = "dry_run_rule", "dry-run the query";
     RuleEditor Close = "close", "close (asks if unsaved)";
+    Form NextField = "next_field", "next field (Enter too)";
+    Form PrevField = "prev_field", "previous field";
+    Form SaveForm = "save", "check and save; secret to secret store";
+    Form TestForm = "test_send", "send a test alert with these settings";
+    Form Lookup = "lookup", "Jira: list the projects to pick one";
+    Form CloseForm = "close", "close without saving";
 }
 
 impl Action {

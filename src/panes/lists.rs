@@ -146,13 +146,18 @@ pub fn act(app: &mut App, action: Action) -> Vec<Job> {
                     purpose: Purpose::Assign(ids),
                 }
             } else {
-                Prompt { label: format!("note on {what}"), input: LineInput::default(), purpose: Purpose::Note(ids) }
+                Prompt {
+                    label: format!("note on {what}"),
+                    input: LineInput::default(),
+                    purpose: Purpose::Note(ids),
+                }
             });
         }
         Action::Pivot => {
             if let Some(a) = app.alerts.get(cur) {
                 let sql = pivot_sql(a);
-                app.editor = ratatui_textarea::TextArea::from(sql.lines().map(String::from).collect::<Vec<_>>());
+                app.editor =
+                    ratatui_textarea::TextArea::from(sql.lines().map(String::from).collect::<Vec<_>>());
                 app.pane = Pane::Query;
                 app.focus = crate::app::Focus::Editor;
             }
@@ -163,7 +168,11 @@ pub fn act(app: &mut App, action: Action) -> Vec<Job> {
                 return vec![];
             }
             app.marks[i].clear();
-            let what = if ids.len() == 1 { format!("message {}", ids[0]) } else { format!("{} messages", ids.len()) };
+            let what = if ids.len() == 1 {
+                format!("message {}", ids[0])
+            } else {
+                format!("{} messages", ids.len())
+            };
             return app.ask(format!("redrive {what}?"), Job::Redrive(ids));
         }
         Action::RedriveAll => return redrive_all(app),
@@ -190,12 +199,17 @@ pub fn act(app: &mut App, action: Action) -> Vec<Job> {
         Action::DeleteIntegration => {
             if let Some((integration, _)) = app.integrations.get(cur) {
                 let id = integration.id.clone();
-                return app.ask(format!("delete integration {id} and its secret?"), Job::DeleteIntegration(id));
+                return app
+                    .ask(format!("delete integration {id} and its secret?"), Job::DeleteIntegration(id));
             }
         }
-        Action::NewIntegration => app.info(
-            "set up integrations with `mantissa integrations` from a shell for now; the form is not built yet",
-        ),
+        Action::NewIntegration => app.picker = Some(super::setup::kinds_picker()),
+        Action::EditIntegration => {
+            if let Some((i, _)) = selected(app, Pane::Integrations).and_then(|c| app.integrations.get(c)) {
+                let lookup = app.keymap.first_key(Action::Lookup);
+                app.setup = Some(super::setup::Setup::new(i.kind, Some(i.clone()), lookup));
+            }
+        }
         _ => {}
     }
     vec![]

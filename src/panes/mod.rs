@@ -5,6 +5,7 @@ mod detail;
 pub mod lists;
 pub mod query;
 pub mod rules;
+pub mod setup;
 
 use crate::app::{App, Job, keys};
 use crate::config::keymap::Action;
@@ -40,6 +41,7 @@ impl Pane {
 /// A pane's own actions (the app handles the global ones).
 pub fn act(app: &mut App, action: Action) -> Vec<Job> {
     match app.pane {
+        Pane::Integrations if app.setup.is_some() => setup::act(app, action),
         Pane::Query => query::act(app, action),
         Pane::Rules => rules::act(app, action),
         _ => lists::act(app, action),
@@ -88,6 +90,9 @@ pub fn render(app: &mut App, f: &mut Frame) {
     };
     f.render_widget(Paragraph::new(footer_line), footer);
     f.render_widget(Paragraph::new(Span::raw(app.status_line.clone())).style(app.theme.status()), status);
+    if let Some(setup) = app.setup.as_ref().filter(|_| app.pane == Pane::Integrations) {
+        setup.form.render(f, body, &app.theme);
+    }
     if let Some(picker) = &app.picker {
         picker.render(f, body, app.theme.focus(), app.theme.selected());
     }

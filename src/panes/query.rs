@@ -88,6 +88,7 @@ pub fn picked(app: &mut App, kind: PickerKind, value: String) {
         PickerKind::Tables => {
             app.editor.insert_str(value);
         }
+        PickerKind::IntegrationKind | PickerKind::JiraProject => return,
     }
     app.focus = Focus::Editor;
 }

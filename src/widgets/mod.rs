@@ -1,5 +1,6 @@
 //! Reusable drawing pieces: the Arrow results grid, text overlays, pickers and inputs.
 
+pub mod form;
 pub mod grid;
 pub mod input;
 pub mod picker;

@@ -1,4 +1,5 @@
-//! A searchable list over the pane (query history, tables and columns): type to narrow,
+//! A searchable list over the pane (query history, tables and columns, integration kinds, Jira
+//! projects): type to narrow,
 //! arrows or Ctrl-n/Ctrl-p to move, Enter to choose, Esc to close.
 
 use super::input::LineInput;
@@ -14,6 +15,10 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 pub enum PickerKind {
     History,
     Tables,
+    /// Which kind of integration to set up.
+    IntegrationKind,
+    /// A Jira project for the setup form.
+    JiraProject,
 }
 
 #[derive(Debug, Clone)]

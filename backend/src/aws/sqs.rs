@@ -152,6 +152,16 @@ impl SqsQueue {
     }
 }
 
+/// SQS takes at most 128 characters of deduplication id; a longer one (long integration ids)
+/// is replaced by its SHA-256, which keeps distinct ids distinct.
+fn fit_dedup_id(id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    if id.len() <= 128 {
+        return id.to_string();
+    }
+    Sha256::digest(id.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[async_trait]
 impl AlertQueue for SqsQueue {
     async fn send(&self, group_id: &str, dedup_id: &str, body: &str) -> Result<String> {
@@ -160,7 +170,7 @@ impl AlertQueue for SqsQueue {
             .send_message()
             .queue_url(&self.queue_url)
             .message_group_id(group_id)
-            .message_deduplication_id(dedup_id)
+            .message_deduplication_id(fit_dedup_id(dedup_id))
             .message_body(body)
             .send()
             .await
@@ -362,5 +372,19 @@ fn received(m: &aws_sdk_sqs::types::Message) -> ReceivedMessage {
             .unwrap_or_default(),
         body: m.body.clone().unwrap_or_default(),
         receive_count: receive_count(m),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit_dedup_id;
+
+    #[test]
+    fn long_dedup_ids_are_hashed_to_fit_and_stay_distinct() {
+        assert_eq!(fit_dedup_id("alert-1:slack"), "alert-1:slack");
+        let long = |n: usize| format!("{}:{}", "a".repeat(130), n);
+        let (a, b) = (fit_dedup_id(&long(1)), fit_dedup_id(&long(2)));
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, b);
     }
 }

@@ -6,5 +6,5 @@ pub mod router;
 pub mod scheduler;
 
 pub use executor::{RunOutcome, run_rule};
-pub use router::{DeliveryMessage, resolve_route, route_alert};
+pub use router::{DeliveryMessage, resolve_route, route_alert, route_to};
 pub use scheduler::{Fired, SchedulerRunner, fire};

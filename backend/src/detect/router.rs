@@ -64,33 +64,63 @@ pub async fn route_alert(s: &Services, rule: &Rule, alert: &mut Alert) -> Result
         .into_iter()
         .filter(|i| i.admits(alert.severity) && wanted_by_rule(rule, i))
         .collect();
-    let basis = dedup_basis(rule, alert);
+    alert.attempts.clear();
+    enqueue(s, alert, &targets, dedup_basis(rule, alert), rule.dedup.window_secs, "").await
+}
+
+/// Sends an alert already stored to integrations an analyst chose (`:route slack`), whatever
+/// their severity filter: the same queue, dedup and attempts as a rule's routing, the new
+/// pending attempts added to the ones the alert has.
+pub async fn route_to(
+    s: &Services,
+    rule: Option<&Rule>,
+    alert: &mut Alert,
+    targets: &[Integration],
+) -> Result<usize> {
+    let (basis, window) = match rule {
+        Some(r) => (dedup_basis(r, alert), r.dedup.window_secs),
+        None => (alert.summary.clone(), 0),
+    };
+    // A queue message id of its own: the FIFO queue drops a repeat of an id for five minutes,
+    // and sending again is what the analyst asked for.
+    let again = format!(":by-hand-{}", uuid::Uuid::new_v4().simple());
+    enqueue(s, alert, targets, basis, window, &again).await
+}
+
+/// One FIFO message per target, then the alert stored with a pending attempt per target.
+async fn enqueue(
+    s: &Services,
+    alert: &mut Alert,
+    targets: &[Integration],
+    basis: String,
+    dedup_window_secs: u64,
+    message_suffix: &str,
+) -> Result<usize> {
     let now = s.clock.now();
-    alert.attempts = targets
-        .iter()
-        .map(|i| DeliveryAttempt {
-            integration_id: i.id.clone(),
-            attempt: 0,
-            at: now,
-            status: DeliveryStatus::Pending,
-            latency_ms: None,
-            http_status: None,
-            error: None,
-            retry_in_secs: None,
-        })
-        .collect();
+    alert.attempts.extend(targets.iter().map(|i| DeliveryAttempt {
+        integration_id: i.id.clone(),
+        attempt: 0,
+        at: now,
+        status: DeliveryStatus::Pending,
+        latency_ms: None,
+        http_status: None,
+        error: None,
+        retry_in_secs: None,
+    }));
     // Messages first: each carries the whole alert, so a crash before the alert is stored
     // still delivers it (the worker stores the snapshot it carries).
-    for i in &targets {
+    for i in targets {
         let msg = DeliveryMessage {
             user_id: alert.user_id.clone(),
             integration_id: i.id.clone(),
             alert: Alert { attempts: vec![], ..alert.clone() },
             dedup_basis: basis.clone(),
-            dedup_window_secs: rule.dedup.window_secs,
+            dedup_window_secs,
         };
         let body = serde_json::to_string(&msg).map_err(|e| Error::backend("delivery message", e))?;
-        s.queue.send(&group_id(&alert.user_id, &i.id), &format!("{}:{}", alert.id, i.id), &body).await?;
+        s.queue
+            .send(&group_id(&alert.user_id, &i.id), &format!("{}:{}{message_suffix}", alert.id, i.id), &body)
+            .await?;
     }
     s.alerts.put_alert(alert).await?;
     if !targets.is_empty() {
