@@ -42,7 +42,7 @@ pub fn complete(line: &str, app: &mut App) -> String {
         "route" => app
             .integrations
             .iter()
-            .map(|(i, _)| i.name.clone())
+            .map(|(i, _)| i.id.clone())
             .chain(ROUTE_WORDS.iter().map(|w| w.to_string()))
             .collect(),
         _ => vec![],
@@ -176,6 +176,12 @@ mod tests {
         assert_eq!(complete("theme sol", &mut app), "theme solarized-dark ");
         assert_eq!(complete("export p", &mut app), "export parquet ");
         assert_eq!(complete("keymap e", &mut app), "keymap emacs ");
+        // Integration ids (names may have spaces) and kinds for :route.
+        let mut hook =
+            mantissa_backend::demo::workspace::demo_integrations("analyst", std::path::Path::new("/tmp"));
+        app.integrations = hook.drain(..).map(|i| (i, None)).collect();
+        assert_eq!(complete("route soc", &mut app), "route soc-webhook ");
+        assert_eq!(complete("route pag", &mut app), "route pagerduty ");
         // Several fit: the common part, and the candidates are shown.
         assert_eq!(complete("qu", &mut app), "qu");
         assert!(app.message.as_ref().unwrap().1.contains("quit  query"));

@@ -73,7 +73,8 @@ impl Picker {
 
     pub fn render(&self, f: &mut Frame, area: Rect, border: Style, selected: Style) {
         let w = area.width.saturating_sub(2).min(100);
-        let h = area.height.saturating_sub(2).min(24);
+        // Short lists get a short box (search line, items, borders).
+        let h = area.height.saturating_sub(2).min(24).min(self.items.len().max(1) as u16 + 3);
         let rect =
             Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
         let matches = self.matches();
