@@ -12,206 +12,220 @@ use mantissa_backend::ports::{AlertQuery, PageRequest};
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 
+/// Runs the job on a task; a job with a label reports `Msg::Done` when it ends, however it
+/// ends (a panic too, reported as an error), so the status line never keeps a finished job.
 pub fn spawn(ctx: &Context, job: Job, tx: UnboundedSender<Msg>) {
     let ctx = ctx.clone();
+    let label = job.label();
     tokio::spawn(async move {
-        let (s, user) = (&ctx.s, ctx.user.as_str());
-        let send = |m: Msg| {
-            let _ = tx.send(m);
-        };
-        match job {
-            Job::Batch(jobs) => {
-                for job in jobs {
-                    spawn(&ctx, job, tx.clone());
-                }
-            }
-            Job::RunQuery(sql) => {
-                let id = match s.engine.start(&sql).await {
-                    Ok(id) => id,
-                    Err(e) => return send(Msg::QueryFailed(e.to_string())),
-                };
-                send(Msg::QueryStarted(id.clone()));
-                loop {
-                    let Ok(status) = s.engine.status(&id).await else { return };
-                    let done = status.state.is_terminal();
-                    send(Msg::QueryStatus(status.clone()));
-                    if done {
-                        if status.state == QueryState::Succeeded {
-                            let mut batches = vec![];
-                            let mut page = PageRequest::first(10_000);
-                            loop {
-                                match s.engine.results(&id, page.clone()).await {
-                                    Ok(mut p) => {
-                                        batches.append(&mut p.batches);
-                                        match p.next_token {
-                                            Some(t) => page.token = Some(t),
-                                            None => break,
-                                        }
-                                    }
-                                    Err(e) => return send(Msg::QueryFailed(e.to_string())),
-                                }
-                            }
-                            send(Msg::QueryResults(batches));
-                        }
-                        return;
-                    }
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            }
-            Job::CancelQuery(id) => {
-                if let Err(e) = s.engine.cancel(&id).await {
-                    send(Msg::Error(e.to_string()));
-                }
-            }
-            Job::Refresh => {
-                let q = AlertQuery { limit: Some(500), ..Default::default() };
-                match s.alerts.list_alerts(user, &q).await {
-                    Ok(a) => send(Msg::Alerts(a)),
-                    Err(e) => send(Msg::Error(e.to_string())),
-                }
-                if let Ok(r) = s.rules.list_rules(user).await {
-                    send(Msg::Rules(r));
-                }
-                if let (Ok(list), Ok(health)) = (
-                    s.integrations.list_integrations(user).await,
-                    mantissa_backend::deliver::health::refresh(s, user).await,
-                ) {
-                    let rows = list
-                        .into_iter()
-                        .map(|i| {
-                            // The time of computation changes every refresh; the console does not show it.
-                            let h = health.iter().find(|h| h.integration_id == i.id).cloned().map(|mut h| {
-                                h.computed_at = chrono::DateTime::UNIX_EPOCH;
-                                h
-                            });
-                            (i, h)
-                        })
-                        .collect();
-                    send(Msg::Integrations(rows));
-                }
-                if let Ok(mine) = mantissa_backend::deliver::dead_letters::for_user(s, user).await {
-                    send(Msg::Dlq(mine));
-                }
-            }
-            Job::SaveAlert(alert) => match s.alerts.put_alert(&alert).await {
-                Ok(()) => send(Msg::Info(format!(
-                    "alert {} is {:?}",
-                    &alert.id[..8.min(alert.id.len())],
-                    alert.status
-                ))),
-                Err(e) => send(Msg::Error(e.to_string())),
-            },
-            Job::SaveRule(rule) => match s.rules.put_rule(user, &rule).await {
-                Ok(()) => send(Msg::Info(format!(
-                    "rule {} {}",
-                    rule.id,
-                    if rule.enabled { "enabled" } else { "disabled" }
-                ))),
-                Err(e) => send(Msg::Error(e.to_string())),
-            },
-            Job::RunRule(rule) => {
-                let now = s.clock.now();
-                match mantissa_backend::detect::run_rule(s, user, &rule, now).await {
-                    Ok(mut o) => {
-                        let text = match (&mut o.alert, &o.error) {
-                            (_, Some(e)) => format!("rule {} failed: {e}", rule.id),
-                            (Some(alert), None) => {
-                                match mantissa_backend::detect::route_alert(s, &rule, alert).await {
-                                    Ok(n) => format!(
-                                        "rule {}: {} rows, alert routed to {n} integration(s)",
-                                        rule.id, o.rows
-                                    ),
-                                    Err(e) => format!("rule {}: routing failed: {e}", rule.id),
-                                }
-                            }
-                            (None, None) => format!("rule {}: {} rows, below the threshold", rule.id, o.rows),
-                        };
-                        send(Msg::Info(text));
-                    }
-                    Err(e) => send(Msg::Error(e.to_string())),
-                }
-            }
-            Job::Redrive(ids) => match s.queue.redrive(&ids).await {
-                Ok(n) => send(Msg::Info(format!("redrove {n} message(s)"))),
-                Err(e) => send(Msg::Error(e.to_string())),
-            },
-            Job::DeleteDead(id) => match s.queue.delete_dead_letter(&id).await {
-                Ok(()) => send(Msg::Info(format!("deleted {id}"))),
-                Err(e) => send(Msg::Error(e.to_string())),
-            },
-            Job::OpenRule { rule, test } => send(rule_jobs::open(&ctx, rule, test)),
-            Job::CheckRule { generation, path, text } => {
-                send(rule_jobs::check(&ctx, generation, &path, &text).await)
-            }
-            Job::TestRule { path, text } => send(rule_jobs::test(&path, &text).await),
-            Job::SaveRuleFile { path, text } => send(rule_jobs::save(&ctx, path, &text).await),
-            Job::GridView(req) => {
-                let generation = req.generation;
-                let order = tokio::task::spawn_blocking(move || grid::compute_view(&req))
-                    .await
-                    .unwrap_or_else(|e| Err(format!("sorting failed: {e}")));
-                send(Msg::GridView { generation, order });
-            }
-            Job::Export { format, path, batches, order } => {
-                let rows = order.as_ref().map_or(batches.iter().map(|b| b.num_rows()).sum(), |o| o.len());
-                let shown = path.display().to_string();
-                let written = tokio::task::spawn_blocking(move || {
-                    export(&format, &path, &batches, order.as_deref().map(|o| o.as_slice()))
-                })
-                .await
-                .map_err(anyhow::Error::from)
-                .and_then(|r| r);
-                send(match written {
-                    Ok(bytes) => Msg::Info(format!("exported {rows} rows to {shown} ({bytes} bytes)")),
-                    Err(e) => Msg::Error(format!("export to {shown} failed: {e:#}")),
-                });
-            }
-            Job::SaveHistory(path, entry) => {
-                let saved = tokio::task::spawn_blocking(move || {
-                    history::append(&path, &entry).map_err(|e| format!("{}: {e}", path.display()))
-                });
-                if let Ok(Err(e)) = saved.await {
-                    send(Msg::Error(format!("query history not saved: {e}")));
-                }
-            }
-            Job::TestSend(id) => match mantissa_backend::deliver::test_send::test_send(s, user, &id).await {
-                Ok(status) => send(Msg::Info(format!(
-                    "test alert sent to {id}{}",
-                    status.map(|c| format!(" (HTTP {c})")).unwrap_or_default()
-                ))),
-                Err(e) => send(Msg::Error(e.to_string())),
-            },
-            Job::DeleteIntegration(id) => match s.integrations.delete_integration(user, &id).await {
-                Ok(()) => send(Msg::Info(format!("deleted integration {id}"))),
-                Err(e) => send(Msg::Error(e.to_string())),
-            },
-            Job::SaveIntegration { integration, secret } => {
-                let secret = secret.as_ref().map(|t| t.0.as_str());
-                let saved = setup::save(s, integration, secret).await.map(|i| {
-                    let stored = i.secret_ref.map(|r| format!("; secret stored as {r}")).unwrap_or_default();
-                    format!("saved integration {} ({}){stored}", i.id, setup_pane::kind_name(i.kind))
-                });
-                send(Msg::SetupSaved(saved.map_err(|e| e.to_string())));
-            }
-            Job::TestSetup { integration, secret } => {
-                let secret = secret.as_ref().map(|t| t.0.as_str());
-                let sent = test_send::test_setup(s, &integration, secret).await.map(|status| {
-                    let http = status.map(|c| format!(" (HTTP {c})")).unwrap_or_default();
-                    format!("test alert sent{http}: check it arrived, then save")
-                });
-                send(Msg::SetupTested(sent.map_err(|e| e.to_string())));
-            }
-            Job::JiraProjects { integration, secret } => {
-                let secret = secret.as_ref().map(|t| t.0.as_str());
-                let projects = setup::jira_projects(s, &integration, secret).await;
-                send(Msg::JiraProjects(projects.map_err(|e| e.to_string())));
-            }
-            Job::Route { alert_ids, words } => send(match route(s, user, &alert_ids, &words).await {
-                Ok(text) => Msg::Info(text),
-                Err(e) => Msg::Error(e.to_string()),
-            }),
+        let done = tx.clone();
+        if let Err(e) = tokio::spawn(run(ctx, job, tx)).await
+            && e.is_panic()
+        {
+            let what = label.unwrap_or("a background job");
+            let _ = done.send(Msg::Error(format!("{what} failed unexpectedly; the console goes on")));
+        }
+        if let Some(label) = label {
+            let _ = done.send(Msg::Done(label));
         }
     });
+}
+
+async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
+    let (s, user) = (&ctx.s, ctx.user.as_str());
+    let send = |m: Msg| {
+        let _ = tx.send(m);
+    };
+    match job {
+        Job::Batch(jobs) => {
+            for job in jobs {
+                spawn(&ctx, job, tx.clone());
+            }
+        }
+        Job::RunQuery(sql) => {
+            let id = match s.engine.start(&sql).await {
+                Ok(id) => id,
+                Err(e) => return send(Msg::QueryFailed(e.to_string())),
+            };
+            send(Msg::QueryStarted(id.clone()));
+            loop {
+                let Ok(status) = s.engine.status(&id).await else { return };
+                let done = status.state.is_terminal();
+                send(Msg::QueryStatus(status.clone()));
+                if done {
+                    if status.state == QueryState::Succeeded {
+                        let mut batches = vec![];
+                        let mut page = PageRequest::first(10_000);
+                        loop {
+                            match s.engine.results(&id, page.clone()).await {
+                                Ok(mut p) => {
+                                    batches.append(&mut p.batches);
+                                    match p.next_token {
+                                        Some(t) => page.token = Some(t),
+                                        None => break,
+                                    }
+                                }
+                                Err(e) => return send(Msg::QueryFailed(e.to_string())),
+                            }
+                        }
+                        send(Msg::QueryResults(batches));
+                    }
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        Job::CancelQuery(id) => {
+            if let Err(e) = s.engine.cancel(&id).await {
+                send(Msg::Error(e.to_string()));
+            }
+        }
+        Job::Refresh => {
+            let q = AlertQuery { limit: Some(500), ..Default::default() };
+            match s.alerts.list_alerts(user, &q).await {
+                Ok(a) => send(Msg::Alerts(a)),
+                Err(e) => send(Msg::Error(e.to_string())),
+            }
+            if let Ok(r) = s.rules.list_rules(user).await {
+                send(Msg::Rules(r));
+            }
+            if let (Ok(list), Ok(health)) = (
+                s.integrations.list_integrations(user).await,
+                mantissa_backend::deliver::health::refresh(s, user).await,
+            ) {
+                let rows = list
+                    .into_iter()
+                    .map(|i| {
+                        // The time of computation changes every refresh; the console does not show it.
+                        let h = health.iter().find(|h| h.integration_id == i.id).cloned().map(|mut h| {
+                            h.computed_at = chrono::DateTime::UNIX_EPOCH;
+                            h
+                        });
+                        (i, h)
+                    })
+                    .collect();
+                send(Msg::Integrations(rows));
+            }
+            if let Ok(mine) = mantissa_backend::deliver::dead_letters::for_user(s, user).await {
+                send(Msg::Dlq(mine));
+            }
+        }
+        Job::SaveAlert(alert) => match s.alerts.put_alert(&alert).await {
+            Ok(()) => {
+                send(Msg::Info(format!("alert {} is {:?}", &alert.id[..8.min(alert.id.len())], alert.status)))
+            }
+            Err(e) => send(Msg::Error(e.to_string())),
+        },
+        Job::SaveRule(rule) => match s.rules.put_rule(user, &rule).await {
+            Ok(()) => send(Msg::Info(format!(
+                "rule {} {}",
+                rule.id,
+                if rule.enabled { "enabled" } else { "disabled" }
+            ))),
+            Err(e) => send(Msg::Error(e.to_string())),
+        },
+        Job::RunRule(rule) => {
+            let now = s.clock.now();
+            match mantissa_backend::detect::run_rule(s, user, &rule, now).await {
+                Ok(mut o) => {
+                    let text = match (&mut o.alert, &o.error) {
+                        (_, Some(e)) => format!("rule {} failed: {e}", rule.id),
+                        (Some(alert), None) => {
+                            match mantissa_backend::detect::route_alert(s, &rule, alert).await {
+                                Ok(n) => format!(
+                                    "rule {}: {} rows, alert routed to {n} integration(s)",
+                                    rule.id, o.rows
+                                ),
+                                Err(e) => format!("rule {}: routing failed: {e}", rule.id),
+                            }
+                        }
+                        (None, None) => format!("rule {}: {} rows, below the threshold", rule.id, o.rows),
+                    };
+                    send(Msg::Info(text));
+                }
+                Err(e) => send(Msg::Error(e.to_string())),
+            }
+        }
+        Job::Redrive(ids) => match s.queue.redrive(&ids).await {
+            Ok(n) => send(Msg::Info(format!("redrove {n} message(s)"))),
+            Err(e) => send(Msg::Error(e.to_string())),
+        },
+        Job::DeleteDead(id) => match s.queue.delete_dead_letter(&id).await {
+            Ok(()) => send(Msg::Info(format!("deleted {id}"))),
+            Err(e) => send(Msg::Error(e.to_string())),
+        },
+        Job::OpenRule { rule, test } => send(rule_jobs::open(&ctx, rule, test)),
+        Job::CheckRule { generation, path, text } => {
+            send(rule_jobs::check(&ctx, generation, &path, &text).await)
+        }
+        Job::TestRule { path, text } => send(rule_jobs::test(&path, &text).await),
+        Job::SaveRuleFile { path, text } => send(rule_jobs::save(&ctx, path, &text).await),
+        Job::GridView(req) => {
+            let generation = req.generation;
+            let order = tokio::task::spawn_blocking(move || grid::compute_view(&req))
+                .await
+                .unwrap_or_else(|e| Err(format!("sorting failed: {e}")));
+            send(Msg::GridView { generation, order });
+        }
+        Job::Export { format, path, batches, order } => {
+            let rows = order.as_ref().map_or(batches.iter().map(|b| b.num_rows()).sum(), |o| o.len());
+            let shown = path.display().to_string();
+            let written = tokio::task::spawn_blocking(move || {
+                export(&format, &path, &batches, order.as_deref().map(|o| o.as_slice()))
+            })
+            .await
+            .map_err(anyhow::Error::from)
+            .and_then(|r| r);
+            send(match written {
+                Ok(bytes) => Msg::Info(format!("exported {rows} rows to {shown} ({bytes} bytes)")),
+                Err(e) => Msg::Error(format!("export to {shown} failed: {e:#}")),
+            });
+        }
+        Job::SaveHistory(path, entry) => {
+            let saved = tokio::task::spawn_blocking(move || {
+                history::append(&path, &entry).map_err(|e| format!("{}: {e}", path.display()))
+            });
+            if let Ok(Err(e)) = saved.await {
+                send(Msg::Error(format!("query history not saved: {e}")));
+            }
+        }
+        Job::TestSend(id) => match mantissa_backend::deliver::test_send::test_send(s, user, &id).await {
+            Ok(status) => send(Msg::Info(format!(
+                "test alert sent to {id}{}",
+                status.map(|c| format!(" (HTTP {c})")).unwrap_or_default()
+            ))),
+            Err(e) => send(Msg::Error(e.to_string())),
+        },
+        Job::DeleteIntegration(id) => match s.integrations.delete_integration(user, &id).await {
+            Ok(()) => send(Msg::Info(format!("deleted integration {id}"))),
+            Err(e) => send(Msg::Error(e.to_string())),
+        },
+        Job::SaveIntegration { integration, secret } => {
+            let secret = secret.as_ref().map(|t| t.0.as_str());
+            let saved = setup::save(s, integration, secret).await.map(|i| {
+                let stored = i.secret_ref.map(|r| format!("; secret stored as {r}")).unwrap_or_default();
+                format!("saved integration {} ({}){stored}", i.id, setup_pane::kind_name(i.kind))
+            });
+            send(Msg::SetupSaved(saved.map_err(|e| e.to_string())));
+        }
+        Job::TestSetup { integration, secret } => {
+            let secret = secret.as_ref().map(|t| t.0.as_str());
+            let sent = test_send::test_setup(s, &integration, secret).await.map(|status| {
+                let http = status.map(|c| format!(" (HTTP {c})")).unwrap_or_default();
+                format!("test alert sent{http}: check it arrived, then save")
+            });
+            send(Msg::SetupTested(sent.map_err(|e| e.to_string())));
+        }
+        Job::JiraProjects { integration, secret } => {
+            let secret = secret.as_ref().map(|t| t.0.as_str());
+            let projects = setup::jira_projects(s, &integration, secret).await;
+            send(Msg::JiraProjects(projects.map_err(|e| e.to_string())));
+        }
+        Job::Route { alert_ids, words } => send(match route(s, user, &alert_ids, &words).await {
+            Ok(text) => Msg::Info(text),
+            Err(e) => Msg::Error(e.to_string()),
+        }),
+    }
 }
 
 /// `:route WORDS` for these alerts: the integrations the words name (a name, or a kind such

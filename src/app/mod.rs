@@ -1,154 +1,32 @@
-//! The console: one message loop over key events and backend replies; state lives in `App`,
-//! keys become state changes and jobs, and drawing happens only when something changed.
+//! The console's state (`App`) and what keys do to it: keys become state changes and jobs.
+//! `event_loop` runs it (drawing only when something changed); `messages` holds the jobs and
+//! their replies.
 
 mod commands;
+mod event_loop;
 pub mod history;
 pub mod jobs;
 pub mod keys;
+mod messages;
 mod rule_jobs;
+
+pub use event_loop::{Context, run};
+pub use messages::{Job, Msg, Pending, SecretText};
 
 use crate::config::keymap::{Action, Ctx, Keymap, Screen};
 use crate::config::theme::Theme;
 use crate::panes::{self, Pane};
-use crate::widgets::grid::{Grid, ViewRequest};
+use crate::widgets::grid::Grid;
 use crate::widgets::input::LineInput;
 use crate::widgets::picker::{Picker, PickerKind};
 use crate::widgets::popup::TextView;
-use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind};
-use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::prelude::SessionContext;
-use futures::StreamExt;
-use mantissa_backend::local::Lake;
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 use mantissa_backend::model::{Alert, AlertStatus, HealthStatus, Integration, QueryId, QueryStatus, Rule};
 use mantissa_backend::ports::DeadLetter;
-use mantissa_backend::rules::{Diagnostic, runner::TestOutcome};
-use mantissa_backend::services::Services;
 use ratatui::text::{Line, Span};
 use ratatui_textarea::TextArea;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::mpsc;
-
-/// Work for the backend, run by `jobs::spawn`.
-#[derive(Debug, Clone)]
-pub enum Job {
-    RunQuery(String),
-    CancelQuery(QueryId),
-    Refresh,
-    SaveAlert(Alert),
-    SaveRule(Rule),
-    RunRule(Rule),
-    Redrive(Vec<String>),
-    DeleteDead(String),
-    /// Opens the rule's file (or its YAML from the store) in the editor; `test` runs its tests.
-    OpenRule {
-        rule: Rule,
-        test: bool,
-    },
-    CheckRule {
-        generation: u64,
-        path: PathBuf,
-        text: String,
-    },
-    TestRule {
-        path: PathBuf,
-        text: String,
-    },
-    /// Writes the file (a new rule's to `<rules-dir>/<id>.yml`) and pushes the folder.
-    SaveRuleFile {
-        path: Option<PathBuf>,
-        text: String,
-    },
-    /// Sorts and filters the grid off the UI thread.
-    GridView(ViewRequest),
-    Export {
-        format: String,
-        path: PathBuf,
-        batches: Vec<RecordBatch>,
-        order: Option<Arc<Vec<u32>>>,
-    },
-    SaveHistory(PathBuf, history::Entry),
-    TestSend(String),
-    DeleteIntegration(String),
-    /// A setup form's integration: saved (the secret to the secret store), test-sent, or used
-    /// to list Jira projects. `secret` is the one typed, none to use the stored one.
-    SaveIntegration {
-        integration: Integration,
-        secret: Option<SecretText>,
-    },
-    TestSetup {
-        integration: Integration,
-        secret: Option<SecretText>,
-    },
-    JiraProjects {
-        integration: Integration,
-        secret: Option<SecretText>,
-    },
-    /// `:route slack`: these alerts to the integrations the words name.
-    Route {
-        alert_ids: Vec<String>,
-        words: String,
-    },
-    /// Several jobs behind one confirmation (a bulk delete).
-    Batch(Vec<Job>),
-}
-
-/// A secret typed in a form, on its way to the backend; `Debug` never shows it.
-#[derive(Clone)]
-pub struct SecretText(pub String);
-
-impl std::fmt::Debug for SecretText {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecretText(<hidden>)")
-    }
-}
-
-/// What a `[y/N]` confirmation does on `y`.
-#[derive(Debug, Clone)]
-pub enum Pending {
-    Run(Box<Job>),
-    CloseRuleEditor,
-}
-
-/// Replies from jobs.
-#[derive(Debug)]
-pub enum Msg {
-    QueryStarted(QueryId),
-    QueryStatus(QueryStatus),
-    QueryResults(Vec<RecordBatch>),
-    QueryFailed(String),
-    Alerts(Vec<Alert>),
-    Rules(Vec<Rule>),
-    Integrations(Vec<(Integration, Option<HealthStatus>)>),
-    Dlq(Vec<DeadLetter>),
-    RuleOpened {
-        rule_id: Option<String>,
-        path: Option<PathBuf>,
-        text: String,
-        test: bool,
-    },
-    RuleChecked {
-        generation: u64,
-        diagnostics: Vec<Diagnostic>,
-    },
-    RuleTested(Vec<TestOutcome>),
-    RuleSaved {
-        path: PathBuf,
-        report: String,
-    },
-    GridView {
-        generation: u64,
-        order: Result<Option<Vec<u32>>, String>,
-    },
-    /// A setup form's save (`Ok` names what was saved), test send, or Jira project lookup.
-    SetupSaved(Result<String, String>),
-    SetupTested(Result<String, String>),
-    JiraProjects(Result<Vec<(String, String)>, String>),
-    Info(String),
-    Error(String),
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -204,6 +82,8 @@ pub struct App {
     pub clipboard: Option<String>,
     /// Jobs a message asked for; the event loop spawns them after `update`.
     pub queued: Vec<Job>,
+    /// Labelled jobs on their way, by label, for the status line.
+    pub running: std::collections::BTreeMap<&'static str, usize>,
     pub quit: bool,
     pub read_only: bool,
     pub theme: Theme,
@@ -266,6 +146,7 @@ impl App {
             keymap_dir: None,
             clipboard: None,
             queued: vec![],
+            running: Default::default(),
             quit: false,
             read_only,
             theme: Theme::default(),
@@ -285,117 +166,6 @@ impl App {
 
     pub fn error(&mut self, text: impl Into<String>) {
         self.message = Some((true, text.into()));
-    }
-
-    /// Applies a job's reply; returns whether the screen changed.
-    pub fn update(&mut self, msg: Msg) -> bool {
-        match msg {
-            Msg::QueryStarted(id) => self.query = Some(id),
-            Msg::QueryStatus(s) => {
-                if s.state.is_terminal() {
-                    self.session_bytes += s.stats.bytes_scanned;
-                    self.query = None;
-                    if let mantissa_backend::model::QueryState::Failed(reason) = &s.state {
-                        self.error(reason.clone());
-                    }
-                }
-                self.query_status = Some(s);
-            }
-            Msg::QueryResults(batches) => {
-                self.grid.set(batches);
-                self.focus = Focus::Grid;
-            }
-            Msg::QueryFailed(e) => {
-                self.query = None;
-                self.error(e);
-            }
-            Msg::Alerts(a) => {
-                if a == self.alerts {
-                    return false;
-                }
-                self.alerts = a;
-            }
-            Msg::Rules(r) => {
-                if r == self.rules {
-                    return false;
-                }
-                self.rules = r;
-            }
-            Msg::Integrations(i) => {
-                if i == self.integrations {
-                    return false;
-                }
-                self.integrations = i;
-            }
-            Msg::Dlq(d) => {
-                if d == self.dlq {
-                    return false;
-                }
-                self.dlq = d;
-            }
-            Msg::RuleOpened { rule_id, path, text, test } => {
-                let editor = panes::rules::RuleEditor::new(rule_id, path, &text);
-                // The jobs that check (and maybe test) the opened text start here, not from a key.
-                let jobs = panes::rules::opened(self, editor, test);
-                self.queued.extend(jobs);
-            }
-            Msg::RuleChecked { generation, diagnostics } => {
-                let Some(ed) = self.rule_editor.as_mut() else { return false };
-                if generation != ed.generation {
-                    return false;
-                }
-                ed.checked_generation = Some(generation);
-                ed.diagnostics = diagnostics;
-            }
-            Msg::RuleTested(outcomes) => {
-                let Some(ed) = self.rule_editor.as_mut() else { return false };
-                ed.testing = false;
-                let failed = outcomes.iter().filter(|o| !o.passed()).count();
-                let text = format!(
-                    "{} test(s): {} passed, {failed} failed",
-                    outcomes.len(),
-                    outcomes.len() - failed
-                );
-                ed.tests = Some(outcomes);
-                if failed > 0 { self.error(text) } else { self.info(text) }
-            }
-            Msg::RuleSaved { path, report } => {
-                if let Some(ed) = self.rule_editor.as_mut() {
-                    ed.saved = ed.contents();
-                    ed.path = Some(path);
-                }
-                self.info(report);
-            }
-            Msg::GridView { generation, order } => match order {
-                Ok(order) => return self.grid.apply_view(generation, order),
-                Err(e) => self.error(e),
-            },
-            Msg::SetupSaved(Ok(text)) => {
-                self.setup = None;
-                self.info(text);
-                self.queued.push(Job::Refresh);
-            }
-            Msg::SetupSaved(Err(e)) | Msg::SetupTested(Err(e)) | Msg::JiraProjects(Err(e)) => {
-                let Some(setup) = self.setup.as_mut() else { return false };
-                setup.busy = false;
-                setup.form.status = Some((true, e));
-            }
-            Msg::SetupTested(Ok(text)) => {
-                let Some(setup) = self.setup.as_mut() else { return false };
-                setup.busy = false;
-                setup.form.status = Some((false, text));
-            }
-            Msg::JiraProjects(Ok(projects)) => {
-                let Some(setup) = self.setup.as_mut() else { return false };
-                setup.busy = false;
-                setup.form.status = Some((false, format!("{} project(s): Enter picks one", projects.len())));
-                let items = projects.into_iter().map(|(key, name)| (format!("{key}  {name}"), key)).collect();
-                self.picker = Some(Picker::new(PickerKind::JiraProject, "Jira projects", items));
-            }
-            Msg::Info(t) => self.info(t),
-            Msg::Error(t) => self.error(t),
-        }
-        true
     }
 
     fn guarded(&mut self, prompt: String, job: Job) {
@@ -661,83 +431,5 @@ impl App {
     pub fn ask(&mut self, prompt: String, job: Job) -> Vec<Job> {
         self.guarded(prompt, job);
         vec![]
-    }
-}
-
-/// What jobs work with: the backend, the analyst, the rules folder and the lake whose schemas
-/// rule queries are checked against.
-#[derive(Clone)]
-pub struct Context {
-    pub s: Services,
-    pub user: String,
-    pub rules_dir: PathBuf,
-    /// The sync state's key for this backend and user (`local:analyst`), as `rules push` uses.
-    pub sync_target: String,
-    pub lake: Lake,
-    /// Planning needs only the schemas: one session serves every check.
-    pub session: Arc<tokio::sync::OnceCell<SessionContext>>,
-}
-
-/// Runs the console until `:q`; the terminal is restored on exit and on panic.
-pub async fn run(ctx: Context, app: App) -> anyhow::Result<()> {
-    let mut terminal = ratatui::init();
-    let result = event_loop(&mut terminal, ctx, app).await;
-    ratatui::restore();
-    result
-}
-
-async fn event_loop(
-    terminal: &mut ratatui::DefaultTerminal,
-    ctx: Context,
-    mut app: App,
-) -> anyhow::Result<()> {
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let mut events = EventStream::new();
-    let mut refresh = tokio::time::interval(Duration::from_secs(2));
-    let mut dirty = true;
-    #[cfg(unix)]
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    loop {
-        if dirty {
-            terminal.draw(|f| panes::render(&mut app, f))?;
-            dirty = false;
-        }
-        if let Some(text) = app.clipboard.take() {
-            use base64::Engine as _;
-            use std::io::Write as _;
-            let encoded = base64::engine::general_purpose::STANDARD.encode(text);
-            let mut out = std::io::stdout().lock();
-            write!(out, "\x1b]52;c;{encoded}\x07")?;
-            out.flush()?;
-        }
-        if app.quit {
-            return Ok(());
-        }
-        #[cfg(unix)]
-        let sigterm = term.recv();
-        #[cfg(not(unix))]
-        let sigterm = std::future::pending::<Option<()>>();
-        tokio::select! {
-            ev = events.next() => match ev {
-                Some(Ok(Event::Key(key))) => {
-                    for job in app.handle_key(key) {
-                        jobs::spawn(&ctx, job, tx.clone());
-                    }
-                    dirty = true;
-                }
-                Some(Ok(Event::Resize(_, _))) => dirty = true,
-                Some(Ok(_)) => {}
-                Some(Err(e)) => return Err(e.into()),
-                None => return Ok(()),
-            },
-            Some(msg) = rx.recv() => {
-                dirty |= app.update(msg);
-                for job in app.queued.drain(..) {
-                    jobs::spawn(&ctx, job, tx.clone());
-                }
-            }
-            _ = refresh.tick() => jobs::spawn(&ctx, Job::Refresh, tx.clone()),
-            _ = sigterm => return Ok(()),
-        }
     }
 }

@@ -83,26 +83,13 @@ pub async fn save(ctx: &Context, path: Option<PathBuf>, text: &str) -> Msg {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mantissa_backend::services::Services;
-
-    async fn context(dir: &Path) -> Context {
-        let lake = mantissa_backend::local::Lake::new(dir);
-        Context {
-            s: Services::local(dir).await.unwrap(),
-            user: "analyst".into(),
-            rules_dir: dir.join("rules"),
-            sync_target: "local:analyst".into(),
-            lake,
-            session: Default::default(),
-        }
-    }
 
     const PACK_RULE: &str = include_str!("../../backend/rules/aws-root-account-usage.yml");
 
     #[tokio::test]
     async fn the_editor_checks_tests_and_saves_with_the_cli_s_engine() {
         let dir = tempfile::TempDir::new().unwrap();
-        let ctx = context(dir.path()).await;
+        let ctx = Context::for_tests(dir.path()).await;
         let path = ctx.rules_dir.join("aws-root-account-usage.yml");
 
         // A typo in a column name: the same diagnostic as `mantissa rules validate`.

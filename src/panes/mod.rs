@@ -89,7 +89,7 @@ pub fn render(app: &mut App, f: &mut Frame) {
         Line::from(Span::styled(keys::hints(&app.keymap, app.screen()), app.theme.muted()))
     };
     f.render_widget(Paragraph::new(footer_line), footer);
-    f.render_widget(Paragraph::new(Span::raw(app.status_line.clone())).style(app.theme.status()), status);
+    f.render_widget(Paragraph::new(Span::raw(app.status())).style(app.theme.status()), status);
     if let Some(setup) = app.setup.as_ref().filter(|_| app.pane == Pane::Integrations) {
         setup.form.render(f, body, &app.theme);
     }

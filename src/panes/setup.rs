@@ -293,7 +293,6 @@ mod tests {
     use axum::http::{HeaderMap, StatusCode};
     use axum::response::IntoResponse;
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    use mantissa_backend::services::Services;
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
     use std::sync::{Arc, Mutex};
@@ -371,14 +370,7 @@ mod tests {
     #[tokio::test]
     async fn jira_is_set_up_from_the_keyboard_projects_fetched_tested_and_saved() {
         let dir = tempfile::TempDir::new().unwrap();
-        let ctx = Context {
-            s: Services::local(dir.path()).await.unwrap(),
-            user: "analyst".into(),
-            rules_dir: dir.path().join("rules"),
-            sync_target: "local:analyst".into(),
-            lake: mantissa_backend::local::Lake::new(dir.path()),
-            session: Default::default(),
-        };
+        let ctx = Context::for_tests(dir.path()).await;
         let (base, seen) = fake_jira().await;
         let mut app = App::new(String::new(), false);
         app.pane = Pane::Integrations;

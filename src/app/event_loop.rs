@@ -1,0 +1,158 @@
+//! Running the console: the context jobs work in, the terminal set up and restored, and the
+//! one loop over keys, job replies and the refresh tick. Jobs start (and are counted) here.
+
+use super::{App, Job, Msg, jobs};
+use crate::panes;
+use crossterm::event::{Event, EventStream};
+use datafusion::prelude::SessionContext;
+use futures::StreamExt;
+use mantissa_backend::local::Lake;
+use mantissa_backend::services::Services;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// What jobs work with: the backend, the analyst, the rules folder and the lake whose schemas
+/// rule queries are checked against.
+#[derive(Clone)]
+pub struct Context {
+    pub s: Services,
+    pub user: String,
+    pub rules_dir: PathBuf,
+    /// The sync state's key for this backend and user (`local:analyst`), as `rules push` uses.
+    pub sync_target: String,
+    pub lake: Lake,
+    /// Planning needs only the schemas: one session serves every check.
+    pub session: Arc<tokio::sync::OnceCell<SessionContext>>,
+}
+
+impl Context {
+    /// The embedded backend in `dir` for user `analyst`, for tests of jobs.
+    #[cfg(test)]
+    pub async fn for_tests(dir: &std::path::Path) -> Context {
+        Context {
+            s: Services::local(dir).await.expect("the embedded backend opens"),
+            user: "analyst".into(),
+            rules_dir: dir.join("rules"),
+            sync_target: "local:analyst".into(),
+            lake: Lake::new(dir),
+            session: Default::default(),
+        }
+    }
+}
+
+/// Runs the console until `:q`; the terminal is restored on exit and on panic.
+pub async fn run(ctx: Context, app: App) -> anyhow::Result<()> {
+    let mut terminal = ratatui::init();
+    let result = event_loop(&mut terminal, ctx, app).await;
+    ratatui::restore();
+    result
+}
+
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    ctx: Context,
+    mut app: App,
+) -> anyhow::Result<()> {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut events = EventStream::new();
+    let mut refresh = tokio::time::interval(Duration::from_secs(2));
+    let mut dirty = true;
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    loop {
+        if dirty {
+            terminal.draw(|f| panes::render(&mut app, f))?;
+            dirty = false;
+        }
+        if let Some(text) = app.clipboard.take() {
+            use base64::Engine as _;
+            use std::io::Write as _;
+            let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+            let mut out = std::io::stdout().lock();
+            write!(out, "\x1b]52;c;{encoded}\x07")?;
+            out.flush()?;
+        }
+        if app.quit {
+            return Ok(());
+        }
+        #[cfg(unix)]
+        let sigterm = term.recv();
+        #[cfg(not(unix))]
+        let sigterm = std::future::pending::<Option<()>>();
+        tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(key))) => {
+                    for job in app.handle_key(key) {
+                        app.start(&ctx, job, &tx);
+                    }
+                    dirty = true;
+                }
+                Some(Ok(Event::Resize(_, _))) => dirty = true,
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(()),
+            },
+            Some(msg) = rx.recv() => {
+                dirty |= app.update(msg);
+                for job in std::mem::take(&mut app.queued) {
+                    app.start(&ctx, job, &tx);
+                }
+            }
+            _ = refresh.tick() => app.start(&ctx, Job::Refresh, &tx),
+            _ = sigterm => return Ok(()),
+        }
+    }
+}
+
+impl App {
+    /// Starts a job on a task and counts it as running until its `Msg::Done`.
+    pub fn start(&mut self, ctx: &Context, job: Job, tx: &mpsc::UnboundedSender<Msg>) {
+        if let Job::Batch(jobs) = job {
+            return jobs.into_iter().for_each(|j| self.start(ctx, j, tx));
+        }
+        if let Some(label) = job.label() {
+            *self.running.entry(label).or_default() += 1;
+        }
+        jobs::spawn(ctx, job, tx.clone());
+    }
+
+    /// The status line: where and who, then the jobs on their way (`running: query, export`).
+    pub fn status(&self) -> String {
+        if self.running.is_empty() {
+            return self.status_line.clone();
+        }
+        let jobs: Vec<String> = self
+            .running
+            .iter()
+            .map(|(label, n)| if *n > 1 { format!("{label} x{n}") } else { label.to_string() })
+            .collect();
+        format!("{} · running: {}", self.status_line, jobs.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The status line lists labelled jobs until each reports its end, failed or not.
+    #[tokio::test]
+    async fn the_status_line_lists_running_jobs_until_they_end() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let ctx = Context::for_tests(dir.path()).await;
+        let mut app = App::new("local · analyst".into(), false);
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        app.start(&ctx, Job::Batch(vec![Job::TestSend("nope".into()), Job::TestSend("nope2".into())]), &tx);
+        app.start(&ctx, Job::Refresh, &tx);
+        assert_eq!(app.status(), "local · analyst · running: test send x2");
+        let mut done = 0;
+        while done < 2 {
+            let msg = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.unwrap().unwrap();
+            done += matches!(msg, Msg::Done(_)) as usize;
+            app.update(msg);
+        }
+        assert_eq!(app.status(), "local · analyst");
+        assert!(app.message.as_ref().unwrap().1.contains("nope"), "the failure is shown: {:?}", app.message);
+    }
+}

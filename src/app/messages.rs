@@ -1,0 +1,281 @@
+//! What the console asks of the backend (`Job`), what comes back (`Msg`), and how a reply
+//! changes the app (`App::update`).
+
+use super::{App, Focus, history};
+use crate::panes;
+use crate::widgets::grid::ViewRequest;
+use crate::widgets::picker::{Picker, PickerKind};
+use datafusion::arrow::record_batch::RecordBatch;
+use mantissa_backend::model::{Alert, HealthStatus, Integration, QueryId, QueryStatus, Rule};
+use mantissa_backend::ports::DeadLetter;
+use mantissa_backend::rules::{Diagnostic, runner::TestOutcome};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Work for the backend, run by `jobs::spawn`.
+#[derive(Debug, Clone)]
+pub enum Job {
+    RunQuery(String),
+    CancelQuery(QueryId),
+    Refresh,
+    SaveAlert(Alert),
+    SaveRule(Rule),
+    RunRule(Rule),
+    Redrive(Vec<String>),
+    DeleteDead(String),
+    /// Opens the rule's file (or its YAML from the store) in the editor; `test` runs its tests.
+    OpenRule {
+        rule: Rule,
+        test: bool,
+    },
+    CheckRule {
+        generation: u64,
+        path: PathBuf,
+        text: String,
+    },
+    TestRule {
+        path: PathBuf,
+        text: String,
+    },
+    /// Writes the file (a new rule's to `<rules-dir>/<id>.yml`) and pushes the folder.
+    SaveRuleFile {
+        path: Option<PathBuf>,
+        text: String,
+    },
+    /// Sorts and filters the grid off the UI thread.
+    GridView(ViewRequest),
+    Export {
+        format: String,
+        path: PathBuf,
+        batches: Vec<RecordBatch>,
+        order: Option<Arc<Vec<u32>>>,
+    },
+    SaveHistory(PathBuf, history::Entry),
+    TestSend(String),
+    DeleteIntegration(String),
+    /// A setup form's integration: saved (the secret to the secret store), test-sent, or used
+    /// to list Jira projects. `secret` is the one typed, none to use the stored one.
+    SaveIntegration {
+        integration: Integration,
+        secret: Option<SecretText>,
+    },
+    TestSetup {
+        integration: Integration,
+        secret: Option<SecretText>,
+    },
+    JiraProjects {
+        integration: Integration,
+        secret: Option<SecretText>,
+    },
+    /// `:route slack`: these alerts to the integrations the words name.
+    Route {
+        alert_ids: Vec<String>,
+        words: String,
+    },
+    /// Several jobs behind one confirmation (a bulk delete).
+    Batch(Vec<Job>),
+}
+
+impl Job {
+    /// What the status line calls the job while it runs; none for background work (the
+    /// periodic refresh, history appends) that would only flicker there.
+    pub fn label(&self) -> Option<&'static str> {
+        Some(match self {
+            Job::Refresh | Job::SaveHistory(..) | Job::Batch(_) => return None,
+            Job::RunQuery(_) => "query",
+            Job::CancelQuery(_) => "cancel",
+            Job::SaveAlert(_) => "save alert",
+            Job::SaveRule(_) | Job::SaveRuleFile { .. } => "save rule",
+            Job::RunRule(_) => "run rule",
+            Job::Redrive(_) => "redrive",
+            Job::DeleteDead(_) | Job::DeleteIntegration(_) => "delete",
+            Job::OpenRule { .. } => "open rule",
+            Job::CheckRule { .. } => "check rule",
+            Job::TestRule { .. } => "test rule",
+            Job::GridView(_) => "sort/filter",
+            Job::Export { .. } => "export",
+            Job::TestSend(_) | Job::TestSetup { .. } => "test send",
+            Job::SaveIntegration { .. } => "save integration",
+            Job::JiraProjects { .. } => "jira projects",
+            Job::Route { .. } => "route",
+        })
+    }
+}
+
+/// A secret typed in a form, on its way to the backend; `Debug` never shows it.
+#[derive(Clone)]
+pub struct SecretText(pub String);
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretText(<hidden>)")
+    }
+}
+
+/// What a `[y/N]` confirmation does on `y`.
+#[derive(Debug, Clone)]
+pub enum Pending {
+    Run(Box<Job>),
+    CloseRuleEditor,
+}
+
+/// Replies from jobs.
+#[derive(Debug)]
+pub enum Msg {
+    QueryStarted(QueryId),
+    QueryStatus(QueryStatus),
+    QueryResults(Vec<RecordBatch>),
+    QueryFailed(String),
+    Alerts(Vec<Alert>),
+    Rules(Vec<Rule>),
+    Integrations(Vec<(Integration, Option<HealthStatus>)>),
+    Dlq(Vec<DeadLetter>),
+    RuleOpened {
+        rule_id: Option<String>,
+        path: Option<PathBuf>,
+        text: String,
+        test: bool,
+    },
+    RuleChecked {
+        generation: u64,
+        diagnostics: Vec<Diagnostic>,
+    },
+    RuleTested(Vec<TestOutcome>),
+    RuleSaved {
+        path: PathBuf,
+        report: String,
+    },
+    GridView {
+        generation: u64,
+        order: Result<Option<Vec<u32>>, String>,
+    },
+    /// A setup form's save (`Ok` names what was saved), test send, or Jira project lookup.
+    SetupSaved(Result<String, String>),
+    SetupTested(Result<String, String>),
+    JiraProjects(Result<Vec<(String, String)>, String>),
+    Info(String),
+    Error(String),
+    /// A labelled job ended (see [`Job::label`]).
+    Done(&'static str),
+}
+
+impl App {
+    /// Applies a job's reply; returns whether the screen changed.
+    pub fn update(&mut self, msg: Msg) -> bool {
+        match msg {
+            Msg::QueryStarted(id) => self.query = Some(id),
+            Msg::QueryStatus(s) => {
+                if s.state.is_terminal() {
+                    self.session_bytes += s.stats.bytes_scanned;
+                    self.query = None;
+                    if let mantissa_backend::model::QueryState::Failed(reason) = &s.state {
+                        self.error(reason.clone());
+                    }
+                }
+                self.query_status = Some(s);
+            }
+            Msg::QueryResults(batches) => {
+                self.grid.set(batches);
+                self.focus = Focus::Grid;
+            }
+            Msg::QueryFailed(e) => {
+                self.query = None;
+                self.error(e);
+            }
+            Msg::Alerts(a) => {
+                if a == self.alerts {
+                    return false;
+                }
+                self.alerts = a;
+            }
+            Msg::Rules(r) => {
+                if r == self.rules {
+                    return false;
+                }
+                self.rules = r;
+            }
+            Msg::Integrations(i) => {
+                if i == self.integrations {
+                    return false;
+                }
+                self.integrations = i;
+            }
+            Msg::Dlq(d) => {
+                if d == self.dlq {
+                    return false;
+                }
+                self.dlq = d;
+            }
+            Msg::RuleOpened { rule_id, path, text, test } => {
+                let editor = panes::rules::RuleEditor::new(rule_id, path, &text);
+                // The jobs that check (and maybe test) the opened text start here, not from a key.
+                let jobs = panes::rules::opened(self, editor, test);
+                self.queued.extend(jobs);
+            }
+            Msg::RuleChecked { generation, diagnostics } => {
+                let Some(ed) = self.rule_editor.as_mut() else { return false };
+                if generation != ed.generation {
+                    return false;
+                }
+                ed.checked_generation = Some(generation);
+                ed.diagnostics = diagnostics;
+            }
+            Msg::RuleTested(outcomes) => {
+                let Some(ed) = self.rule_editor.as_mut() else { return false };
+                ed.testing = false;
+                let failed = outcomes.iter().filter(|o| !o.passed()).count();
+                let text = format!(
+                    "{} test(s): {} passed, {failed} failed",
+                    outcomes.len(),
+                    outcomes.len() - failed
+                );
+                ed.tests = Some(outcomes);
+                if failed > 0 { self.error(text) } else { self.info(text) }
+            }
+            Msg::RuleSaved { path, report } => {
+                if let Some(ed) = self.rule_editor.as_mut() {
+                    ed.saved = ed.contents();
+                    ed.path = Some(path);
+                }
+                self.info(report);
+            }
+            Msg::GridView { generation, order } => match order {
+                Ok(order) => return self.grid.apply_view(generation, order),
+                Err(e) => self.error(e),
+            },
+            Msg::SetupSaved(Ok(text)) => {
+                self.setup = None;
+                self.info(text);
+                self.queued.push(Job::Refresh);
+            }
+            Msg::SetupSaved(Err(e)) | Msg::SetupTested(Err(e)) | Msg::JiraProjects(Err(e)) => {
+                let Some(setup) = self.setup.as_mut() else { return false };
+                setup.busy = false;
+                setup.form.status = Some((true, e));
+            }
+            Msg::SetupTested(Ok(text)) => {
+                let Some(setup) = self.setup.as_mut() else { return false };
+                setup.busy = false;
+                setup.form.status = Some((false, text));
+            }
+            Msg::JiraProjects(Ok(projects)) => {
+                let Some(setup) = self.setup.as_mut() else { return false };
+                setup.busy = false;
+                setup.form.status = Some((false, format!("{} project(s): Enter picks one", projects.len())));
+                let items = projects.into_iter().map(|(key, name)| (format!("{key}  {name}"), key)).collect();
+                self.picker = Some(Picker::new(PickerKind::JiraProject, "Jira projects", items));
+            }
+            Msg::Info(t) => self.info(t),
+            Msg::Error(t) => self.error(t),
+            Msg::Done(label) => {
+                if let Some(n) = self.running.get_mut(label) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.running.remove(label);
+                    }
+                }
+            }
+        }
+        true
+    }
+}
