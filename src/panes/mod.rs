@@ -294,22 +294,26 @@ mod tests {
         }
     }
 
-    /// Themes reach the cells: the same pane's styles differ between two themes, and a
-    /// snapshot of the styled buffer pins where each style lands.
+    /// Themes reach the cells: each pane's styles differ between two themes, and a snapshot of
+    /// the styled buffer pins where each style lands (the query pane's SQL colours included).
     #[test]
-    fn alerts_pane_in_two_themes() {
-        let mut styled = vec![];
-        for name in ["high-contrast", "colorblind"] {
-            let mut a = filled();
-            a.theme = crate::config::theme::load(name, None).unwrap();
-            a.pane = Pane::Alerts;
-            let mut t = Terminal::new(TestBackend::new(80, 8)).unwrap();
-            t.draw(|f| render(&mut a, f)).unwrap();
-            let buffer = format!("{:?}", t.backend().buffer());
-            insta::assert_snapshot!(format!("alerts_theme_{name}"), buffer);
-            styled.push(buffer);
+    fn every_pane_in_two_themes() {
+        for pane in Pane::ALL {
+            let mut styled = vec![];
+            for name in ["high-contrast", "colorblind"] {
+                let mut a = filled();
+                results(&mut a);
+                a.focus = crate::app::Focus::Editor;
+                a.theme = crate::config::theme::load(name, None).unwrap();
+                a.pane = pane;
+                let mut t = Terminal::new(TestBackend::new(80, 14)).unwrap();
+                t.draw(|f| render(&mut a, f)).unwrap();
+                let buffer = format!("{:?}", t.backend().buffer());
+                insta::assert_snapshot!(format!("{pane:?}_theme_{name}").to_lowercase(), buffer);
+                styled.push(buffer);
+            }
+            assert_ne!(styled[0], styled[1], "{pane:?} looks the same in both themes");
         }
-        assert_ne!(styled[0], styled[1]);
     }
 
     #[test]
