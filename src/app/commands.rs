@@ -1,7 +1,7 @@
 //! The `:` command line: what each command does, and Tab completion of command names and
 //! their arguments (theme and keymap names, export formats).
 
-use super::{App, Focus, Job};
+use super::{App, Job};
 use crate::config::{keymap, theme};
 use crate::panes::Pane;
 
@@ -41,6 +41,8 @@ pub fn complete(line: &str, app: &mut App) -> String {
         "export" => FORMATS.iter().map(|c| c.to_string()).collect(),
         "route" => app
             .integrations
+            .list
+            .items
             .iter()
             .map(|(i, _)| i.id.clone())
             .chain(ROUTE_WORDS.iter().map(|w| w.to_string()))
@@ -52,7 +54,7 @@ pub fn complete(line: &str, app: &mut App) -> String {
         [] => line.to_string(),
         [one] => format!("{head}{one} "),
         many => {
-            app.info(many.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("  "));
+            app.ui.info(many.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("  "));
             let mut common = many[0].clone();
             for c in &many[1..] {
                 while !c.starts_with(common.as_str()) {
@@ -71,33 +73,36 @@ impl App {
             ("q" | "quit" | "q!", _) => self.quit = true,
             ("run", _) => return self.run_query(),
             ("help", _) => return self.act(keymap::Action::Help),
-            ("history", _) => return self.act(keymap::Action::History),
-            ("tables", _) => return self.act(keymap::Action::Tables),
+            ("history" | "tables", _) => {
+                self.pane = Pane::Query;
+                let action = if cmd == "history" { keymap::Action::History } else { keymap::Action::Tables };
+                return self.act(action);
+            }
             ("theme", "") => {
                 let names = theme::names(self.theme_dir.as_deref());
-                self.info(format!("themes: {}", names.join(", ")));
+                self.ui.info(format!("themes: {}", names.join(", ")));
             }
             ("theme", name) => match theme::load(name, self.theme_dir.as_deref()) {
                 Ok(t) => {
-                    self.theme = if theme::no_color() { t.without_color() } else { t };
-                    self.info(format!("theme {name}"));
+                    self.ui.theme = if theme::no_color() { t.without_color() } else { t };
+                    self.ui.info(format!("theme {name}"));
                 }
-                Err(e) => self.error(format!("{e:#}")),
+                Err(e) => self.ui.error(format!("{e:#}")),
             },
             ("keymap", "") => {
                 let names = keymap::names(self.keymap_dir.as_deref());
-                self.info(format!("keymap {} · keymaps: {}", self.keymap.name, names.join(", ")));
+                self.ui.info(format!("keymap {} · keymaps: {}", self.ui.keymap.name, names.join(", ")));
             }
             ("keymap", name) => {
                 let (map, problems) = keymap::load(name, self.keymap_dir.as_deref());
-                self.keymap = map;
+                self.ui.keymap = map;
                 match problems.first() {
-                    Some(p) => self.error(format!("{p} ({} problem(s))", problems.len())),
-                    None => self.info(format!("keymap {name}")),
+                    Some(p) => self.ui.error(format!("{p} ({} problem(s))", problems.len())),
+                    None => self.ui.info(format!("keymap {name}")),
                 }
             }
             ("export", arg) => return self.export(arg),
-            ("redrive-all", _) => return crate::panes::lists::redrive_all(self),
+            ("redrive-all", _) => return self.dlq.redrive_all(&mut self.ui),
             ("route", words) => return self.route(words),
             ("1" | "query", _) => self.pane = Pane::Query,
             ("2" | "rules", _) => self.pane = Pane::Rules,
@@ -109,7 +114,7 @@ impl App {
                 let hint = mantissa_backend::rules::closest(other, COMMANDS.iter().copied())
                     .map(|c| format!("did you mean :{c}? "))
                     .unwrap_or_default();
-                self.error(format!(
+                self.ui.error(format!(
                     "unknown command `:{other}`: {hint}Tab completes; the commands are {}",
                     COMMANDS.join(" ")
                 ))
@@ -122,23 +127,24 @@ impl App {
     /// name, or a kind: `:route slack`, `:route page the on-call`), whatever their filters.
     fn route(&mut self, words: &str) -> Vec<Job> {
         if words.is_empty() {
-            self.error("usage: :route NAME|KIND (e.g. :route slack, :route secops-jira) on the alerts pane");
+            self.ui
+                .error("usage: :route NAME|KIND (e.g. :route slack, :route secops-jira) on the alerts pane");
             return vec![];
         }
         if self.pane != Pane::Alerts {
-            self.error(":route sends the marked or selected alerts: go to the alerts pane (3) first");
+            self.ui.error(":route sends the marked or selected alerts: go to the alerts pane (3) first");
             return vec![];
         }
-        if self.read_only {
-            self.error("read-only session: routing alerts is refused");
+        if self.ui.read_only {
+            self.ui.error("read-only session: routing alerts is refused");
             return vec![];
         }
-        let alert_ids = crate::panes::lists::targets(self);
+        let alert_ids = self.alerts.list.take_targets();
         if alert_ids.is_empty() {
-            self.error("no alert selected");
+            self.ui.error("no alert selected");
             return vec![];
         }
-        self.info(format!("routing {} alert(s) to `{words}`", alert_ids.len()));
+        self.ui.info(format!("routing {} alert(s) to `{words}`", alert_ids.len()));
         vec![Job::Route { alert_ids, words: words.to_string() }]
     }
 
@@ -146,11 +152,7 @@ impl App {
     fn export(&mut self, arg: &str) -> Vec<Job> {
         let (format, path) = arg.split_once(' ').map_or((arg, ""), |(f, p)| (f, p.trim()));
         if !FORMATS.contains(&format) || path.is_empty() {
-            self.error("usage: :export csv|json|parquet PATH (e.g. :export csv /tmp/result.csv)");
-            return vec![];
-        }
-        if self.grid.rows == 0 && self.grid.batches.is_empty() {
-            self.error("nothing to export: run a query first");
+            self.ui.error("usage: :export csv|json|parquet PATH (e.g. :export csv /tmp/result.csv)");
             return vec![];
         }
         let path = match path.strip_prefix("~/") {
@@ -158,10 +160,7 @@ impl App {
             None => None,
         }
         .unwrap_or_else(|| std::path::PathBuf::from(path));
-        self.focus = Focus::Grid;
-        self.info(format!("exporting {} rows to {}", self.grid.shown(), path.display()));
-        let (batches, order) = self.grid.snapshot();
-        vec![Job::Export { format: format.to_string(), path, batches, order }]
+        self.query.export(format, path, &mut self.ui)
     }
 }
 
@@ -179,12 +178,12 @@ mod tests {
         // Integration ids (names may have spaces) and kinds for :route.
         let mut hook =
             mantissa_backend::demo::workspace::demo_integrations("analyst", std::path::Path::new("/tmp"));
-        app.integrations = hook.drain(..).map(|i| (i, None)).collect();
+        app.integrations.list.items = hook.drain(..).map(|i| (i, None)).collect();
         assert_eq!(complete("route soc", &mut app), "route soc-webhook ");
         assert_eq!(complete("route pag", &mut app), "route pagerduty ");
         // Several fit: the common part, and the candidates are shown.
         assert_eq!(complete("qu", &mut app), "qu");
-        assert!(app.message.as_ref().unwrap().1.contains("quit  query"));
+        assert!(app.ui.message.as_ref().unwrap().1.contains("quit  query"));
         assert_eq!(complete("zz", &mut app), "zz");
     }
 
@@ -192,39 +191,39 @@ mod tests {
     fn unknown_commands_and_bad_exports_say_what_to_type() {
         let mut app = App::new(String::new(), false);
         app.run_command("thme dark");
-        assert!(app.message.as_ref().unwrap().1.contains("did you mean :theme?"));
+        assert!(app.ui.message.as_ref().unwrap().1.contains("did you mean :theme?"));
         app.run_command("export xlsx /tmp/x");
-        assert!(app.message.as_ref().unwrap().1.contains("usage: :export csv|json|parquet PATH"));
+        assert!(app.ui.message.as_ref().unwrap().1.contains("usage: :export csv|json|parquet PATH"));
         app.run_command("keymap emacs");
-        assert_eq!(app.keymap.name, "emacs");
+        assert_eq!(app.ui.keymap.name, "emacs");
     }
 
     #[test]
     fn route_sends_the_marked_or_selected_alerts_from_the_alerts_pane() {
         let mut app = App::new(String::new(), false);
         let now = chrono::Utc::now();
-        app.alerts = ["a1", "a2"]
+        app.alerts.list.items = ["a1", "a2"]
             .iter()
             .map(|id| mantissa_backend::model::Alert::by_hand(*id, "analyst", now))
             .collect();
         assert!(app.run_command("route slack").is_empty());
-        assert!(app.message.as_ref().unwrap().1.contains("go to the alerts pane"));
+        assert!(app.ui.message.as_ref().unwrap().1.contains("go to the alerts pane"));
         app.pane = Pane::Alerts;
         assert!(app.run_command("route").is_empty());
-        assert!(app.message.as_ref().unwrap().1.starts_with("usage: :route"));
+        assert!(app.ui.message.as_ref().unwrap().1.starts_with("usage: :route"));
         let jobs = app.run_command("route page the on-call");
         assert!(
             matches!(jobs.as_slice(), [Job::Route { alert_ids, words }] if alert_ids == &["a1"] && words == "page the on-call"),
             "{jobs:?}"
         );
-        app.marks[Pane::Alerts as usize] = ["a1".to_string(), "a2".to_string()].into();
+        app.alerts.list.marks = ["a1".to_string(), "a2".to_string()].into();
         let jobs = app.run_command("route secops-slack");
         assert!(
             matches!(jobs.as_slice(), [Job::Route { alert_ids, .. }] if alert_ids.len() == 2),
             "{jobs:?}"
         );
-        app.read_only = true;
+        app.ui.read_only = true;
         assert!(app.run_command("route slack").is_empty());
-        assert!(app.message.as_ref().unwrap().1.contains("read-only"));
+        assert!(app.ui.message.as_ref().unwrap().1.contains("read-only"));
     }
 }

@@ -63,10 +63,10 @@ async fn event_loop(
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {
         if dirty {
-            terminal.draw(|f| panes::render(&mut app, f))?;
+            terminal.draw(|f| panes::render(&app, f))?;
             dirty = false;
         }
-        if let Some(text) = app.clipboard.take() {
+        if let Some(text) = app.ui.clipboard.take() {
             use base64::Engine as _;
             use std::io::Write as _;
             let encoded = base64::engine::general_purpose::STANDARD.encode(text);
@@ -96,7 +96,7 @@ async fn event_loop(
             },
             Some(msg) = rx.recv() => {
                 dirty |= app.update(msg);
-                for job in std::mem::take(&mut app.queued) {
+                for job in std::mem::take(&mut app.ui.queued) {
                     app.start(&ctx, job, &tx);
                 }
             }
@@ -153,6 +153,10 @@ mod tests {
             app.update(msg);
         }
         assert_eq!(app.status(), "local · analyst");
-        assert!(app.message.as_ref().unwrap().1.contains("nope"), "the failure is shown: {:?}", app.message);
+        assert!(
+            app.ui.message.as_ref().unwrap().1.contains("nope"),
+            "the failure is shown: {:?}",
+            app.ui.message
+        );
     }
 }

@@ -1,10 +1,9 @@
 //! What the console asks of the backend (`Job`), what comes back (`Msg`), and how a reply
 //! changes the app (`App::update`).
 
-use super::{App, Focus, history};
-use crate::panes;
+use super::{App, history};
+use crate::panes::Component;
 use crate::widgets::grid::ViewRequest;
-use crate::widgets::picker::{Picker, PickerKind};
 use datafusion::arrow::record_batch::RecordBatch;
 use mantissa_backend::model::{Alert, HealthStatus, Integration, QueryId, QueryStatus, Rule};
 use mantissa_backend::ports::DeadLetter;
@@ -160,113 +159,33 @@ pub enum Msg {
 }
 
 impl App {
-    /// Applies a job's reply; returns whether the screen changed.
+    /// Applies a job's reply to the pane it is for; returns whether the screen changed.
     pub fn update(&mut self, msg: Msg) -> bool {
+        let ui = &mut self.ui;
         match msg {
-            Msg::QueryStarted(id) => self.query = Some(id),
-            Msg::QueryStatus(s) => {
-                if s.state.is_terminal() {
-                    self.session_bytes += s.stats.bytes_scanned;
-                    self.query = None;
-                    if let mantissa_backend::model::QueryState::Failed(reason) = &s.state {
-                        self.error(reason.clone());
-                    }
-                }
-                self.query_status = Some(s);
+            Msg::QueryStarted(_)
+            | Msg::QueryStatus(_)
+            | Msg::QueryResults(_)
+            | Msg::QueryFailed(_)
+            | Msg::GridView { .. } => self.query.update(msg, ui),
+            Msg::Rules(_)
+            | Msg::RuleOpened { .. }
+            | Msg::RuleChecked { .. }
+            | Msg::RuleTested(_)
+            | Msg::RuleSaved { .. } => self.rules.update(msg, ui),
+            Msg::Alerts(_) => self.alerts.update(msg, ui),
+            Msg::Integrations(_) | Msg::SetupSaved(_) | Msg::SetupTested(_) | Msg::JiraProjects(_) => {
+                self.integrations.update(msg, ui)
             }
-            Msg::QueryResults(batches) => {
-                self.grid.set(batches);
-                self.focus = Focus::Grid;
+            Msg::Dlq(_) => self.dlq.update(msg, ui),
+            Msg::Info(t) => {
+                ui.info(t);
+                true
             }
-            Msg::QueryFailed(e) => {
-                self.query = None;
-                self.error(e);
+            Msg::Error(t) => {
+                ui.error(t);
+                true
             }
-            Msg::Alerts(a) => {
-                if a == self.alerts {
-                    return false;
-                }
-                self.alerts = a;
-            }
-            Msg::Rules(r) => {
-                if r == self.rules {
-                    return false;
-                }
-                self.rules = r;
-            }
-            Msg::Integrations(i) => {
-                if i == self.integrations {
-                    return false;
-                }
-                self.integrations = i;
-            }
-            Msg::Dlq(d) => {
-                if d == self.dlq {
-                    return false;
-                }
-                self.dlq = d;
-            }
-            Msg::RuleOpened { rule_id, path, text, test } => {
-                let editor = panes::rules::RuleEditor::new(rule_id, path, &text);
-                // The jobs that check (and maybe test) the opened text start here, not from a key.
-                let jobs = panes::rules::opened(self, editor, test);
-                self.queued.extend(jobs);
-            }
-            Msg::RuleChecked { generation, diagnostics } => {
-                let Some(ed) = self.rule_editor.as_mut() else { return false };
-                if generation != ed.generation {
-                    return false;
-                }
-                ed.checked_generation = Some(generation);
-                ed.diagnostics = diagnostics;
-            }
-            Msg::RuleTested(outcomes) => {
-                let Some(ed) = self.rule_editor.as_mut() else { return false };
-                ed.testing = false;
-                let failed = outcomes.iter().filter(|o| !o.passed()).count();
-                let text = format!(
-                    "{} test(s): {} passed, {failed} failed",
-                    outcomes.len(),
-                    outcomes.len() - failed
-                );
-                ed.tests = Some(outcomes);
-                if failed > 0 { self.error(text) } else { self.info(text) }
-            }
-            Msg::RuleSaved { path, report } => {
-                if let Some(ed) = self.rule_editor.as_mut() {
-                    ed.saved = ed.contents();
-                    ed.path = Some(path);
-                }
-                self.info(report);
-            }
-            Msg::GridView { generation, order } => match order {
-                Ok(order) => return self.grid.apply_view(generation, order),
-                Err(e) => self.error(e),
-            },
-            Msg::SetupSaved(Ok(text)) => {
-                self.setup = None;
-                self.info(text);
-                self.queued.push(Job::Refresh);
-            }
-            Msg::SetupSaved(Err(e)) | Msg::SetupTested(Err(e)) | Msg::JiraProjects(Err(e)) => {
-                let Some(setup) = self.setup.as_mut() else { return false };
-                setup.busy = false;
-                setup.form.status = Some((true, e));
-            }
-            Msg::SetupTested(Ok(text)) => {
-                let Some(setup) = self.setup.as_mut() else { return false };
-                setup.busy = false;
-                setup.form.status = Some((false, text));
-            }
-            Msg::JiraProjects(Ok(projects)) => {
-                let Some(setup) = self.setup.as_mut() else { return false };
-                setup.busy = false;
-                setup.form.status = Some((false, format!("{} project(s): Enter picks one", projects.len())));
-                let items = projects.into_iter().map(|(key, name)| (format!("{key}  {name}"), key)).collect();
-                self.picker = Some(Picker::new(PickerKind::JiraProject, "Jira projects", items));
-            }
-            Msg::Info(t) => self.info(t),
-            Msg::Error(t) => self.error(t),
             Msg::Done(label) => {
                 if let Some(n) = self.running.get_mut(label) {
                     *n -= 1;
@@ -274,8 +193,8 @@ impl App {
                         self.running.remove(label);
                     }
                 }
+                true
             }
         }
-        true
     }
 }

@@ -1,4 +1,5 @@
-//! The console's state (`App`) and what keys do to it: keys become state changes and jobs.
+//! The console's state (`App`): the five panes, what they share (`Ui`), and what keys do: the
+//! overlays take keys first, then the keymap names an action for the pane on screen.
 //! `event_loop` runs it (drawing only when something changed); `messages` holds the jobs and
 //! their replies.
 
@@ -9,229 +10,133 @@ pub mod jobs;
 pub mod keys;
 mod messages;
 mod rule_jobs;
+mod ui;
 
 pub use event_loop::{Context, run};
 pub use messages::{Job, Msg, Pending, SecretText};
+pub use ui::{Prompt, Purpose, Request, Ui};
 
-use crate::config::keymap::{Action, Ctx, Keymap, Screen};
-use crate::config::theme::Theme;
-use crate::panes::{self, Pane};
-use crate::widgets::grid::Grid;
-use crate::widgets::input::LineInput;
-use crate::widgets::picker::{Picker, PickerKind};
+use crate::config::keymap::{Action, Ctx, Screen};
+use crate::panes::alerts::AlertsPane;
+use crate::panes::dlq::DlqPane;
+use crate::panes::integrations::IntegrationsPane;
+use crate::panes::query::QueryPane;
+use crate::panes::rules::RulesPane;
+use crate::panes::{Component, Pane};
+use crate::widgets::picker::PickerKind;
 use crate::widgets::popup::TextView;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
-use mantissa_backend::model::{Alert, AlertStatus, HealthStatus, Integration, QueryId, QueryStatus, Rule};
-use mantissa_backend::ports::DeadLetter;
 use ratatui::text::{Line, Span};
-use ratatui_textarea::TextArea;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Focus {
-    Editor,
-    Grid,
-}
-
-/// A list's cursor.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Cursor(pub usize);
-
-impl Cursor {
-    pub fn step(&mut self, delta: isize, len: usize) {
-        self.0 = if len == 0 { 0 } else { (self.0 as isize + delta).clamp(0, len as isize - 1) as usize };
-    }
-}
 
 pub struct App {
     pub pane: Pane,
-    pub focus: Focus,
-    pub editor: TextArea<'static>,
-    pub grid: Grid,
-    pub query: Option<QueryId>,
-    pub query_status: Option<QueryStatus>,
-    pub session_bytes: u64,
-    pub alerts: Vec<Alert>,
-    pub rules: Vec<Rule>,
-    pub integrations: Vec<(Integration, Option<HealthStatus>)>,
-    pub dlq: Vec<DeadLetter>,
-    pub cursors: [Cursor; 5],
-    pub message: Option<(bool, String)>,
+    pub ui: Ui,
+    pub query: QueryPane,
+    pub rules: RulesPane,
+    pub alerts: AlertsPane,
+    pub integrations: IntegrationsPane,
+    pub dlq: DlqPane,
+    /// The `:` command line being typed.
     pub command: Option<String>,
-    /// Each pane's `/` filter, and the filter being typed.
-    pub filters: [String; 5],
-    pub filter_input: Option<String>,
-    pub confirm: Option<(String, Pending)>,
-    pub rule_editor: Option<panes::rules::RuleEditor>,
-    /// An integration setup form over the integrations pane.
-    pub setup: Option<panes::setup::Setup>,
-    /// The `?` help, a record, a cell, an alert's detail or a DLQ payload over the pane.
-    pub popup: Option<TextView>,
-    /// A one-line question in the footer (assignee, note, export path).
-    pub prompt: Option<Prompt>,
-    /// The history or tables list over the query pane.
-    pub picker: Option<Picker>,
-    /// Each pane's rows marked with `mark` for a bulk action, by id.
-    pub marks: [BTreeSet<String>; 5],
-    pub history: history::History,
-    pub keymap: Keymap,
-    /// Where user keymaps live, for `:keymap NAME`.
+    /// Where user keymaps and themes live, for `:keymap NAME` and `:theme NAME`.
     pub keymap_dir: Option<PathBuf>,
-    /// Text to put on the terminal's clipboard (OSC 52) at the next draw.
-    pub clipboard: Option<String>,
-    /// Jobs a message asked for; the event loop spawns them after `update`.
-    pub queued: Vec<Job>,
-    /// Labelled jobs on their way, by label, for the status line.
-    pub running: std::collections::BTreeMap<&'static str, usize>,
-    pub quit: bool,
-    pub read_only: bool,
-    pub theme: Theme,
-    /// Where user themes live, for `:theme NAME`.
     pub theme_dir: Option<PathBuf>,
+    /// Labelled jobs on their way, by label, for the status line.
+    pub running: BTreeMap<&'static str, usize>,
+    pub quit: bool,
     pub status_line: String,
-    /// The analyst, for notes.
-    pub user: String,
-}
-
-/// A one-line question in the footer and what the answer is for.
-pub struct Prompt {
-    pub label: String,
-    pub input: LineInput,
-    pub purpose: Purpose,
-}
-
-pub enum Purpose {
-    Assign(Vec<String>),
-    Note(Vec<String>),
-    /// `csv PATH`, `json PATH` or `parquet PATH`, as `:export` takes.
-    Export,
 }
 
 impl App {
     pub fn new(status_line: String, read_only: bool) -> Self {
-        let mut editor = TextArea::from([
-            "SELECT eventname, count(*) AS n",
-            "FROM cloudtrail_logs",
-            "GROUP BY 1 ORDER BY 2 DESC",
-        ]);
-        editor.move_cursor(ratatui_textarea::CursorMove::Bottom);
-        editor.move_cursor(ratatui_textarea::CursorMove::End);
         App {
             pane: Pane::Query,
-            focus: Focus::Editor,
-            editor,
-            grid: Grid::default(),
-            query: None,
-            query_status: None,
-            session_bytes: 0,
-            alerts: vec![],
-            rules: vec![],
-            integrations: vec![],
-            dlq: vec![],
-            cursors: [Cursor::default(); 5],
-            message: None,
+            ui: Ui::new(read_only),
+            query: QueryPane::default(),
+            rules: RulesPane::default(),
+            alerts: AlertsPane::default(),
+            integrations: IntegrationsPane::default(),
+            dlq: DlqPane::default(),
             command: None,
-            filters: Default::default(),
-            filter_input: None,
-            confirm: None,
-            rule_editor: None,
-            setup: None,
-            popup: None,
-            prompt: None,
-            picker: None,
-            marks: Default::default(),
-            history: Default::default(),
-            keymap: Keymap::default(),
             keymap_dir: None,
-            clipboard: None,
-            queued: vec![],
-            running: Default::default(),
-            quit: false,
-            read_only,
-            theme: Theme::default(),
             theme_dir: None,
+            running: BTreeMap::new(),
+            quit: false,
             status_line,
-            user: "analyst".into(),
         }
     }
 
-    pub fn sql(&self) -> String {
-        self.editor.lines().join("\n")
-    }
-
-    pub fn info(&mut self, text: impl Into<String>) {
-        self.message = Some((false, text.into()));
-    }
-
-    pub fn error(&mut self, text: impl Into<String>) {
-        self.message = Some((true, text.into()));
-    }
-
-    fn guarded(&mut self, prompt: String, job: Job) {
-        if self.read_only {
-            self.error("read-only session: this action is refused");
-        } else {
-            self.confirm = Some((prompt, Pending::Run(Box::new(job))));
-        }
-    }
-
-    /// What has the keys now: the pane, and in the query pane the focus, or the rule editor.
-    pub fn screen(&self) -> Screen {
+    /// The pane on screen.
+    pub fn active(&self) -> &dyn Component {
         match self.pane {
-            Pane::Query if self.focus == Focus::Editor => Screen::QueryEditor,
-            Pane::Query => Screen::QueryGrid,
-            Pane::Rules if self.rule_editor.is_some() => Screen::RuleEditor,
-            Pane::Rules => Screen::Rules,
-            Pane::Alerts => Screen::Alerts,
-            Pane::Integrations if self.setup.is_some() => Screen::Form,
-            Pane::Integrations => Screen::Integrations,
-            Pane::Dlq => Screen::Dlq,
+            Pane::Query => &self.query,
+            Pane::Rules => &self.rules,
+            Pane::Alerts => &self.alerts,
+            Pane::Integrations => &self.integrations,
+            Pane::Dlq => &self.dlq,
         }
+    }
+
+    /// The pane on screen and what the panes share, borrowed together.
+    fn active_mut(&mut self) -> (&mut dyn Component, &mut Ui) {
+        let pane: &mut dyn Component = match self.pane {
+            Pane::Query => &mut self.query,
+            Pane::Rules => &mut self.rules,
+            Pane::Alerts => &mut self.alerts,
+            Pane::Integrations => &mut self.integrations,
+            Pane::Dlq => &mut self.dlq,
+        };
+        (pane, &mut self.ui)
+    }
+
+    /// What has the keys now: the pane, an editor or a form in it.
+    pub fn screen(&self) -> Screen {
+        self.active().screen()
     }
 
     /// A key: changes state and may ask for backend jobs. Overlays (confirmation, popup,
     /// picker, prompt, filter, command line) take keys first; then the keymap names an action
-    /// for the screen, and keys without one are text in the editors.
+    /// for the screen, and keys without one are text in the editors and forms.
     pub fn handle_key(&mut self, key: KeyEvent) -> Vec<Job> {
         if key.kind == KeyEventKind::Release {
             return vec![];
         }
-        if let Some((_, pending)) = self.confirm.take() {
+        if let Some((_, pending)) = self.ui.confirm.take() {
             if !matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
                 return vec![];
             }
             return match pending {
                 Pending::Run(job) => vec![*job],
                 Pending::CloseRuleEditor => {
-                    self.rule_editor = None;
+                    self.rules.editor = None;
                     vec![]
                 }
             };
         }
-        if let Some(view) = self.popup.as_mut() {
+        if let Some(view) = self.ui.popup.as_mut() {
             // Scroll with the list motions of the keymap; anything else closes.
-            if !view.scroll_by(self.keymap.action_in(&[Ctx::List], key)) {
-                self.popup = None;
+            if !view.scroll_by(self.ui.keymap.action_in(&[Ctx::List], key)) {
+                self.ui.popup = None;
             }
             return vec![];
         }
-        if self.picker.is_some() {
+        if self.ui.picker.is_some() {
             return self.picker_key(key);
         }
-        if let Some(prompt) = self.prompt.as_mut() {
+        if let Some(prompt) = self.ui.prompt.as_mut() {
             match prompt.input.key(key) {
                 Some(true) => {
-                    let prompt = self.prompt.take().expect("a prompt is open");
+                    let prompt = self.ui.prompt.take().expect("a prompt is open");
                     return self.answer(prompt);
                 }
-                Some(false) => self.prompt = None,
+                Some(false) => self.ui.prompt = None,
                 None => {}
             }
             return vec![];
         }
-        if let Some(typed) = self.filter_input.as_mut() {
-            let pane = self.pane as usize;
+        if let Some(typed) = self.ui.filter_input.as_mut() {
             match key.code {
                 KeyCode::Esc => typed.clear(),
                 KeyCode::Backspace => {
@@ -240,40 +145,24 @@ impl App {
                 KeyCode::Char(c) => typed.push(c),
                 _ => {}
             }
-            // The list narrows as you type; the cursor goes back to the first match.
-            self.filters[pane] = typed.clone();
-            self.cursors[pane].0 = 0;
+            let typed = typed.clone();
             let done = matches!(key.code, KeyCode::Esc | KeyCode::Enter);
             if done {
-                self.filter_input = None;
+                self.ui.filter_input = None;
             }
-            if self.pane == Pane::Query && (done || self.grid.rows <= panes::query::LIVE_FILTER_ROWS) {
-                return vec![Job::GridView(self.grid.filter_by(self.filters[pane].clone()))];
-            }
-            return vec![];
+            return self.active_mut().0.filter(&typed, done);
         }
         if self.command.is_some() {
             return self.command_key(key);
         }
         let screen = self.screen();
-        match self.keymap.action(screen, key) {
+        match self.ui.keymap.action(screen, key) {
             Some(action) => self.act(action),
-            None if screen == Screen::QueryEditor => {
-                self.editor.input(key);
-                vec![]
-            }
-            None if screen == Screen::RuleEditor => panes::rules::editor_input(self, key),
-            None if screen == Screen::Form => {
-                if let Some(setup) = self.setup.as_mut() {
-                    setup.form.input(key);
-                }
-                vec![]
-            }
-            None => vec![],
+            None => self.active_mut().0.handle_text(key),
         }
     }
 
-    /// What an action does wherever it applies; pane actions go to the pane.
+    /// The actions every screen shares; the rest go to the pane on screen.
     pub fn act(&mut self, action: Action) -> Vec<Job> {
         match action {
             Action::Quit => self.quit = true,
@@ -284,42 +173,55 @@ impl App {
             Action::PaneAlerts => self.pane = Pane::Alerts,
             Action::PaneIntegrations => self.pane = Pane::Integrations,
             Action::PaneDlq => self.pane = Pane::Dlq,
-            Action::Run => return self.run_query(),
-            Action::Cancel => {
-                return match self.query.clone() {
-                    Some(id) => {
-                        self.info("cancelling the query");
-                        vec![Job::CancelQuery(id)]
-                    }
-                    None => {
-                        self.info("no query running (:q quits)");
-                        vec![]
-                    }
-                };
+            _ => {
+                let (pane, ui) = self.active_mut();
+                let mut jobs = pane.handle_key(action, ui);
+                jobs.extend(self.follow_requests());
+                return jobs;
             }
-            Action::History => self.picker = Some(self.history.picker()),
-            Action::Tables => self.picker = Some(panes::query::tables_picker()),
-            Action::ToResults => self.focus = Focus::Grid,
-            Action::EditQuery => self.focus = Focus::Editor,
-            _ => return panes::act(self, action),
         }
         vec![]
     }
 
+    /// Carries out what a pane asked of another.
+    fn follow_requests(&mut self) -> Vec<Job> {
+        let mut jobs = vec![];
+        for request in std::mem::take(&mut self.ui.requests) {
+            match request {
+                Request::Query { sql, run } => {
+                    self.query.load(&sql);
+                    self.pane = Pane::Query;
+                    if run {
+                        jobs.extend(self.query.run(&mut self.ui));
+                    }
+                }
+            }
+        }
+        jobs
+    }
+
+    /// Runs the editor's query from anywhere (`:run`), showing the query pane.
+    pub fn run_query(&mut self) -> Vec<Job> {
+        self.pane = Pane::Query;
+        self.query.run(&mut self.ui)
+    }
+
     fn show_help(&mut self) {
+        let theme = &self.ui.theme;
         let lines = self
+            .ui
             .keymap
             .help()
             .into_iter()
             .map(|(ctx, keys, what)| {
                 Line::from(vec![
-                    Span::styled(format!("{ctx:<13}"), self.theme.muted()),
-                    Span::styled(format!("{keys:<22}"), self.theme.header()),
+                    Span::styled(format!("{ctx:<13}"), theme.muted()),
+                    Span::styled(format!("{keys:<22}"), theme.header()),
                     Span::raw(what),
                 ])
             })
             .collect();
-        self.popup = Some(TextView::new(format!("keys · keymap {}", self.keymap.name), lines));
+        self.ui.popup = Some(TextView::new(format!("keys · keymap {}", self.ui.keymap.name), lines));
     }
 
     fn command_key(&mut self, key: KeyEvent) -> Vec<Job> {
@@ -344,19 +246,19 @@ impl App {
     }
 
     fn picker_key(&mut self, key: KeyEvent) -> Vec<Job> {
-        let Some(picker) = self.picker.as_mut() else { return vec![] };
+        let Some(picker) = self.ui.picker.as_mut() else { return vec![] };
         match picker.key(key) {
             Some(Some(value)) => {
                 let kind = picker.kind;
-                self.picker = None;
+                self.ui.picker = None;
                 match kind {
-                    PickerKind::History | PickerKind::Tables => panes::query::picked(self, kind, value),
+                    PickerKind::History | PickerKind::Tables => self.query.picked(kind, value),
                     PickerKind::IntegrationKind | PickerKind::JiraProject => {
-                        panes::setup::picked(self, kind, value)
+                        self.integrations.picked(kind, value, &self.ui)
                     }
                 }
             }
-            Some(None) => self.picker = None,
+            Some(None) => self.ui.picker = None,
             None => {}
         }
         vec![]
@@ -365,71 +267,8 @@ impl App {
     fn answer(&mut self, prompt: Prompt) -> Vec<Job> {
         let text = prompt.input.text.trim().to_string();
         match prompt.purpose {
-            Purpose::Assign(ids) => self.edit_alerts(&ids, |a| {
-                a.assignee = (!text.is_empty()).then(|| text.clone());
-            }),
-            Purpose::Note(_) if text.is_empty() => vec![],
-            Purpose::Note(ids) => {
-                let note = format!("{} {}: {text}", chrono::Utc::now().format("%Y-%m-%d %H:%M"), self.user);
-                self.edit_alerts(&ids, |a| a.notes.push(note.clone()))
-            }
             Purpose::Export => self.run_command(&format!("export {text}")),
+            purpose => self.alerts.answer(purpose, &text, &self.ui.user),
         }
-    }
-
-    /// Changes the alerts with these ids here and asks the backend to store each.
-    pub fn edit_alerts(&mut self, ids: &[String], change: impl Fn(&mut Alert)) -> Vec<Job> {
-        let mut jobs = vec![];
-        for alert in self.alerts.iter_mut().filter(|a| ids.contains(&a.id)) {
-            change(alert);
-            jobs.push(Job::SaveAlert(alert.clone()));
-        }
-        jobs
-    }
-
-    pub fn run_query(&mut self) -> Vec<Job> {
-        if self.query.is_some() {
-            self.error("a query is already running: Ctrl-C cancels it");
-            return vec![];
-        }
-        self.message = None;
-        self.pane = Pane::Query;
-        let sql = self.sql();
-        let mut jobs = vec![];
-        if let (Some(entry), Some(path)) =
-            (self.history.push(&sql, chrono::Utc::now()), self.history.path.clone())
-        {
-            jobs.push(Job::SaveHistory(path, entry));
-        }
-        jobs.push(Job::RunQuery(sql));
-        jobs
-    }
-
-    /// Triage the selected alert.
-    /// Triage the marked alerts, or the selected one.
-    pub fn set_alert_status(&mut self, status: AlertStatus) -> Vec<Job> {
-        let ids = panes::lists::targets(self);
-        self.marks[Pane::Alerts as usize].clear();
-        self.edit_alerts(&ids, |a| a.status = status)
-    }
-
-    /// Puts text on the terminal's clipboard with OSC 52 (works over SSH and in tmux with
-    /// `set-clipboard on`); terminals cap the sequence, so very large copies are refused.
-    pub fn copy(&mut self, text: String) {
-        const MAX: usize = 1 << 20;
-        if text.len() > MAX {
-            self.error(format!(
-                "{} bytes is too much for the terminal clipboard: export it instead",
-                text.len()
-            ));
-            return;
-        }
-        self.info(format!("copied {} line(s), {} bytes (OSC 52)", text.lines().count().max(1), text.len()));
-        self.clipboard = Some(text);
-    }
-
-    pub fn ask(&mut self, prompt: String, job: Job) -> Vec<Job> {
-        self.guarded(prompt, job);
-        vec![]
     }
 }

@@ -58,16 +58,16 @@ async fn console(ws: &Workspace, global: &GlobalArgs) -> Result<ExitCode> {
     let theme_dir = crate::config::user_dir("themes");
     let (theme, theme_problem) =
         crate::config::theme::for_session(global.theme.as_deref(), env, theme_dir.as_deref());
-    app.theme = theme;
+    app.ui.theme = theme;
     app.theme_dir = theme_dir;
-    app.user = ws.user.clone();
+    app.ui.user = ws.user.clone();
     let keymap_dir = crate::config::user_dir("keymaps");
     let (keymap, keymap_problems) = crate::config::keymap::load(&global.keymap, keymap_dir.as_deref());
-    app.keymap = keymap;
+    app.ui.keymap = keymap;
     app.keymap_dir = keymap_dir;
     let (history, history_problem) =
         crate::app::history::History::load(crate::app::history::History::path_for(&ws.data_dir, &ws.user));
-    app.history = history;
+    app.query.history = history;
     // Problems with the user's files come first; the welcome otherwise.
     let keymap_problem = keymap_problems.first().map(|p| {
         format!(
@@ -80,8 +80,8 @@ async fn console(ws: &Workspace, global: &GlobalArgs) -> Result<ExitCode> {
         )
     });
     match (theme_problem.or(keymap_problem).or(history_problem), welcome) {
-        (Some(problem), _) => app.error(problem),
-        (None, Some(w)) => app.info(w),
+        (Some(problem), _) => app.ui.error(problem),
+        (None, Some(w)) => app.ui.info(w),
         (None, None) => {}
     }
     let result = crate::app::run(ctx, app).await;

@@ -1,16 +1,21 @@
 //! The five panes and the frame around them: tabs, footer hints (from the key table), status
-//! line, command line, confirmations and the `?` help overlay. Rendering reads state only.
+//! line, command line, confirmations and the overlays. Each pane is a [`Component`]: it takes
+//! the actions the keymap names, applies job replies, and draws itself without changing.
 
+pub mod alerts;
 mod detail;
-pub mod lists;
+pub mod dlq;
+pub mod integrations;
 pub mod query;
+pub mod rule_editor;
 pub mod rules;
 pub mod setup;
 
-use crate::app::{App, Job, keys};
-use crate::config::keymap::Action;
+use crate::app::{App, Job, Msg, Ui, keys};
+use crate::config::keymap::{Action, Screen};
+use crossterm::event::KeyEvent;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Tabs};
@@ -38,17 +43,28 @@ impl Pane {
     }
 }
 
-/// A pane's own actions (the app handles the global ones).
-pub fn act(app: &mut App, action: Action) -> Vec<Job> {
-    match app.pane {
-        Pane::Integrations if app.setup.is_some() => setup::act(app, action),
-        Pane::Query => query::act(app, action),
-        Pane::Rules => rules::act(app, action),
-        _ => lists::act(app, action),
+/// A pane. The app gives it the actions its screen's key table names, the keys no action
+/// claims (text, where it edits text), the `/` filter as typed, and the replies of jobs; the
+/// pane answers with the jobs to start. Overlays and requests of other panes go through `Ui`.
+pub trait Component {
+    /// Whose key table applies now: the pane's, or that of an editor or form open in it.
+    fn screen(&self) -> Screen;
+    fn handle_key(&mut self, action: Action, ui: &mut Ui) -> Vec<Job>;
+    fn handle_text(&mut self, _key: KeyEvent) -> Vec<Job> {
+        vec![]
     }
+    /// A job's reply; returns whether the pane changed (a refresh that brought nothing new
+    /// does not redraw).
+    fn update(&mut self, msg: Msg, ui: &mut Ui) -> bool;
+    /// The `/` filter as typed so far; `done` once Enter or Esc ends it.
+    fn filter(&mut self, text: &str, done: bool) -> Vec<Job>;
+    /// Draws from the pane's state alone.
+    fn render(&self, f: &mut Frame, area: Rect, ui: &Ui);
 }
 
-pub fn render(app: &mut App, f: &mut Frame) {
+/// The whole screen: tabs, the pane, the footer, the status line and any overlay.
+pub fn render(app: &App, f: &mut Frame) {
+    let ui = &app.ui;
     let [tabs, body, footer, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
@@ -60,45 +76,38 @@ pub fn render(app: &mut App, f: &mut Frame) {
     f.render_widget(
         Tabs::new(titles)
             .select(app.pane as usize)
-            .style(app.theme.status())
-            .highlight_style(app.theme.tab())
+            .style(ui.theme.status())
+            .highlight_style(ui.theme.tab())
             .divider("│"),
         tabs,
     );
-    match app.pane {
-        Pane::Query => query::render(app, f, body),
-        Pane::Rules => rules::render(app, f, body),
-        _ => lists::render(app, f, body),
-    }
+    app.active().render(f, body, ui);
     let footer_line = if let Some(cmd) = &app.command {
         Line::from(format!(":{cmd}▏  (Tab completes)"))
-    } else if let Some(p) = &app.prompt {
+    } else if let Some(p) = &ui.prompt {
         Line::from(vec![
-            Span::styled(format!("{}: ", p.label), app.theme.header()),
+            Span::styled(format!("{}: ", p.label), ui.theme.header()),
             Span::raw(format!("{}▏", p.input.text)),
-            Span::styled("  (Enter ok · Esc cancel)", app.theme.muted()),
+            Span::styled("  (Enter ok · Esc cancel)", ui.theme.muted()),
         ])
-    } else if let Some(typed) = &app.filter_input {
+    } else if let Some(typed) = &ui.filter_input {
         Line::from(format!("/{typed}  (Enter keep · Esc clear · !text hides matches)"))
-    } else if let Some((prompt, _)) = &app.confirm {
-        Line::from(Span::styled(format!("{prompt} [y/N]"), app.theme.error()))
-    } else if let Some((is_err, text)) = &app.message {
-        let style = if *is_err { app.theme.error() } else { Style::default() };
+    } else if let Some((prompt, _)) = &ui.confirm {
+        Line::from(Span::styled(format!("{prompt} [y/N]"), ui.theme.error()))
+    } else if let Some((is_err, text)) = &ui.message {
+        let style = if *is_err { ui.theme.error() } else { Style::default() };
         Line::from(Span::styled(mantissa_backend::text::neutralize(text).into_owned(), style))
     } else {
-        Line::from(Span::styled(keys::hints(&app.keymap, app.screen()), app.theme.muted()))
+        Line::from(Span::styled(keys::hints(&ui.keymap, app.screen()), ui.theme.muted()))
     };
     f.render_widget(Paragraph::new(footer_line), footer);
-    f.render_widget(Paragraph::new(Span::raw(app.status())).style(app.theme.status()), status);
-    if let Some(setup) = app.setup.as_ref().filter(|_| app.pane == Pane::Integrations) {
-        setup.form.render(f, body, &app.theme);
+    f.render_widget(Paragraph::new(Span::raw(app.status())).style(ui.theme.status()), status);
+    if let Some(picker) = &ui.picker {
+        picker.render(f, body, ui.theme.focus(), ui.theme.selected());
     }
-    if let Some(picker) = &app.picker {
-        picker.render(f, body, app.theme.focus(), app.theme.selected());
-    }
-    if let Some(view) = app.popup.as_mut() {
-        let scroll = format!("{}/{}", app.keymap.first_key(Action::Down), app.keymap.first_key(Action::Up));
-        view.render(f, app.theme.focus(), &scroll);
+    if let Some(view) = &ui.popup {
+        let scroll = format!("{}/{}", ui.keymap.first_key(Action::Down), ui.keymap.first_key(Action::Up));
+        view.render(f, ui.theme.focus(), &scroll);
     }
 }
 
@@ -126,11 +135,11 @@ mod tests {
 
     fn app() -> App {
         let mut app = App::new("local · /data · user analyst · env dev".into(), false);
-        app.theme = app.theme.without_color();
+        app.ui.theme = app.ui.theme.without_color();
         app
     }
 
-    fn draw(app: &mut App, w: u16, h: u16) -> String {
+    fn draw(app: &App, w: u16, h: u16) -> String {
         let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
         t.draw(|f| render(app, f)).unwrap();
         let buf = t.backend().buffer().clone();
@@ -207,21 +216,21 @@ mod tests {
     fn query_pane_80x24() {
         let mut a = app();
         results(&mut a);
-        insta::assert_snapshot!(draw(&mut a, 80, 24));
+        insta::assert_snapshot!(draw(&a, 80, 24));
     }
 
     #[test]
     fn query_pane_160x48() {
         let mut a = app();
         results(&mut a);
-        insta::assert_snapshot!(draw(&mut a, 160, 48));
+        insta::assert_snapshot!(draw(&a, 160, 48));
     }
 
     #[test]
     fn log_text_is_neutralised_in_the_grid() {
         let mut a = app();
         results(&mut a);
-        let screen = draw(&mut a, 120, 24);
+        let screen = draw(&a, 120, 24);
         assert!(!screen.contains('\u{1b}') && !screen.contains('\u{202e}'));
         assert!(screen.contains("evil\\x1b[2Jname\\u{202e}"), "{screen}");
     }
@@ -234,7 +243,7 @@ mod tests {
             alert("a2", Severity::Medium, 30, DeliveryStatus::DeadLettered),
         ]));
         a.pane = Pane::Alerts;
-        insta::assert_snapshot!(draw(&mut a, 80, 24));
+        insta::assert_snapshot!(draw(&a, 80, 24));
     }
 
     /// Every list pane filled as the demo fills it, drawn at 80x24 and 160x48.
@@ -289,7 +298,7 @@ mod tests {
         for pane in [Pane::Rules, Pane::Alerts, Pane::Integrations, Pane::Dlq] {
             a.pane = pane;
             for (w, h) in [(80, 24), (160, 48)] {
-                insta::assert_snapshot!(format!("{pane:?}_{w}x{h}").to_lowercase(), draw(&mut a, w, h));
+                insta::assert_snapshot!(format!("{pane:?}_{w}x{h}").to_lowercase(), draw(&a, w, h));
             }
         }
     }
@@ -303,11 +312,11 @@ mod tests {
             for name in ["high-contrast", "colorblind"] {
                 let mut a = filled();
                 results(&mut a);
-                a.focus = crate::app::Focus::Editor;
-                a.theme = crate::config::theme::load(name, None).unwrap();
+                a.query.focus = query::Focus::Editor;
+                a.ui.theme = crate::config::theme::load(name, None).unwrap();
                 a.pane = pane;
                 let mut t = Terminal::new(TestBackend::new(80, 14)).unwrap();
-                t.draw(|f| render(&mut a, f)).unwrap();
+                t.draw(|f| render(&a, f)).unwrap();
                 let buffer = format!("{:?}", t.backend().buffer());
                 insta::assert_snapshot!(format!("{pane:?}_theme_{name}").to_lowercase(), buffer);
                 styled.push(buffer);
@@ -325,14 +334,14 @@ mod tests {
             a.handle_key(key(c));
         }
         a.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
-        let screen = draw(&mut a, 80, 24);
+        let screen = draw(&a, 80, 24);
         assert!(screen.contains("/medium · 1/2") && !screen.contains("critical"), "{screen}");
         // `a` acknowledges the row on screen (a2), not the first of the full list.
         let jobs = a.handle_key(key('a'));
         assert!(matches!(&jobs[..], [crate::app::Job::SaveAlert(al)] if al.id == "a2"), "{jobs:?}");
         // `!` inverts; Esc clears.
         a.handle_key(key('/'));
-        assert_eq!(a.filter_input.as_deref(), Some("medium"), "the input starts from the filter");
+        assert_eq!(a.ui.filter_input.as_deref(), Some("medium"), "the input starts from the filter");
         a.handle_key(KeyEvent::new(KeyCode::Home, KeyModifiers::NONE));
         for _ in 0..6 {
             a.handle_key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE));
@@ -341,10 +350,10 @@ mod tests {
             a.handle_key(key(c));
         }
         a.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
-        assert_eq!(lists::visible(&a), vec![0]);
+        assert_eq!(a.alerts.list.visible(), vec![0]);
         a.handle_key(key('/'));
         a.handle_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
-        assert_eq!(lists::visible(&a), vec![0, 1]);
+        assert_eq!(a.alerts.list.visible(), vec![0, 1]);
     }
 
     #[test]
@@ -359,7 +368,7 @@ mod tests {
         );
         a.handle_key(key('p'));
         assert_eq!(a.pane, Pane::Query);
-        assert!(a.sql().contains("sourceipaddress = '45.155.205.233'"), "{}", a.sql());
+        assert!(a.query.sql().contains("sourceipaddress = '45.155.205.233'"), "{}", a.query.sql());
     }
 
     #[test]
@@ -376,15 +385,15 @@ mod tests {
         a.pane = Pane::Dlq;
         let key = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
         assert!(a.handle_key(key('d')).is_empty());
-        assert!(a.confirm.is_some());
-        assert!(draw(&mut a, 80, 24).contains("delete message m1 for good? [y/N]"));
+        assert!(a.ui.confirm.is_some());
+        assert!(draw(&a, 80, 24).contains("delete message m1 for good? [y/N]"));
         assert!(matches!(&a.handle_key(key('y'))[..], [crate::app::Job::DeleteDead(id)] if id == "m1"));
         let mut ro = App::new(String::new(), true);
-        ro.update(Msg::Dlq(a.dlq.clone()));
+        ro.update(Msg::Dlq(a.dlq.list.items.clone()));
         ro.pane = Pane::Dlq;
         assert!(ro.handle_key(key('d')).is_empty());
-        assert!(ro.confirm.is_none());
-        assert!(ro.message.as_ref().unwrap().1.contains("read-only"));
+        assert!(ro.ui.confirm.is_none());
+        assert!(ro.ui.message.as_ref().unwrap().1.contains("read-only"));
     }
 
     /// The help comes from the active keymap and scrolls at 80x24 to its last line.
@@ -395,18 +404,18 @@ mod tests {
         a.handle_key(key('?'));
         let mut seen = String::new();
         for _ in 0..20 {
-            seen.push_str(&draw(&mut a, 80, 24));
+            seen.push_str(&draw(&a, 80, 24));
             a.handle_key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL));
         }
-        for (_, keys, what) in a.keymap.help() {
+        for (_, keys, what) in a.ui.keymap.help() {
             assert!(seen.contains(&format!("{keys:<22}{what}")), "help misses {keys} {what}");
         }
-        assert!(a.popup.is_some(), "scrolling keeps it open");
+        assert!(a.ui.popup.is_some(), "scrolling keeps it open");
         a.handle_key(key('x'));
-        assert!(a.popup.is_none());
+        assert!(a.ui.popup.is_none());
         a.run_command("keymap emacs");
         a.handle_key(key('?'));
-        assert!(draw(&mut a, 80, 24).contains("Ctrl-n Down"));
+        assert!(draw(&a, 80, 24).contains("Ctrl-n Down"));
     }
 
     fn rule_editor(a: &mut App) -> Vec<crate::app::Job> {
@@ -418,7 +427,7 @@ mod tests {
             text: text.into(),
             test: false,
         });
-        std::mem::take(&mut a.queued)
+        std::mem::take(&mut a.ui.queued)
     }
 
     #[test]
@@ -432,18 +441,18 @@ mod tests {
             generation: 0,
             diagnostics: vec![diag("unknown key `sevrity`; did you mean `severity`?")],
         });
-        insta::assert_snapshot!(draw(&mut a, 80, 24));
+        insta::assert_snapshot!(draw(&a, 80, 24));
 
         // Typing makes a new generation: its check is asked for, and an older reply is dropped.
         let jobs = a.handle_key(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE));
         assert!(matches!(&jobs[..], [crate::app::Job::CheckRule { generation: 1, .. }]), "{jobs:?}");
         assert!(!a.update(Msg::RuleChecked { generation: 0, diagnostics: vec![] }));
-        assert!(draw(&mut a, 80, 24).contains("checking"));
+        assert!(draw(&a, 80, 24).contains("checking"));
         // Saving with errors is refused with the count; without them it writes the file.
         a.update(Msg::RuleChecked { generation: 1, diagnostics: vec![diag("bad")] });
         let save = KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL);
         assert!(a.handle_key(save).is_empty());
-        assert!(a.message.as_ref().unwrap().1.contains("1 error(s)"));
+        assert!(a.ui.message.as_ref().unwrap().1.contains("1 error(s)"));
         a.update(Msg::RuleChecked { generation: 1, diagnostics: vec![] });
         let jobs = a.handle_key(save);
         assert!(
@@ -464,12 +473,12 @@ mod tests {
         assert!(matches!(&jobs[..], [crate::app::Job::TestRule { .. }]));
         // Unsaved changes: Esc asks first.
         a.handle_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
-        assert!(a.confirm.is_some() && a.rule_editor.is_some());
+        assert!(a.ui.confirm.is_some() && a.rules.editor.is_some());
         a.handle_key(KeyEvent::new(KeyCode::Char('n'), KeyModifiers::NONE));
-        assert!(a.rule_editor.is_some());
+        assert!(a.rules.editor.is_some());
         a.handle_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
         a.handle_key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE));
-        assert!(a.rule_editor.is_none());
+        assert!(a.rules.editor.is_none());
         // The list's D runs the rule's query in the query pane.
         let mut rule = mantissa_backend::demo::workspace::demo_rules().remove(0);
         rule.query = "SELECT 42".into();
@@ -514,22 +523,25 @@ mod tests {
         assert_eq!(req.sort, Some((1, false)));
         let order = crate::widgets::grid::compute_view(req).unwrap();
         a.update(Msg::GridView { generation: req.generation, order: Ok(order) });
-        let screen = draw(&mut a, 80, 24);
+        let screen = draw(&a, 80, 24);
         assert!(screen.contains("sorted by n asc") && screen.contains("↑n"), "{screen}");
         // Enter: the record; K: the cell; any other key closes.
         special(&mut a, KeyCode::Enter);
-        let screen = draw(&mut a, 80, 24);
+        let screen = draw(&a, 80, 24);
         assert!(screen.contains("record 1/3") && screen.contains("eventname  evil\\x1b[2Jname"), "{screen}");
         press(&mut a, "x");
         press(&mut a, "K");
-        assert!(draw(&mut a, 80, 24).contains("n · row 1"));
+        assert!(draw(&a, 80, 24).contains("n · row 1"));
         press(&mut a, "x");
         // V then j selects two rows; y copies them as TSV with a header, for OSC 52.
         press(&mut a, "hVjy");
-        assert_eq!(a.clipboard.take().unwrap(), "eventname\tn\nevil\u{1b}[2Jname\u{202e}\t1\nDecrypt\t9827");
-        assert!(a.grid.selection.is_none(), "copying ends the selection");
+        assert_eq!(
+            a.ui.clipboard.take().unwrap(),
+            "eventname\tn\nevil\u{1b}[2Jname\u{202e}\t1\nDecrypt\t9827"
+        );
+        assert!(a.query.grid.selection.is_none(), "copying ends the selection");
         press(&mut a, "Y");
-        assert!(a.clipboard.take().unwrap().contains("\"n\": 9827"));
+        assert!(a.ui.clipboard.take().unwrap().contains("\"n\": 9827"));
         // `/` filters through a view job as well.
         let jobs: Vec<_> = "/dec".chars().flat_map(|c| a.handle_key(key(c))).collect();
         assert!(matches!(jobs.last(), Some(crate::app::Job::GridView(r)) if r.filter == "dec"), "{jobs:?}");
@@ -538,7 +550,7 @@ mod tests {
         special(&mut a, KeyCode::Esc);
         special(&mut a, KeyCode::Esc);
         press(&mut a, "e");
-        assert!(draw(&mut a, 80, 24).contains("export as csv|json|parquet PATH: csv"));
+        assert!(draw(&a, 80, 24).contains("export as csv|json|parquet PATH: csv"));
         let jobs = type_and_enter(&mut a, "/tmp/r.csv");
         assert!(
             matches!(&jobs[..], [crate::app::Job::Export { format, path, .. }] if format == "csv" && path.ends_with("r.csv")),
@@ -552,11 +564,11 @@ mod tests {
         a.pane = Pane::Alerts;
         special(&mut a, KeyCode::Char(' '));
         special(&mut a, KeyCode::Char(' '));
-        assert!(draw(&mut a, 80, 24).contains("alerts · 2 marked"));
+        assert!(draw(&a, 80, 24).contains("alerts · 2 marked"));
         let jobs = press(&mut a, "a");
         assert_eq!(jobs.len(), 2, "{jobs:?}");
-        assert!(a.alerts.iter().all(|al| al.status == AlertStatus::Acknowledged));
-        assert!(a.marks[Pane::Alerts as usize].is_empty(), "a bulk action clears the marks");
+        assert!(a.alerts.list.items.iter().all(|al| al.status == AlertStatus::Acknowledged));
+        assert!(a.alerts.list.marks.is_empty(), "a bulk action clears the marks");
         // Assign the selected one (the cursor moved down with the marks).
         press(&mut a, "A");
         let jobs = type_and_enter(&mut a, "sam");
@@ -570,7 +582,7 @@ mod tests {
         );
         // The detail shows attempts, assignee and notes.
         special(&mut a, KeyCode::Enter);
-        let screen = draw(&mut a, 80, 24);
+        let screen = draw(&a, 80, 24);
         for part in ["assignee    sam", "delivery attempts", "soc-webhook", "benign scanner"] {
             assert!(screen.contains(part), "{part} in {screen}");
         }
@@ -581,7 +593,7 @@ mod tests {
         let mut a = filled();
         a.pane = Pane::Dlq;
         special(&mut a, KeyCode::Enter);
-        let screen = draw(&mut a, 80, 24);
+        let screen = draw(&a, 80, 24);
         assert!(
             screen.contains("payload") && screen.contains("\"integration_id\": \"soc-webhook\""),
             "{screen}"
@@ -590,7 +602,7 @@ mod tests {
         assert!(!a.quit, "q closes the payload, not the app");
         special(&mut a, KeyCode::Char(' '));
         press(&mut a, "R");
-        assert!(draw(&mut a, 80, 24).contains("redrive message m1? [y/N]"));
+        assert!(draw(&a, 80, 24).contains("redrive message m1? [y/N]"));
         assert!(matches!(&press(&mut a, "y")[..], [crate::app::Job::Redrive(ids)] if ids == &["m1"]));
         a.handle_key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL));
         assert!(matches!(&press(&mut a, "y")[..], [crate::app::Job::Redrive(ids)] if ids.len() == 1));
@@ -599,23 +611,23 @@ mod tests {
     #[test]
     fn history_and_tables_pickers_fill_the_editor() {
         let mut a = app();
-        a.history.push("SELECT srcaddr FROM vpc_flow_logs", Utc::now());
-        a.history.push("SELECT 1", Utc::now());
+        a.query.history.push("SELECT srcaddr FROM vpc_flow_logs", Utc::now());
+        a.query.history.push("SELECT 1", Utc::now());
         special(&mut a, KeyCode::F(2));
         for c in "vpc".chars() {
             a.handle_key(key(c));
         }
-        assert!(draw(&mut a, 80, 24).contains("query history · 1/2"));
+        assert!(draw(&a, 80, 24).contains("query history · 1/2"));
         special(&mut a, KeyCode::Enter);
-        assert_eq!(a.sql(), "SELECT srcaddr FROM vpc_flow_logs");
+        assert_eq!(a.query.sql(), "SELECT srcaddr FROM vpc_flow_logs");
         special(&mut a, KeyCode::F(3));
         for c in "flow dstport".chars() {
             a.handle_key(key(c));
         }
         special(&mut a, KeyCode::Enter);
-        assert!(a.sql().ends_with("vpc_flow_logsdstport"), "{}", a.sql());
+        assert!(a.query.sql().ends_with("vpc_flow_logsdstport"), "{}", a.query.sql());
         // Running records the query for the history file.
-        a.history.path = Some("/tmp/h.jsonl".into());
+        a.query.history.path = Some("/tmp/h.jsonl".into());
         let jobs = a.handle_key(KeyEvent::new(KeyCode::F(5), KeyModifiers::NONE));
         assert!(
             matches!(&jobs[..], [crate::app::Job::SaveHistory(..), crate::app::Job::RunQuery(_)]),

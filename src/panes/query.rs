@@ -1,68 +1,246 @@
 //! The query pane: SQL editor, live stats bar (state, elapsed, bytes scanned, rows, est. Athena
 //! cost, session total) and the results grid.
 
-use crate::app::{App, Focus, Job, Prompt, Purpose};
-use crate::config::keymap::Action;
-use crate::panes::Pane;
+use super::Component;
+use crate::app::history::History;
+use crate::app::{Job, Msg, Prompt, Purpose, Ui};
+use crate::config::keymap::{Action, Screen};
+use crate::widgets::grid::Grid;
 use crate::widgets::input::LineInput;
 use crate::widgets::picker::{Picker, PickerKind};
 use crate::widgets::popup::TextView;
 use crate::widgets::sql_colors;
-use mantissa_backend::model::athena_cost_usd;
+use crossterm::event::KeyEvent;
+use mantissa_backend::model::{QueryId, QueryState, QueryStatus, athena_cost_usd};
 use mantissa_backend::text::neutralize;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui_textarea::{CursorMove, TextArea};
+use std::path::PathBuf;
 
 /// Up to this many rows the grid's `/` filter narrows as you type; above, on Enter.
 pub const LIVE_FILTER_ROWS: usize = 50_000;
 
-/// The grid's actions (the editor's are the app's: run, cancel, history, tables).
-pub fn act(app: &mut App, action: Action) -> Vec<Job> {
-    let half = 10;
-    let grid = &mut app.grid;
-    match action {
-        Action::Down => grid.move_by(1),
-        Action::Up => grid.move_by(-1),
-        Action::PageDown => grid.move_by(half),
-        Action::PageUp => grid.move_by(-half),
-        Action::Top => grid.selected = 0,
-        Action::Bottom => grid.move_by(isize::MAX / 2),
-        Action::Right => grid.move_col(1),
-        Action::Left => grid.move_col(-1),
-        Action::Sort if grid.columns() > 0 => return vec![Job::GridView(grid.cycle_sort())],
-        Action::Filter => app.filter_input = Some(app.filters[Pane::Query as usize].clone()),
-        Action::SelectCells => grid.toggle_selection(false),
-        Action::SelectRows => grid.toggle_selection(true),
-        Action::Open if grid.shown() > 0 => {
-            let title = format!("record {}/{}", grid.selected + 1, grid.shown());
-            app.popup = Some(TextView::new(title, grid.record_lines(app.theme.header())));
-        }
-        Action::Cell if grid.shown() > 0 => {
-            let name = grid.column_name(grid.col).unwrap_or_default();
-            let title = format!("{} · row {}", neutralize(&name), grid.selected + 1);
-            app.popup = Some(TextView::new(title, grid.cell_lines()));
-        }
-        Action::Copy | Action::CopyJson => {
-            let text = if action == Action::Copy { grid.copy_text() } else { grid.copy_json() };
-            grid.selection = None;
-            match text {
-                Some(t) => app.copy(t),
-                None => app.error("nothing to copy: run a query first"),
-            }
-        }
-        Action::Export => {
-            app.prompt = Some(Prompt {
-                label: "export as csv|json|parquet PATH".into(),
-                input: LineInput::new("csv "),
-                purpose: Purpose::Export,
-            })
-        }
-        _ => {}
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Editor,
+    Grid,
+}
+
+pub struct QueryPane {
+    pub focus: Focus,
+    pub editor: TextArea<'static>,
+    pub grid: Grid,
+    /// The query on its way, if any: one at a time.
+    pub running: Option<QueryId>,
+    /// The last query's state and stats, live while it runs.
+    pub status: Option<QueryStatus>,
+    /// Bytes scanned by every query of this session, for its cost.
+    pub session_bytes: u64,
+    pub history: History,
+}
+
+impl Default for QueryPane {
+    fn default() -> Self {
+        let mut pane = QueryPane {
+            focus: Focus::Editor,
+            editor: TextArea::default(),
+            grid: Grid::default(),
+            running: None,
+            status: None,
+            session_bytes: 0,
+            history: History::default(),
+        };
+        pane.load("SELECT eventname, count(*) AS n\nFROM cloudtrail_logs\nGROUP BY 1 ORDER BY 2 DESC");
+        pane
     }
-    vec![]
+}
+
+impl QueryPane {
+    pub fn sql(&self) -> String {
+        self.editor.lines().join("\n")
+    }
+
+    /// Replaces the editor's SQL (a history entry, a pivot, a rule's query) and focuses it.
+    pub fn load(&mut self, sql: &str) {
+        self.editor = TextArea::from(sql.trim_end().lines().map(String::from).collect::<Vec<_>>());
+        self.editor.move_cursor(CursorMove::Bottom);
+        self.editor.move_cursor(CursorMove::End);
+        self.focus = Focus::Editor;
+    }
+
+    /// Runs the editor's SQL, recording it in the history.
+    pub fn run(&mut self, ui: &mut Ui) -> Vec<Job> {
+        if self.running.is_some() {
+            ui.error("a query is already running: Ctrl-C cancels it");
+            return vec![];
+        }
+        ui.message = None;
+        let sql = self.sql();
+        let mut jobs = vec![];
+        if let (Some(entry), Some(path)) =
+            (self.history.push(&sql, chrono::Utc::now()), self.history.path.clone())
+        {
+            jobs.push(Job::SaveHistory(path, entry));
+        }
+        jobs.push(Job::RunQuery(sql));
+        jobs
+    }
+
+    /// `:export`: the result as the grid shows it (sorted, filtered).
+    pub fn export(&mut self, format: &str, path: PathBuf, ui: &mut Ui) -> Vec<Job> {
+        if self.grid.rows == 0 && self.grid.batches.is_empty() {
+            ui.error("nothing to export: run a query first");
+            return vec![];
+        }
+        self.focus = Focus::Grid;
+        ui.info(format!("exporting {} rows to {}", self.grid.shown(), path.display()));
+        let (batches, order) = self.grid.snapshot();
+        vec![Job::Export { format: format.to_string(), path, batches, order }]
+    }
+
+    /// A history entry replaces the editor's SQL; a table or column name is inserted at the
+    /// cursor.
+    pub fn picked(&mut self, kind: PickerKind, value: String) {
+        match kind {
+            PickerKind::History => self.load(&value),
+            PickerKind::Tables => {
+                self.editor.insert_str(value);
+                self.focus = Focus::Editor;
+            }
+            PickerKind::IntegrationKind | PickerKind::JiraProject => {}
+        }
+    }
+
+    /// The grid's actions.
+    fn grid_act(&mut self, action: Action, ui: &mut Ui) -> Vec<Job> {
+        let half = 10;
+        let grid = &mut self.grid;
+        match action {
+            Action::Down => grid.move_by(1),
+            Action::Up => grid.move_by(-1),
+            Action::PageDown => grid.move_by(half),
+            Action::PageUp => grid.move_by(-half),
+            Action::Top => grid.selected = 0,
+            Action::Bottom => grid.move_by(isize::MAX / 2),
+            Action::Right => grid.move_col(1),
+            Action::Left => grid.move_col(-1),
+            Action::Sort if grid.columns() > 0 => return vec![Job::GridView(grid.cycle_sort())],
+            Action::Filter => ui.filter_input = Some(grid.filter.clone()),
+            Action::SelectCells => grid.toggle_selection(false),
+            Action::SelectRows => grid.toggle_selection(true),
+            Action::Open if grid.shown() > 0 => {
+                let title = format!("record {}/{}", grid.selected + 1, grid.shown());
+                ui.popup = Some(TextView::new(title, grid.record_lines(ui.theme.header())));
+            }
+            Action::Cell if grid.shown() > 0 => {
+                let name = grid.column_name(grid.col).unwrap_or_default();
+                let title = format!("{} · row {}", neutralize(&name), grid.selected + 1);
+                ui.popup = Some(TextView::new(title, grid.cell_lines()));
+            }
+            Action::Copy | Action::CopyJson => {
+                let text = if action == Action::Copy { grid.copy_text() } else { grid.copy_json() };
+                grid.selection = None;
+                match text {
+                    Some(t) => ui.copy(t),
+                    None => ui.error("nothing to copy: run a query first"),
+                }
+            }
+            Action::Export => {
+                ui.prompt = Some(Prompt {
+                    label: "export as csv|json|parquet PATH".into(),
+                    input: LineInput::new("csv "),
+                    purpose: Purpose::Export,
+                })
+            }
+            _ => {}
+        }
+        vec![]
+    }
+}
+
+impl Component for QueryPane {
+    fn screen(&self) -> Screen {
+        match self.focus {
+            Focus::Editor => Screen::QueryEditor,
+            Focus::Grid => Screen::QueryGrid,
+        }
+    }
+
+    fn handle_key(&mut self, action: Action, ui: &mut Ui) -> Vec<Job> {
+        match action {
+            Action::Run => return self.run(ui),
+            Action::Cancel => {
+                return match self.running.clone() {
+                    Some(id) => {
+                        ui.info("cancelling the query");
+                        vec![Job::CancelQuery(id)]
+                    }
+                    None => {
+                        ui.info("no query running (:q quits)");
+                        vec![]
+                    }
+                };
+            }
+            Action::History => ui.picker = Some(self.history.picker()),
+            Action::Tables => ui.picker = Some(tables_picker()),
+            Action::ToResults => self.focus = Focus::Grid,
+            Action::EditQuery => self.focus = Focus::Editor,
+            _ => return self.grid_act(action, ui),
+        }
+        vec![]
+    }
+
+    fn handle_text(&mut self, key: KeyEvent) -> Vec<Job> {
+        if self.focus == Focus::Editor {
+            self.editor.input(key);
+        }
+        vec![]
+    }
+
+    fn update(&mut self, msg: Msg, ui: &mut Ui) -> bool {
+        match msg {
+            Msg::QueryStarted(id) => self.running = Some(id),
+            Msg::QueryStatus(s) => {
+                if s.state.is_terminal() {
+                    self.session_bytes += s.stats.bytes_scanned;
+                    self.running = None;
+                    if let QueryState::Failed(reason) = &s.state {
+                        ui.error(reason.clone());
+                    }
+                }
+                self.status = Some(s);
+            }
+            Msg::QueryResults(batches) => {
+                self.grid.set(batches);
+                self.focus = Focus::Grid;
+            }
+            Msg::QueryFailed(e) => {
+                self.running = None;
+                ui.error(e);
+            }
+            Msg::GridView { generation, order } => match order {
+                Ok(order) => return self.grid.apply_view(generation, order),
+                Err(e) => ui.error(e),
+            },
+            _ => return false,
+        }
+        true
+    }
+
+    /// Small results narrow as you type; large ones when the filter is entered.
+    fn filter(&mut self, text: &str, done: bool) -> Vec<Job> {
+        if done || self.grid.rows <= LIVE_FILTER_ROWS {
+            return vec![Job::GridView(self.grid.filter_by(text.to_string()))];
+        }
+        vec![]
+    }
+
+    fn render(&self, f: &mut Frame, area: Rect, ui: &Ui) {
+        render(self, f, area, ui)
+    }
 }
 
 /// Tables and their columns from the lake's schemas, to insert a name at the cursor.
@@ -77,22 +255,6 @@ pub fn tables_picker() -> Picker {
     Picker::new(PickerKind::Tables, "tables and columns", items)
 }
 
-/// A history entry replaces the editor's SQL; a table or column name is inserted at the cursor.
-pub fn picked(app: &mut App, kind: PickerKind, value: String) {
-    match kind {
-        PickerKind::History => {
-            app.editor = TextArea::from(value.lines().map(String::from).collect::<Vec<_>>());
-            app.editor.move_cursor(CursorMove::Bottom);
-            app.editor.move_cursor(CursorMove::End);
-        }
-        PickerKind::Tables => {
-            app.editor.insert_str(value);
-        }
-        PickerKind::IntegrationKind | PickerKind::JiraProject => return,
-    }
-    app.focus = Focus::Editor;
-}
-
 fn human(bytes: u64) -> String {
     match bytes {
         b if b >= 1 << 30 => format!("{:.2} GB", b as f64 / (1u64 << 30) as f64),
@@ -102,28 +264,29 @@ fn human(bytes: u64) -> String {
     }
 }
 
-pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
-    let editor_h = (app.editor.lines().len() as u16 + 2).clamp(4, 8);
+fn render(pane: &QueryPane, f: &mut Frame, area: Rect, ui: &Ui) {
+    let editor_h = (pane.editor.lines().len() as u16 + 2).clamp(4, 8);
     let [editor, stats, grid] =
         Layout::vertical([Constraint::Length(editor_h), Constraint::Length(1), Constraint::Min(2)])
             .areas(area);
-    let theme = app.theme;
+    let theme = &ui.theme;
     let focus = |on: bool| if on { theme.focus() } else { theme.muted() };
     let title = format!(
         " SQL ({} run · {} history · {} tables) ",
-        app.keymap.first_key(Action::Run),
-        app.keymap.first_key(Action::History),
-        app.keymap.first_key(Action::Tables)
+        ui.keymap.first_key(Action::Run),
+        ui.keymap.first_key(Action::History),
+        ui.keymap.first_key(Action::Tables)
     );
-    app.editor.set_block(Block::bordered().title(title).border_style(focus(app.focus == Focus::Editor)));
-    f.render_widget(&app.editor, editor);
-    let inner = Block::bordered().inner(editor);
-    let lines = app.editor.lines();
-    let (scroll, tab) = (app.editor.scroll_offset(), app.editor.tab_length());
-    sql_colors::paint(f.buffer_mut(), inner, lines, scroll, tab, &theme);
+    let block = Block::bordered().title(title).border_style(focus(pane.focus == Focus::Editor));
+    let inner = block.inner(editor);
+    f.render_widget(block, editor);
+    f.render_widget(&pane.editor, inner);
+    let lines = pane.editor.lines();
+    let (scroll, tab) = (pane.editor.scroll_offset(), pane.editor.tab_length());
+    sql_colors::paint(f.buffer_mut(), inner, lines, scroll, tab, theme);
 
-    let stats_line = match &app.query_status {
-        None => Line::from(Span::styled("no query run yet", app.theme.muted())),
+    let stats_line = match &pane.status {
+        None => Line::from(Span::styled("no query run yet", theme.muted())),
         Some(s) => Line::from(format!(
             "{} · {} ms · {} scanned · {} rows · est. ${:.6} · session {} / ${:.6}",
             s.state.label(),
@@ -131,12 +294,12 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
             human(s.stats.bytes_scanned),
             s.stats.rows,
             s.stats.estimated_cost_usd(),
-            human(app.session_bytes),
-            if app.session_bytes == 0 { 0.0 } else { athena_cost_usd(app.session_bytes) },
+            human(pane.session_bytes),
+            if pane.session_bytes == 0 { 0.0 } else { athena_cost_usd(pane.session_bytes) },
         )),
     };
     f.render_widget(Paragraph::new(stats_line), stats);
-    let g = &app.grid;
+    let g = &pane.grid;
     let mut title = String::from(" results ");
     if g.shown() > 0 {
         title.push_str(&format!("{}/{} ", g.selected + 1, g.shown()));
@@ -156,7 +319,6 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         Some(crate::widgets::grid::Selection::Cells { .. }) => title.push_str("· v cells "),
         None => {}
     }
-    let block = Block::bordered().title(title).border_style(focus(app.focus == Focus::Grid));
-    let (header, selected) = (app.theme.header(), app.theme.selected());
-    app.grid.render(f, grid, block, header, selected);
+    let block = Block::bordered().title(title).border_style(focus(pane.focus == Focus::Grid));
+    g.render(f, grid, block, theme.header(), theme.selected());
 }

@@ -2,7 +2,7 @@
 //! kind, the integration they make, and the form's actions (check, test-send, Jira projects,
 //! save with the secret going to the secret store).
 
-use crate::app::{App, Job, SecretText};
+use crate::app::{Job, SecretText, Ui};
 use crate::config::keymap::Action;
 use crate::widgets::form::{Field, FieldKind, Form};
 use crate::widgets::picker::{Picker, PickerKind};
@@ -212,83 +212,55 @@ impl Setup {
     }
 }
 
-/// The form's actions.
-pub fn act(app: &mut App, action: Action) -> Vec<Job> {
-    let user = app.user.clone();
-    let Some(setup) = app.setup.as_mut() else { return vec![] };
-    match action {
-        Action::NextField => setup.form.step(1),
-        Action::PrevField => setup.form.step(-1),
-        Action::CloseForm => app.setup = None,
-        Action::SaveForm | Action::TestForm | Action::Lookup => {
-            let built = setup.build(&user, action != Action::Lookup);
-            let (integration, secret) = match built {
-                Ok(b) => b,
-                Err(e) => {
-                    setup.form.status = Some((true, e));
-                    return vec![];
-                }
-            };
-            return match action {
-                Action::SaveForm if app.read_only => {
-                    setup.form.status = Some((true, "read-only session: saving is refused".into()));
-                    vec![]
-                }
-                Action::SaveForm => {
-                    let taken = setup.existing.is_none()
-                        && app.integrations.iter().any(|(i, _)| i.id == integration.id);
-                    if taken {
-                        setup.form.status =
-                            Some((true, format!("name: `{}` is taken; choose another name", integration.id)));
+impl Setup {
+    /// The form's actions: move between fields, save, test-send, look up Jira projects.
+    /// `taken` says whether an integration id is in use already.
+    pub fn act(&mut self, action: Action, ui: &mut Ui, taken: impl Fn(&str) -> bool) -> Vec<Job> {
+        match action {
+            Action::NextField => self.form.step(1),
+            Action::PrevField => self.form.step(-1),
+            Action::SaveForm | Action::TestForm | Action::Lookup => {
+                let (integration, secret) = match self.build(&ui.user, action != Action::Lookup) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        self.form.status = Some((true, e));
                         return vec![];
                     }
-                    setup.busy = true;
-                    setup.form.status = Some((false, "saving…".into()));
-                    vec![Job::SaveIntegration { integration, secret }]
-                }
-                Action::TestForm => {
-                    setup.busy = true;
-                    setup.form.status = Some((false, "sending a test alert…".into()));
-                    vec![Job::TestSetup { integration, secret }]
-                }
-                _ if setup.kind == IntegrationKind::Jira => {
-                    setup.busy = true;
-                    setup.form.status = Some((false, "asking Jira for projects…".into()));
-                    vec![Job::JiraProjects { integration, secret }]
-                }
-                _ => {
-                    setup.form.status = Some((true, "nothing to look up for this kind".into()));
-                    vec![]
-                }
-            };
-        }
-        _ => {}
-    }
-    vec![]
-}
-
-/// A choice from a picker the form opened.
-pub fn picked(app: &mut App, kind: PickerKind, value: String) {
-    match kind {
-        PickerKind::IntegrationKind => {
-            if let Some((k, ..)) = KINDS.iter().find(|(_, n, _)| *n == value) {
-                app.setup = Some(Setup::new(*k, None, app.keymap.first_key(Action::Lookup)));
+                };
+                let (status, job) = match action {
+                    Action::SaveForm if ui.read_only => {
+                        self.form.status = Some((true, "read-only session: saving is refused".into()));
+                        return vec![];
+                    }
+                    Action::SaveForm if self.existing.is_none() && taken(&integration.id) => {
+                        let why = format!("name: `{}` is taken; choose another name", integration.id);
+                        self.form.status = Some((true, why));
+                        return vec![];
+                    }
+                    Action::SaveForm => ("saving…", Job::SaveIntegration { integration, secret }),
+                    Action::TestForm => ("sending a test alert…", Job::TestSetup { integration, secret }),
+                    _ if self.kind == IntegrationKind::Jira => {
+                        ("asking Jira for projects…", Job::JiraProjects { integration, secret })
+                    }
+                    _ => {
+                        self.form.status = Some((true, "nothing to look up for this kind".into()));
+                        return vec![];
+                    }
+                };
+                self.busy = true;
+                self.form.status = Some((false, status.into()));
+                return vec![job];
             }
+            _ => {}
         }
-        PickerKind::JiraProject => {
-            if let Some(setup) = app.setup.as_mut() {
-                setup.form.set("project_key", value);
-                setup.form.status = None;
-            }
-        }
-        _ => {}
+        vec![]
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::{Context, Msg, jobs};
+    use crate::app::{App, Context, Msg, jobs};
     use crate::panes::Pane;
     use axum::http::{HeaderMap, StatusCode};
     use axum::response::IntoResponse;
@@ -308,7 +280,7 @@ mod tests {
             press(app, KeyCode::Char(c));
         }
     }
-    fn screen(app: &mut App) -> String {
+    fn screen(app: &App) -> String {
         let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
         t.draw(|f| crate::panes::render(app, f)).unwrap();
         let buf = t.backend().buffer().clone();
@@ -378,10 +350,13 @@ mod tests {
         press(&mut app, KeyCode::Char('n'));
         type_text(&mut app, "jira");
         press(&mut app, KeyCode::Enter);
-        assert_eq!(app.setup.as_ref().map(|s| s.kind), Some(IntegrationKind::Jira));
+        assert_eq!(app.integrations.setup.as_ref().map(|s| s.kind), Some(IntegrationKind::Jira));
         // Saving too early names the first field to fill.
         ctrl(&mut app, 's');
-        assert_eq!(app.setup.as_ref().unwrap().form.status, Some((true, "name: required".into())));
+        assert_eq!(
+            app.integrations.setup.as_ref().unwrap().form.status,
+            Some((true, "name: required".into()))
+        );
 
         type_text(&mut app, "SecOps Jira");
         press(&mut app, KeyCode::Tab);
@@ -394,28 +369,28 @@ mod tests {
         press(&mut app, KeyCode::Enter);
         type_text(&mut app, "jira-token");
         press(&mut app, KeyCode::Enter);
-        let drawn = screen(&mut app);
+        let drawn = screen(&app);
         assert!(drawn.contains("••••••••••") && !drawn.contains("jira-token"), "{drawn}");
 
         // The projects the typed credentials see, picked from a list.
         let msg = reply(&ctx, ctrl(&mut app, 'f')).await;
         app.update(msg);
-        assert!(screen(&mut app).contains("SEC  Security Operations"));
+        assert!(screen(&app).contains("SEC  Security Operations"));
         type_text(&mut app, "incident");
         press(&mut app, KeyCode::Enter);
-        assert_eq!(app.setup.as_ref().unwrap().form.get("project_key"), "IR");
+        assert_eq!(app.integrations.setup.as_ref().unwrap().form.get("project_key"), "IR");
 
         // A test alert with these settings, before anything is saved.
         let msg = reply(&ctx, ctrl(&mut app, 't')).await;
         app.update(msg);
-        let status = app.setup.as_ref().unwrap().form.status.clone().unwrap();
+        let status = app.integrations.setup.as_ref().unwrap().form.status.clone().unwrap();
         assert_eq!(status, (false, "test alert sent (HTTP 201): check it arrived, then save".into()));
         assert_eq!(seen.lock().unwrap()[0]["fields"]["project"]["key"], "IR");
 
         let msg = reply(&ctx, ctrl(&mut app, 's')).await;
         app.update(msg);
-        assert!(app.setup.is_none(), "the form closes once saved");
-        let note = app.message.clone().unwrap().1;
+        assert!(app.integrations.setup.is_none(), "the form closes once saved");
+        let note = app.ui.message.clone().unwrap().1;
         assert!(note.contains("saved integration secops-jira (jira); secret stored as mantissa-log/users/analyst/integrations/secops-jira"), "{note}");
         let saved = ctx.s.integrations.get_integration("analyst", "secops-jira").await.unwrap().unwrap();
         assert_eq!((saved.min_severity, saved.config["project_key"].as_str()), (Severity::High, Some("IR")));
@@ -424,15 +399,18 @@ mod tests {
         assert!(!serde_json::to_string(&saved).unwrap().contains("jira-token"));
 
         // Changing it later keeps the stored secret unless a new one is typed.
-        app.integrations = vec![(saved, None)];
+        app.integrations.list.items = vec![(saved, None)];
         press(&mut app, KeyCode::Char('e'));
-        let drawn = screen(&mut app);
+        let drawn = screen(&app);
         assert!(drawn.contains("secret         stored (type to replace)"), "{drawn}");
         let msg = reply(&ctx, ctrl(&mut app, 't')).await;
         app.update(msg);
-        assert!(!app.setup.as_ref().unwrap().form.status.as_ref().unwrap().0, "the stored token is used");
+        assert!(
+            !app.integrations.setup.as_ref().unwrap().form.status.as_ref().unwrap().0,
+            "the stored token is used"
+        );
         press(&mut app, KeyCode::Esc);
-        assert!(app.setup.is_none());
+        assert!(app.integrations.setup.is_none());
     }
 
     #[test]
@@ -472,13 +450,13 @@ mod tests {
     #[test]
     fn the_form_at_80x24() {
         let mut app = App::new(String::new(), false);
-        app.theme = app.theme.without_color();
+        app.ui.theme = app.ui.theme.without_color();
         app.pane = Pane::Integrations;
         let mut setup = Setup::new(IntegrationKind::Email, None, "Ctrl-f");
         setup.form.set("name", "soc-mail");
         setup.form.set("secret", "smtp-user:hunter2");
         setup.form.focus = 3;
-        app.setup = Some(setup);
-        insta::assert_snapshot!(screen(&mut app));
+        app.integrations.setup = Some(setup);
+        insta::assert_snapshot!(screen(&app));
     }
 }

@@ -15,6 +15,7 @@ use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
+use std::cell::Cell;
 use std::sync::Arc;
 
 /// What `v`/`V` started: cells of the current row from a column, or rows from a row.
@@ -46,11 +47,13 @@ pub struct Grid {
     pub filter: String,
     /// Bumped by every new result and view request; older view replies are dropped.
     generation: u64,
-    pub top: usize,
+    /// The first row and first scrolled column on screen: they follow the cursor when drawn,
+    /// where the viewport's size is known (ratatui-textarea keeps its viewport the same way).
+    top: Cell<usize>,
+    first_col: Cell<usize>,
     /// The cursor's position among the shown rows, and its column.
     pub selected: usize,
     pub col: usize,
-    pub first_col: usize,
     pub selection: Option<Selection>,
 }
 
@@ -75,10 +78,10 @@ impl Grid {
         self.sort = None;
         self.filter.clear();
         self.generation += 1;
-        self.top = 0;
+        self.top.set(0);
         self.selected = 0;
         self.col = 0;
-        self.first_col = 0;
+        self.first_col.set(0);
         self.selection = None;
     }
 
@@ -173,7 +176,7 @@ impl Grid {
         }
         self.order = order.map(Arc::new);
         self.selected = 0;
-        self.top = 0;
+        self.top.set(0);
         self.selection = None;
         true
     }
@@ -287,7 +290,7 @@ impl Grid {
     }
 
     pub fn render(
-        &mut self,
+        &self,
         f: &mut Frame,
         area: Rect,
         block: Block,
@@ -320,17 +323,19 @@ impl Grid {
             return;
         }
         let height = inner.height.saturating_sub(1) as usize;
-        if self.selected < self.top {
-            self.top = self.selected;
-        } else if height > 0 && self.selected >= self.top + height {
-            self.top = self.selected + 1 - height;
+        let mut top = self.top.get();
+        if self.selected < top {
+            top = self.selected;
+        } else if height > 0 && self.selected >= top + height {
+            top = self.selected + 1 - height;
         }
+        self.top.set(top);
         // Frozen first column, then as many scrolled ones as fit, keeping the cursor's in view.
-        if self.col > 0 && self.col < self.first_col.max(1) {
-            self.first_col = self.col;
+        let mut first_col = self.first_col.get();
+        if self.col > 0 && self.col < first_col.max(1) {
+            first_col = self.col;
         }
-        let mut first_col = self.first_col;
-        let visible: Vec<usize> = (self.top..(self.top + height).min(self.shown())).collect();
+        let visible: Vec<usize> = (top..(top + height).min(self.shown())).collect();
         let cap = (inner.width as usize / 3).max(8);
         // Each visible column is formatted once per frame, on first need: for its width and
         // again for drawing, and not at all when it does not fit.
@@ -386,7 +391,7 @@ impl Grid {
             })
             .collect();
         let mut lines = vec![Line::from(header)];
-        self.first_col = first_col;
+        self.first_col.set(first_col);
         let rows = self.selected_rows();
         let cols = self.selected_cols();
         for (k, &p) in visible.iter().enumerate() {

@@ -3,6 +3,7 @@
 pub mod form;
 pub mod grid;
 pub mod input;
+pub mod list;
 pub mod picker;
 pub mod popup;
 pub mod sql_colors;

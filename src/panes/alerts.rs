@@ -1,0 +1,188 @@
+//! The alerts pane: history newest first with a delivery cell per integration, the detail view,
+//! triage (status, assignee, notes; marked rows together) and the pivot to a query.
+
+use super::{Component, detail};
+use crate::app::{Job, Msg, Prompt, Purpose, Request, Ui};
+use crate::config::keymap::{Action, Screen};
+use crate::widgets::input::LineInput;
+use crate::widgets::list::{Columns, List, Record, age, clean};
+use crate::widgets::popup::TextView;
+use mantissa_backend::model::{Alert, AlertStatus};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::widgets::Cell;
+
+#[derive(Default)]
+pub struct AlertsPane {
+    pub list: List<Alert>,
+}
+
+impl Record for Alert {
+    fn id(&self) -> String {
+        self.id.clone()
+    }
+    fn haystack(&self) -> String {
+        format!(
+            "{} {} {} {:?} {}",
+            self.rule_name,
+            self.severity.as_str(),
+            self.summary,
+            self.status,
+            crate::widgets::delivery_summary(self)
+        )
+    }
+}
+
+impl AlertsPane {
+    /// Changes the alerts with these ids here and asks the backend to store each.
+    pub fn edit(&mut self, ids: &[String], change: impl Fn(&mut Alert)) -> Vec<Job> {
+        let mut jobs = vec![];
+        for alert in self.list.items.iter_mut().filter(|a| ids.contains(&a.id)) {
+            change(alert);
+            jobs.push(Job::SaveAlert(alert.clone()));
+        }
+        jobs
+    }
+
+    /// Triage the marked alerts, or the selected one.
+    fn set_status(&mut self, status: AlertStatus) -> Vec<Job> {
+        let ids = self.list.take_targets();
+        self.edit(&ids, |a| a.status = status)
+    }
+
+    /// The answer to the assignee or note question.
+    pub fn answer(&mut self, purpose: Purpose, text: &str, user: &str) -> Vec<Job> {
+        match purpose {
+            Purpose::Assign(ids) => {
+                self.edit(&ids, |a| a.assignee = (!text.is_empty()).then(|| text.to_string()))
+            }
+            Purpose::Note(_) if text.is_empty() => vec![],
+            Purpose::Note(ids) => {
+                let note = format!("{} {user}: {text}", chrono::Utc::now().format("%Y-%m-%d %H:%M"));
+                self.edit(&ids, |a| a.notes.push(note.clone()))
+            }
+            Purpose::Export => vec![],
+        }
+    }
+
+    fn ask_assign_or_note(&mut self, action: Action, ui: &mut Ui) {
+        let ids = self.list.take_targets();
+        let Some(first) = ids.first() else { return };
+        let current = self.list.items.iter().find(|a| &a.id == first).and_then(|a| a.assignee.clone());
+        let what = if ids.len() == 1 { "the alert".to_string() } else { format!("{} alerts", ids.len()) };
+        ui.prompt = Some(if action == Action::Assign {
+            Prompt {
+                label: format!("assign {what} to"),
+                input: LineInput::new(current.unwrap_or_default()),
+                purpose: Purpose::Assign(ids),
+            }
+        } else {
+            Prompt {
+                label: format!("note on {what}"),
+                input: LineInput::default(),
+                purpose: Purpose::Note(ids),
+            }
+        });
+    }
+}
+
+impl Component for AlertsPane {
+    fn screen(&self) -> Screen {
+        Screen::Alerts
+    }
+
+    fn handle_key(&mut self, action: Action, ui: &mut Ui) -> Vec<Job> {
+        if self.list.act(action, ui) {
+            return vec![];
+        }
+        match action {
+            Action::Open => {
+                if let Some(a) = self.list.selected() {
+                    ui.popup = Some(TextView::new(format!("alert {}", a.id), detail::alert(a, &ui.theme)));
+                }
+            }
+            Action::Acknowledge => return self.set_status(AlertStatus::Acknowledged),
+            Action::Resolve => return self.set_status(AlertStatus::Resolved),
+            Action::FalsePositive => return self.set_status(AlertStatus::FalsePositive),
+            Action::Reopen => return self.set_status(AlertStatus::Open),
+            Action::Assign | Action::Note => self.ask_assign_or_note(action, ui),
+            Action::Pivot => {
+                if let Some(a) = self.list.selected() {
+                    ui.requests.push(Request::Query { sql: pivot_sql(a), run: false });
+                }
+            }
+            _ => {}
+        }
+        vec![]
+    }
+
+    fn update(&mut self, msg: Msg, _ui: &mut Ui) -> bool {
+        match msg {
+            Msg::Alerts(alerts) => self.list.set(alerts),
+            _ => false,
+        }
+    }
+
+    fn filter(&mut self, text: &str, _done: bool) -> Vec<Job> {
+        self.list.set_filter(text);
+        vec![]
+    }
+
+    fn render(&self, f: &mut Frame, area: Rect, ui: &Ui) {
+        let t = &ui.theme;
+        let narrow = area.width < 120;
+        let columns = Columns {
+            title: " alerts ",
+            header: vec![
+                "age",
+                "severity",
+                "rule",
+                if narrow { "hits" } else { "count" },
+                "status",
+                "delivery",
+            ],
+            widths: vec![
+                Constraint::Length(4),
+                Constraint::Length(8),
+                Constraint::Fill(1),
+                Constraint::Length(if narrow { 4 } else { 6 }),
+                Constraint::Length(8),
+                Constraint::Fill(1),
+            ],
+        };
+        let cells = |a: &Alert| {
+            let status = match a.status {
+                AlertStatus::Open => "open",
+                AlertStatus::Acknowledged => "ack",
+                AlertStatus::Resolved => "resolved",
+                AlertStatus::FalsePositive => "false+",
+            };
+            vec![
+                Cell::from(age(a.created_at)),
+                Cell::from(a.severity.as_str()).style(t.severity(a.severity)),
+                Cell::from(clean(&a.rule_name)),
+                Cell::from(a.result_count.to_string()),
+                Cell::from(status),
+                Cell::from(crate::widgets::delivery_line(a, t, narrow)),
+            ]
+        };
+        self.list.render(f, area, columns, cells, t, ui.filter_input.is_some());
+    }
+}
+
+/// A query over the alert's window, narrowed to its first sample's source address if any.
+pub fn pivot_sql(a: &Alert) -> String {
+    let ip = a.sample_rows.first().and_then(|r| {
+        ["sourceipaddress", "srcaddr", "remoteip"]
+            .iter()
+            .find_map(|k| r.get(*k).and_then(|v| v.as_str()).map(|v| (*k, v.to_string())))
+    });
+    let (table, col) = match ip.as_ref().map(|(k, _)| *k) {
+        Some("srcaddr") => ("vpc_flow_logs", "srcaddr"),
+        Some("remoteip") => ("s3_access_logs", "remoteip"),
+        _ => ("cloudtrail_logs", "sourceipaddress"),
+    };
+    let day = a.window_start.format("%Y-%m-%d");
+    let filter = ip.map(|(_, v)| format!("\n  AND {col} = '{}'", v.replace('\'', "''"))).unwrap_or_default();
+    format!("SELECT *\nFROM {table}\nWHERE dt >= '{day}'{filter}\nLIMIT 500")
+}
