@@ -283,7 +283,7 @@ fn render(pane: &QueryPane, f: &mut Frame, area: Rect, ui: &Ui) {
     f.render_widget(&pane.editor, inner);
     let lines = pane.editor.lines();
     let (scroll, tab) = (pane.editor.scroll_offset(), pane.editor.tab_length());
-    sql_colors::paint(f.buffer_mut(), inner, lines, scroll, tab, theme);
+    sql_colors::paint(f.buffer_mut(), inner, lines, sql_colors::stretches(lines), scroll, tab, theme);
 
     let stats_line = match &pane.status {
         None => Line::from(Span::styled("no query run yet", theme.muted())),

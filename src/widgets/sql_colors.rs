@@ -1,6 +1,7 @@
-//! SQL token colours for the query editor: sqlparser's tokenizer (the lexer DataFusion parses
-//! with, so strings, comments and quoted names split exactly as the engine sees them) sorts
-//! the text into token classes, which are painted over the drawn editor in the theme's styles.
+//! SQL token colours for the query and rule editors: sqlparser's tokenizer (the lexer
+//! DataFusion parses with, so strings, comments and quoted names split exactly as the engine
+//! sees them) sorts the text into token classes, painted over the drawn editor in the theme's
+//! styles. In a rule file the `query:` block is SQL; keys and comments get their classes too.
 
 use crate::config::theme::{SqlClass, Theme};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
@@ -186,13 +187,69 @@ pub fn stretches(lines: &[String]) -> Vec<Stretch> {
     out
 }
 
-/// Paints the stretches over an editor already drawn in `inner` (the area inside its border),
-/// whose text is scrolled by `scroll` (rows, display columns). Only the colour changes, so the
-/// cursor and selection drawn by the editor stay.
-pub fn paint(buf: &mut Buffer, inner: Rect, lines: &[String], scroll: (u16, u16), tab: u8, theme: &Theme) {
+/// A rule file's stretches: the `query: |` block as SQL, `#` comments, and keys (`severity:`,
+/// `- name:`) as keywords. The rest of the YAML stays plain: the checks below the editor say
+/// what is wrong with it.
+pub fn rule_stretches(lines: &[String]) -> Vec<Stretch> {
+    let mut out = vec![];
+    let mut i = 0;
+    while i < lines.len() {
+        let line = &lines[i];
+        let body = line.trim_start_matches(' ');
+        let indent = line.len() - body.len();
+        if body.starts_with('#') {
+            out.push(Stretch { line: i, chars: indent..line.chars().count(), class: SqlClass::Comment });
+        } else if let Some((at, key, rest)) = yaml_key(body) {
+            let start = indent + at;
+            out.push(Stretch { line: i, chars: start..start + key.len(), class: SqlClass::Keyword });
+            if rest.starts_with('|') || rest.starts_with('>') {
+                // A block of text runs while lines are blank or indented deeper than its key;
+                // the query's is SQL, any other (a description) stays plain.
+                let end = (i + 1..lines.len())
+                    .find(|&j| {
+                        let l = &lines[j];
+                        !l.trim().is_empty() && l.len() - l.trim_start_matches(' ').len() <= indent
+                    })
+                    .unwrap_or(lines.len());
+                if key == "query" {
+                    let block = stretches(&lines[i + 1..end]);
+                    out.extend(block.into_iter().map(|s| Stretch { line: s.line + i + 1, ..s }));
+                }
+                i = end;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// `key: rest` or `- key: rest` at the start of `body`: where the key starts, the key, and
+/// what follows the colon.
+fn yaml_key(body: &str) -> Option<(usize, &str, &str)> {
+    let at = if body.starts_with("- ") { 2 } else { 0 };
+    let text = &body[at..];
+    let len = text.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))?;
+    let rest = text[len..].strip_prefix(':')?;
+    (len > 0 && (rest.is_empty() || rest.starts_with(' '))).then(|| (at, &text[..len], rest.trim_start()))
+}
+
+/// Paints `stretches` of `lines` over an editor's text already drawn in `text` (inside its
+/// border and line numbers), scrolled by `scroll` (rows, display columns). Only the colour
+/// changes, so the cursor and selection drawn by the editor stay.
+pub fn paint(
+    buf: &mut Buffer,
+    text: Rect,
+    lines: &[String],
+    stretches: Vec<Stretch>,
+    scroll: (u16, u16),
+    tab: u8,
+    theme: &Theme,
+) {
+    let inner = text;
     let (top, left) = (scroll.0 as usize, scroll.1 as usize);
     let visible = top..top + inner.height as usize;
-    for s in stretches(lines).into_iter().filter(|s| visible.contains(&s.line)) {
+    for s in stretches.into_iter().filter(|s| visible.contains(&s.line)) {
         let y = inner.y + (s.line - top) as u16;
         let style = theme.sql(s.class);
         let mut col = 0usize;
@@ -278,7 +335,7 @@ mod tests {
         let area = Rect::new(0, 0, 20, 2);
         let mut buf = Buffer::empty(area);
         // Scrolled one row down: line 1 is drawn on row 0; the tab fills 4 columns.
-        paint(&mut buf, area, &lines, (1, 0), 4, &theme);
+        paint(&mut buf, area, &lines, stretches(&lines), (1, 0), 4, &theme);
         let string = theme.sql(SqlClass::String);
         let keyword = theme.sql(SqlClass::Keyword);
         assert_eq!(buf[(3, 0)].style(), Buffer::empty(area)[(3, 0)].style(), "tab stays plain");
@@ -287,5 +344,32 @@ mod tests {
         }
         assert_eq!(buf[(11, 0)].fg, keyword.fg.unwrap_or_default());
         assert_eq!(buf[(11, 1)].style(), Buffer::empty(area)[(11, 1)].style(), "row 1 is past the text");
+    }
+
+    #[test]
+    fn a_rule_file_has_its_query_block_coloured_as_sql() {
+        let text = "# why\nid: r\ndescription: >\n  Note: not a key\nquery: |\n  SELECT 1 -- one\n\n  FROM t\ntests:\n  - name: fires\n    rows: 'x'";
+        let lines: Vec<std::string::String> = text.lines().map(std::string::String::from).collect();
+        let got: Vec<(usize, std::string::String, SqlClass)> = rule_stretches(&lines)
+            .into_iter()
+            .map(|s| {
+                (s.line, lines[s.line].chars().skip(s.chars.start).take(s.chars.len()).collect(), s.class)
+            })
+            .collect();
+        use SqlClass::*;
+        let want: Vec<(usize, std::string::String, SqlClass)> = vec![
+            (0, "# why".into(), Comment),
+            (1, "id".into(), Keyword),
+            (2, "description".into(), Keyword),
+            (4, "query".into(), Keyword),
+            (5, "SELECT".into(), Keyword),
+            (5, "1".into(), Number),
+            (5, "-- one".into(), Comment),
+            (7, "FROM".into(), Keyword),
+            (8, "tests".into(), Keyword),
+            (9, "name".into(), Keyword),
+            (10, "rows".into(), Keyword),
+        ];
+        assert_eq!(got, want);
     }
 }
