@@ -139,7 +139,8 @@ impl App {
             self.ui.error("read-only session: routing alerts is refused");
             return vec![];
         }
-        let alert_ids = self.alerts.list.take_targets();
+        // The marks stay: the same alerts may go to another integration next.
+        let alert_ids = self.alerts.list.targets();
         if alert_ids.is_empty() {
             self.ui.error("no alert selected");
             return vec![];
@@ -222,6 +223,9 @@ mod tests {
             matches!(jobs.as_slice(), [Job::Route { alert_ids, .. }] if alert_ids.len() == 2),
             "{jobs:?}"
         );
+        // The marks stay for the next route.
+        let jobs = app.run_command("route jira");
+        assert!(matches!(jobs.as_slice(), [Job::Route { alert_ids, .. }] if alert_ids.len() == 2));
         app.ui.read_only = true;
         assert!(app.run_command("route slack").is_empty());
         assert!(app.ui.message.as_ref().unwrap().1.contains("read-only"));

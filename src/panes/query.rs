@@ -281,9 +281,8 @@ fn render(pane: &QueryPane, f: &mut Frame, area: Rect, ui: &Ui) {
     let inner = block.inner(editor);
     f.render_widget(block, editor);
     f.render_widget(&pane.editor, inner);
-    let lines = pane.editor.lines();
-    let (scroll, tab) = (pane.editor.scroll_offset(), pane.editor.tab_length());
-    sql_colors::paint(f.buffer_mut(), inner, lines, sql_colors::stretches(lines), scroll, tab, theme);
+    let view = sql_colors::View::of(&pane.editor);
+    sql_colors::paint(f.buffer_mut(), inner, &view, sql_colors::stretches(view.lines), theme);
 
     let stats_line = match &pane.status {
         None => Line::from(Span::styled("no query run yet", theme.muted())),

@@ -193,12 +193,8 @@ impl RuleEditor {
         let inner = block.inner(top);
         f.render_widget(block, top);
         f.render_widget(&self.text, inner);
-        // The text starts after the line numbers: as many digits as the last line's, and two spaces.
-        let lines = self.text.lines();
-        let gutter = lines.len().max(1).ilog10() as u16 + 3;
-        let text = Rect { x: inner.x + gutter, width: inner.width.saturating_sub(gutter), ..inner };
-        let (scroll, tab) = (self.text.scroll_offset(), self.text.tab_length());
-        sql_colors::paint(f.buffer_mut(), text, lines, sql_colors::rule_stretches(lines), scroll, tab, theme);
+        let view = sql_colors::View::of(&self.text);
+        sql_colors::paint(f.buffer_mut(), inner, &view, sql_colors::rule_stretches(view.lines), theme);
         let errors = self.errors();
         let title = if self.checked_generation != Some(self.generation) {
             " checking… ".to_string()

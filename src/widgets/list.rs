@@ -70,16 +70,21 @@ impl<T: Record + PartialEq> List<T> {
         self.visible().get(self.cursor).map(|&i| &self.items[i])
     }
 
-    /// What a bulk action works on: the marked records, else the selected one. The marks are
-    /// used up.
-    pub fn take_targets(&mut self) -> Vec<String> {
+    /// What a bulk action works on: the marked records, else the selected one.
+    pub fn targets(&self) -> Vec<String> {
         let marked: Vec<String> =
             self.items.iter().map(Record::id).filter(|id| self.marks.contains(id)).collect();
-        self.marks.clear();
         if !marked.is_empty() {
             return marked;
         }
         self.selected().map(Record::id).into_iter().collect()
+    }
+
+    /// The targets of a bulk action that ends the marking (triage, redrive, delete).
+    pub fn take_targets(&mut self) -> Vec<String> {
+        let targets = self.targets();
+        self.marks.clear();
+        targets
     }
 
     /// The filter as typed so far: the list narrows and the cursor goes to the first match.

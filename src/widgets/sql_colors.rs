@@ -208,7 +208,7 @@ pub fn rule_stretches(lines: &[String]) -> Vec<Stretch> {
                 let end = (i + 1..lines.len())
                     .find(|&j| {
                         let l = &lines[j];
-                        !l.trim().is_empty() && l.len() - l.trim_start_matches(' ').len() <= indent
+                        !l.trim().is_empty() && l.len() - l.trim_start_matches(' ').len() <= start
                     })
                     .unwrap_or(lines.len());
                 if key == "query" {
@@ -234,29 +234,40 @@ fn yaml_key(body: &str) -> Option<(usize, &str, &str)> {
     (len > 0 && (rest.is_empty() || rest.starts_with(' '))).then(|| (at, &text[..len], rest.trim_start()))
 }
 
-/// Paints `stretches` of `lines` over an editor's text already drawn in `text` (inside its
-/// border and line numbers), scrolled by `scroll` (rows, display columns). Only the colour
-/// changes, so the cursor and selection drawn by the editor stay.
-pub fn paint(
-    buf: &mut Buffer,
-    text: Rect,
-    lines: &[String],
-    stretches: Vec<Stretch>,
-    scroll: (u16, u16),
-    tab: u8,
-    theme: &Theme,
-) {
-    let inner = text;
-    let (top, left) = (scroll.0 as usize, scroll.1 as usize);
+/// Where an editor's text sits on screen: its lines, scroll (rows, display columns), tab width,
+/// and the line-number columns that come before the text and scroll sideways with it.
+pub struct View<'a> {
+    pub lines: &'a [String],
+    pub scroll: (u16, u16),
+    pub tab: u8,
+    pub gutter: u16,
+}
+
+impl<'a> View<'a> {
+    pub fn of(editor: &'a ratatui_textarea::TextArea<'_>) -> Self {
+        View {
+            lines: editor.lines(),
+            scroll: editor.scroll_offset(),
+            tab: editor.tab_length(),
+            gutter: editor.line_number_width(),
+        }
+    }
+}
+
+/// Paints `stretches` over an editor already drawn in `inner` (the area inside its border).
+/// Only the colour changes, so the cursor and selection drawn by the editor stay.
+pub fn paint(buf: &mut Buffer, inner: Rect, view: &View, stretches: Vec<Stretch>, theme: &Theme) {
+    let (top, left) = (view.scroll.0 as usize, view.scroll.1 as usize);
+    let (tab, gutter) = (view.tab.max(1) as usize, view.gutter as usize);
     let visible = top..top + inner.height as usize;
     for s in stretches.into_iter().filter(|s| visible.contains(&s.line)) {
         let y = inner.y + (s.line - top) as u16;
         let style = theme.sql(s.class);
         let mut col = 0usize;
-        for (i, ch) in lines[s.line].chars().enumerate() {
-            let width = if ch == '\t' { tab as usize - col % tab as usize } else { ch.width().unwrap_or(0) };
+        for (i, ch) in view.lines[s.line].chars().enumerate() {
+            let width = if ch == '\t' { tab - col % tab } else { ch.width().unwrap_or(0) };
             if s.chars.contains(&i) {
-                for dx in col..col + width {
+                for dx in gutter + col..gutter + col + width {
                     if dx >= left && dx - left < inner.width as usize {
                         buf[(inner.x + (dx - left) as u16, y)].set_style(style);
                     }
@@ -335,7 +346,8 @@ mod tests {
         let area = Rect::new(0, 0, 20, 2);
         let mut buf = Buffer::empty(area);
         // Scrolled one row down: line 1 is drawn on row 0; the tab fills 4 columns.
-        paint(&mut buf, area, &lines, stretches(&lines), (1, 0), 4, &theme);
+        let view = View { lines: &lines, scroll: (1, 0), tab: 4, gutter: 0 };
+        paint(&mut buf, area, &view, stretches(&lines), &theme);
         let string = theme.sql(SqlClass::String);
         let keyword = theme.sql(SqlClass::Keyword);
         assert_eq!(buf[(3, 0)].style(), Buffer::empty(area)[(3, 0)].style(), "tab stays plain");
@@ -344,6 +356,17 @@ mod tests {
         }
         assert_eq!(buf[(11, 0)].fg, keyword.fg.unwrap_or_default());
         assert_eq!(buf[(11, 1)].style(), Buffer::empty(area)[(11, 1)].style(), "row 1 is past the text");
+
+        // Line numbers (3 columns) scroll sideways with the text: scrolled 2 columns right, the
+        // keyword at text column 0 is drawn at screen column 1.
+        let lines = vec!["FROM t".to_string()];
+        let mut buf = Buffer::empty(area);
+        let view = View { lines: &lines, scroll: (0, 2), tab: 4, gutter: 3 };
+        paint(&mut buf, area, &view, stretches(&lines), &theme);
+        assert_eq!(buf[(0, 0)].style(), Buffer::empty(area)[(0, 0)].style(), "the gutter's last column");
+        for x in 1..5 {
+            assert_eq!(buf[(x, 0)].fg, keyword.fg.unwrap_or_default(), "column {x} is in FROM");
+        }
     }
 
     #[test]
@@ -371,5 +394,12 @@ mod tests {
             (10, "rows".into(), Keyword),
         ];
         assert_eq!(got, want);
+
+        // A block under a list item ends where its key's indent comes back.
+        let lines: Vec<std::string::String> =
+            ["  - query: |", "      SELECT 1", "    rows: 'x'"].map(std::string::String::from).to_vec();
+        let classes: Vec<(usize, SqlClass)> =
+            rule_stretches(&lines).iter().map(|s| (s.line, s.class)).collect();
+        assert_eq!(classes, vec![(0, Keyword), (1, Keyword), (1, Number), (2, Keyword)]);
     }
 }
