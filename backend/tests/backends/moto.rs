@@ -36,7 +36,10 @@ pub fn venv_tool(tool: &str) -> PathBuf {
     if path.exists() {
         return path;
     }
-    let lock = std::fs::File::create(root.join("target").join(".venv.lock")).expect("lock file in target/");
+    // target/ may not exist yet (CARGO_TARGET_DIR elsewhere); it is ignored by git either way.
+    let locks = root.join("target");
+    std::fs::create_dir_all(&locks).expect("target/ for the install lock");
+    let lock = std::fs::File::create(locks.join(".venv.lock")).expect("lock file in target/");
     lock.lock().expect("venv install lock");
     if !path.exists() {
         eprintln!("installing {PIP_PACKAGES:?} into {} (first run only)", venv.display());
