@@ -15,16 +15,16 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::widgets::Cell;
 
 /// An integration and its health, when computed.
-pub type Row = (Integration, Option<HealthStatus>);
+pub type IntegrationRow = (Integration, Option<HealthStatus>);
 
 #[derive(Default)]
 pub struct IntegrationsPane {
-    pub list: List<Row>,
+    pub list: List<IntegrationRow>,
     /// The setup form over the list, while one is open.
     pub setup: Option<Setup>,
 }
 
-impl Record for Row {
+impl Record for IntegrationRow {
     fn id(&self) -> String {
         self.0.id.clone()
     }
@@ -163,7 +163,7 @@ impl Component for IntegrationsPane {
                 Constraint::Min(16),
             ],
         };
-        let cells = |(i, h): &Row| {
+        let cells = |(i, h): &IntegrationRow| {
             let state = h.as_ref().map_or(HealthState::Unknown, |h| h.state);
             let number = |v: Option<String>| v.unwrap_or_else(|| "-".into());
             vec![
