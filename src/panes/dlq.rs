@@ -114,3 +114,57 @@ impl Component for DlqPane {
         self.list.render(f, area, columns, cells, t, ui.filter_input.is_some());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::Pending;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    fn letter(id: &str) -> DeadLetter {
+        DeadLetter {
+            message_id: id.into(),
+            group_id: "analyst:hook".into(),
+            body: "{}".into(),
+            receive_count: 3,
+            last_error: Some("HTTP 500".into()),
+            sent_at: chrono::Utc::now(),
+        }
+    }
+
+    /// The pane on its own, without the app: replies fill it, actions ask through `Ui`, and
+    /// drawing reads its state only.
+    #[test]
+    fn the_dlq_pane_as_a_component() {
+        let mut ui = Ui::new(false);
+        let mut pane = DlqPane::default();
+        let letters = vec![letter("m1"), letter("m2")];
+        assert!(pane.update(Msg::Dlq(letters.clone()), &mut ui));
+        assert!(!pane.update(Msg::Dlq(letters), &mut ui), "nothing new: no redraw");
+        assert!(!pane.update(Msg::Alerts(vec![]), &mut ui), "not this pane's reply");
+
+        pane.handle_key(Action::Mark, &mut ui);
+        pane.handle_key(Action::Mark, &mut ui);
+        assert!(pane.handle_key(Action::Redrive, &mut ui).is_empty(), "nothing runs before `y`");
+        let Some((prompt, Pending::Run(job))) = ui.confirm.take() else { panic!("a confirmation") };
+        assert_eq!(prompt, "redrive 2 messages?");
+        assert!(matches!(*job, Job::Redrive(ids) if ids == ["m1", "m2"]));
+        assert!(pane.list.marks.is_empty(), "the redrive used the marks up");
+
+        let draw = |pane: &DlqPane| {
+            let mut t = Terminal::new(TestBackend::new(80, 6)).unwrap();
+            t.draw(|f| pane.render(f, f.area(), &ui)).unwrap();
+            t.backend().buffer().clone()
+        };
+        let first = draw(&pane);
+        assert_eq!(first, draw(&pane), "drawing changes nothing");
+        let text: String = first.content.iter().map(|c| c.symbol()).collect();
+        assert!(text.contains("HTTP 500") && text.contains("dead letters"), "{text}");
+
+        let mut read_only = Ui::new(true);
+        assert!(pane.handle_key(Action::RedriveAll, &mut read_only).is_empty());
+        assert!(read_only.confirm.is_none());
+        assert!(read_only.message.unwrap().1.contains("read-only"));
+    }
+}
