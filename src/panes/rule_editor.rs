@@ -95,8 +95,10 @@ impl RuleEditor {
         Job::CheckRule { generation: self.generation, path: self.check_path(), text: self.contents() }
     }
 
+    /// The file the checks name: none yet for a rule not written, which is saved as `<id>.yml`
+    /// (so the file-name check has nothing to compare).
     fn check_path(&self) -> PathBuf {
-        self.path.clone().unwrap_or_else(|| PathBuf::from(self.label()))
+        self.path.clone().unwrap_or_default()
     }
 
     /// The jobs that check (and with `test`, test) the text just opened.
