@@ -2,6 +2,7 @@
 //! a secret drawn masked, a choice cycled with Left/Right), the focused field's hint and a
 //! status line for checks and test results.
 
+use super::grid::wrap;
 use super::input::LineInput;
 use crate::config::theme::Theme;
 use crossterm::event::{KeyCode, KeyEvent};
@@ -138,7 +139,16 @@ impl Form {
     /// Drawn centred over `area` (the footer below has the key hints).
     pub fn render(&self, f: &mut Frame, area: Rect, theme: &Theme) {
         let w = area.width.saturating_sub(2).min(78);
-        let h = (self.fields.len() as u16 + 5).min(area.height);
+        // A long status (a test send's error) wraps onto up to three lines rather than being cut.
+        let status: Vec<Line> = match &self.status {
+            Some((is_error, text)) => {
+                let style = if *is_error { theme.error() } else { theme.ok() };
+                let lines = wrap(text, w.saturating_sub(2).max(1) as usize);
+                lines.into_iter().take(3).map(|l| Line::from(Span::styled(l, style))).collect()
+            }
+            None => vec![Line::from("")],
+        };
+        let h = (self.fields.len() as u16 + 4 + status.len() as u16).min(area.height);
         let rect =
             Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
         let label_w = self.fields.iter().map(|f| f.label.chars().count()).max().unwrap_or(0) + 2;
@@ -168,11 +178,7 @@ impl Form {
         }
         lines.push(Line::from(""));
         lines.push(Line::from(Span::styled(neutralize(&self.focused().hint).into_owned(), theme.muted())));
-        lines.push(match &self.status {
-            Some((true, text)) => Line::from(Span::styled(neutralize(text).into_owned(), theme.error())),
-            Some((false, text)) => Line::from(Span::styled(neutralize(text).into_owned(), theme.ok())),
-            None => Line::from(""),
-        });
+        lines.extend(status);
         let block = Block::bordered().border_style(theme.focus()).title(format!(" {} ", self.title));
         f.render_widget(Clear, rect);
         f.render_widget(Paragraph::new(lines).block(block), rect);
@@ -230,5 +236,9 @@ mod tests {
         let shown = draw(&form);
         assert!(!shown.contains("hunter2") && shown.contains("••••••••••••"), "{shown}");
         assert!(!shown.contains("•••••••••••••"), "at most 12 dots: the length is not shown");
+
+        // A long status wraps instead of losing its end.
+        form.status = Some((true, format!("test send to `hook`: {} refused END", "x".repeat(90))));
+        assert!(draw(&form).contains("refused END"));
     }
 }
