@@ -143,7 +143,7 @@ impl Form {
         let status: Vec<Line> = match &self.status {
             Some((is_error, text)) => {
                 let style = if *is_error { theme.error() } else { theme.ok() };
-                let lines = wrap(text, w.saturating_sub(2).max(1) as usize);
+                let lines = word_wrap(text, w.saturating_sub(2).max(1) as usize);
                 lines.into_iter().take(3).map(|l| Line::from(Span::styled(l, style))).collect()
             }
             None => vec![Line::from("")],
@@ -183,6 +183,22 @@ impl Form {
         f.render_widget(Clear, rect);
         f.render_widget(Paragraph::new(lines).block(block), rect);
     }
+}
+
+/// Words onto lines of `width` columns; a word longer than a line is cut (and log text is
+/// neutralised) by the grid's hard wrap.
+fn word_wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = vec![];
+    for word in text.split_whitespace() {
+        match lines.last_mut() {
+            Some(line) if line.chars().count() + 1 + word.chars().count() <= width => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines.iter().flat_map(|l| wrap(l, width)).collect()
 }
 
 #[cfg(test)]
@@ -238,7 +254,11 @@ mod tests {
         assert!(!shown.contains("•••••••••••••"), "at most 12 dots: the length is not shown");
 
         // A long status wraps instead of losing its end.
-        form.status = Some((true, format!("test send to `hook`: {} refused END", "x".repeat(90))));
+        form.status = Some((true, format!("test send to `hook`: {} refused END", "word ".repeat(24))));
         assert!(draw(&form).contains("refused END"));
+        assert_eq!(
+            word_wrap("connection refused or unreachable", 12),
+            ["connection", "refused or", "unreachable"]
+        );
     }
 }
