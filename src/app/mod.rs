@@ -103,6 +103,8 @@ impl App {
         if key.kind == KeyEventKind::Release {
             return vec![];
         }
+        // A message lasts until the next key, so the footer's key hints come back.
+        self.ui.message = None;
         if let Some((_, pending)) = self.ui.confirm.take() {
             if !matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
                 return vec![];
@@ -189,7 +191,7 @@ impl App {
         for request in std::mem::take(&mut self.ui.requests) {
             match request {
                 Request::Query { sql, run } => {
-                    self.query.load(&sql);
+                    self.query.show(&sql);
                     self.pane = Pane::Query;
                     if run {
                         jobs.extend(self.query.run(&mut self.ui));

@@ -13,6 +13,7 @@ pub mod setup;
 
 use crate::app::{App, Job, Msg, Ui, keys};
 use crate::config::keymap::{Action, Screen};
+use crate::widgets::list::clean;
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -83,7 +84,9 @@ pub fn render(app: &App, f: &mut Frame) {
     );
     app.active().render(f, body, ui);
     let footer_line = if let Some(cmd) = &app.command {
-        Line::from(format!(":{cmd}▏  (Tab completes)"))
+        // Tab's candidates, when several fit, show where the hint was.
+        let hint = ui.message.as_ref().map_or("(Tab completes)".into(), |(_, t)| clean(t));
+        Line::from(format!(":{cmd}▏  {hint}"))
     } else if let Some(p) = &ui.prompt {
         Line::from(vec![
             Span::styled(format!("{}: ", p.label), ui.theme.header()),
@@ -96,7 +99,7 @@ pub fn render(app: &App, f: &mut Frame) {
         Line::from(Span::styled(format!("{prompt} [y/N]"), ui.theme.error()))
     } else if let Some((is_err, text)) = &ui.message {
         let style = if *is_err { ui.theme.error() } else { Style::default() };
-        Line::from(Span::styled(mantissa_backend::text::neutralize(text).into_owned(), style))
+        Line::from(Span::styled(clean(text), style))
     } else {
         Line::from(Span::styled(keys::hints(&ui.keymap, app.screen()), ui.theme.muted()))
     };

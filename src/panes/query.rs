@@ -63,12 +63,21 @@ impl QueryPane {
         self.editor.lines().join("\n")
     }
 
-    /// Replaces the editor's SQL (a history entry, a pivot, a rule's query) and focuses it.
+    /// Replaces the editor's SQL (a history entry) and focuses it, the cursor at the end to go
+    /// on typing.
     pub fn load(&mut self, sql: &str) {
         self.editor = TextArea::from(sql.trim_end().lines().map(String::from).collect::<Vec<_>>());
         self.editor.move_cursor(CursorMove::Bottom);
         self.editor.move_cursor(CursorMove::End);
         self.focus = Focus::Editor;
+    }
+
+    /// Replaces the editor's SQL with a query from another pane (a pivot, a rule's dry run),
+    /// shown from its first line, which says what it selects.
+    pub fn show(&mut self, sql: &str) {
+        self.load(sql);
+        self.editor.move_cursor(CursorMove::Top);
+        self.editor.move_cursor(CursorMove::Head);
     }
 
     /// Runs the editor's SQL, recording it in the history.
