@@ -83,7 +83,10 @@ pub fn render(app: &App, f: &mut Frame) {
         tabs,
     );
     app.active().render(f, body, ui);
-    let footer_line = if let Some(cmd) = &app.command {
+    let footer_line = if ui.popup.is_some() {
+        // The popup reaches over the footer row and names its own keys; nothing peeks out.
+        Line::from("")
+    } else if let Some(cmd) = &app.command {
         // Tab's candidates, when several fit, show where the hint was.
         let hint = ui.message.as_ref().map_or("(Tab completes)".into(), |(_, t)| clean(t));
         Line::from(format!(":{cmd}▏  {hint}"))
