@@ -269,8 +269,9 @@ impl App {
     fn answer(&mut self, prompt: Prompt) -> Vec<Job> {
         let text = prompt.input.text.trim().to_string();
         match prompt.purpose {
+            Purpose::Assign(ids) => self.alerts.assign(&ids, &text),
+            Purpose::Note(ids) => self.alerts.note(&ids, &text, &self.ui.user),
             Purpose::Export => self.run_command(&format!("export {text}")),
-            purpose => self.alerts.answer(purpose, &text, &self.ui.user),
         }
     }
 }

@@ -50,19 +50,18 @@ impl AlertsPane {
         self.edit(&ids, |a| a.status = status)
     }
 
-    /// The answer to the assignee or note question.
-    pub fn answer(&mut self, purpose: Purpose, text: &str, user: &str) -> Vec<Job> {
-        match purpose {
-            Purpose::Assign(ids) => {
-                self.edit(&ids, |a| a.assignee = (!text.is_empty()).then(|| text.to_string()))
-            }
-            Purpose::Note(_) if text.is_empty() => vec![],
-            Purpose::Note(ids) => {
-                let note = format!("{} {user}: {text}", chrono::Utc::now().format("%Y-%m-%d %H:%M"));
-                self.edit(&ids, |a| a.notes.push(note.clone()))
-            }
-            Purpose::Export => vec![],
+    /// The answer to the assignee question: a name, or nothing to unassign.
+    pub fn assign(&mut self, ids: &[String], name: &str) -> Vec<Job> {
+        self.edit(ids, |a| a.assignee = (!name.is_empty()).then(|| name.to_string()))
+    }
+
+    /// The answer to the note question, signed and dated; an empty note is dropped.
+    pub fn note(&mut self, ids: &[String], text: &str, user: &str) -> Vec<Job> {
+        if text.is_empty() {
+            return vec![];
         }
+        let note = format!("{} {user}: {text}", chrono::Utc::now().format("%Y-%m-%d %H:%M"));
+        self.edit(ids, |a| a.notes.push(note.clone()))
     }
 
     fn ask_assign_or_note(&mut self, action: Action, ui: &mut Ui) {

@@ -56,12 +56,11 @@ impl IntegrationsPane {
         if self.list.act(action, ui) {
             return vec![];
         }
-        let Some((integration, health)) = self.list.selected() else {
-            if action == Action::NewIntegration {
-                ui.picker = Some(kinds_picker());
-            }
+        if action == Action::NewIntegration {
+            ui.picker = Some(kinds_picker());
             return vec![];
-        };
+        }
+        let Some((integration, health)) = self.list.selected() else { return vec![] };
         let id = integration.id.clone();
         match action {
             Action::Open => {
@@ -76,7 +75,6 @@ impl IntegrationsPane {
                 return ui
                     .ask(format!("delete integration {id} and its secret?"), Job::DeleteIntegration(id));
             }
-            Action::NewIntegration => ui.picker = Some(kinds_picker()),
             Action::EditIntegration => {
                 let lookup = ui.keymap.first_key(Action::Lookup);
                 self.setup = Some(Setup::new(integration.kind, Some(integration.clone()), lookup));

@@ -115,12 +115,13 @@ impl RuleEditor {
     pub fn act(&mut self, action: Action, ui: &mut Ui) -> Vec<Job> {
         match action {
             Action::Save => {
+                let errors = self.errors();
                 if ui.read_only {
                     ui.error("read-only session: saving is refused");
                 } else if self.checked_generation != Some(self.generation) {
                     ui.error("still checking the rule; save again in a moment");
-                } else if self.errors() > 0 {
-                    ui.error(format!("{} error(s) in the rule: fix them before saving", self.errors()));
+                } else if errors > 0 {
+                    ui.error(format!("{errors} error(s) in the rule: fix them before saving"));
                 } else {
                     return vec![Job::SaveRuleFile { path: self.path.clone(), text: self.contents() }];
                 }

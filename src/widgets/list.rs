@@ -100,22 +100,29 @@ impl<T: Record + PartialEq> List<T> {
 
     /// Motions, `/` and marks, which every list shares; false for any other action.
     pub fn act(&mut self, action: Action, ui: &mut Ui) -> bool {
-        let n = self.visible().len();
+        use Action::*;
         match action {
-            Action::Down => self.step(1, n),
-            Action::Up => self.step(-1, n),
-            Action::PageDown => self.step(10, n),
-            Action::PageUp => self.step(-10, n),
-            Action::Top => self.cursor = 0,
-            Action::Bottom => self.step(isize::MAX / 2, n),
-            Action::Filter => ui.filter_input = Some(self.filter.clone()),
-            Action::Mark => {
-                if let Some(id) = self.selected().map(Record::id)
-                    && !self.marks.remove(&id)
-                {
-                    self.marks.insert(id);
+            Top => self.cursor = 0,
+            Filter => ui.filter_input = Some(self.filter.clone()),
+            Down | Up | PageDown | PageUp | Bottom | Mark => {
+                // The filter pass runs once, and only for the actions that move over the rows.
+                let shown = self.visible();
+                let n = shown.len();
+                match action {
+                    Down => self.step(1, n),
+                    Up => self.step(-1, n),
+                    PageDown => self.step(10, n),
+                    PageUp => self.step(-10, n),
+                    Bottom => self.step(isize::MAX / 2, n),
+                    _ => {
+                        if let Some(id) = shown.get(self.cursor).map(|&i| self.items[i].id())
+                            && !self.marks.remove(&id)
+                        {
+                            self.marks.insert(id);
+                        }
+                        self.step(1, n);
+                    }
                 }
-                self.step(1, n);
             }
             _ => return false,
         }
