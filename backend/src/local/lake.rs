@@ -7,7 +7,9 @@ use crate::model::tables::PARTITION_COLUMN;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::ListingOptions;
+use datafusion::execution::cache::cache_manager::CacheManagerConfig;
 use datafusion::execution::context::SessionContext;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::SessionConfig;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -53,7 +55,9 @@ impl Lake {
     }
 
     /// A session with every table registered. Tables list their files at each scan, so data
-    /// ingested later is seen without a new session.
+    /// ingested later (by this process or another) is seen by the next query without a new
+    /// session: DataFusion's list-files cache (on by default since 52, with no expiry) is turned
+    /// off, since listing a local folder costs a few directory reads per table scanned.
     pub async fn session(&self) -> Result<SessionContext> {
         let config = SessionConfig::new()
             .with_information_schema(true)
@@ -61,7 +65,10 @@ impl Lake {
             .set_bool("datafusion.execution.parquet.schema_force_view_types", false)
             .set_bool("datafusion.execution.parquet.pushdown_filters", true)
             .set_bool("datafusion.execution.parquet.reorder_filters", true);
-        let ctx = SessionContext::new_with_config(config);
+        let runtime = RuntimeEnvBuilder::new()
+            .with_cache_manager(CacheManagerConfig::default().with_list_files_cache_limit(0))
+            .build_arc()?;
+        let ctx = SessionContext::new_with_config_rt(config, runtime);
         for table in Table::ALL {
             let dir = self.table_dir(table);
             std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
