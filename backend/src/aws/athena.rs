@@ -32,11 +32,19 @@ pub struct AthenaSettings {
 pub struct AthenaEngine {
     client: Client,
     settings: AthenaSettings,
+    /// The catalog Athena reads; the table list comes from it.
+    glue: Option<aws_sdk_glue::Client>,
 }
 
 impl AthenaEngine {
     pub fn new(client: Client, settings: AthenaSettings) -> Self {
-        AthenaEngine { client, settings }
+        AthenaEngine { client, settings, glue: None }
+    }
+
+    /// Lists tables from Glue (what Athena sees) instead of the built-in schemas.
+    pub fn with_glue(mut self, glue: aws_sdk_glue::Client) -> Self {
+        self.glue = Some(glue);
+        self
     }
 }
 
@@ -180,7 +188,10 @@ impl QueryEngine for AthenaEngine {
     }
 
     async fn tables(&self) -> Result<Vec<TableSchema>> {
-        Ok(crate::query::lake_tables())
+        match &self.glue {
+            Some(glue) => super::catalog::glue_tables(glue, &self.settings.database).await,
+            None => Ok(crate::query::lake_tables()),
+        }
     }
 }
 

@@ -1,7 +1,9 @@
-//! `mantissa aws bootstrap`: creates one environment's tables, queues and Athena workgroup as
-//! the deploy template would, for an emulator or a sandbox account. Safe to run again.
+//! `mantissa aws bootstrap`: creates one environment's tables, queues, lake buckets, Glue
+//! catalog and Athena workgroup as the deploy template would, for an emulator or a sandbox
+//! account. Safe to run again: a rerun fixes settings that are missing and reports the rest.
 
 use super::AwsSettings;
+use super::bootstrap_lake::{Steps, bootstrap_lake, ensure_queue};
 use super::dynamo::{ENABLED_RULES_INDEX, RULE_ALERTS_INDEX, SEVERITY_INDEX, TYPE_INDEX};
 use super::names::{self, Table};
 use crate::error::{Error, Result};
@@ -79,81 +81,16 @@ fn keys(hash: &str, range: Option<&str>) -> Result<Vec<KeySchemaElement>> {
     Ok(k)
 }
 
-/// Creates what is missing and says what it did, one line per resource.
+/// Creates what is missing, fixes settings that differ, and says what it did, one line per
+/// resource; the last line says when nothing needed changing.
 pub async fn bootstrap(settings: &AwsSettings) -> Result<Vec<String>> {
     let conf = settings.sdk_config().await;
     let env = &settings.env;
-    let mut report = vec![];
+    let mut steps = Steps::default();
 
     let ddb = aws_sdk_dynamodb::Client::new(&conf);
     for spec in &SPECS {
-        let name = spec.table.name(env);
-        let mut attrs: Vec<&str> = vec![spec.hash];
-        attrs.extend(spec.range);
-        for (_, h, r) in spec.indexes {
-            attrs.push(h);
-            attrs.extend(r);
-        }
-        attrs.sort();
-        attrs.dedup();
-        let mut create = ddb
-            .create_table()
-            .table_name(&name)
-            .billing_mode(BillingMode::PayPerRequest)
-            .set_key_schema(Some(keys(spec.hash, spec.range)?))
-            .sse_specification(SseSpecification::builder().enabled(true).build());
-        for a in attrs {
-            create = create.attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name(a)
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .map_err(|e| Error::backend("attribute definition", e))?,
-            );
-        }
-        for (index, h, r) in spec.indexes {
-            create = create.global_secondary_indexes(
-                GlobalSecondaryIndex::builder()
-                    .index_name(*index)
-                    .set_key_schema(Some(keys(h, *r)?))
-                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
-                    .build()
-                    .map_err(|e| Error::backend("index", e))?,
-            );
-        }
-        match create.send().await {
-            Ok(_) => report.push(format!("created table {name}")),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {
-                report.push(format!("table {name} exists"));
-                continue;
-            }
-            Err(e) => return Err(super::sdk_err("dynamodb CreateTable", e)),
-        }
-        ddb.update_continuous_backups()
-            .table_name(&name)
-            .point_in_time_recovery_specification(
-                PointInTimeRecoverySpecification::builder()
-                    .point_in_time_recovery_enabled(true)
-                    .build()
-                    .map_err(|e| Error::backend("pitr", e))?,
-            )
-            .send()
-            .await
-            .map_err(|e| super::sdk_err("dynamodb UpdateContinuousBackups", e))?;
-        if let Some(attr) = spec.ttl {
-            ddb.update_time_to_live()
-                .table_name(&name)
-                .time_to_live_specification(
-                    TimeToLiveSpecification::builder()
-                        .attribute_name(attr)
-                        .enabled(true)
-                        .build()
-                        .map_err(|e| Error::backend("ttl", e))?,
-                )
-                .send()
-                .await
-                .map_err(|e| super::sdk_err("dynamodb UpdateTimeToLive", e))?;
-        }
+        ensure_table(&ddb, spec, &spec.table.name(env), &mut steps).await?;
     }
 
     let sqs = aws_sdk_sqs::Client::new(&conf);
@@ -166,26 +103,7 @@ pub async fn bootstrap(settings: &AwsSettings) -> Result<Vec<String>> {
         ])
     };
     let dlq_name = names::dead_letter_queue(env);
-    let dlq_url = sqs
-        .create_queue()
-        .queue_name(&dlq_name)
-        .set_attributes(Some(fifo(DLQ_RETENTION_SECS)))
-        .send()
-        .await
-        .map_err(|e| super::sdk_err("sqs CreateQueue", e))?
-        .queue_url
-        .unwrap_or_default();
-    let dlq_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&dlq_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .map_err(|e| super::sdk_err("sqs GetQueueAttributes", e))?
-        .attributes
-        .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
-        .unwrap_or_default();
-    report.push(format!("queue {dlq_name} ready"));
+    let (_, dlq_arn) = ensure_queue(&sqs, &dlq_name, fifo(DLQ_RETENTION_SECS), &mut steps).await?;
     let mut attrs = fifo(RETENTION_SECS);
     attrs.insert(
         QueueAttributeName::RedrivePolicy,
@@ -193,36 +111,199 @@ pub async fn bootstrap(settings: &AwsSettings) -> Result<Vec<String>> {
             .to_string(),
     );
     let queue_name = names::alert_queue(env);
-    sqs.create_queue()
-        .queue_name(&queue_name)
-        .set_attributes(Some(attrs))
-        .send()
-        .await
-        .map_err(|e| super::sdk_err("sqs CreateQueue", e))?;
-    report
-        .push(format!("queue {queue_name} ready (DLQ after {} receives)", crate::local::queue::MAX_RECEIVES));
+    ensure_queue(&sqs, &queue_name, attrs, &mut steps).await?;
 
-    let athena = aws_sdk_athena::Client::new(&conf);
-    let wg = &settings.athena.workgroup;
-    let mut config = aws_sdk_athena::types::WorkGroupConfiguration::builder()
-        .enforce_work_group_configuration(false)
-        .publish_cloud_watch_metrics_enabled(true);
-    if let Some(out) = &settings.athena.output_location {
-        config = config.result_configuration(
-            aws_sdk_athena::types::ResultConfiguration::builder().output_location(out).build(),
+    // The lake: buckets, ingest queue, catalog; the workgroup writes to the results bucket.
+    let (buckets, lake) = bootstrap_lake(settings, &conf).await?;
+    steps.lines.extend(lake.lines);
+    steps.changed |= lake.changed;
+    ensure_workgroup(settings, &conf, &buckets.results.url(""), &mut steps).await?;
+    steps.lines.push(format!(
+        "lake {} (raw logs in s3://{}, Athena results in {})",
+        buckets.lake, buckets.raw, buckets.results
+    ));
+    if !steps.changed {
+        steps.lines.push("nothing to change: every resource was already as configured".into());
+    }
+    Ok(steps.lines)
+}
+
+/// Waits until a new table is ACTIVE (TTL and PITR are refused before).
+async fn wait_active(ddb: &aws_sdk_dynamodb::Client, name: &str) -> Result<()> {
+    for _ in 0..120 {
+        let t = ddb
+            .describe_table()
+            .table_name(name)
+            .send()
+            .await
+            .map_err(|e| super::sdk_err("dynamodb DescribeTable", e))?;
+        if t.table.and_then(|t| t.table_status) == Some(aws_sdk_dynamodb::types::TableStatus::Active) {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    Err(Error::backend("dynamodb", format!("table {name} did not become ACTIVE within 60 s; run bootstrap again")))
+}
+
+async fn ensure_table(
+    ddb: &aws_sdk_dynamodb::Client,
+    spec: &TableSpec,
+    name: &str,
+    steps: &mut Steps,
+) -> Result<()> {
+    let mut attrs: Vec<&str> = vec![spec.hash];
+    attrs.extend(spec.range);
+    for (_, h, r) in spec.indexes {
+        attrs.push(h);
+        attrs.extend(r);
+    }
+    attrs.sort();
+    attrs.dedup();
+    let mut create = ddb
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_key_schema(Some(keys(spec.hash, spec.range)?))
+        .sse_specification(SseSpecification::builder().enabled(true).build());
+    for a in attrs {
+        create = create.attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(a)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(|e| Error::backend("attribute definition", e))?,
         );
     }
-    match athena.create_work_group().name(wg).configuration(config.build()).send().await {
-        Ok(_) => report.push(format!("created Athena workgroup {wg}")),
-        Err(e) if format!("{}", aws_sdk_athena::error::DisplayErrorContext(&e)).contains("already") => {
-            report.push(format!("Athena workgroup {wg} exists"))
+    for (index, h, r) in spec.indexes {
+        create = create.global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(*index)
+                .set_key_schema(Some(keys(h, *r)?))
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .build()
+                .map_err(|e| Error::backend("index", e))?,
+        );
+    }
+    match create.send().await {
+        Ok(_) => steps.did(format!("created table {name}")),
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {
+            steps.same(format!("table {name} exists"))
         }
-        Err(e) => {
-            return Err(Error::backend(
-                "athena CreateWorkGroup",
-                aws_sdk_athena::error::DisplayErrorContext(e),
-            ));
+        Err(e) => return Err(super::sdk_err("dynamodb CreateTable", e)),
+    }
+    wait_active(ddb, name).await?;
+    let pitr = ddb
+        .describe_continuous_backups()
+        .table_name(name)
+        .send()
+        .await
+        .map_err(|e| super::sdk_err("dynamodb DescribeContinuousBackups", e))?
+        .continuous_backups_description
+        .and_then(|d| d.point_in_time_recovery_description)
+        .and_then(|p| p.point_in_time_recovery_status);
+    if pitr != Some(aws_sdk_dynamodb::types::PointInTimeRecoveryStatus::Enabled) {
+        ddb.update_continuous_backups()
+            .table_name(name)
+            .point_in_time_recovery_specification(
+                PointInTimeRecoverySpecification::builder()
+                    .point_in_time_recovery_enabled(true)
+                    .build()
+                    .map_err(|e| Error::backend("pitr", e))?,
+            )
+            .send()
+            .await
+            .map_err(|e| super::sdk_err("dynamodb UpdateContinuousBackups", e))?;
+        steps.did(format!("table {name}: point-in-time recovery on"));
+    }
+    if let Some(attr) = spec.ttl {
+        let ttl = ddb
+            .describe_time_to_live()
+            .table_name(name)
+            .send()
+            .await
+            .map_err(|e| super::sdk_err("dynamodb DescribeTimeToLive", e))?
+            .time_to_live_description;
+        let on = ttl.is_some_and(|t| {
+            t.attribute_name.as_deref() == Some(attr)
+                && matches!(
+                    t.time_to_live_status,
+                    Some(aws_sdk_dynamodb::types::TimeToLiveStatus::Enabled | aws_sdk_dynamodb::types::TimeToLiveStatus::Enabling)
+                )
+        });
+        if !on {
+            ddb.update_time_to_live()
+                .table_name(name)
+                .time_to_live_specification(
+                    TimeToLiveSpecification::builder()
+                        .attribute_name(attr)
+                        .enabled(true)
+                        .build()
+                        .map_err(|e| Error::backend("ttl", e))?,
+                )
+                .send()
+                .await
+                .map_err(|e| super::sdk_err("dynamodb UpdateTimeToLive", e))?;
+            steps.did(format!("table {name}: TTL on `{attr}`"));
         }
     }
-    Ok(report)
+    Ok(())
+}
+
+/// The Athena workgroup, always with a result location (the results bucket unless
+/// `MANTISSA_ATHENA_OUTPUT` names one); an existing workgroup without one gets it.
+async fn ensure_workgroup(
+    settings: &AwsSettings,
+    conf: &aws_config::SdkConfig,
+    output: &str,
+    steps: &mut Steps,
+) -> Result<()> {
+    use aws_sdk_athena::types::{ResultConfiguration, ResultConfigurationUpdates, WorkGroupConfigurationUpdates};
+    let athena = aws_sdk_athena::Client::new(conf);
+    let wg = &settings.athena.workgroup;
+    let athena_err = |what: &'static str, e: String| Error::backend(what, e);
+    match athena.get_work_group().work_group(wg).send().await {
+        Ok(out) => {
+            let location = out
+                .work_group
+                .and_then(|w| w.configuration)
+                .and_then(|c| c.result_configuration)
+                .and_then(|r| r.output_location);
+            match location {
+                Some(l) => steps.same(format!("Athena workgroup {wg} exists (results to {l})")),
+                None => {
+                    athena
+                        .update_work_group()
+                        .work_group(wg)
+                        .configuration_updates(
+                            WorkGroupConfigurationUpdates::builder()
+                                .result_configuration_updates(
+                                    ResultConfigurationUpdates::builder().output_location(output).build(),
+                                )
+                                .build(),
+                        )
+                        .send()
+                        .await
+                        .map_err(|e| {
+                            athena_err(
+                                "athena UpdateWorkGroup",
+                                aws_sdk_athena::error::DisplayErrorContext(e).to_string(),
+                            )
+                        })?;
+                    steps.did(format!("Athena workgroup {wg}: results now go to {output}"));
+                }
+            }
+        }
+        Err(_) => {
+            let config = aws_sdk_athena::types::WorkGroupConfiguration::builder()
+                .enforce_work_group_configuration(false)
+                .publish_cloud_watch_metrics_enabled(true)
+                .result_configuration(ResultConfiguration::builder().output_location(output).build())
+                .build();
+            athena.create_work_group().name(wg).configuration(config).send().await.map_err(|e| {
+                athena_err("athena CreateWorkGroup", aws_sdk_athena::error::DisplayErrorContext(e).to_string())
+            })?;
+            steps.did(format!("created Athena workgroup {wg} (results to {output})"));
+        }
+    }
+    Ok(())
 }

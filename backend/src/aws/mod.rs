@@ -3,10 +3,15 @@
 //! vars) and an optional endpoint URL for emulators. `bootstrap` creates what the template would.
 
 pub mod athena;
+pub mod backfill;
 pub mod bootstrap;
+pub mod bootstrap_lake;
+pub mod catalog;
 pub mod dynamo;
 pub mod events;
+pub mod lake;
 pub mod names;
+pub mod s3;
 pub mod secrets;
 pub mod sqs;
 
@@ -33,6 +38,85 @@ pub struct AwsSettings {
     pub allowed_hosts: Vec<String>,
     /// A fixed access key pair (for emulators); None uses the credential chain.
     pub static_keys: Option<(String, String)>,
+    /// The S3 lake, `s3://bucket[/prefix]` (`MANTISSA_LAKE_URL`); default
+    /// `s3://mantissa-log-lake-<account>-<region>-<env>`.
+    pub lake_url: Option<String>,
+    /// Where AWS writes raw logs (`MANTISSA_RAW_BUCKET`); default
+    /// `mantissa-log-raw-<account>-<region>-<env>`.
+    pub raw_bucket: Option<String>,
+    pub lake: LakeSettings,
+}
+
+/// The lake bucket's lifecycle and the first day partition projection covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LakeSettings {
+    /// `yyyy-MM-dd`: the start of `projection.dt.range` (`MANTISSA_LAKE_START`).
+    pub start_date: String,
+    /// Days in S3 Standard before Glacier Instant Retrieval (`MANTISSA_LAKE_GLACIER_IR_DAYS`).
+    pub glacier_ir_days: i32,
+    /// Days before Deep Archive (`MANTISSA_LAKE_DEEP_ARCHIVE_DAYS`).
+    pub deep_archive_days: i32,
+    /// Days before objects expire (`MANTISSA_LAKE_EXPIRE_DAYS`).
+    pub expire_days: i32,
+    /// Days raw log files are kept once converted (`MANTISSA_RAW_RETENTION_DAYS`).
+    pub raw_retention_days: i32,
+}
+
+impl Default for LakeSettings {
+    fn default() -> Self {
+        LakeSettings {
+            start_date: "2024-01-01".into(),
+            glacier_ir_days: 90,
+            deep_archive_days: 365,
+            expire_days: 2555,
+            raw_retention_days: 90,
+        }
+    }
+}
+
+impl LakeSettings {
+    /// Defaults overridden by `MANTISSA_LAKE_*` variables; a bad value names the variable.
+    pub fn from_env() -> Result<Self> {
+        let mut s = LakeSettings::default();
+        let days = |key: &str, into: &mut i32| -> Result<()> {
+            if let Some(v) = std::env::var(key).ok().filter(|v| !v.is_empty()) {
+                *into = v.parse().ok().filter(|d| (1..=36_500).contains(d)).ok_or_else(|| {
+                    Error::invalid(key, format!("`{v}` is not a number of days between 1 and 36500"))
+                })?;
+            }
+            Ok(())
+        };
+        days("MANTISSA_LAKE_GLACIER_IR_DAYS", &mut s.glacier_ir_days)?;
+        days("MANTISSA_LAKE_DEEP_ARCHIVE_DAYS", &mut s.deep_archive_days)?;
+        days("MANTISSA_LAKE_EXPIRE_DAYS", &mut s.expire_days)?;
+        days("MANTISSA_RAW_RETENTION_DAYS", &mut s.raw_retention_days)?;
+        if let Some(v) = std::env::var("MANTISSA_LAKE_START").ok().filter(|v| !v.is_empty()) {
+            s.start_date = v;
+        }
+        s.check()?;
+        Ok(s)
+    }
+
+    pub fn check(&self) -> Result<()> {
+        if chrono::NaiveDate::parse_from_str(&self.start_date, "%Y-%m-%d").is_err() {
+            return Err(Error::invalid(
+                "MANTISSA_LAKE_START",
+                format!("`{}` is not a date like 2024-01-01", self.start_date),
+            ));
+        }
+        // S3 moves objects down the tiers only; Deep Archive wants 90 days after Glacier IR.
+        if !(self.glacier_ir_days + 90 <= self.deep_archive_days && self.deep_archive_days + 180 <= self.expire_days) {
+            return Err(Error::invalid(
+                "lake lifecycle",
+                format!(
+                    "Glacier IR at {} d, Deep Archive at {} d, expiry at {} d: each tier needs the next at least \
+                     90 (Deep Archive) and 180 (expiry) days later, e.g. 90, 365, 2555",
+                    self.glacier_ir_days, self.deep_archive_days, self.expire_days
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl AwsSettings {
@@ -55,7 +139,42 @@ impl AwsSettings {
                 .map(|v| v.split(',').map(|h| h.trim().to_string()).filter(|h| !h.is_empty()).collect())
                 .unwrap_or_default(),
             static_keys: None,
+            lake_url: var("MANTISSA_LAKE_URL"),
+            raw_bucket: var("MANTISSA_RAW_BUCKET"),
+            lake: LakeSettings::default(),
         }
+    }
+
+    /// The caller's account id (STS GetCallerIdentity).
+    pub async fn account_id(&self, conf: &SdkConfig) -> Result<String> {
+        let who = aws_sdk_sts::Client::new(conf)
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| sdk_err("sts GetCallerIdentity (are the credentials valid?)", e))?;
+        who.account.ok_or_else(|| Error::backend("sts GetCallerIdentity", "no account in the answer"))
+    }
+
+    /// The lake, raw bucket and Athena result location, from the settings or the default
+    /// names of the account and region.
+    pub async fn buckets(&self, conf: &SdkConfig) -> Result<Buckets> {
+        let region = conf.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
+        let needs_account =
+            self.lake_url.is_none() || self.raw_bucket.is_none() || self.athena.output_location.is_none();
+        let account = if needs_account { self.account_id(conf).await? } else { String::new() };
+        let lake = match &self.lake_url {
+            Some(u) => s3::S3Url::parse(u)?,
+            None => s3::S3Url::parse(&format!("s3://{}", names::lake_bucket(&account, &region, &self.env)))?,
+        };
+        let raw = self.raw_bucket.clone().unwrap_or_else(|| names::raw_bucket(&account, &region, &self.env));
+        let results = match &self.athena.output_location {
+            Some(u) => s3::S3Url::parse(u)?,
+            None => s3::S3Url::parse(&format!(
+                "s3://{}/results/",
+                names::results_bucket(&account, &region, &self.env)
+            ))?,
+        };
+        Ok(Buckets { lake, raw, results })
     }
 
     /// The SDK configuration: credential chain, profile, region, endpoint.
@@ -77,6 +196,15 @@ impl AwsSettings {
         }
         loader.load().await
     }
+}
+
+/// Where the environment's data lives on S3.
+#[derive(Debug, Clone)]
+pub struct Buckets {
+    pub lake: s3::S3Url,
+    pub raw: String,
+    /// The Athena result location (`s3://bucket/prefix/`).
+    pub results: s3::S3Url,
 }
 
 /// An SDK error with its cause chain (service code and message), never the request (which
@@ -119,7 +247,10 @@ impl Services {
                 .with_clock(clock.clone()),
         );
         Ok(Services {
-            engine: Arc::new(AthenaEngine::new(aws_sdk_athena::Client::new(&conf), settings.athena.clone())),
+            engine: Arc::new(
+                AthenaEngine::new(aws_sdk_athena::Client::new(&conf), settings.athena.clone())
+                    .with_glue(aws_sdk_glue::Client::new(&conf)),
+            ),
             rules: store.clone(),
             alerts: store.clone(),
             integrations: store.clone(),

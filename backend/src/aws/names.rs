@@ -41,6 +41,28 @@ pub fn dead_letter_queue(env: &str) -> String {
     format!("mantissa-log-alerts-dlq-{env}.fifo")
 }
 
+/// The ingest Lambda's queue (standard: S3 notifications cannot target FIFO queues) and DLQ.
+pub fn ingest_queue(env: &str) -> String {
+    format!("mantissa-log-ingest-{env}")
+}
+
+pub fn ingest_dead_letter_queue(env: &str) -> String {
+    format!("mantissa-log-ingest-dlq-{env}")
+}
+
+/// Default bucket names, unique per account, region and environment (S3 names are global).
+pub fn lake_bucket(account: &str, region: &str, env: &str) -> String {
+    format!("mantissa-log-lake-{account}-{region}-{env}")
+}
+
+pub fn raw_bucket(account: &str, region: &str, env: &str) -> String {
+    format!("mantissa-log-raw-{account}-{region}-{env}")
+}
+
+pub fn results_bucket(account: &str, region: &str, env: &str) -> String {
+    format!("mantissa-log-athena-{account}-{region}-{env}")
+}
+
 /// Integration secrets are named by the domain (both backends use the same names).
 pub use crate::deliver::setup::secret_name as integration_secret;
 

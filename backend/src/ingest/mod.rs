@@ -4,6 +4,7 @@
 
 mod cloudtrail;
 pub mod conform;
+pub mod convert;
 pub(crate) mod custom;
 mod lambda;
 mod s3_access;
@@ -15,11 +16,9 @@ use crate::local::Lake;
 use crate::model::Table;
 use chrono::{DateTime, NaiveDate};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use writer::Partitions;
 
 /// A record or file that was skipped, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,37 +148,12 @@ pub fn ingest_paths(
     Ok(report)
 }
 
-/// Ingests one file's content (plain or gzip).
+/// Ingests one file's content (plain or gzip) into the local lake.
 pub fn ingest_bytes(lake: &Lake, table: Table, file: &Path, raw: &[u8]) -> Result<IngestReport> {
-    let name = file.display().to_string();
-    let mut parsed = Parsed::default();
-    let text = decode(&name, raw, &mut parsed);
-    match table {
-        Table::CloudTrail => cloudtrail::parse(&name, &text, &mut parsed),
-        Table::VpcFlow => vpc_flow::parse(&name, &text, &mut parsed),
-        Table::S3Access => s3_access::parse(&name, &text, &mut parsed),
-        Table::Lambda => lambda::parse(&name, file, &text, &mut parsed),
-        Table::Custom => custom::parse(&name, file, &text, &mut parsed),
-    }
-    let mut report = IngestReport { files: 1, ..Default::default() };
-    report.read = parsed.records.len() as u64 + parsed.bad;
-    let mut partitions = Partitions::default();
-    for (place, record) in parsed.records {
-        match shape(table, &record) {
-            Ok((dt, row)) => {
-                report.latest_ms = report.latest_ms.max(event_time_ms(table, &row));
-                partitions.push(dt, row)
-            }
-            Err(reason) => parsed.issues.push(Issue { place, reason }),
-        }
-    }
-    report.written = partitions.len() as u64;
-    report.skipped = report.read.saturating_sub(report.written);
-    report.issues = parsed.issues;
-    if !partitions.is_empty() {
-        let digest = Sha256::new().chain_update(table.name()).chain_update(raw).finalize();
-        let stem = format!("ingest-{}", &hex::encode(digest)[..20]);
-        report.parquet_files = partitions.write(lake, table, &stem)?;
+    let converted = convert::convert(table, file, raw);
+    let mut report = converted.report;
+    if !converted.partitions.is_empty() {
+        report.parquet_files = converted.partitions.write(lake, table, &converted.source)?;
     }
     Ok(report)
 }

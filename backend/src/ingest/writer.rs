@@ -40,6 +40,16 @@ impl Partitions {
         self.by_day.keys()
     }
 
+    /// The rows of each day, in day order.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Vec<Value>)> {
+        self.by_day.iter()
+    }
+
+    /// The rows by day, for writers other than the local folder (the S3 lake).
+    pub fn into_days(self) -> BTreeMap<String, Vec<Value>> {
+        self.by_day
+    }
+
     /// Writes each day to `<table>/dt=<day>/<name>.parquet` (atomically: temp file, rename),
     /// returning the files written.
     pub fn write(self, lake: &Lake, table: Table, name: &str) -> Result<Vec<PathBuf>> {
@@ -67,6 +77,35 @@ pub fn to_batches(table: Table, rows: &[Value]) -> Result<Vec<RecordBatch>> {
         }
     }
     Ok(batches)
+}
+
+/// The writer settings of every lake file: Snappy, row groups of up to 128 Ki rows, and the
+/// given key-value metadata in the footer.
+pub fn writer_properties(metadata: Vec<(String, String)>) -> WriterProperties {
+    let kv = metadata
+        .into_iter()
+        .map(|(k, v)| datafusion::parquet::file::metadata::KeyValue::new(k, v))
+        .collect::<Vec<_>>();
+    WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(128 * 1024))
+        .set_key_value_metadata((!kv.is_empty()).then_some(kv))
+        .build()
+}
+
+/// One Parquet file of `table` in memory, from batches of its file schema.
+pub fn parquet_bytes(
+    table: Table,
+    batches: &[RecordBatch],
+    metadata: Vec<(String, String)>,
+) -> Result<Vec<u8>> {
+    let mut writer =
+        ArrowWriter::try_new(Vec::new(), table.file_schema(), Some(writer_properties(metadata)))
+            .map_err(|e| Error::backend("parquet", e))?;
+    for batch in batches {
+        writer.write(batch).map_err(|e| Error::backend("parquet", e))?;
+    }
+    writer.into_inner().map_err(|e| Error::backend("parquet", e))
 }
 
 fn write_parquet(path: &PathBuf, table: Table, rows: &[Value]) -> Result<()> {

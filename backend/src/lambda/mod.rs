@@ -1,10 +1,12 @@
 //! The Lambda handlers: detection (EventBridge -> run rule -> route -> SQS), delivery (SQS,
-//! partial batch failures) and the health monitor (scheduled). Handlers take the services and
+//! partial batch failures), the health monitor (scheduled) and ingest (S3 notifications via
+//! SQS -> Parquet in the S3 lake). Handlers take the services and
 //! the event, so tests call them with real event JSON; `bin/` wraps them in `lambda_runtime`.
 
 pub mod delivery;
 pub mod detection;
 pub mod health;
+pub mod ingest;
 
 use crate::aws::AwsSettings;
 use crate::error::Result;

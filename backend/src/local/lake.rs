@@ -59,26 +59,36 @@ impl Lake {
     /// session: DataFusion's list-files cache (on by default since 52, with no expiry) is turned
     /// off, since listing a local folder costs a few directory reads per table scanned.
     pub async fn session(&self) -> Result<SessionContext> {
-        let config = SessionConfig::new()
-            .with_information_schema(true)
-            // Keep plain Utf8 columns as declared in the schema (Athena's STRING).
-            .set_bool("datafusion.execution.parquet.schema_force_view_types", false)
-            .set_bool("datafusion.execution.parquet.pushdown_filters", true)
-            .set_bool("datafusion.execution.parquet.reorder_filters", true);
         let runtime = RuntimeEnvBuilder::new()
             .with_cache_manager(CacheManagerConfig::default().with_list_files_cache_limit(0))
             .build_arc()?;
-        let ctx = SessionContext::new_with_config_rt(config, runtime);
+        let ctx = SessionContext::new_with_config_rt(session_config(), runtime);
         for table in Table::ALL {
             let dir = self.table_dir(table);
             std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-            let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-                .with_file_extension(".parquet")
-                .with_table_partition_cols(vec![(PARTITION_COLUMN.to_string(), DataType::Utf8)]);
-            let url = format!("{}/", dir.display());
-            ctx.register_listing_table(table.name(), url, options, Some(table.file_schema()), None).await?;
+            register_table(&ctx, table, &format!("{}/", dir.display())).await?;
         }
         super::udf::register_trino_functions(&ctx);
         Ok(ctx)
     }
+}
+
+/// The session settings both lakes (a local folder, an S3 lake) use.
+pub fn session_config() -> SessionConfig {
+    SessionConfig::new()
+        .with_information_schema(true)
+        // Keep plain Utf8 columns as declared in the schema (Athena's STRING).
+        .set_bool("datafusion.execution.parquet.schema_force_view_types", false)
+        .set_bool("datafusion.execution.parquet.pushdown_filters", true)
+        .set_bool("datafusion.execution.parquet.reorder_filters", true)
+}
+
+/// Registers `table` as a listing table over `url` (a folder or `s3://.../<table>/`), with the
+/// schema from `model::tables` and the `dt` partition column.
+pub async fn register_table(ctx: &SessionContext, table: Table, url: &str) -> Result<()> {
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+        .with_file_extension(".parquet")
+        .with_table_partition_cols(vec![(PARTITION_COLUMN.to_string(), DataType::Utf8)]);
+    ctx.register_listing_table(table.name(), url, options, Some(table.file_schema()), None).await?;
+    Ok(())
 }
