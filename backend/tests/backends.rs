@@ -3,6 +3,7 @@
 
 mod backends {
     pub mod aws_only;
+    pub mod lake_aws;
     pub mod moto;
     pub mod suite;
 }

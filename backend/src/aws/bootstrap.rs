@@ -261,13 +261,11 @@ async fn ensure_workgroup(
     let athena = aws_sdk_athena::Client::new(conf);
     let wg = &settings.athena.workgroup;
     let athena_err = |what: &'static str, e: String| Error::backend(what, e);
-    match athena.get_work_group().work_group(wg).send().await {
-        Ok(out) => {
-            let location = out
-                .work_group
-                .and_then(|w| w.configuration)
-                .and_then(|c| c.result_configuration)
-                .and_then(|r| r.output_location);
+    // A missing workgroup is an error on AWS and an empty answer on some emulators.
+    let existing = athena.get_work_group().work_group(wg).send().await.ok().and_then(|o| o.work_group);
+    match existing {
+        Some(found) => {
+            let location = found.configuration.and_then(|c| c.result_configuration).and_then(|r| r.output_location);
             match location {
                 Some(l) => steps.same(format!("Athena workgroup {wg} exists (results to {l})")),
                 None => {
@@ -293,7 +291,7 @@ async fn ensure_workgroup(
                 }
             }
         }
-        Err(_) => {
+        None => {
             let config = aws_sdk_athena::types::WorkGroupConfiguration::builder()
                 .enforce_work_group_configuration(false)
                 .publish_cloud_watch_metrics_enabled(true)

@@ -182,13 +182,7 @@ async fn ensure_bucket(
         steps.did(format!("bucket {name}: default encryption SSE-S3"));
     }
     if kind == BucketKind::Lake {
-        let versioned = s3
-            .get_bucket_versioning()
-            .bucket(name)
-            .send()
-            .await
-            .ok()
-            .is_some_and(|o| o.status == Some(BucketVersioningStatus::Enabled));
+        let versioned = versioning_enabled(s3, name).await;
         if versioned {
             steps.same(format!("bucket {name}: versioning on"));
         } else {
@@ -229,6 +223,18 @@ async fn ensure_bucket(
         steps.did(line);
     }
     Ok(())
+}
+
+/// Whether versioning is on. Some emulators (moto 5.2) answer with a misnamed XML root that
+/// the SDK refuses; the status is then read from the raw answer.
+pub async fn versioning_enabled(s3: &aws_sdk_s3::Client, bucket: &str) -> bool {
+    match s3.get_bucket_versioning().bucket(bucket).send().await {
+        Ok(o) => o.status == Some(BucketVersioningStatus::Enabled),
+        Err(e) => e
+            .raw_response()
+            .and_then(|r| r.body().bytes())
+            .is_some_and(|b| String::from_utf8_lossy(b).contains("<Status>Enabled</Status>")),
+    }
 }
 
 /// A standard queue with these attributes: created when missing, attributes fixed when they

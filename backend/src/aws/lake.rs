@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use datafusion::execution::cache::cache_manager::CacheManagerConfig;
 use datafusion::execution::context::SessionContext;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
 use serde::{Deserialize, Serialize};
@@ -32,6 +32,9 @@ pub const LIST_CACHE_TTL: Duration = Duration::from_secs(30);
 /// A claim without files older than this was left by a writer that died (the ingest Lambda's
 /// timeout is 5 minutes), so another writer may take its sources over.
 pub const STALE_CLAIM: chrono::Duration = chrono::Duration::minutes(15);
+
+/// Claim requests sent at once.
+const REQUESTS_IN_FLIGHT: usize = 16;
 
 /// The footer key listing the source files (content-derived names) a Parquet file holds.
 pub const SOURCES_KEY: &str = "mantissa.sources";
@@ -141,11 +144,17 @@ impl S3Lake {
         let mut outcomes = vec![SourceOutcome::Empty; sources.len()];
         let mut won: Vec<(usize, Option<String>)> = vec![]; // (index, claim etag)
         let mut seen = BTreeSet::new();
-        for (i, c) in sources.iter().enumerate() {
-            if c.partitions.is_empty() || !seen.insert(c.source.clone()) {
-                continue;
-            }
-            match self.claim(table, &c.source, now).await? {
+        let todo: Vec<usize> = (0..sources.len())
+            .filter(|&i| !sources[i].partitions.is_empty() && seen.insert(sources[i].source.clone()))
+            .collect();
+        let claims: Vec<(usize, Claimed)> = futures::stream::iter(
+            todo.into_iter().map(|i| async move { Ok::<_, Error>((i, self.claim(table, &sources[i].source, now).await?)) }),
+        )
+        .buffered(REQUESTS_IN_FLIGHT)
+        .try_collect()
+        .await?;
+        for (i, claimed) in claims {
+            match claimed {
                 Claimed::Won(etag) => won.push((i, etag)),
                 Claimed::Done(files) => outcomes[i] = SourceOutcome::AlreadyIngested(files),
                 Claimed::Busy => outcomes[i] = SourceOutcome::Busy,
@@ -178,11 +187,13 @@ impl S3Lake {
             .keys()
             .map(|dt| self.url.key(&format!("{}/{PARTITION_COLUMN}={dt}/{stem}.parquet", table.name())))
             .collect();
-        let mut etags = vec![];
-        for (i, etag) in &won {
-            let claim = Claim { claimed_at: now, planned: planned.clone(), files: None };
-            etags.push(self.put_claim(table, &sources[*i].source, &claim, etag.clone()).await?);
-        }
+        let planning = Claim { claimed_at: now, planned: planned.clone(), files: None };
+        let etags: Vec<Option<String>> = futures::stream::iter(
+            won.iter().map(|(i, etag)| self.put_claim(table, &sources[*i].source, &planning, etag.clone())),
+        )
+        .buffered(REQUESTS_IN_FLIGHT)
+        .try_collect()
+        .await?;
         let footer = vec![(SOURCES_KEY.to_string(), names.join(","))];
         for ((_, rows), key) in by_day.into_iter().zip(&planned) {
             let batches = to_batches(table, &rows)?;
@@ -193,9 +204,14 @@ impl S3Lake {
                 .map_err(|e| store_err(&format!("s3://{}/{key}", self.url.bucket), e))?;
         }
         let files: Vec<String> = planned.iter().map(|k| format!("s3://{}/{k}", self.url.bucket)).collect();
-        for ((i, _), etag) in won.iter().zip(etags) {
-            let claim = Claim { claimed_at: now, planned: planned.clone(), files: Some(files.clone()) };
-            self.put_claim(table, &sources[*i].source, &claim, etag).await?;
+        let done = Claim { claimed_at: now, planned: planned.clone(), files: Some(files.clone()) };
+        futures::stream::iter(
+            won.iter().zip(etags).map(|((i, _), etag)| self.put_claim(table, &sources[*i].source, &done, etag)),
+        )
+        .buffered(REQUESTS_IN_FLIGHT)
+        .try_collect::<Vec<_>>()
+        .await?;
+        for (i, _) in &won {
             outcomes[*i] = SourceOutcome::Written(files.clone());
         }
         Ok(outcomes)

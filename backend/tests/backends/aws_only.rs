@@ -16,7 +16,7 @@ use mantissa_backend::{lambda, query};
 use serde_json::json;
 
 /// moto keeps one queue of configured Athena results per account, so Athena tests take turns.
-static ATHENA: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub static ATHENA: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn ddb(settings: &mantissa_backend::aws::AwsSettings) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(&settings.sdk_config().await)

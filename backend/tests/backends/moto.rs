@@ -117,6 +117,8 @@ pub fn settings() -> AwsSettings {
     s.region = Some(REGION.into());
     s.static_keys = Some(("testing".into(), "testing".into()));
     s.athena.output_location = Some("s3://mantissa-test-results/".into());
+    // Glue is one catalog per account: each environment gets a database of its own.
+    s.athena.database = format!("mantissa_log_{env}");
     s.allowed_hosts = vec!["127.0.0.1".into()];
     s
 }
