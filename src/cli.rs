@@ -53,6 +53,11 @@ pub struct GlobalArgs {
     /// Send AWS calls to this endpoint instead (an emulator such as moto, a VPC endpoint).
     #[arg(long, global = true, env = "AWS_ENDPOINT_URL")]
     pub endpoint_url: Option<String>,
+    /// Query an S3 lake (`s3://bucket/prefix`) with the embedded engine instead of Athena or
+    /// the data dir's lake: DataFusion reads the Parquet straight from S3. With `ingest
+    /// --backend aws`, the lake written to.
+    #[arg(long, global = true, env = "MANTISSA_LAKE_URL")]
+    pub lake: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -71,7 +76,8 @@ pub enum Command {
         #[arg(long, short, value_enum, default_value = "table")]
         format: Format,
     },
-    /// Load log files (plain or .gz; folders are walked) into the lake.
+    /// Load log files (plain or .gz; folders are walked) into the lake; with --backend aws,
+    /// into the S3 lake, from local paths or `s3://bucket/prefix`.
     Ingest {
         /// cloudtrail, vpcflow, s3access, lambda or custom.
         source: String,

@@ -1,5 +1,7 @@
 //! The CLI on the AWS backend against moto server: bootstrap an environment, push a rule
-//! folder, list it, and read the items back with the AWS CLI in the seed's layout.
+//! folder, list it, and read the items back with the AWS CLI in the seed's layout; and the
+//! lake: raw CloudTrail copied into the raw bucket with the AWS CLI, backfilled, queried on
+//! the S3 lake with the embedded engine and through Athena (statement, database, workgroup).
 
 #[path = "../backend/tests/backends/moto.rs"]
 #[allow(dead_code)]
@@ -51,7 +53,7 @@ fn cli_on_aws_bootstraps_pushes_lists_and_writes_the_seed_layout() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let report = text(&out.stdout);
     assert!(report.contains(&format!("created table mantissa-log-detection-rules-{env}")), "{report}");
-    assert!(report.contains(&format!("queue mantissa-log-alerts-{env}.fifo ready")), "{report}");
+    assert!(report.contains(&format!("created queue mantissa-log-alerts-{env}.fifo")), "{report}");
 
     let out = mantissa(dir.path(), &env, &["rules", "push"]);
     assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
@@ -107,4 +109,98 @@ fn cli_on_aws_bootstraps_pushes_lists_and_writes_the_seed_layout() {
     let out = mantissa(dir.path(), &env, &["serve"]);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("Lambdas"), "{}", text(&out.stderr));
+}
+
+fn gzip(text: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(vec![], flate2::Compression::default());
+    gz.write_all(text.as_bytes()).unwrap();
+    gz.finish().unwrap()
+}
+
+#[test]
+fn a_new_environment_queries_its_s3_lake_with_datafusion_and_athena() {
+    let endpoint = moto::moto().endpoint.clone();
+    let env = moto::unique_env("lake");
+    let database = format!("mantissa_log_{env}");
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mantissa"));
+        aws_env(&mut cmd, &endpoint)
+            .env("MANTISSA_ATHENA_DATABASE", &database)
+            .env_remove("MANTISSA_LAKE_URL")
+            .args(["--backend", "aws", "--env", &env, "--user", "alice", "--data-dir"])
+            .arg(dir.path())
+            .args(args)
+            .output()
+            .expect("run mantissa")
+    };
+    let out = run(&["aws", "bootstrap"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    let lake_line =
+        report.lines().find(|l| l.starts_with("lake s3://")).unwrap_or_else(|| panic!("{report}"));
+    let lake = lake_line.split_whitespace().nth(1).unwrap().to_string();
+    let raw = lake_line.split("raw logs in ").nth(1).unwrap().split(',').next().unwrap().to_string();
+
+    // A CloudTrail delivery as AWS writes it, copied in with the AWS CLI.
+    let records: Vec<serde_json::Value> = (0..6)
+        .map(|i| {
+            serde_json::json!({
+                "eventVersion": "1.08", "eventTime": format!("2024-11-20T10:05:{i:02}Z"),
+                "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin", "awsRegion": "us-east-1",
+                "sourceIPAddress": "203.0.113.9", "errorMessage": "Failed authentication",
+                "userIdentity": {"type": "IAMUser", "userName": "alice"}, "eventID": format!("e{i}")
+            })
+        })
+        .collect();
+    let file = dir.path().join("delivery.json.gz");
+    std::fs::write(&file, gzip(&serde_json::json!({ "Records": records }).to_string())).unwrap();
+    let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2024/11/20/123456789012_CloudTrail_us-east-1_20241120T1005Z_a.json.gz";
+    let mut cp = Command::new(moto::venv_tool("aws"));
+    cp.args(["s3", "cp"]).arg(&file).arg(format!("{raw}/{key}"));
+    let out = aws_env(&mut cp, &endpoint).output().expect("aws s3 cp");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // Backfill from the raw bucket into the lake; a second run adds nothing.
+    let out = run(&["ingest", "cloudtrail", &format!("{raw}/AWSLogs/")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("1 Parquet files written"), "{}", text(&out.stderr));
+    let out = run(&["ingest", "cloudtrail", &format!("{raw}/AWSLogs/")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("1 files were already in the lake"), "{}", text(&out.stderr));
+
+    let sql = "SELECT eventname, count(*) AS n FROM cloudtrail_logs WHERE dt = '2024-11-20' GROUP BY 1";
+    let out = run(&["--lake", &lake, "query", "--format", "json", sql]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows, serde_json::json!([{"eventname": "ConsoleLogin", "n": 6}]), "{}", text(&out.stderr));
+
+    // The same query through Athena: moto records what the console sent.
+    let out = run(&["query", sql]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let workgroup = format!("mantissa-log-{env}");
+    let mut list = Command::new(moto::venv_tool("aws"));
+    list.args(["athena", "list-query-executions", "--output", "json", "--work-group", &workgroup]);
+    let out = aws_env(&mut list, &endpoint).output().expect("aws athena list-query-executions");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let ids: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut sent = vec![];
+    for id in ids["QueryExecutionIds"].as_array().unwrap() {
+        let mut get = Command::new(moto::venv_tool("aws"));
+        get.args([
+            "athena",
+            "get-query-execution",
+            "--output",
+            "json",
+            "--query-execution-id",
+            id.as_str().unwrap(),
+        ]);
+        let out = aws_env(&mut get, &endpoint).output().expect("aws athena get-query-execution");
+        let exec: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        sent.push(exec["QueryExecution"].clone());
+    }
+    let ours = sent.iter().find(|e| e["Query"] == sql).unwrap_or_else(|| panic!("{sent:?}"));
+    assert_eq!(ours["QueryExecutionContext"]["Database"], database.as_str());
+    assert_eq!(ours["WorkGroup"], workgroup.as_str());
 }

@@ -1,8 +1,14 @@
-//! `mantissa ingest <source> PATH...`: loads logs into the lake and reports what was skipped.
+//! `mantissa ingest <source> PATH...`: loads logs into the lake (the data dir's, or with
+//! `--backend aws` the S3 lake) and reports what was skipped.
 
 use super::Workspace;
-use anyhow::{Result, anyhow};
+use anyhow::{Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
+use mantissa_backend::aws::AwsSettings;
+use mantissa_backend::aws::backfill;
+use mantissa_backend::aws::lake::S3Lake;
+use mantissa_backend::aws::s3::S3Stores;
+use mantissa_backend::ingest::IngestReport;
 use mantissa_backend::ingest::{expand_paths, ingest_paths};
 use mantissa_backend::model::Table;
 use mantissa_backend::text::neutralize;
@@ -33,6 +39,46 @@ pub async fn run(ws: &Workspace, source: &str, paths: &[PathBuf]) -> Result<Exit
         tokio::task::spawn_blocking(move || ingest_paths(&lake, table, &files, &|bytes| progress.inc(bytes)))
             .await??;
     bar.finish_and_clear();
+    Ok(finish(table, &report, None))
+}
+
+/// Backfill into the S3 lake: local files or `s3://bucket/prefix`, in batches.
+pub async fn run_aws(settings: &AwsSettings, source: &str, paths: &[PathBuf]) -> Result<ExitCode> {
+    let table: Table = source.parse().map_err(|e: String| anyhow!(e))?;
+    let conf = settings.sdk_config().await;
+    let stores = S3Stores::new(settings, &conf)?;
+    let buckets = settings.buckets(&conf).await?;
+    let lake = S3Lake::new(buckets.lake.clone(), stores.bucket(&buckets.lake.bucket)?);
+    let args: Vec<String> = paths.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    let inputs = backfill::expand(&args, &stores).await?;
+    if inputs.is_empty() {
+        bail!("no files under {}: check the paths (or the S3 prefix)", args.join(" "));
+    }
+    let bar = if std::io::stderr().is_terminal() && inputs.len() > 1 {
+        ProgressBar::new_spinner()
+    } else {
+        ProgressBar::hidden()
+    };
+    let progress = bar.clone();
+    let done = backfill::backfill(&lake, &stores, table, &inputs, &|bytes| progress.inc(bytes)).await?;
+    bar.finish_and_clear();
+    eprintln!(
+        "{}: {} Parquet files written to {}{}",
+        table.name(),
+        done.parquet_files.len(),
+        lake.url(),
+        if done.already_ingested > 0 {
+            format!(" ({} files were already in the lake)", done.already_ingested)
+        } else {
+            String::new()
+        }
+    );
+    Ok(finish(table, &done.report, Some(done.already_ingested)))
+}
+
+/// Prints the issues and counts; exit status 1 only when nothing new was stored and nothing
+/// was already there.
+fn finish(table: Table, report: &IngestReport, already: Option<usize>) -> ExitCode {
     for issue in report.issues.iter().take(SHOWN_ISSUES) {
         eprintln!("{}", neutralize(&issue.to_string()));
     }
@@ -48,5 +94,5 @@ pub async fn run(ws: &Workspace, source: &str, paths: &[PathBuf]) -> Result<Exit
         report.skipped
     );
     // Partial success still counts: only a run that stored nothing is a failure.
-    Ok(if report.written == 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    if report.written == 0 && already.unwrap_or(0) == 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }

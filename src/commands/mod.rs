@@ -26,6 +26,9 @@ pub struct Workspace {
     pub user: String,
     /// Set with `--backend aws`.
     pub aws: Option<AwsSettings>,
+    /// `--lake s3://...`: the embedded engine over that S3 lake, and with it the AWS settings
+    /// it is reached with (credentials, region, endpoint).
+    pub s3_lake: Option<(String, AwsSettings)>,
 }
 
 impl Workspace {
@@ -33,23 +36,45 @@ impl Workspace {
         let data_dir = config::data_dir(global.data_dir.as_ref())?;
         std::fs::create_dir_all(&data_dir)
             .map_err(|e| anyhow::anyhow!("cannot create the data dir {}: {e}", data_dir.display()))?;
-        let aws = (global.backend == Backend::Aws).then(|| {
+        let settings = || {
             let mut a = AwsSettings::new(&global.env);
             a.profile = global.profile.clone();
             a.region = global.region.clone();
             a.endpoint_url = global.endpoint_url.clone();
+            a.lake_url = global.lake.clone().or(a.lake_url);
             a
-        });
+        };
+        let aws = (global.backend == Backend::Aws).then(settings);
+        let s3_lake = match &global.lake {
+            Some(url) if url.starts_with("s3://") => Some((url.clone(), settings())),
+            Some(other) => bail!(
+                "--lake `{other}`: expected an S3 lake like s3://my-lake-bucket/prefix (a local lake \
+                 lives in the data dir: use --data-dir)"
+            ),
+            None => None,
+        };
         Ok(Workspace {
             lake: Lake::new(&data_dir),
             data_dir,
             user: config::user_id(global.user.as_ref()),
             aws,
+            s3_lake,
         })
     }
 
-    /// The services of the chosen backend.
+    /// The services of the chosen backend; with `--lake s3://...`, queries and rules run on
+    /// the embedded engine over that S3 lake.
     pub async fn services(&self) -> Result<Services> {
+        let mut s = self.backend_services().await?;
+        if let Some((url, settings)) = &self.s3_lake {
+            let lake = mantissa_backend::aws::lake::S3Lake::open(settings, url).await?;
+            let ctx = lake.session().await?;
+            s.engine = std::sync::Arc::new(mantissa_backend::local::LocalQueryEngine::with_context(ctx));
+        }
+        Ok(s)
+    }
+
+    async fn backend_services(&self) -> Result<Services> {
         Ok(match &self.aws {
             Some(a) => Services::aws(a).await.map_err(|e| {
                 anyhow::anyhow!(
@@ -76,10 +101,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         None => status::run(&ws, &cli.global).await,
         Some(Command::Query { sql, format }) => query::run(&ws, &sql, format).await,
-        Some(Command::Ingest { source, paths }) => {
-            ws.local_only("ingest", "logs land in the S3 lake that Athena reads")?;
-            ingest::run(&ws, &source, &paths).await
-        }
+        Some(Command::Ingest { source, paths }) => match &ws.aws {
+            Some(settings) => ingest::run_aws(settings, &source, &paths).await,
+            None => ingest::run(&ws, &source, &paths).await,
+        },
         Some(Command::Serve) => {
             ws.local_only("serve", "the detection, delivery and health Lambdas do this")?;
             serve::run(&ws).await
@@ -104,7 +129,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Some(Command::Aws { command: AwsCommand::Bootstrap }) => {
             let Some(settings) = &ws.aws else { bail!("`aws bootstrap` needs --backend aws") };
-            for line in mantissa_backend::aws::bootstrap::bootstrap(settings).await? {
+            let mut settings = settings.clone();
+            settings.lake = mantissa_backend::aws::LakeSettings::from_env()?;
+            for line in mantissa_backend::aws::bootstrap::bootstrap(&settings).await? {
                 println!("{line}");
             }
             Ok(ExitCode::SUCCESS)

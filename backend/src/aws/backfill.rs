@@ -40,7 +40,8 @@ pub async fn expand(args: &[String], stores: &S3Stores) -> Result<Vec<Input>> {
         if a.starts_with("s3://") {
             let url = S3Url::parse(a)?;
             let store = stores.bucket(&url.bucket)?;
-            let prefix = (!url.prefix.is_empty()).then(|| object_store::path::Path::from(url.prefix.as_str()));
+            let prefix =
+                (!url.prefix.is_empty()).then(|| object_store::path::Path::from(url.prefix.as_str()));
             let mut listed: Vec<_> =
                 store.list(prefix.as_ref()).try_collect().await.map_err(|e| store_err(a, e))?;
             listed.sort_by(|x, y| x.location.cmp(&y.location));

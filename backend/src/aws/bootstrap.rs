@@ -142,7 +142,10 @@ async fn wait_active(ddb: &aws_sdk_dynamodb::Client, name: &str) -> Result<()> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
-    Err(Error::backend("dynamodb", format!("table {name} did not become ACTIVE within 60 s; run bootstrap again")))
+    Err(Error::backend(
+        "dynamodb",
+        format!("table {name} did not become ACTIVE within 60 s; run bootstrap again"),
+    ))
 }
 
 async fn ensure_table(
@@ -227,7 +230,10 @@ async fn ensure_table(
             t.attribute_name.as_deref() == Some(attr)
                 && matches!(
                     t.time_to_live_status,
-                    Some(aws_sdk_dynamodb::types::TimeToLiveStatus::Enabled | aws_sdk_dynamodb::types::TimeToLiveStatus::Enabling)
+                    Some(
+                        aws_sdk_dynamodb::types::TimeToLiveStatus::Enabled
+                            | aws_sdk_dynamodb::types::TimeToLiveStatus::Enabling
+                    )
                 )
         });
         if !on {
@@ -257,7 +263,9 @@ async fn ensure_workgroup(
     output: &str,
     steps: &mut Steps,
 ) -> Result<()> {
-    use aws_sdk_athena::types::{ResultConfiguration, ResultConfigurationUpdates, WorkGroupConfigurationUpdates};
+    use aws_sdk_athena::types::{
+        ResultConfiguration, ResultConfigurationUpdates, WorkGroupConfigurationUpdates,
+    };
     let athena = aws_sdk_athena::Client::new(conf);
     let wg = &settings.athena.workgroup;
     let athena_err = |what: &'static str, e: String| Error::backend(what, e);
@@ -265,7 +273,8 @@ async fn ensure_workgroup(
     let existing = athena.get_work_group().work_group(wg).send().await.ok().and_then(|o| o.work_group);
     match existing {
         Some(found) => {
-            let location = found.configuration.and_then(|c| c.result_configuration).and_then(|r| r.output_location);
+            let location =
+                found.configuration.and_then(|c| c.result_configuration).and_then(|r| r.output_location);
             match location {
                 Some(l) => steps.same(format!("Athena workgroup {wg} exists (results to {l})")),
                 None => {
@@ -298,7 +307,10 @@ async fn ensure_workgroup(
                 .result_configuration(ResultConfiguration::builder().output_location(output).build())
                 .build();
             athena.create_work_group().name(wg).configuration(config).send().await.map_err(|e| {
-                athena_err("athena CreateWorkGroup", aws_sdk_athena::error::DisplayErrorContext(e).to_string())
+                athena_err(
+                    "athena CreateWorkGroup",
+                    aws_sdk_athena::error::DisplayErrorContext(e).to_string(),
+                )
             })?;
             steps.did(format!("created Athena workgroup {wg} (results to {output})"));
         }

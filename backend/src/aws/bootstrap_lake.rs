@@ -6,11 +6,12 @@
 use super::{AwsSettings, Buckets, LakeSettings, catalog, names, sdk_err};
 use crate::error::{Error, Result};
 use aws_sdk_s3::types::{
-    BucketLifecycleConfiguration, BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration,
-    Event, ExpirationStatus, LifecycleExpiration, LifecycleRule, LifecycleRuleFilter,
-    NoncurrentVersionExpiration, NotificationConfiguration, PublicAccessBlockConfiguration, QueueConfiguration,
-    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
-    ServerSideEncryptionRule, Transition, TransitionStorageClass, VersioningConfiguration,
+    BucketLifecycleConfiguration, BucketLocationConstraint, BucketVersioningStatus,
+    CreateBucketConfiguration, Event, ExpirationStatus, LifecycleExpiration, LifecycleRule,
+    LifecycleRuleFilter, NoncurrentVersionExpiration, NotificationConfiguration,
+    PublicAccessBlockConfiguration, QueueConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Transition, TransitionStorageClass,
+    VersioningConfiguration,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use std::collections::HashMap;
@@ -66,7 +67,9 @@ fn lifecycle(kind: BucketKind, lake: &LakeSettings) -> Result<LifecycleRule> {
                     .build(),
             )
             .expiration(LifecycleExpiration::builder().days(lake.expire_days).build())
-            .noncurrent_version_expiration(NoncurrentVersionExpiration::builder().noncurrent_days(30).build()),
+            .noncurrent_version_expiration(
+                NoncurrentVersionExpiration::builder().noncurrent_days(30).build(),
+            ),
         BucketKind::Raw => rule
             .id("mantissa-raw-retention")
             .expiration(LifecycleExpiration::builder().days(lake.raw_retention_days).build()),
@@ -120,7 +123,12 @@ async fn ensure_bucket(
                 Err(e) if e.as_service_error().is_some_and(|e| e.is_bucket_already_owned_by_you()) => {
                     steps.same(format!("bucket {name} exists"))
                 }
-                Err(e) => return Err(sdk_err("s3 CreateBucket (bucket names are global: set MANTISSA_LAKE_URL)", e)),
+                Err(e) => {
+                    return Err(sdk_err(
+                        "s3 CreateBucket (bucket names are global: set MANTISSA_LAKE_URL)",
+                        e,
+                    ));
+                }
             }
         }
         Err(e) => return Err(sdk_err("s3 HeadBucket (is the bucket another account's?)", e)),
@@ -151,9 +159,8 @@ async fn ensure_bucket(
         steps.did(format!("bucket {name}: blocked public access"));
     }
     let encrypted = s3.get_bucket_encryption().bucket(name).send().await.ok().is_some_and(|o| {
-        o.server_side_encryption_configuration.is_some_and(|c| {
-            c.rules().iter().any(|r| r.apply_server_side_encryption_by_default().is_some())
-        })
+        o.server_side_encryption_configuration
+            .is_some_and(|c| c.rules().iter().any(|r| r.apply_server_side_encryption_by_default().is_some()))
     });
     if encrypted {
         steps.same(format!("bucket {name}: encrypted"));
@@ -269,10 +276,11 @@ pub(super) async fn ensure_queue(
         .attributes
         .unwrap_or_default();
     let same = |k: &QueueAttributeName, v: &String| match k {
-        QueueAttributeName::Policy | QueueAttributeName::RedrivePolicy => have
-            .get(k)
-            .and_then(|h| serde_json::from_str::<serde_json::Value>(h).ok())
-            .is_some_and(|h| serde_json::from_str::<serde_json::Value>(v).ok().is_some_and(|w| json_eq(&h, &w))),
+        QueueAttributeName::Policy | QueueAttributeName::RedrivePolicy => {
+            have.get(k).and_then(|h| serde_json::from_str::<serde_json::Value>(h).ok()).is_some_and(|h| {
+                serde_json::from_str::<serde_json::Value>(v).ok().is_some_and(|w| json_eq(&h, &w))
+            })
+        }
         _ => have.get(k) == Some(v),
     };
     let differ: HashMap<_, _> = attrs.into_iter().filter(|(k, v)| !same(k, v)).collect();
@@ -298,7 +306,9 @@ pub(super) async fn ensure_queue(
 fn json_eq(a: &serde_json::Value, b: &serde_json::Value) -> bool {
     use serde_json::Value::*;
     match (a, b) {
-        (Object(x), Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w))),
+        (Object(x), Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+        }
         (Array(x), Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(v, w)| json_eq(v, w)),
         (Number(n), String(s)) | (String(s), Number(n)) => n.to_string() == *s,
         _ => a == b,
@@ -306,15 +316,21 @@ fn json_eq(a: &serde_json::Value, b: &serde_json::Value) -> bool {
 }
 
 /// Buckets, the ingest queue and DLQ, the raw bucket's notifications, and the catalog.
-pub async fn bootstrap_lake(settings: &AwsSettings, conf: &aws_config::SdkConfig) -> Result<(Buckets, Steps)> {
+pub async fn bootstrap_lake(
+    settings: &AwsSettings,
+    conf: &aws_config::SdkConfig,
+) -> Result<(Buckets, Steps)> {
     settings.lake.check()?;
     let region = conf.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
     let buckets = settings.buckets(conf).await?;
     let mut steps = Steps::default();
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(conf).force_path_style(settings.endpoint_url.is_some()).build());
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(conf).force_path_style(settings.endpoint_url.is_some()).build(),
+    );
     ensure_bucket(&s3, &buckets.lake.bucket, &region, BucketKind::Lake, &settings.lake, &mut steps).await?;
     ensure_bucket(&s3, &buckets.raw, &region, BucketKind::Raw, &settings.lake, &mut steps).await?;
-    ensure_bucket(&s3, &buckets.results.bucket, &region, BucketKind::Results, &settings.lake, &mut steps).await?;
+    ensure_bucket(&s3, &buckets.results.bucket, &region, BucketKind::Results, &settings.lake, &mut steps)
+        .await?;
 
     let sqs = aws_sdk_sqs::Client::new(conf);
     let dlq_name = names::ingest_dead_letter_queue(&settings.env);
@@ -328,7 +344,8 @@ pub async fn bootstrap_lake(settings: &AwsSettings, conf: &aws_config::SdkConfig
     let queue_name = names::ingest_queue(&settings.env);
     let raw_arn = format!("arn:aws:s3:::{}", buckets.raw);
     // The queue's own ARN for the policy: account and region as the DLQ's.
-    let queue_arn = dlq_arn.rsplit_once(':').map(|(head, _)| format!("{head}:{queue_name}")).unwrap_or_default();
+    let queue_arn =
+        dlq_arn.rsplit_once(':').map(|(head, _)| format!("{head}:{queue_name}")).unwrap_or_default();
     let policy = serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [{
@@ -366,7 +383,11 @@ pub async fn bootstrap_lake(settings: &AwsSettings, conf: &aws_config::SdkConfig
     } else {
         let q = build(
             "s3 notification",
-            QueueConfiguration::builder().id("mantissa-ingest").queue_arn(&queue_arn).events(Event::S3ObjectCreated).build(),
+            QueueConfiguration::builder()
+                .id("mantissa-ingest")
+                .queue_arn(&queue_arn)
+                .events(Event::S3ObjectCreated)
+                .build(),
         )?;
         s3.put_bucket_notification_configuration()
             .bucket(&buckets.raw)

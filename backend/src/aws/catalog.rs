@@ -31,7 +31,11 @@ pub fn hive_type(t: &DataType) -> String {
         DataType::Timestamp(..) => "timestamp".into(),
         DataType::Struct(fields) => format!(
             "struct<{}>",
-            fields.iter().map(|f| format!("{}:{}", f.name(), hive_type(f.data_type()))).collect::<Vec<_>>().join(",")
+            fields
+                .iter()
+                .map(|f| format!("{}:{}", f.name(), hive_type(f.data_type())))
+                .collect::<Vec<_>>()
+                .join(",")
         ),
         DataType::List(item) => format!("array<{}>", hive_type(item.data_type())),
         DataType::Map(entries, _) => match entries.data_type() {
@@ -103,7 +107,10 @@ impl TypeParser<'_> {
                 self.eat(b'>');
                 let entries = Field::new(
                     "entries",
-                    DataType::Struct(Fields::from(vec![Field::new("key", k, false), Field::new("value", v, true)])),
+                    DataType::Struct(Fields::from(vec![
+                        Field::new("key", k, false),
+                        Field::new("value", v, true),
+                    ])),
                     false,
                 );
                 DataType::Map(Arc::new(entries), false)
@@ -191,15 +198,18 @@ pub fn table_input(lake: &S3Url, table: Table, start: &str) -> Result<TableInput
 /// location, projection parameters).
 fn up_to_date(have: &aws_sdk_glue::types::Table, want: &TableInput) -> bool {
     let cols = |sd: Option<&StorageDescriptor>| -> Vec<(String, String)> {
-        sd.map(|s| s.columns().iter().map(|c| (c.name().to_string(), c.r#type().unwrap_or("").to_string())).collect())
-            .unwrap_or_default()
+        sd.map(|s| {
+            s.columns().iter().map(|c| (c.name().to_string(), c.r#type().unwrap_or("").to_string())).collect()
+        })
+        .unwrap_or_default()
     };
     let keys = |k: &[Column]| -> Vec<String> { k.iter().map(|c| c.name().to_string()).collect() };
     let params_ok = want
         .parameters()
         .is_some_and(|w| w.iter().all(|(k, v)| have.parameters().and_then(|h| h.get(k)) == Some(v)));
     cols(have.storage_descriptor()) == cols(want.storage_descriptor())
-        && have.storage_descriptor().and_then(|s| s.location()) == want.storage_descriptor().and_then(|s| s.location())
+        && have.storage_descriptor().and_then(|s| s.location())
+            == want.storage_descriptor().and_then(|s| s.location())
         && keys(have.partition_keys()) == keys(want.partition_keys())
         && params_ok
 }
@@ -222,7 +232,11 @@ pub async fn ensure(
                 .description("Mantissa Log lake (Parquet by dt, partition projection)")
                 .build()
                 .map_err(|e| Error::backend("glue database input", e))?;
-            glue.create_database().database_input(input).send().await.map_err(|e| sdk_err("glue CreateDatabase", e))?;
+            glue.create_database()
+                .database_input(input)
+                .send()
+                .await
+                .map_err(|e| sdk_err("glue CreateDatabase", e))?;
             report.push(format!("created Glue database {database}"));
             changed = true;
         }
@@ -241,7 +255,9 @@ pub async fn ensure(
                         .send()
                         .await
                         .map_err(|e| sdk_err("glue UpdateTable", e))?;
-                    report.push(format!("updated Glue table {database}.{table} (columns, location or projection)"));
+                    report.push(format!(
+                        "updated Glue table {database}.{table} (columns, location or projection)"
+                    ));
                     changed = true;
                 }
             }

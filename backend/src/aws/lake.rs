@@ -147,12 +147,13 @@ impl S3Lake {
         let todo: Vec<usize> = (0..sources.len())
             .filter(|&i| !sources[i].partitions.is_empty() && seen.insert(sources[i].source.clone()))
             .collect();
-        let claims: Vec<(usize, Claimed)> = futures::stream::iter(
-            todo.into_iter().map(|i| async move { Ok::<_, Error>((i, self.claim(table, &sources[i].source, now).await?)) }),
-        )
-        .buffered(REQUESTS_IN_FLIGHT)
-        .try_collect()
-        .await?;
+        let claims: Vec<(usize, Claimed)> =
+            futures::stream::iter(todo.into_iter().map(|i| async move {
+                Ok::<_, Error>((i, self.claim(table, &sources[i].source, now).await?))
+            }))
+            .buffered(REQUESTS_IN_FLIGHT)
+            .try_collect()
+            .await?;
         for (i, claimed) in claims {
             match claimed {
                 Claimed::Won(etag) => won.push((i, etag)),
@@ -206,7 +207,9 @@ impl S3Lake {
         let files: Vec<String> = planned.iter().map(|k| format!("s3://{}/{k}", self.url.bucket)).collect();
         let done = Claim { claimed_at: now, planned: planned.clone(), files: Some(files.clone()) };
         futures::stream::iter(
-            won.iter().zip(etags).map(|((i, _), etag)| self.put_claim(table, &sources[*i].source, &done, etag)),
+            won.iter()
+                .zip(etags)
+                .map(|((i, _), etag)| self.put_claim(table, &sources[*i].source, &done, etag)),
         )
         .buffered(REQUESTS_IN_FLIGHT)
         .try_collect::<Vec<_>>()
@@ -217,19 +220,31 @@ impl S3Lake {
         Ok(outcomes)
     }
 
-    async fn put_claim(&self, table: Table, source: &str, claim: &Claim, etag: Option<String>) -> Result<Option<String>> {
+    async fn put_claim(
+        &self,
+        table: Table,
+        source: &str,
+        claim: &Claim,
+        etag: Option<String>,
+    ) -> Result<Option<String>> {
         let path = self.claim_path(table, source);
         let body = serde_json::to_vec(claim).map_err(|e| Error::backend("claim", e))?;
         let mode = match etag {
             Some(e) => PutMode::Update(UpdateVersion { e_tag: Some(e), version: None }),
             None => PutMode::Overwrite,
         };
-        let put = self.store.put_opts(&path, PutPayload::from(body), PutOptions { mode, ..Default::default() }).await;
+        let put = self
+            .store
+            .put_opts(&path, PutPayload::from(body), PutOptions { mode, ..Default::default() })
+            .await;
         match put {
             Ok(r) => Ok(r.e_tag),
             Err(object_store::Error::Precondition { .. }) => Err(Error::backend(
                 "ingest claim",
-                format!("{}: another writer took this source over; the message is retried", self.url.url(path.as_ref())),
+                format!(
+                    "{}: another writer took this source over; the message is retried",
+                    self.url.url(path.as_ref())
+                ),
             )),
             Err(e) => Err(store_err(&self.url.url(path.as_ref()), e)),
         }
@@ -249,8 +264,9 @@ impl S3Lake {
         let got = self.store.get(&path).await.map_err(|e| store_err(&place, e))?;
         let etag = got.meta.e_tag.clone();
         let text = got.bytes().await.map_err(|e| store_err(&place, e))?;
-        let held: Claim = serde_json::from_slice(&text)
-            .map_err(|e| Error::invalid(&place, format!("unreadable claim ({e}); delete it to re-ingest the source")))?;
+        let held: Claim = serde_json::from_slice(&text).map_err(|e| {
+            Error::invalid(&place, format!("unreadable claim ({e}); delete it to re-ingest the source"))
+        })?;
         if let Some(files) = held.files {
             return Ok(Claimed::Done(files));
         }

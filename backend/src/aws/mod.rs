@@ -105,7 +105,9 @@ impl LakeSettings {
             ));
         }
         // S3 moves objects down the tiers only; Deep Archive wants 90 days after Glacier IR.
-        if !(self.glacier_ir_days + 90 <= self.deep_archive_days && self.deep_archive_days + 180 <= self.expire_days) {
+        if !(self.glacier_ir_days + 90 <= self.deep_archive_days
+            && self.deep_archive_days + 180 <= self.expire_days)
+        {
             return Err(Error::invalid(
                 "lake lifecycle",
                 format!(

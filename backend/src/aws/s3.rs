@@ -5,8 +5,8 @@
 use super::AwsSettings;
 use crate::error::{Error, Result};
 use async_trait::async_trait;
-use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_config::SdkConfig;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use object_store::aws::{AmazonS3, AmazonS3Builder, AwsCredential};
 use object_store::{CredentialProvider, ObjectStore};
 use std::sync::{Arc, Mutex};
@@ -106,7 +106,10 @@ pub struct S3Stores {
 impl S3Stores {
     pub fn new(settings: &AwsSettings, conf: &SdkConfig) -> Result<Self> {
         let region = conf.region().map(|r| r.to_string()).ok_or_else(|| {
-            Error::invalid("--region", "no AWS region: pass --region, set AWS_REGION, or set one in the profile")
+            Error::invalid(
+                "--region",
+                "no AWS region: pass --region, set AWS_REGION, or set one in the profile",
+            )
         })?;
         let provider = conf.credentials_provider().ok_or_else(|| {
             Error::invalid("AWS credentials", "no credential provider: set a profile or AWS_* variables")
@@ -161,7 +164,10 @@ mod tests {
         assert_eq!((u.bucket.as_str(), u.prefix.as_str()), ("my-lake", ""));
         assert_eq!(u.url("cloudtrail_logs/"), "s3://my-lake/cloudtrail_logs/");
         let u = S3Url::parse("s3://my-lake/team/a/").unwrap();
-        assert_eq!(u.key("vpc_flow_logs/dt=2024-11-20/x.parquet"), "team/a/vpc_flow_logs/dt=2024-11-20/x.parquet");
+        assert_eq!(
+            u.key("vpc_flow_logs/dt=2024-11-20/x.parquet"),
+            "team/a/vpc_flow_logs/dt=2024-11-20/x.parquet"
+        );
         assert_eq!(u.to_string(), "s3://my-lake/team/a");
         let err = S3Url::parse("/var/lake").unwrap_err().to_string();
         assert!(err.contains("s3://"), "{err}");

@@ -41,7 +41,12 @@ pub fn convert(table: Table, file: &Path, raw: &[u8]) -> Converted {
             Some(payloads) => {
                 for (i, p) in payloads.into_iter().enumerate() {
                     let hint = format!("{}/{}", p.log_group, p.log_stream);
-                    super::lambda::parse(&format!("{name}#payload{i}"), Path::new(&hint), &p.lines(), &mut parsed)
+                    super::lambda::parse(
+                        &format!("{name}#payload{i}"),
+                        Path::new(&hint),
+                        &p.lines(),
+                        &mut parsed,
+                    )
                 }
             }
             None => super::lambda::parse(&name, file, &text, &mut parsed),
@@ -145,7 +150,8 @@ pub(crate) fn subscription_payloads(name: &str, text: &str, out: &mut Parsed) ->
 /// A base64 text that decodes to gzip, gunzipped (bounded: 64 MB per record).
 fn base64_gzip(line: &str) -> Option<String> {
     use std::io::Read;
-    if line.len() < 16 || !line.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')) {
+    if line.len() < 16 || !line.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+    {
         return None;
     }
     let raw = base64::engine::general_purpose::STANDARD.decode(line).ok()?;

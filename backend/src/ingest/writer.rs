@@ -99,9 +99,8 @@ pub fn parquet_bytes(
     batches: &[RecordBatch],
     metadata: Vec<(String, String)>,
 ) -> Result<Vec<u8>> {
-    let mut writer =
-        ArrowWriter::try_new(Vec::new(), table.file_schema(), Some(writer_properties(metadata)))
-            .map_err(|e| Error::backend("parquet", e))?;
+    let mut writer = ArrowWriter::try_new(Vec::new(), table.file_schema(), Some(writer_properties(metadata)))
+        .map_err(|e| Error::backend("parquet", e))?;
     for batch in batches {
         writer.write(batch).map_err(|e| Error::backend("parquet", e))?;
     }

@@ -56,7 +56,10 @@ impl Routes {
         let mut prefixes = vec![];
         for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (source, prefix) = pair.split_once('=').ok_or_else(|| {
-                Error::invalid("MANTISSA_INGEST_PREFIXES", format!("`{pair}`: expected source=prefix, e.g. s3access=access-logs/"))
+                Error::invalid(
+                    "MANTISSA_INGEST_PREFIXES",
+                    format!("`{pair}`: expected source=prefix, e.g. s3access=access-logs/"),
+                )
             })?;
             let table: Table =
                 source.trim().parse().map_err(|e: String| Error::invalid("MANTISSA_INGEST_PREFIXES", e))?;
@@ -113,7 +116,10 @@ pub fn decode_key(key: &str) -> String {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
-                match std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                match std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
                     Some(b) => {
                         out.push(b);
                         i += 2;
@@ -173,8 +179,9 @@ fn objects_of(body: &str) -> std::result::Result<Vec<(String, String)>, String> 
     if value.get("Event").and_then(|e| e.as_str()) == Some("s3:TestEvent") {
         return Ok(vec![]);
     }
-    let event: Notification = serde_json::from_value(value)
-        .map_err(|e| format!("not an S3 event notification ({e}); point only S3 notifications at this queue"))?;
+    let event: Notification = serde_json::from_value(value).map_err(|e| {
+        format!("not an S3 event notification ({e}); point only S3 notifications at this queue")
+    })?;
     Ok(event
         .records
         .into_iter()
@@ -215,15 +222,18 @@ pub async fn handle(ingest: &Ingest, event: SqsEvent) -> (SqsBatchResponse, Inge
             };
             summary.objects += 1;
             let ingest = ingest.clone();
-            fetches.push((id.clone(), tokio::spawn(async move {
-                let store = ingest.stores.bucket(&bucket)?;
-                let raw = get_bytes(store.as_ref(), &bucket, &key).await?;
-                let name = format!("s3://{bucket}/{key}");
-                let c = tokio::task::spawn_blocking(move || convert(table, Path::new(&name), &raw))
-                    .await
-                    .map_err(|e| Error::backend("ingest convert", e))?;
-                Ok::<_, Error>(c)
-            })));
+            fetches.push((
+                id.clone(),
+                tokio::spawn(async move {
+                    let store = ingest.stores.bucket(&bucket)?;
+                    let raw = get_bytes(store.as_ref(), &bucket, &key).await?;
+                    let name = format!("s3://{bucket}/{key}");
+                    let c = tokio::task::spawn_blocking(move || convert(table, Path::new(&name), &raw))
+                        .await
+                        .map_err(|e| Error::backend("ingest convert", e))?;
+                    Ok::<_, Error>(c)
+                }),
+            ));
         }
     }
     for (id, task) in fetches {
@@ -315,7 +325,10 @@ mod tests {
         let r = Routes::default();
         let ct = "AWSLogs/123456789012/CloudTrail/us-east-1/2024/11/20/123456789012_CloudTrail_us-east-1_20241120T1005Z_abc.json.gz";
         assert_eq!(r.route(ct), Some(Route::Table(Table::CloudTrail)));
-        assert!(matches!(r.route("AWSLogs/1/CloudTrail-Digest/us-east-1/2024/11/20/x.json.gz"), Some(Route::Skip(_))));
+        assert!(matches!(
+            r.route("AWSLogs/1/CloudTrail-Digest/us-east-1/2024/11/20/x.json.gz"),
+            Some(Route::Skip(_))
+        ));
         assert_eq!(
             r.route("AWSLogs/1/vpcflowlogs/us-east-1/2024/11/20/1_vpcflowlogs_us-east-1_fl-1_20241120T1000Z_h.log.gz"),
             Some(Route::Table(Table::VpcFlow))

@@ -77,7 +77,14 @@ fn sqs_event(settings: &AwsSettings, messages: &[aws_sdk_sqs::types::Message]) -
 /// Everything on the ingest queue now (S3's test event and the notifications).
 async fn drain_ingest_queue(settings: &AwsSettings) -> Vec<aws_sdk_sqs::types::Message> {
     let sqs = aws_sdk_sqs::Client::new(&settings.sdk_config().await);
-    let url = sqs.get_queue_url().queue_name(names::ingest_queue(&settings.env)).send().await.unwrap().queue_url.unwrap();
+    let url = sqs
+        .get_queue_url()
+        .queue_name(names::ingest_queue(&settings.env))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
     let mut all = vec![];
     for _ in 0..5 {
         let out = sqs
@@ -104,18 +111,40 @@ async fn bootstrap_makes_the_lake_and_catalog_and_a_rerun_changes_nothing() {
     settings.lake.glacier_ir_days = 60;
     let first = mantissa_backend::aws::bootstrap::bootstrap(&settings).await.unwrap();
     let text = first.join("\n");
-    for want in ["created bucket mantissa-log-lake-", "created Glue database", "created Glue table", "created queue mantissa-log-ingest-"] {
+    for want in [
+        "created bucket mantissa-log-lake-",
+        "created Glue database",
+        "created Glue table",
+        "created queue mantissa-log-ingest-",
+    ] {
         assert!(text.contains(want), "{want}:\n{text}");
     }
     assert!(!text.contains("nothing to change"), "{text}");
     let conf = settings.sdk_config().await;
     let buckets = settings.buckets(&conf).await.unwrap();
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&conf).force_path_style(true).build());
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&conf).force_path_style(true).build(),
+    );
     let lake = &buckets.lake.bucket;
     assert!(mantissa_backend::aws::bootstrap_lake::versioning_enabled(&s3, lake).await, "versioning on");
-    let pab = s3.get_public_access_block().bucket(lake).send().await.unwrap().public_access_block_configuration.unwrap();
+    let pab = s3
+        .get_public_access_block()
+        .bucket(lake)
+        .send()
+        .await
+        .unwrap()
+        .public_access_block_configuration
+        .unwrap();
     assert_eq!((pab.block_public_acls, pab.restrict_public_buckets), (Some(true), Some(true)));
-    assert!(s3.get_bucket_encryption().bucket(lake).send().await.unwrap().server_side_encryption_configuration.is_some());
+    assert!(
+        s3.get_bucket_encryption()
+            .bucket(lake)
+            .send()
+            .await
+            .unwrap()
+            .server_side_encryption_configuration
+            .is_some()
+    );
     let rules = s3.get_bucket_lifecycle_configuration().bucket(lake).send().await.unwrap();
     let tiers = rules.rules()[0].transitions();
     let tiers: Vec<(Option<i32>, String)> =
@@ -139,7 +168,10 @@ async fn bootstrap_makes_the_lake_and_catalog_and_a_rerun_changes_nothing() {
         assert_eq!(p["projection.dt.type"], "date");
         assert_eq!(p["projection.dt.format"], "yyyy-MM-dd");
         assert_eq!(p["projection.dt.range"], format!("{},NOW", settings.lake.start_date));
-        assert_eq!(p["storage.location.template"], format!("{}{}/dt=${{dt}}/", buckets.lake.url(""), table.name()));
+        assert_eq!(
+            p["storage.location.template"],
+            format!("{}{}/dt=${{dt}}/", buckets.lake.url(""), table.name())
+        );
         assert_eq!(t.partition_keys().iter().map(|k| k.name()).collect::<Vec<_>>(), ["dt"]);
         let sd = t.storage_descriptor().unwrap();
         assert!(sd.serde_info().and_then(|s| s.serialization_library()).unwrap().contains("Parquet"));
@@ -159,7 +191,11 @@ async fn bootstrap_makes_the_lake_and_catalog_and_a_rerun_changes_nothing() {
 
     let again = mantissa_backend::aws::bootstrap::bootstrap(&settings).await.unwrap();
     let text = again.join("\n");
-    assert_eq!(again.last().map(String::as_str), Some("nothing to change: every resource was already as configured"), "{text}");
+    assert_eq!(
+        again.last().map(String::as_str),
+        Some("nothing to change: every resource was already as configured"),
+        "{text}"
+    );
     for changed in ["created", "updated", "set ", "now ", "blocked public access", " on `"] {
         assert!(!text.contains(changed), "`{changed}` on a rerun:\n{text}");
     }
@@ -184,7 +220,8 @@ async fn raw_cloudtrail_is_ingested_queried_and_alerted_on_the_s3_lake_without_a
     // The notification S3 (moto) sent to the ingest queue, handed over as Lambda would.
     let messages = drain_ingest_queue(&settings).await;
     assert!(messages.iter().any(|m| m.body().unwrap_or("").contains("ObjectCreated")), "{messages:?}");
-    let event: aws_lambda_events::sqs::SqsEvent = serde_json::from_value(sqs_event(&settings, &messages)).unwrap();
+    let event: aws_lambda_events::sqs::SqsEvent =
+        serde_json::from_value(sqs_event(&settings, &messages)).unwrap();
     let lake = S3Lake::new(buckets.lake.clone(), stores.bucket(&buckets.lake.bucket).unwrap());
     let ingest = Ingest { lake: lake.clone(), stores: stores.clone(), routes: Routes::default() };
     let (response, summary) = handle(&ingest, event.clone()).await;
@@ -252,17 +289,24 @@ async fn a_batch_of_many_files_makes_one_parquet_file_per_table_and_day() {
     let stores = stores(&settings).await;
     let raw = stores.bucket(&buckets.raw).unwrap();
     // Three regions, a file every 5 minutes for an hour: 36 deliveries.
-    let per_file: usize = std::env::var("LAKE_EVENTS_PER_FILE").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
+    let per_file: usize =
+        std::env::var("LAKE_EVENTS_PER_FILE").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
     for region in ["us-east-1", "eu-west-1", "ap-south-1"] {
         for minute in (0..60).step_by(5) {
             let key = format!(
                 "AWSLogs/123456789012/CloudTrail/{region}/2024/11/20/123456789012_CloudTrail_{region}_20241120T10{minute:02}Z_x.json.gz"
             );
-            raw.put(&key.as_str().into(), PutPayload::from(gzip(&cloudtrail_lines(per_file, minute, region)))).await.unwrap();
+            raw.put(
+                &key.as_str().into(),
+                PutPayload::from(gzip(&cloudtrail_lines(per_file, minute, region))),
+            )
+            .await
+            .unwrap();
         }
     }
     let messages = drain_ingest_queue(&settings).await;
-    let event: aws_lambda_events::sqs::SqsEvent = serde_json::from_value(sqs_event(&settings, &messages)).unwrap();
+    let event: aws_lambda_events::sqs::SqsEvent =
+        serde_json::from_value(sqs_event(&settings, &messages)).unwrap();
     let lake = S3Lake::new(buckets.lake.clone(), stores.bucket(&buckets.lake.bucket).unwrap());
     let ingest = Ingest { lake: lake.clone(), stores, routes: Routes::default() };
     let started = std::time::Instant::now();
@@ -312,7 +356,8 @@ fn athena_ddl_parses_as_hive_and_matches_the_local_schema_column_for_column() {
     use datafusion::sql::sqlparser::ast::{HiveDistributionStyle, Statement};
     use datafusion::sql::sqlparser::dialect::Dialect as _;
     use datafusion::sql::sqlparser::parser::Parser;
-    let lake = mantissa_backend::aws::s3::S3Url::parse("s3://mantissa-log-lake-123456789012-us-east-1-dev").unwrap();
+    let lake =
+        mantissa_backend::aws::s3::S3Url::parse("s3://mantissa-log-lake-123456789012-us-east-1-dev").unwrap();
     // sqlparser prints `map<k,v>` as `MAP(k, v)`.
     let squash = |t: &str| t.to_ascii_lowercase().replace([' ', ':'], "").replace('(', "<").replace(')', ">");
     for table in Table::ALL {
@@ -345,7 +390,9 @@ fn athena_ddl_parses_as_hive_and_matches_the_local_schema_column_for_column() {
 fn the_deploy_template_has_the_glue_tables_of_the_schema_code() {
     let text = std::fs::read_to_string(moto::workspace_root().join("backend/deploy/template.yaml")).unwrap();
     for table in Table::ALL {
-        let start = text.find(&format!("Name: {}\n", table.name())).unwrap_or_else(|| panic!("{table} in the template"));
+        let start = text
+            .find(&format!("Name: {}\n", table.name()))
+            .unwrap_or_else(|| panic!("{table} in the template"));
         let block = &text[start..];
         let block = &block[..block[1..].find("Type: AWS::").map(|i| i + 1).unwrap_or(block.len())];
         let cols: Vec<(String, String)> = block
@@ -356,8 +403,15 @@ fn the_deploy_template_has_the_glue_tables_of_the_schema_code() {
                 Some((name.to_string(), rest.trim_end_matches("\" }").to_string()))
             })
             .collect();
-        assert_eq!(cols, catalog::columns(table), "{table}: template.yaml columns drifted from model/tables.rs");
-        assert!(block.contains("projection.dt.type: date") && block.contains("storage.location.template"), "{table}");
+        assert_eq!(
+            cols,
+            catalog::columns(table),
+            "{table}: template.yaml columns drifted from model/tables.rs"
+        );
+        assert!(
+            block.contains("projection.dt.type: date") && block.contains("storage.location.template"),
+            "{table}"
+        );
     }
     assert!(text.contains("target/lambda/mantissa-ingest/"), "the ingest Lambda is deployed");
     assert!(text.contains("FunctionResponseTypes: [ReportBatchItemFailures]"));
