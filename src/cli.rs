@@ -175,6 +175,12 @@ pub enum RulesCommand {
     },
     /// What a push or pull would do, rule by rule, with the fields that differ.
     Diff,
+    /// Run stored rules now, as the scheduler would: each over the window after its last run,
+    /// alerts stored and routed, the window moved on. Exit 1 if any run failed.
+    Run {
+        /// Rule ids (default: every enabled rule).
+        ids: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -88,6 +88,12 @@ pub trait AlertStore: Send + Sync {
     async fn put_alert_if_absent(&self, alert: &Alert) -> Result<bool>;
     async fn get_alert(&self, user_id: &str, alert_id: &str) -> Result<Option<Alert>>;
     async fn list_alerts(&self, user_id: &str, query: &AlertQuery) -> Result<Vec<Alert>>;
+    /// The newest alert of `rule_id` for the incident `dedup_key` that is still open or
+    /// acknowledged: where a new match of the same incident is folded in.
+    async fn open_alert(&self, user_id: &str, rule_id: &str, dedup_key: &str) -> Result<Option<Alert>> {
+        let query = AlertQuery { rule_id: Some(rule_id.to_string()), limit: Some(200), ..Default::default() };
+        Ok(self.list_alerts(user_id, &query).await?.into_iter().find(|a| a.dedup_key == dedup_key && a.is_open()))
+    }
     async fn record_attempt(&self, user_id: &str, alert_id: &str, attempt: &DeliveryAttempt) -> Result<()>;
     /// Conditional puts for a batch (DynamoDB's BatchWriteItem, one SQLite transaction).
     async fn put_alerts_if_absent(&self, alerts: &[Alert]) -> Result<()> {
@@ -124,6 +130,9 @@ pub trait DedupCache: Send + Sync {
     async fn insert_if_absent(&self, key: &str, value: &str, expires_at: DateTime<Utc>) -> Result<bool>;
     /// The value stored under a live key, so a retry of the same alert can recognise itself.
     async fn get(&self, key: &str) -> Result<Option<String>>;
+    /// Lets go of `key` if `value` still holds it: a delivery that failed must not keep a
+    /// later alert of the same incident from being sent.
+    async fn release(&self, key: &str, value: &str) -> Result<()>;
     /// [`DedupCache::insert_if_absent`] for a batch of `(key, value, expires_at)`; each answer
     /// is the live holder's value when the insert did not happen.
     async fn claim_many(&self, claims: &[(String, String, DateTime<Utc>)]) -> Result<Vec<Option<String>>> {

@@ -120,15 +120,19 @@ impl App {
 
     /// The status line: where and who, then the jobs on their way (`running: query, export`).
     pub fn status(&self) -> String {
+        let mut line = self.status_line.clone();
+        if self.scheduler_elsewhere.load(std::sync::atomic::Ordering::Relaxed) {
+            line.push_str(" · rules run in another process");
+        }
         if self.running.is_empty() {
-            return self.status_line.clone();
+            return line;
         }
         let jobs: Vec<String> = self
             .running
             .iter()
             .map(|(label, n)| if *n > 1 { format!("{label} x{n}") } else { label.to_string() })
             .collect();
-        format!("{} · running: {}", self.status_line, jobs.join(", "))
+        format!("{line} · running: {}", jobs.join(", "))
     }
 }
 

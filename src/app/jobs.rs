@@ -125,26 +125,18 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
             Err(e) => send(Msg::Error(e.to_string())),
         },
         Job::RunRule(rule) => {
-            let now = s.clock.now();
-            match mantissa_backend::detect::run_rule(s, user, &rule, now).await {
-                Ok(mut o) => {
-                    let text = match (&mut o.alert, &o.error) {
-                        (_, Some(e)) => format!("rule {} failed: {e}", rule.id),
-                        (Some(alert), None) => {
-                            match mantissa_backend::detect::route_alert(s, &rule, alert).await {
-                                Ok(n) => format!(
-                                    "rule {}: {} rows, alert routed to {n} integration(s)",
-                                    rule.id, o.rows
-                                ),
-                                Err(e) => format!("rule {}: routing failed: {e}", rule.id),
-                            }
-                        }
-                        (None, None) => format!("rule {}: {} rows, below the threshold", rule.id, o.rows),
-                    };
-                    send(Msg::Info(text));
+            // The same run as a scheduled one: the window after the rule's last, alerts
+            // stored then routed, the window moved on.
+            let f = mantissa_backend::detect::fire(s, user, &rule, s.clock.now()).await;
+            let text = match (&f.error, f.alert_ids.len(), f.window_start.zip(f.window_end)) {
+                (Some(e), _, _) => format!("rule {} failed: {e}", rule.id),
+                (None, _, None) => format!("rule {}: nothing new since its last run", rule.id),
+                (None, 0, Some((from, to))) => {
+                    format!("rule {}: no alert for {} to {}", rule.id, from.format("%H:%M"), to.format("%H:%M"))
                 }
-                Err(e) => send(Msg::Error(e.to_string())),
-            }
+                (None, n, Some(_)) => format!("rule {}: {n} alert(s) made or updated and routed", rule.id),
+            };
+            send(Msg::Info(text));
         }
         Job::Redrive(ids) => match s.queue.redrive(&ids).await {
             Ok(n) => send(Msg::Info(format!("redrove {n} message(s)"))),

@@ -47,6 +47,9 @@ pub struct App {
     pub running: BTreeMap<&'static str, usize>,
     pub quit: bool,
     pub status_line: String,
+    /// Set while another process (a `serve`, another console) runs this workspace's rules, so
+    /// this console runs none of its own and says so on the status line.
+    pub scheduler_elsewhere: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl App {
@@ -65,6 +68,7 @@ impl App {
             running: BTreeMap::new(),
             quit: false,
             status_line,
+            scheduler_elsewhere: Default::default(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! queue, secrets file and scheduler. What `cargo run --release` uses.
 
 pub mod lake;
+pub mod lock;
 pub mod query_engine;
 pub mod queue;
 pub mod secrets;
@@ -9,6 +10,7 @@ pub mod store;
 pub mod udf;
 
 pub use lake::Lake;
+pub use lock::SchedulerLock;
 pub use query_engine::LocalQueryEngine;
 pub use secrets::FileSecretStore;
 pub use store::Db;

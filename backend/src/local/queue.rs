@@ -18,6 +18,11 @@ fn millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
+/// Seconds as milliseconds, capped at SQS's longest visibility timeout (12 hours).
+fn secs_to_millis(secs: u64) -> i64 {
+    secs.min(43_200) as i64 * 1000
+}
+
 fn from_millis(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
@@ -39,7 +44,7 @@ impl AlertQueue for Db {
         let (group, dedup, body) = (group_id.to_string(), dedup_id.to_string(), body.to_string());
         let now = millis(self.now());
         self.call(move |c| {
-            let tx = c.transaction().map_err(sql_err)?;
+            let tx = super::store::write_tx(c)?;
             tx.execute("DELETE FROM queue_dedup WHERE sent_at < ?1", [now - DEDUP_WINDOW_MS]).map_err(sql_err)?;
             let seen: Option<String> = tx
                 .query_row("SELECT message_id FROM queue_dedup WHERE dedup_id = ?1", [&dedup], |r| r.get(0))
@@ -64,9 +69,9 @@ impl AlertQueue for Db {
 
     async fn receive(&self, max: usize, visibility_secs: u64) -> Result<Vec<ReceivedMessage>> {
         let now = millis(self.now());
-        let until = now + visibility_secs as i64 * 1000;
+        let until = now.saturating_add(secs_to_millis(visibility_secs));
         self.call(move |c| {
-            let tx = c.transaction().map_err(sql_err)?;
+            let tx = super::store::write_tx(c)?;
             let mut out = vec![];
             {
                 // Only each group's head may be handed out, and only when it is visible. The
@@ -125,7 +130,7 @@ impl AlertQueue for Db {
     async fn delete_batch(&self, receipts: &[String]) -> Result<()> {
         let receipts = receipts.to_vec();
         self.call(move |c| {
-            let tx = c.transaction().map_err(sql_err)?;
+            let tx = super::store::write_tx(c)?;
             {
                 let mut st = tx.prepare_cached("DELETE FROM queue WHERE receipt = ?1").map_err(sql_err)?;
                 for r in &receipts {
@@ -141,7 +146,7 @@ impl AlertQueue for Db {
         let (receipt, error) = (receipt.to_string(), error.to_string());
         let now = millis(self.now());
         self.call(move |c| {
-            let tx = c.transaction().map_err(sql_err)?;
+            let tx = super::store::write_tx(c)?;
             let found: Option<(String, u32)> = tx
                 .query_row("SELECT message_id, receive_count FROM queue WHERE receipt = ?1", [&receipt], |r| {
                     Ok((r.get(0)?, r.get(1)?))
@@ -154,7 +159,7 @@ impl AlertQueue for Db {
                 } else {
                     tx.execute(
                         "UPDATE queue SET visible_at = ?2, last_error = ?3, receipt = NULL WHERE message_id = ?1",
-                        params![id, now + secs as i64 * 1000, error],
+                        params![id, now.saturating_add(secs_to_millis(secs)), error],
                     )
                     .map_err(sql_err)?;
                 }
@@ -191,7 +196,7 @@ impl AlertQueue for Db {
         let ids = message_ids.to_vec();
         let now = millis(self.now());
         self.call(move |c| {
-            let tx = c.transaction().map_err(sql_err)?;
+            let tx = super::store::write_tx(c)?;
             let mut moved = 0;
             for id in &ids {
                 moved += tx

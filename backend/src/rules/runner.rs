@@ -6,7 +6,7 @@ use super::{LoadedRule, RuleTest, file};
 use crate::error::{Error, Result};
 use crate::ingest::ingest_bytes;
 use crate::local::Lake;
-use crate::model::Table;
+use crate::model::{RunWindow, Table};
 use chrono::{DateTime, Duration, Utc};
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::logical_expr::LogicalPlan;
@@ -84,7 +84,7 @@ async fn run_one(loaded: &LoadedRule, test: &RuleTest) -> std::result::Result<u6
     let ctx = lake.session().await.map_err(|e| e.to_string())?;
     let table = match &test.table {
         Some(name) => name.parse::<Table>()?,
-        None => only_table(&ctx, &loaded.rule.query).await?,
+        None => only_table(&ctx, &RunWindow::last_day(Utc::now()).render(&loaded.rule.query)).await?,
     };
     let mut text = String::new();
     for (i, record) in test.records.iter().enumerate() {
@@ -107,10 +107,13 @@ async fn run_one(loaded: &LoadedRule, test: &RuleTest) -> std::result::Result<u6
         None => report
             .latest_ms
             .and_then(DateTime::from_timestamp_millis)
-            .map(|t| t + Duration::minutes(1))
+            .and_then(|t| t.checked_add_signed(Duration::minutes(1)))
             .unwrap_or_else(Utc::now),
     };
-    let rows = query_at(&ctx, &loaded.rule.query, now).await.map_err(|e| format!("query failed: {e}"))?;
+    // The test's window ends at its `now` and reaches a day back, as a new rule's first run
+    // does: every record of a test normally falls inside it.
+    let sql = RunWindow::last_day(now).render(&loaded.rule.query);
+    let rows = query_at(&ctx, &sql, now).await.map_err(|e| format!("query failed: {e}"))?;
     let alert = loaded.rule.threshold.is_exceeded_by(rows);
     if alert != test.expect.alert {
         let said = if test.expect.alert { "an alert" } else { "no alert" };

@@ -6,6 +6,7 @@ use super::diagnostic::{Diagnostic, closest};
 use super::{LoadedRule, file};
 use crate::local::Lake;
 use crate::model::Table;
+use crate::model::window::{RunWindow, uses_window};
 use crate::model::athena_cost_usd;
 use crate::model::tables::PARTITION_COLUMN;
 use datafusion::arrow::datatypes::{DataType, Fields};
@@ -45,13 +46,25 @@ pub async fn check_text(
 
 /// Every problem with the rule's query, placed in its file.
 pub async fn validate_query(ctx: &SessionContext, lake: &Lake, loaded: &LoadedRule) -> Vec<Diagnostic> {
-    let sql = &loaded.rule.query;
+    let sql = &RunWindow::last_day(chrono::Utc::now()).render(&loaded.rule.query);
     let state = ctx.state();
     let plan = match state.create_logical_plan(sql).await {
         Ok(p) => p,
         Err(e) => return vec![plan_error(loaded, &e.strip_backtrace())],
     };
     let mut out = vec![];
+    if !uses_window(&loaded.rule.query) {
+        let (line, col) = file::query_start(&loaded.text);
+        out.push(Diagnostic::warning(
+            &loaded.path,
+            line,
+            col,
+            "the query ignores its run window: each run re-reads its whole look-back, so the same events \
+             are counted again on every run; filter on the window, e.g. `eventtime >= {window_start_iso} AND \
+             eventtime < {window_end_iso}` (`{window_start_unix}` for epoch columns, `{window_start_dt}` for dt)"
+                .to_string(),
+        ));
+    }
     let plan = state.optimize(&plan).unwrap_or(plan);
     for table in tables_without_dt_filter(&plan) {
         let bytes =
@@ -66,7 +79,7 @@ pub async fn validate_query(ctx: &SessionContext, lake: &Lake, loaded: &LoadedRu
             format!(
                 "`{table}` is read without a `dt` filter: every run scans the whole table ({:.1} MB in this lake, \
                  ${per_run:.4} per run on Athena, ${:.2} a day at this schedule); add e.g. \
-                 `dt >= date_format(current_date - interval '1' day, '%Y-%m-%d')`",
+                 `dt BETWEEN {{window_start_dt}} AND {{window_end_dt}}`",
                 bytes as f64 / 1e6,
                 per_run * runs_per_day
             ),

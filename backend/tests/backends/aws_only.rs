@@ -352,7 +352,8 @@ async fn lambdas_detect_deliver_and_report_partial_batch_failures() {
         lambda::detection::handle(&s, json!({"rule_id": "console-fail", "user_id": "alice"})).await.unwrap()
     };
     assert_eq!(fired.error, None);
-    let alert_id = fired.alert_id.expect("two rows > threshold 0: an alert");
+    assert_eq!(fired.alert_ids.len(), 1, "two rows of one incident (no dedup fields): one alert");
+    let alert_id = fired.alert_ids[0].clone();
     let stored = s.alerts.get_alert("alice", &alert_id).await.unwrap().unwrap();
     assert_eq!(stored.result_count, 2);
     assert_eq!(s.rules.get_rule("alice", "console-fail").await.unwrap().unwrap().executions, 1);

@@ -30,6 +30,12 @@ pub fn alert(user: &str, rule: &str, sev: Severity, mins_ago: i64) -> Alert {
         assignee: None,
         notes: vec![],
         attempts: vec![],
+        // Non-default incident fields, so both backends are seen to keep them.
+        dedup_key: "sourceipaddress=203.0.113.9".into(),
+        event_count: 3,
+        detected_until: Some(t),
+        notified_count: 3,
+        history: vec![mantissa_backend::model::AlertEvent { at: t, what: "made with 3 events".into() }],
     }
 }
 

@@ -73,7 +73,9 @@ impl Db {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| Error::backend("sqlite", e))?;
         // WAL + NORMAL survives a process crash (SIGKILL) without losing committed rows.
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(|e| Error::backend("sqlite", e))?;
-        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| Error::backend("sqlite", e))?;
+        // Several processes (a console, `serve`, CLI calls) share one state.db: a writer waits
+        // for another's commit instead of failing.
+        conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(|e| Error::backend("sqlite", e))?;
         conn.execute_batch(SCHEMA).map_err(|e| Error::backend("sqlite schema", e))?;
         Ok(Db { conn: Arc::new(Mutex::new(conn)), clock: Arc::new(SystemClock) })
     }
@@ -102,6 +104,13 @@ impl Db {
         .await
         .map_err(|e| Error::backend("sqlite task", e))?
     }
+}
+
+/// A write transaction that takes the write lock at its start (IMMEDIATE): a deferred one
+/// that reads first and writes later fails at once with `database is locked` when another
+/// process writes in between, where an immediate one waits out the busy timeout.
+pub(crate) fn write_tx(c: &mut Connection) -> Result<rusqlite::Transaction<'_>> {
+    c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(sql_err)
 }
 
 pub(crate) fn sql_err(e: rusqlite::Error) -> Error {

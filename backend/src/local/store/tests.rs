@@ -32,6 +32,11 @@ fn alert(id: &str, user: &str, rule: &str, sev: Severity, mins: i64) -> Alert {
         assignee: None,
         notes: vec![],
         attempts: vec![],
+        dedup_key: String::new(),
+        event_count: 1,
+        detected_until: None,
+        notified_count: 0,
+        history: vec![],
     }
 }
 
