@@ -217,7 +217,8 @@ fn sigkilled_rule_runs_lose_nothing() {
         }
     }
     assert!(kills >= 3, "only {kills} kills: the test did not exercise crashes");
-    let stored = rt.block_on(s.alerts.list_alerts(USER, &mantissa_backend::ports::AlertQuery::default())).unwrap();
+    let stored =
+        rt.block_on(s.alerts.list_alerts(USER, &mantissa_backend::ports::AlertQuery::default())).unwrap();
     let routed = stored.iter().filter(|a| !a.attempts.is_empty()).count();
 
     // Deliver everything (the worker itself is crash-tested above).

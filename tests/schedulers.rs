@@ -127,7 +127,11 @@ fn two_serves_and_a_console_fire_each_rule_once_per_window() {
         }
         what()
     };
-    assert!(wait_for(&|| first.leads(), 20), "the first serve runs the rules: {:?}", first.lines.lock().unwrap());
+    assert!(
+        wait_for(&|| first.leads(), 20),
+        "the first serve runs the rules: {:?}",
+        first.lines.lock().unwrap()
+    );
     let second = Serve::start(dir.path());
     assert!(wait_for(&|| second.waits(), 20), "the second waits: {:?}", second.lines.lock().unwrap());
     // The console: on the status line, it says another process runs the rules.
@@ -181,14 +185,23 @@ fn two_serves_and_a_console_fire_each_rule_once_per_window() {
         assert!(sent >= 1, "{key} delivered");
         if sent > 1 {
             assert!(
-                mine[0].attempts.iter().filter(|a| a.status != mantissa_backend::model::DeliveryStatus::Pending).count() >= sent,
-                "{key} delivered {sent} times without redeliveries on record"
+                mine[0].attempts.iter().any(|a| a.attempt >= 2),
+                "{key} delivered {sent} times without a redelivery on record"
             );
         }
     }
     assert_eq!(alerts.len(), n, "no alert but those of the landed logs");
     let rule = rt.block_on(s.rules.get_rule(USER, "login-no-mfa")).unwrap().unwrap();
     let minutes = started.elapsed().as_secs() / 60 + 2;
-    assert!(rule.executions <= minutes, "{} runs in about {minutes} minutes: a window ran twice", rule.executions);
-    eprintln!("{n} logs landed, {} alerts, {} rule runs in {} s", alerts.len(), rule.executions, started.elapsed().as_secs());
+    assert!(
+        rule.executions <= minutes,
+        "{} runs in about {minutes} minutes: a window ran twice",
+        rule.executions
+    );
+    eprintln!(
+        "{n} logs landed, {} alerts, {} rule runs in {} s",
+        alerts.len(),
+        rule.executions,
+        started.elapsed().as_secs()
+    );
 }

@@ -92,7 +92,11 @@ pub trait AlertStore: Send + Sync {
     /// acknowledged: where a new match of the same incident is folded in.
     async fn open_alert(&self, user_id: &str, rule_id: &str, dedup_key: &str) -> Result<Option<Alert>> {
         let query = AlertQuery { rule_id: Some(rule_id.to_string()), limit: Some(200), ..Default::default() };
-        Ok(self.list_alerts(user_id, &query).await?.into_iter().find(|a| a.dedup_key == dedup_key && a.is_open()))
+        Ok(self
+            .list_alerts(user_id, &query)
+            .await?
+            .into_iter()
+            .find(|a| a.dedup_key == dedup_key && a.is_open()))
     }
     async fn record_attempt(&self, user_id: &str, alert_id: &str, attempt: &DeliveryAttempt) -> Result<()>;
     /// Conditional puts for a batch (DynamoDB's BatchWriteItem, one SQLite transaction).

@@ -12,8 +12,8 @@ use mantissa_backend::deliver::{DeliveryWorker, Verdict};
 use mantissa_backend::demo::{DemoOptions, workspace, write_demo};
 use mantissa_backend::detect::{SchedulerRunner, fire, resolve_route, route_alert, route_to, run_rule};
 use mantissa_backend::ingest::ingest_bytes;
-use mantissa_backend::model::window::LATENESS_SETTING;
 use mantissa_backend::local::Lake;
+use mantissa_backend::model::window::LATENESS_SETTING;
 use mantissa_backend::model::{
     DedupSpec, DeliveryStatus, Integration, IntegrationKind, Rule, RunStatus, Schedule, Severity, Table,
 };
@@ -548,11 +548,18 @@ async fn dedup_d_new_events_fold_into_the_open_alert_and_notify_as_the_rule_says
     let w = world().await;
     let path = w._dir.path().join("f.jsonl");
     w.s.integrations
-        .put_integration(&integration("f", IntegrationKind::File, Severity::Info, json!({"path": path}), None))
+        .put_integration(&integration(
+            "f",
+            IntegrationKind::File,
+            Severity::Info,
+            json!({"path": path}),
+            None,
+        ))
         .await
         .unwrap();
     let mut rule = root_rule();
-    rule.dedup = DedupSpec { fields: vec!["sourceipaddress".into()], window_secs: 3600 };
+    // The demo's root story is hours old: a day's window folds the new events into it.
+    rule.dedup = DedupSpec { fields: vec!["sourceipaddress".into()], window_secs: 86_400 };
     w.s.rules.put_rule(USER, &rule).await.unwrap();
     let first = fire(&w.s, USER, &rule, w.clock.now()).await;
     assert_eq!(drain(&w).await, vec![Verdict::Delivered]);

@@ -78,5 +78,11 @@ fn the_limits_are_named_with_their_keys() {
     let e = errors(&rule("rate(5 minutes)", "1", "1h", "sometimes"));
     assert!(e.iter().any(|m| m.contains("notify is `first`")), "{e:?}");
     // At the limits: accepted.
-    assert!(parse_rule_file(Path::new("r.yml"), &rule("rate(365 days)", "9223372036854775807", "30d", "every 1000000")).is_ok());
+    assert!(
+        parse_rule_file(
+            Path::new("r.yml"),
+            &rule("rate(365 days)", "9223372036854775807", "30d", "every 1000000")
+        )
+        .is_ok()
+    );
 }

@@ -132,7 +132,12 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
                 (Some(e), _, _) => format!("rule {} failed: {e}", rule.id),
                 (None, _, None) => format!("rule {}: nothing new since its last run", rule.id),
                 (None, 0, Some((from, to))) => {
-                    format!("rule {}: no alert for {} to {}", rule.id, from.format("%H:%M"), to.format("%H:%M"))
+                    format!(
+                        "rule {}: no alert for {} to {}",
+                        rule.id,
+                        from.format("%H:%M"),
+                        to.format("%H:%M")
+                    )
                 }
                 (None, n, Some(_)) => format!("rule {}: {n} alert(s) made or updated and routed", rule.id),
             };

@@ -19,7 +19,9 @@ pub async fn run(ws: &Workspace) -> Result<ExitCode> {
     let on_fired = |f: mantissa_backend::detect::Fired| match (&f.alert_ids[..], &f.error) {
         (_, Some(e)) => eprintln!("{} rule {} failed: {}", f.at.format("%H:%M:%S"), f.rule_id, neutralize(e)),
         ([], None) => {}
-        (ids, None) => eprintln!("{} rule {} alerted: {}", f.at.format("%H:%M:%S"), f.rule_id, ids.join(", ")),
+        (ids, None) => {
+            eprintln!("{} rule {} alerted: {}", f.at.format("%H:%M:%S"), f.rule_id, ids.join(", "))
+        }
     };
     let on_state = |leading: bool| {
         if leading {
@@ -28,7 +30,8 @@ pub async fn run(ws: &Workspace) -> Result<ExitCode> {
             eprintln!("scheduler: another process runs this workspace's rules; waiting to take over");
         }
     };
-    let sched_task = tokio::spawn(scheduler.run_exclusive(ws.data_dir.clone(), stop.clone(), on_fired, on_state));
+    let sched_task =
+        tokio::spawn(scheduler.run_exclusive(ws.data_dir.clone(), stop.clone(), on_fired, on_state));
     let worker = DeliveryWorker::new(s.clone());
     let worker_stop = stop.clone();
     let worker_task = tokio::spawn(async move { worker.run(worker_stop).await });

@@ -12,8 +12,18 @@ pub const MAX_SPLIT_ROWS: usize = 10_000;
 
 /// The columns that carry an event's time, in the order they are looked for (CloudTrail,
 /// VPC Flow, S3 access, Lambda, aggregates).
-const TIME_COLUMNS: [&str; 10] =
-    ["eventtime", "event_time", "first_seen", "start", "requestdatetime", "timestamp", "time", "hour", "window_start", "last_seen"];
+const TIME_COLUMNS: [&str; 10] = [
+    "eventtime",
+    "event_time",
+    "first_seen",
+    "start",
+    "requestdatetime",
+    "timestamp",
+    "time",
+    "hour",
+    "window_start",
+    "last_seen",
+];
 
 /// One result row and its event time, if it has one.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,15 +121,14 @@ pub fn event_time(row: &Value) -> Option<DateTime<Utc>> {
 
 fn parse_time(v: &Value) -> Option<DateTime<Utc>> {
     match v {
-        Value::String(s) => DateTime::parse_from_rfc3339(s)
-            .map(|t| t.with_timezone(&Utc))
-            .ok()
-            .or_else(|| {
+        Value::String(s) => {
+            DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).ok().or_else(|| {
                 ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
                     .iter()
                     .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
                     .map(|n| n.and_utc())
-            }),
+            })
+        }
         // Epoch seconds (VPC Flow's start) or milliseconds (Lambda's timestamp).
         Value::Number(n) => {
             let n = n.as_i64()?;
@@ -140,8 +149,7 @@ pub fn incidents(rule: &Rule, batches: &[RecordBatch], rows: u64) -> Vec<Inciden
     let mut by_key: BTreeMap<String, Incident> = BTreeMap::new();
     for value in json {
         let key = dedup_key(rule, &value);
-        let incident =
-            by_key.entry(key.clone()).or_insert_with(|| Incident { key, rows: vec![], extra: 0 });
+        let incident = by_key.entry(key.clone()).or_insert_with(|| Incident { key, rows: vec![], extra: 0 });
         incident.rows.push(Row { at: event_time(&value), value });
     }
     let mut out: Vec<Incident> = by_key.into_values().collect();
@@ -168,9 +176,18 @@ mod tests {
         let row = json!({"principal": "bob", "sourceipaddress": "203.0.113.7", "eventtime": "2024-11-20T10:00:00Z"});
         assert_eq!(dedup_key(&rule, &row), "principal=bob,sourceipaddress=203.0.113.7");
         assert_eq!(event_time(&row).unwrap().to_rfc3339(), "2024-11-20T10:00:00+00:00");
-        assert_eq!(event_time(&json!({"start": 1732096800})).unwrap().to_rfc3339(), "2024-11-20T10:00:00+00:00");
-        assert_eq!(event_time(&json!({"hour": "2024-11-20T10:00:00"})).unwrap().to_rfc3339(), "2024-11-20T10:00:00+00:00");
-        assert_eq!(event_time(&json!({"timestamp": 1732096800123i64})).unwrap().timestamp_millis(), 1732096800123);
+        assert_eq!(
+            event_time(&json!({"start": 1732096800})).unwrap().to_rfc3339(),
+            "2024-11-20T10:00:00+00:00"
+        );
+        assert_eq!(
+            event_time(&json!({"hour": "2024-11-20T10:00:00"})).unwrap().to_rfc3339(),
+            "2024-11-20T10:00:00+00:00"
+        );
+        assert_eq!(
+            event_time(&json!({"timestamp": 1732096800123i64})).unwrap().timestamp_millis(),
+            1732096800123
+        );
         // Out of range or not a time: none, never a panic.
         assert_eq!(event_time(&json!({"start": i64::MAX})), None);
         assert_eq!(event_time(&json!({"eventtime": "yesterday"})), None);
@@ -178,7 +195,10 @@ mod tests {
 
     #[test]
     fn a_longer_retry_counts_only_what_is_new() {
-        let t = |m: i64| chrono::DateTime::parse_from_rfc3339("2024-11-20T10:00:00Z").unwrap().to_utc() + chrono::Duration::minutes(m);
+        let t = |m: i64| {
+            chrono::DateTime::parse_from_rfc3339("2024-11-20T10:00:00Z").unwrap().to_utc()
+                + chrono::Duration::minutes(m)
+        };
         let row = |m: i64| Row { at: Some(t(m)), value: json!({"eventtime": t(m).to_rfc3339()}) };
         let incident = Incident { key: "k".into(), rows: vec![row(1), row(6), row(9)], extra: 0 };
         let window = RunWindow { start: t(0), end: t(10) };

@@ -37,7 +37,14 @@ pub async fn run_rule(s: &Services, user: &str, rule: &Rule, fired_at: DateTime<
     let previous_end = stored.as_ref().and_then(|r| r.detected_until).or(rule.detected_until);
     let lateness = lateness_secs(s, user).await?;
     let Some(window) = RunWindow::for_run(fired_at, lateness, previous_end) else {
-        return Ok(RunOutcome { window: None, rows: 0, alerts: vec![], error: None, bytes_scanned: 0, duration_ms: 0.0 });
+        return Ok(RunOutcome {
+            window: None,
+            rows: 0,
+            alerts: vec![],
+            error: None,
+            bytes_scanned: 0,
+            duration_ms: 0.0,
+        });
     };
     run_window(s, user, rule, window).await
 }
@@ -78,7 +85,13 @@ pub async fn run_window(s: &Services, user: &str, rule: &Rule, window: RunWindow
 }
 
 /// The open alert of the incident with the new evidence folded in, or a new alert.
-async fn alert_for(s: &Services, user: &str, rule: &Rule, window: RunWindow, incident: Incident) -> Result<Alert> {
+async fn alert_for(
+    s: &Services,
+    user: &str,
+    rule: &Rule,
+    window: RunWindow,
+    incident: Incident,
+) -> Result<Alert> {
     let now = s.clock.now();
     let Some(open) = s.alerts.open_alert(user, &rule.id, &incident.key).await? else {
         return Ok(new_alert(user, rule, window, incident, now));

@@ -90,16 +90,26 @@ pub async fn route_alert(s: &Services, rule: &Rule, alert: &mut Alert) -> Result
     alert.assignee = prev.assignee.clone();
     alert.notes = prev.notes.clone();
     let again = rule.notify.again(alert.event_count, prev.notified_count);
-    let targets = if again { targets } else { vec![] };
     if again {
         alert.notified_count = alert.event_count;
-        alert.history.push(AlertEvent { at: now, what: format!("sent again at {} events", alert.event_count) });
+        alert
+            .history
+            .push(AlertEvent { at: now, what: format!("sent again at {} events", alert.event_count) });
     }
     alert.attempts = vec![];
     s.alerts.put_alert(alert).await?;
-    add_pending(s, alert, &targets, now).await?;
-    alert.attempts = [prev.attempts, pending(&targets, now)].concat();
-    send_messages(s, alert, &targets, &basis, window, &notice_suffix(alert)).await
+    // A notice again goes to every integration; otherwise only what an earlier try left pending.
+    let to_send: Vec<Integration> = if again {
+        add_pending(s, alert, &targets, now).await?;
+        targets
+    } else {
+        targets.into_iter().filter(|i| latest_is_pending(&prev, &i.id)).collect()
+    };
+    alert.attempts = prev.attempts;
+    if again {
+        alert.attempts.extend(pending(&to_send, now));
+    }
+    send_messages(s, alert, &to_send, &basis, window, &notice_suffix(alert)).await
 }
 
 /// Sends an alert already stored to integrations an analyst chose (`:route slack`), whatever

@@ -81,7 +81,17 @@ pub async fn fire(s: &Services, user: &str, rule: &Rule, at: DateTime<Utc>) -> F
         Some(e) => RunStatus::Failed(e.clone()),
     };
     let moved_to = fired.error.is_none().then_some(outcome.window.map(|w| w.end)).flatten();
-    let record = record_run(s, user, rule, at, status, &fired.alert_ids, outcome.duration_ms, outcome.bytes_scanned, moved_to);
+    let record = record_run(
+        s,
+        user,
+        rule,
+        at,
+        status,
+        &fired.alert_ids,
+        outcome.duration_ms,
+        outcome.bytes_scanned,
+        moved_to,
+    );
     if let Err(e) = record.await {
         fired.error = Some(format!("storing the run failed: {e}"));
     }
@@ -265,7 +275,8 @@ fn plan_retry(plans: &Mutex<HashMap<String, Plan>>, rule: &Rule, fired_at: DateT
     }
     plan.failures = plan.failures.saturating_add(1);
     let backoff = RETRY_AFTER_SECS.saturating_mul(1i64 << plan.failures.min(20).saturating_sub(1));
-    let retry = Duration::try_seconds(backoff).unwrap_or(Duration::days(1)).min(rule.schedule.approx_period());
+    let retry =
+        Duration::try_seconds(backoff).unwrap_or(Duration::days(1)).min(rule.schedule.approx_period());
     if let Some(at) = fired_at.checked_add_signed(retry) {
         plan.next = plan.next.min(at);
     }

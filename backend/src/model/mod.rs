@@ -14,8 +14,8 @@ pub use alert::{Alert, AlertEvent, AlertStatus, DeliveryAttempt, DeliveryStatus,
 pub use integration::{HealthState, HealthStatus, Integration, IntegrationKind};
 pub use query::{QueryId, QueryState, QueryStats, QueryStatus, athena_cost_usd};
 pub use rule::{
-    DEFAULT_DEDUP_WINDOW_SECS, DedupSpec, MAX_DEDUP_WINDOW_SECS, MAX_NOTIFY_EVERY, MAX_THRESHOLD, Notify, Rule, RunStatus,
-    Threshold, ThresholdKind,
+    DEFAULT_DEDUP_WINDOW_SECS, DedupSpec, MAX_DEDUP_WINDOW_SECS, MAX_NOTIFY_EVERY, MAX_THRESHOLD, Notify,
+    Rule, RunStatus, Threshold, ThresholdKind,
 };
 pub use schedule::Schedule;
 pub use severity::Severity;

@@ -59,7 +59,10 @@ impl RunWindow {
                 .replace(&format!("{{window_{name}_iso}}"), &format!("'{}'", t.format("%Y-%m-%dT%H:%M:%SZ")))
                 .replace(&format!("{{window_{name}_unix}}"), &t.timestamp().to_string())
                 .replace(&format!("{{window_{name}_dt}}"), &format!("'{}'", t.format("%Y-%m-%d")))
-                .replace(&format!("{{window_{name}}}"), &format!("TIMESTAMP '{}'", t.format("%Y-%m-%d %H:%M:%S")));
+                .replace(
+                    &format!("{{window_{name}}}"),
+                    &format!("TIMESTAMP '{}'", t.format("%Y-%m-%d %H:%M:%S")),
+                );
         }
         out
     }
@@ -110,7 +113,9 @@ mod tests {
     #[test]
     fn extreme_times_give_no_window_instead_of_panicking() {
         assert_eq!(RunWindow::for_run(DateTime::<Utc>::MIN_UTC, 900, None), None);
-        assert!(RunWindow::for_run(DateTime::<Utc>::MAX_UTC, u64::MAX, Some(DateTime::<Utc>::MIN_UTC)).is_some());
+        assert!(
+            RunWindow::for_run(DateTime::<Utc>::MAX_UTC, u64::MAX, Some(DateTime::<Utc>::MIN_UTC)).is_some()
+        );
     }
 
     #[test]

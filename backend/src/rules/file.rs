@@ -4,8 +4,8 @@
 use super::LoadedRule;
 use super::diagnostic::{Diagnostic, closest};
 use crate::model::{
-    DedupSpec, MAX_DEDUP_WINDOW_SECS, MAX_NOTIFY_EVERY, MAX_THRESHOLD, Notify, Rule, Schedule, Severity, Threshold,
-    ThresholdKind,
+    DedupSpec, MAX_DEDUP_WINDOW_SECS, MAX_NOTIFY_EVERY, MAX_THRESHOLD, Notify, Rule, Schedule, Severity,
+    Threshold, ThresholdKind,
 };
 use chrono::{DateTime, Utc};
 use regex::Regex;
@@ -237,7 +237,8 @@ fn yaml_text(v: &yaml_serde::Value) -> String {
 
 /// `first`, or `every N` (N new events, 1 to a million).
 pub fn parse_notify(text: &str) -> Result<Notify, String> {
-    let hint = "notify is `first` (send once, the default) or `every N` (send again after each N more events)";
+    let hint =
+        "notify is `first` (send once, the default) or `every N` (send again after each N more events)";
     let words: Vec<&str> = text.split_whitespace().collect();
     match words.as_slice() {
         ["first"] => Ok(Notify::First),

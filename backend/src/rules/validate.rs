@@ -6,9 +6,9 @@ use super::diagnostic::{Diagnostic, closest};
 use super::{LoadedRule, file};
 use crate::local::Lake;
 use crate::model::Table;
-use crate::model::window::{RunWindow, uses_window};
 use crate::model::athena_cost_usd;
 use crate::model::tables::PARTITION_COLUMN;
+use crate::model::window::{RunWindow, uses_window};
 use datafusion::arrow::datatypes::{DataType, Fields};
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::logical_expr::LogicalPlan;
@@ -228,7 +228,7 @@ mod tests {
         );
     }
 
-    const DT: &str = "dt >= '2024-11-20'";
+    const DT: &str = "dt >= {window_start_dt}";
 
     #[tokio::test]
     async fn a_good_query_has_nothing_to_say() {
@@ -267,11 +267,17 @@ mod tests {
     #[tokio::test]
     async fn a_missing_dt_filter_is_a_warning_with_cost() {
         let got = check("SELECT count(*) FROM vpc_flow_logs WHERE action = 'REJECT'").await;
-        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got.len(), 2, "{got:?}");
         assert!(
-            got[0].starts_with("r.yml:6:24: warning: `vpc_flow_logs` is read without a `dt` filter"),
+            got[0].starts_with("r.yml:6:3: warning: the query ignores its run window")
+                && got[0].contains("{window_start_iso}"),
             "{got:?}"
         );
+        assert!(
+            got[1].starts_with("r.yml:6:24: warning: `vpc_flow_logs` is read without a `dt` filter"),
+            "{got:?}"
+        );
+        let got = got.into_iter().skip(1).collect::<Vec<_>>();
         assert!(got[0].contains("$0.0000 per run") || got[0].contains("per run on Athena"), "{got:?}");
         // A join where one side is pruned and the other is not names only the other.
         let got = check(&format!(

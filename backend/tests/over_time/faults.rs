@@ -11,7 +11,8 @@ use mantissa_backend::detect::SchedulerRunner;
 use mantissa_backend::local::Db;
 use mantissa_backend::model::{Alert, DeliveryAttempt, DeliveryStatus, Rule};
 use mantissa_backend::ports::{
-    AlertQuery, AlertQueue, AlertStore, AttemptRecord, DeadLetter, DedupCache, QueueDepth, ReceivedMessage, RuleStore,
+    AlertQuery, AlertQueue, AlertStore, AttemptRecord, DeadLetter, DedupCache, QueueDepth, ReceivedMessage,
+    RuleStore,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -155,16 +156,18 @@ async fn run(fail_at: usize, when: When) -> (World, usize) {
     w.s.queue = faulty.clone();
     w.s.dedup = faulty.clone();
     w.s.rules = faulty.clone();
-    w.s.rules.put_rule(USER, &login_rule()).await.unwrap_or_else(|_| panic!("setup"));
-    faulty.calls.store(0, Ordering::SeqCst);
-    let records: Vec<_> =
-        INCIDENTS.iter().enumerate().map(|(i, u)| event(t0() + minutes(i as i64), u, "ConsoleLogin", "No")).collect();
+    faulty.db.put_rule(USER, &login_rule()).await.unwrap();
+    let records: Vec<_> = INCIDENTS
+        .iter()
+        .enumerate()
+        .map(|(i, u)| event(t0() + minutes(i as i64), u, "ConsoleLogin", "No"))
+        .collect();
     w.land("trail.json", &records);
     let mut scheduler = SchedulerRunner::new(w.s.clone(), USER);
     // Until everything settles (the rule's window moved on, the queue empty), at most forty
     // minutes: a failed run is retried within a minute or two, deliveries back off 5-20 s.
     for step in 0..120 {
-        w.clock.set(t0() + minutes(16) + chrono::Duration::seconds(step * 20));
+        w.clock.set(t0() + minutes(18) + chrono::Duration::seconds(step * 20));
         if let Ok(handles) = scheduler.tick(w.now()).await {
             for h in handles {
                 let _ = h.await;
@@ -186,36 +189,54 @@ async fn run(fail_at: usize, when: When) -> (World, usize) {
     (w, calls)
 }
 
-async fn check(w: &World, label: &str) {
+/// Checks the invariants; returns (deliveries, duplicates, dead-lettered).
+async fn check(w: &World, label: &str) -> (usize, usize, usize) {
     let db = Db::open(&w.dir.path().join("state.db")).unwrap();
     let alerts = db.list_alerts(USER, &AlertQuery::default()).await.unwrap();
     let dead = db.dead_letters().await.unwrap();
     assert_eq!(alerts.len(), INCIDENTS.len(), "{label}: one alert per incident: {alerts:#?}");
+    let (mut delivered, mut duplicates, mut dead_count) = (0, 0, 0);
     for who in INCIDENTS {
-        let a = alerts.iter().find(|a| a.dedup_key == format!("principal={who}")).unwrap_or_else(|| panic!("{label}: {who}"));
+        let a = alerts
+            .iter()
+            .find(|a| a.dedup_key == format!("principal={who}"))
+            .unwrap_or_else(|| panic!("{label}: {who}"));
         assert_eq!(a.event_count, 1, "{label}: {who} counted once");
         let sent = w.hook.count_of(&a.id);
         let dead_lettered = dead.iter().any(|d| d.body.contains(&a.id));
         assert!(sent >= 1 || dead_lettered, "{label}: {who}'s alert neither delivered nor dead-lettered");
+        delivered += sent.min(1);
+        duplicates += sent.saturating_sub(1);
+        dead_count += usize::from(sent == 0 && dead_lettered);
         if sent > 1 {
-            let tries = a.attempts.iter().filter(|t| t.status != DeliveryStatus::Pending).count();
-            assert!(tries >= sent, "{label}: {who} sent {sent} times with {tries} attempts on record");
+            // A redelivery: the queue handed the message out again (its receive count is on
+            // the attempt), after a worker failed between sending and deleting.
+            let redelivered =
+                a.attempts.iter().any(|t| t.status != DeliveryStatus::Pending && t.attempt >= 2);
+            assert!(redelivered, "{label}: {who} sent {sent} times without a redelivery on record");
         }
     }
+    (delivered, duplicates, dead_count)
 }
 
 #[tokio::test]
 async fn any_one_failing_call_loses_and_doubles_nothing() {
     let (w, total) = run(0, When::Before).await;
-    check(&w, "no fault").await;
+    assert_eq!(check(&w, "no fault").await, (INCIDENTS.len(), 0, 0));
     assert!(total > 20, "routing and delivery made {total} store calls");
-    let mut faults = 0;
+    let (mut faults, mut delivered, mut duplicates, mut dead) = (0, 0, 0, 0);
     for when in [When::Before, When::After] {
         for n in 1..=total {
             let (w, _) = run(n, when).await;
-            check(&w, &format!("call {n} failing {when:?}")).await;
-            faults += 1;
+            let (d, dup, dl) = check(&w, &format!("call {n} failing {when:?}")).await;
+            (faults, delivered, duplicates, dead) = (faults + 1, delivered + d, duplicates + dup, dead + dl);
         }
     }
-    eprintln!("fault injection: {faults} runs ({total} calls, each failing before and after it lands), 3 alerts each: all stored and delivered");
+    eprintln!(
+        "fault injection: {faults} runs ({total} calls, each failing before and after it lands): {} alerts \
+         expected, {} stored, {delivered} delivered, {dead} dead-lettered, {duplicates} duplicates (each a \
+         redelivery on record)",
+        faults * INCIDENTS.len(),
+        faults * INCIDENTS.len()
+    );
 }

@@ -98,7 +98,12 @@ async fn hours_of_live_data_make_each_incident_one_alert() {
         let landed_at = landed[&(i.at[0] - i.at[0] % 5)];
         delays.push(((a.created_at - landed_at).num_minutes(), i.principal, i.at[0]));
     }
-    assert_eq!(alerts.len(), INCIDENTS.len(), "no other alerts: {:#?}", alerts.iter().map(|a| &a.dedup_key).collect::<Vec<_>>());
+    assert_eq!(
+        alerts.len(),
+        INCIDENTS.len(),
+        "no other alerts: {:#?}",
+        alerts.iter().map(|a| &a.dedup_key).collect::<Vec<_>>()
+    );
     assert_eq!(w.hook.received.lock().unwrap().len(), INCIDENTS.len(), "nothing delivered twice");
     // Land to alert, outside the downtime: at most the lateness allowance plus one period.
     for (delay, who, at) in &delays {

@@ -141,7 +141,9 @@ impl DedupCache for DynamoStore {
         match deleted {
             Ok(_) => Ok(()),
             // Someone else holds it now (or nobody): nothing of ours to let go.
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                Ok(())
+            }
             Err(e) => Err(sdk_err("dynamodb DeleteItem", e)),
         }
     }

@@ -125,7 +125,8 @@ impl DedupCache for Db {
     async fn release(&self, key: &str, value: &str) -> Result<()> {
         let (key, value) = (key.to_string(), value.to_string());
         self.call(move |c| {
-            c.execute("DELETE FROM dedup WHERE dedup_key = ?1 AND value = ?2", [&key, &value]).map_err(sql_err)?;
+            c.execute("DELETE FROM dedup WHERE dedup_key = ?1 AND value = ?2", [&key, &value])
+                .map_err(sql_err)?;
             Ok(())
         })
         .await
