@@ -123,12 +123,12 @@ fn sigkilled_workers_lose_nothing() {
     );
 }
 
-/// SIGKILLs while a rule fires: 300 incidents found by one run of a rule, the process doing
+/// SIGKILLs while a rule fires: 500 incidents found by one run of a rule, the process doing
 /// the run (`mantissa rules run`) killed at random points, run again until a run finishes,
 /// then delivered. Every incident ends as one alert, delivered (or in the DLQ).
 #[test]
 fn sigkilled_rule_runs_lose_nothing() {
-    const INCIDENTS: usize = 300;
+    const INCIDENTS: usize = 500;
     let dir = TempDir::new().unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let sink = dir.path().join("sink.jsonl");
@@ -167,7 +167,7 @@ fn sigkilled_rule_runs_lose_nothing() {
         .map(|i| {
             serde_json::json!({
                 "eventVersion": "1.09",
-                "eventTime": (start + chrono::Duration::seconds(i as i64 * 10)).format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                "eventTime": (start + chrono::Duration::seconds(i as i64 * 5)).format("%Y-%m-%dT%H:%M:%SZ").to_string(),
                 "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin", "awsRegion": "us-east-1",
                 "userIdentity": {"type": "IAMUser", "userName": format!("user{i:03}")},
             })
@@ -194,7 +194,7 @@ fn sigkilled_rule_runs_lose_nothing() {
             .spawn()
             .unwrap();
         // Early kills land in planning and the query, later ones among the 300 routings.
-        let deadline = Instant::now() + Duration::from_millis(rng.random_range(100..1500 + kills * 300));
+        let deadline = Instant::now() + Duration::from_millis(rng.random_range(50..300 + kills as u64 * 150));
         let finished = loop {
             if let Some(status) = run.try_wait().unwrap() {
                 break Some(status);
