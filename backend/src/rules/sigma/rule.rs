@@ -32,7 +32,7 @@ fn convert_inner(
     };
     let (condition, used) = predicate(rule, table, docs)?;
     let query = match &doc.aggregation {
-        None => detection_query(table, window_secs, condition, &used),
+        None => detection_query(table, condition, &used),
         Some(tail) => {
             let agg = aggregation::parse(tail)?;
             count_query(CountQuery {
