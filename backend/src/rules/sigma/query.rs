@@ -65,7 +65,6 @@ pub(crate) fn detection_query(table: &Table, condition: Pred, used: &[Field]) ->
 
 pub(crate) struct CountQuery<'a> {
     pub table: &'a Table,
-    pub window_secs: u64,
     pub condition: Pred,
     pub group_by: Vec<Field>,
     /// Count distinct values of this field instead of events.

@@ -37,7 +37,6 @@ fn convert_inner(
             let agg = aggregation::parse(tail)?;
             count_query(CountQuery {
                 table,
-                window_secs,
                 condition,
                 group_by: agg.group_by.iter().map(|g| table.resolve(g)).collect::<Result<_, _>>()?,
                 distinct: agg.field.as_deref().map(|f| table.resolve(f)).transpose()?,
