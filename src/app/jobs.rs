@@ -146,11 +146,11 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
                 Err(e) => send(Msg::Error(e.to_string())),
             }
         }
-        Job::Redrive(ids) => match s.queue.redrive(&ids).await {
+        Job::Redrive(ids) => match s.queue.redrive(user, &ids).await {
             Ok(n) => send(Msg::Info(format!("redrove {n} message(s)"))),
             Err(e) => send(Msg::Error(e.to_string())),
         },
-        Job::DeleteDead(id) => match s.queue.delete_dead_letter(&id).await {
+        Job::DeleteDead(id) => match s.queue.delete_dead_letter(user, &id).await {
             Ok(()) => send(Msg::Info(format!("deleted {id}"))),
             Err(e) => send(Msg::Error(e.to_string())),
         },

@@ -51,6 +51,10 @@ pub async fn validate_query(ctx: &SessionContext, lake: &Lake, loaded: &LoadedRu
         Ok(p) => p,
         Err(e) => return vec![plan_error(loaded, &e.strip_backtrace())],
     };
+    if let Err(e) = crate::local::query_engine::verify_read_only(&plan) {
+        let (line, col) = file::key_position(&loaded.text, "query");
+        return vec![Diagnostic::error(&loaded.path, line, col, e.to_string())];
+    }
     let mut out = vec![];
     let plan = state.optimize(&plan).unwrap_or(plan);
     for table in tables_without_dt_filter(&plan) {
