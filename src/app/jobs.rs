@@ -196,7 +196,7 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
             ))),
             Err(e) => send(Msg::Error(e.to_string())),
         },
-        Job::DeleteIntegration(id) => match s.integrations.delete_integration(user, &id).await {
+        Job::DeleteIntegration(id) => match setup::delete(s, user, &id).await {
             Ok(()) => send(Msg::Info(format!("deleted integration {id}"))),
             Err(e) => send(Msg::Error(e.to_string())),
         },

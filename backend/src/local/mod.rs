@@ -2,6 +2,7 @@
 //! queue, secrets file and scheduler. What `cargo run --release` uses.
 
 pub mod lake;
+pub mod private;
 pub mod query_engine;
 pub mod queue;
 pub mod secrets;

@@ -81,9 +81,21 @@ pub struct Db {
 }
 
 impl Db {
+    /// Opens (or makes) the database; it and its `-wal`/`-shm` files are owner-only (0600):
+    /// made so before SQLite writes (its journal files take the database's mode), and
+    /// tightened when an older one was looser.
     pub fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        if !path.exists() {
+            let created = std::fs::OpenOptions::new().append(true).create(true).open(path);
+            drop(created.map_err(|e| Error::io(path, e))?);
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            super::private::tighten(Path::new(&name))?;
         }
         let conn = Connection::open(path).map_err(|e| Error::backend("sqlite open", e))?;
         Self::init(conn)
