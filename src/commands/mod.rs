@@ -77,9 +77,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         None => status::run(&ws, &cli.global).await,
         Some(Command::Query { sql, format }) => query::run(&ws, &sql, format).await,
-        Some(Command::Ingest { source, paths }) => {
+        Some(Command::Ingest { source, paths, max_decoded_size }) => {
             ws.local_only("ingest", "logs land in the S3 lake that Athena reads")?;
-            ingest::run(&ws, &source, &paths).await
+            ingest::run(&ws, &source, &paths, max_decoded_size).await
         }
         Some(Command::Serve) => {
             ws.local_only("serve", "the detection, delivery and health Lambdas do this")?;
