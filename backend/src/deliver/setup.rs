@@ -71,7 +71,7 @@ pub fn check(integration: &Integration, secret: Option<&str>) -> std::result::Re
 /// integration never names a secret that is not there.
 pub async fn save(s: &Services, integration: Integration, secret: Option<&str>) -> Result<Integration> {
     let place = format!("integration `{}`", integration.name);
-    check(&integration, secret).map_err(|e| Error::invalid(place.clone(), e))?;
+    check(&integration, secret).map_err(|e| Error::invalid(place, e))?;
     let (mut integration, secret) = effective(s, integration, secret).await?;
     let new_secret = match integration.kind {
         // The merged URL, headers and token: stored whether or not one of them was typed.

@@ -35,7 +35,9 @@ pub fn create_private(path: &Path) -> std::io::Result<File> {
         Ok(f)
     }
     #[cfg(not(unix))]
-    options.open(path)
+    {
+        options.open(path)
+    }
 }
 
 /// The permission bits of `path` when group or others have any (e.g. `0o644`), else `None`.

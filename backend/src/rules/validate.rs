@@ -222,6 +222,17 @@ mod tests {
     const DT: &str = "dt >= '2024-11-20'";
 
     #[tokio::test]
+    async fn a_query_that_writes_is_an_error() {
+        let got = check("COPY (SELECT 1) TO '/tmp/mantissa-validate-never.csv'").await;
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0].starts_with("r.yml:5:1: error: ") && got[0].contains("only a read-only query"),
+            "{got:?}"
+        );
+        assert!(!Path::new("/tmp/mantissa-validate-never.csv").exists());
+    }
+
+    #[tokio::test]
     async fn a_good_query_has_nothing_to_say() {
         let q = format!(
             "SELECT eventname, useridentity.arn FROM cloudtrail_logs\nWHERE {DT} AND errorcode IS NOT NULL"

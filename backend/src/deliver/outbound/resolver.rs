@@ -82,9 +82,8 @@ impl PolicyResolver {
         for ip in ips {
             match check_ip(bare, ip, allowed) {
                 Ok(()) => ok.push(ip),
-                Err(e) => {
-                    first_refusal.get_or_insert(e);
-                }
+                Err(e) if first_refusal.is_none() => first_refusal = Some(e),
+                Err(_) => {}
             }
         }
         match (ok.is_empty(), first_refusal) {

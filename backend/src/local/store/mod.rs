@@ -64,8 +64,8 @@ fn add_owner_columns(conn: &mut Connection) -> rusqlite::Result<()> {
         if has == 0 {
             tx.execute_batch(&format!(
                 "ALTER TABLE {table} ADD COLUMN user_id TEXT;
-                 UPDATE {table} SET user_id = CASE WHEN json_valid(body) AND json_type(body, '$.user_id') = 'text'
-                     THEN json_extract(body, '$.user_id') END;"
+                 UPDATE {table} SET user_id = CASE WHEN json_valid(body) THEN
+                     CASE WHEN json_type(body, '$.user_id') = 'text' THEN json_extract(body, '$.user_id') END END;"
             ))?;
         }
     }
