@@ -111,8 +111,8 @@ impl reqwest::dns::Resolve for PolicyResolver {
 }
 
 /// The policy's refusal inside a client error, if that is what stopped the request.
-pub fn refusal_in(e: &(dyn std::error::Error + 'static)) -> Option<&Refused> {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+pub fn refusal_in<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a Refused> {
+    let mut cur: Option<&'a (dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
         if let Some(r) = err.downcast_ref::<Refused>() {
             return Some(r);
