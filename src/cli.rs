@@ -77,6 +77,10 @@ pub enum Command {
         source: String,
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// A file that decodes to more is refused (gzip bombs): 2GiB, 512MiB, 100MB or bytes.
+        #[arg(long, env = "MANTISSA_INGEST_MAX_DECODED", default_value = "2GiB",
+              value_parser = mantissa_backend::ingest::parse_size)]
+        max_decoded_size: u64,
     },
     /// Scheduler, delivery worker and health monitor until Ctrl-C or SIGTERM.
     Serve,

@@ -91,7 +91,7 @@ fn sigkilled_workers_lose_nothing() {
     }
     assert!(kills >= 3, "only {kills} kills: the test did not exercise crashes");
 
-    let dead = rt.block_on(s.queue.dead_letters()).unwrap();
+    let dead = rt.block_on(s.queue.dead_letters(USER)).unwrap();
     let (mut duplicates, mut delivered) = (0, 0);
     for integration in ["sink-a", "sink-b"] {
         let text = std::fs::read_to_string(dir.path().join(format!("{integration}.jsonl"))).unwrap();

@@ -179,6 +179,16 @@ pub struct DeadLetter {
     pub sent_at: DateTime<Utc>,
 }
 
+/// Whose message this is: the `user_id` of the JSON delivery message in `body` (the router
+/// writes it), or `None` for a body that names nobody (such a letter is no user's).
+pub fn message_owner(body: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Owner {
+        user_id: String,
+    }
+    serde_json::from_str::<Owner>(body).ok().map(|o| o.user_id)
+}
+
 /// A FIFO queue with message groups, visibility timeouts and a dead-letter queue (SQS FIFO).
 #[async_trait]
 pub trait AlertQueue: Send + Sync {
@@ -194,10 +204,15 @@ pub trait AlertQueue: Send + Sync {
     }
     /// Makes a received message visible again after `secs`, noting why it failed.
     async fn retry_later(&self, receipt: &str, secs: u64, error: &str) -> Result<()>;
-    async fn dead_letters(&self) -> Result<Vec<DeadLetter>>;
-    async fn redrive(&self, message_ids: &[String]) -> Result<usize>;
-    async fn delete_dead_letter(&self, message_id: &str) -> Result<()>;
-    async fn purge_dead_letters(&self) -> Result<usize>;
+    /// The DLQ calls act only on `user_id`'s own letters: those whose message body names that
+    /// user exactly ([`message_owner`]). Group ids are `{user}:{integration}`, so a prefix match
+    /// would give user `a` the letters of user `a:b`.
+    async fn dead_letters(&self, user_id: &str) -> Result<Vec<DeadLetter>>;
+    /// Moves the user's letters among `message_ids` back to the queue; others' are left alone.
+    async fn redrive(&self, user_id: &str, message_ids: &[String]) -> Result<usize>;
+    /// `NotFound` unless the letter exists and is the user's.
+    async fn delete_dead_letter(&self, user_id: &str, message_id: &str) -> Result<()>;
+    async fn purge_dead_letters(&self, user_id: &str) -> Result<usize>;
     /// Messages waiting or in flight, and messages in the DLQ (SQS's approximate counts).
     async fn depth(&self) -> Result<QueueDepth>;
 }

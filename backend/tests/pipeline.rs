@@ -418,7 +418,7 @@ async fn server_errors_back_off_then_dead_letter_and_redrive_delivers() {
     assert_eq!(drain(&w).await, vec![Verdict::Retry { after_secs: 10 }]);
     w.clock.advance(Duration::seconds(10));
     assert_eq!(drain(&w).await, vec![Verdict::DeadLettered]);
-    let dlq = w.s.queue.dead_letters().await.unwrap();
+    let dlq = w.s.queue.dead_letters(USER).await.unwrap();
     assert_eq!(dlq.len(), 1);
     assert!(dlq[0].last_error.as_deref().unwrap().contains("HTTP 500"));
     let alert = w.s.alerts.get_alert(USER, &alert_id).await.unwrap().unwrap();
@@ -435,7 +435,7 @@ async fn server_errors_back_off_then_dead_letter_and_redrive_delivers() {
     );
     // The service recovers; a redrive delivers the same alert (a retry is never suppressed).
     *fake.mode.lock().unwrap() = Mode::Ok;
-    w.s.queue.redrive(&[dlq[0].message_id.clone()]).await.unwrap();
+    w.s.queue.redrive(USER, &[dlq[0].message_id.clone()]).await.unwrap();
     assert_eq!(drain(&w).await, vec![Verdict::Delivered]);
 }
 

@@ -143,11 +143,11 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
             };
             send(Msg::Info(text));
         }
-        Job::Redrive(ids) => match s.queue.redrive(&ids).await {
+        Job::Redrive(ids) => match s.queue.redrive(user, &ids).await {
             Ok(n) => send(Msg::Info(format!("redrove {n} message(s)"))),
             Err(e) => send(Msg::Error(e.to_string())),
         },
-        Job::DeleteDead(id) => match s.queue.delete_dead_letter(&id).await {
+        Job::DeleteDead(id) => match s.queue.delete_dead_letter(user, &id).await {
             Ok(()) => send(Msg::Info(format!("deleted {id}"))),
             Err(e) => send(Msg::Error(e.to_string())),
         },
@@ -193,7 +193,7 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
             ))),
             Err(e) => send(Msg::Error(e.to_string())),
         },
-        Job::DeleteIntegration(id) => match s.integrations.delete_integration(user, &id).await {
+        Job::DeleteIntegration(id) => match setup::delete(s, user, &id).await {
             Ok(()) => send(Msg::Info(format!("deleted integration {id}"))),
             Err(e) => send(Msg::Error(e.to_string())),
         },

@@ -3,7 +3,7 @@
 use super::Workspace;
 use anyhow::{Result, anyhow};
 use indicatif::{ProgressBar, ProgressStyle};
-use mantissa_backend::ingest::{expand_paths, ingest_paths};
+use mantissa_backend::ingest::{expand_paths, ingest_paths_with};
 use mantissa_backend::model::Table;
 use mantissa_backend::text::neutralize;
 use std::io::IsTerminal;
@@ -13,7 +13,7 @@ use std::process::ExitCode;
 /// Issues printed in full; the rest are counted.
 const SHOWN_ISSUES: usize = 50;
 
-pub async fn run(ws: &Workspace, source: &str, paths: &[PathBuf]) -> Result<ExitCode> {
+pub async fn run(ws: &Workspace, source: &str, paths: &[PathBuf], max_decoded: u64) -> Result<ExitCode> {
     let table: Table = source.parse().map_err(|e: String| anyhow!(e))?;
     let files = expand_paths(paths)?;
     let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
@@ -29,9 +29,10 @@ pub async fn run(ws: &Workspace, source: &str, paths: &[PathBuf]) -> Result<Exit
     };
     let lake = ws.lake.clone();
     let progress = bar.clone();
-    let report =
-        tokio::task::spawn_blocking(move || ingest_paths(&lake, table, &files, &|bytes| progress.inc(bytes)))
-            .await??;
+    let report = tokio::task::spawn_blocking(move || {
+        ingest_paths_with(&lake, table, &files, &|bytes| progress.inc(bytes), max_decoded)
+    })
+    .await??;
     bar.finish_and_clear();
     for issue in report.issues.iter().take(SHOWN_ISSUES) {
         eprintln!("{}", neutralize(&issue.to_string()));

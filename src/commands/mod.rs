@@ -31,7 +31,8 @@ pub struct Workspace {
 impl Workspace {
     fn open(global: &GlobalArgs) -> Result<Self> {
         let data_dir = config::data_dir(global.data_dir.as_ref())?;
-        std::fs::create_dir_all(&data_dir)
+        // Owner-only (0700): the lake, state.db and secrets.json are nobody else's to read.
+        mantissa_backend::local::private::secure_dir(&data_dir)
             .map_err(|e| anyhow::anyhow!("cannot create the data dir {}: {e}", data_dir.display()))?;
         let aws = (global.backend == Backend::Aws).then(|| {
             let mut a = AwsSettings::new(&global.env);
@@ -76,9 +77,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         None => status::run(&ws, &cli.global).await,
         Some(Command::Query { sql, format }) => query::run(&ws, &sql, format).await,
-        Some(Command::Ingest { source, paths }) => {
+        Some(Command::Ingest { source, paths, max_decoded_size }) => {
             ws.local_only("ingest", "logs land in the S3 lake that Athena reads")?;
-            ingest::run(&ws, &source, &paths).await
+            ingest::run(&ws, &source, &paths, max_decoded_size).await
         }
         Some(Command::Serve) => {
             ws.local_only("serve", "the detection, delivery and health Lambdas do this")?;

@@ -50,7 +50,7 @@ pub struct DeliveryWorker {
 
 impl DeliveryWorker {
     pub fn new(s: Services) -> Self {
-        let ctx = SendContext { http: super::outbound::client(15), allowed_hosts: s.allowed_hosts.clone() };
+        let ctx = SendContext::new(s.allowed_hosts.clone());
         DeliveryWorker { s, ctx, visibility_secs: VISIBILITY_SECS }
     }
 

@@ -3,6 +3,7 @@
 
 pub mod lake;
 pub mod lock;
+pub mod private;
 pub mod query_engine;
 pub mod queue;
 pub mod secrets;

@@ -4,7 +4,7 @@
 
 use super::store::{Db, sql_err};
 use crate::error::Result;
-use crate::ports::{AlertQueue, DeadLetter, QueueDepth, ReceivedMessage};
+use crate::ports::{AlertQueue, DeadLetter, QueueDepth, ReceivedMessage, message_owner};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -29,8 +29,8 @@ fn from_millis(ms: i64) -> DateTime<Utc> {
 
 fn to_dead_letter(c: &Connection, message_id: &str, error: Option<&str>, now: i64) -> Result<()> {
     c.execute(
-        "INSERT OR REPLACE INTO dead_letters (message_id, group_id, body, receive_count, last_error, sent_at, dead_at)
-         SELECT message_id, group_id, body, receive_count, COALESCE(?2, last_error), sent_at, ?3 FROM queue WHERE message_id = ?1",
+        "INSERT OR REPLACE INTO dead_letters (message_id, group_id, body, receive_count, last_error, sent_at, dead_at, user_id)
+         SELECT message_id, group_id, body, receive_count, COALESCE(?2, last_error), sent_at, ?3, user_id FROM queue WHERE message_id = ?1",
         params![message_id, error, now],
     )
     .map_err(sql_err)?;
@@ -42,6 +42,7 @@ fn to_dead_letter(c: &Connection, message_id: &str, error: Option<&str>, now: i6
 impl AlertQueue for Db {
     async fn send(&self, group_id: &str, dedup_id: &str, body: &str) -> Result<String> {
         let (group, dedup, body) = (group_id.to_string(), dedup_id.to_string(), body.to_string());
+        let owner = message_owner(&body);
         let now = millis(self.now());
         self.call(move |c| {
             let tx = super::store::write_tx(c)?;
@@ -55,8 +56,8 @@ impl AlertQueue for Db {
             }
             let id = uuid::Uuid::now_v7().to_string();
             tx.execute(
-                "INSERT INTO queue (message_id, group_id, body, sent_at, visible_at) VALUES (?1, ?2, ?3, ?4, ?4)",
-                params![id, group, body, now],
+                "INSERT INTO queue (message_id, group_id, body, sent_at, visible_at, user_id) VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+                params![id, group, body, now, owner],
             )
             .map_err(sql_err)?;
             tx.execute("INSERT INTO queue_dedup (dedup_id, message_id, sent_at) VALUES (?1, ?2, ?3)", params![dedup, id, now])
@@ -169,13 +170,17 @@ impl AlertQueue for Db {
         .await
     }
 
-    async fn dead_letters(&self) -> Result<Vec<DeadLetter>> {
-        self.call(|c| {
+    async fn dead_letters(&self, user_id: &str) -> Result<Vec<DeadLetter>> {
+        let user = user_id.to_string();
+        self.call(move |c| {
             let mut st = c
-                .prepare("SELECT message_id, group_id, body, receive_count, last_error, sent_at FROM dead_letters ORDER BY dead_at, message_id")
+                .prepare(
+                    "SELECT message_id, group_id, body, receive_count, last_error, sent_at FROM dead_letters
+                     WHERE user_id = ?1 ORDER BY dead_at, message_id",
+                )
                 .map_err(sql_err)?;
             let rows = st
-                .query_map([], |r| {
+                .query_map([&user], |r| {
                     Ok(DeadLetter {
                         message_id: r.get(0)?,
                         group_id: r.get(1)?,
@@ -192,8 +197,8 @@ impl AlertQueue for Db {
     }
 
     /// Back to the end of their groups with a fresh receive count.
-    async fn redrive(&self, message_ids: &[String]) -> Result<usize> {
-        let ids = message_ids.to_vec();
+    async fn redrive(&self, user_id: &str, message_ids: &[String]) -> Result<usize> {
+        let (user, ids) = (user_id.to_string(), message_ids.to_vec());
         let now = millis(self.now());
         self.call(move |c| {
             let tx = super::store::write_tx(c)?;
@@ -201,12 +206,14 @@ impl AlertQueue for Db {
             for id in &ids {
                 moved += tx
                     .execute(
-                        "INSERT INTO queue (message_id, group_id, body, sent_at, visible_at, last_error)
-                         SELECT message_id, group_id, body, ?2, ?2, last_error FROM dead_letters WHERE message_id = ?1",
-                        params![id, now],
+                        "INSERT INTO queue (message_id, group_id, body, sent_at, visible_at, last_error, user_id)
+                         SELECT message_id, group_id, body, ?2, ?2, last_error, user_id FROM dead_letters
+                         WHERE message_id = ?1 AND user_id = ?3",
+                        params![id, now, user],
                     )
                     .map_err(sql_err)?;
-                tx.execute("DELETE FROM dead_letters WHERE message_id = ?1", [id]).map_err(sql_err)?;
+                tx.execute("DELETE FROM dead_letters WHERE message_id = ?1 AND user_id = ?2", params![id, user])
+                    .map_err(sql_err)?;
             }
             tx.commit().map_err(sql_err)?;
             Ok(moved)
@@ -214,10 +221,12 @@ impl AlertQueue for Db {
         .await
     }
 
-    async fn delete_dead_letter(&self, message_id: &str) -> Result<()> {
-        let id = message_id.to_string();
+    async fn delete_dead_letter(&self, user_id: &str, message_id: &str) -> Result<()> {
+        let (user, id) = (user_id.to_string(), message_id.to_string());
         self.call(move |c| {
-            let n = c.execute("DELETE FROM dead_letters WHERE message_id = ?1", [&id]).map_err(sql_err)?;
+            let n = c
+                .execute("DELETE FROM dead_letters WHERE message_id = ?1 AND user_id = ?2", params![id, user])
+                .map_err(sql_err)?;
             if n == 0 {
                 return Err(crate::Error::NotFound { kind: "dead letter", id });
             }
@@ -226,8 +235,10 @@ impl AlertQueue for Db {
         .await
     }
 
-    async fn purge_dead_letters(&self) -> Result<usize> {
-        self.call(|c| c.execute("DELETE FROM dead_letters", []).map_err(sql_err)).await
+    async fn purge_dead_letters(&self, user_id: &str) -> Result<usize> {
+        let user = user_id.to_string();
+        self.call(move |c| c.execute("DELETE FROM dead_letters WHERE user_id = ?1", [&user]).map_err(sql_err))
+            .await
     }
 
     async fn depth(&self) -> Result<QueueDepth> {

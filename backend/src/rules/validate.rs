@@ -52,6 +52,10 @@ pub async fn validate_query(ctx: &SessionContext, lake: &Lake, loaded: &LoadedRu
         Ok(p) => p,
         Err(e) => return vec![plan_error(loaded, &e.strip_backtrace())],
     };
+    if let Err(e) = crate::local::query_engine::verify_read_only(&plan) {
+        let (line, col) = file::key_position(&loaded.text, "query");
+        return vec![Diagnostic::error(&loaded.path, line, col, e.to_string())];
+    }
     let mut out = vec![];
     if !uses_window(&loaded.rule.query) {
         let (line, col) = file::query_start(&loaded.text);
@@ -229,6 +233,17 @@ mod tests {
     }
 
     const DT: &str = "dt >= {window_start_dt}";
+
+    #[tokio::test]
+    async fn a_query_that_writes_is_an_error() {
+        let got = check("COPY (SELECT 1) TO '/tmp/mantissa-validate-never.csv'").await;
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0].starts_with("r.yml:5:1: error: ") && got[0].contains("only a read-only query"),
+            "{got:?}"
+        );
+        assert!(!Path::new("/tmp/mantissa-validate-never.csv").exists());
+    }
 
     #[tokio::test]
     async fn a_good_query_has_nothing_to_say() {

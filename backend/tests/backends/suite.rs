@@ -216,22 +216,31 @@ pub async fn settings_round_trip(s: &Services) {
     assert_eq!(s.settings.get_setting("bob", "theme").await.unwrap(), None);
 }
 
+/// A queue body as the router writes it: JSON naming its user (the DLQ's owner check).
+fn msg(user: &str, text: &str) -> String {
+    serde_json::json!({"user_id": user, "text": text}).to_string()
+}
+
+fn text_of(body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body).unwrap()["text"].as_str().unwrap().to_string()
+}
+
 /// FIFO order within a group, a retry that hides the message, the DLQ after three receives,
 /// redrive back to the queue, delete and purge.
 pub async fn queue_fifo_dlq_and_redrive(s: &Services) {
     let q = &s.queue;
     for i in 0..3 {
-        q.send("alice:slack", &format!("d{i}"), &format!("g1-m{i}")).await.unwrap();
+        q.send("alice:slack", &format!("d{i}"), &msg("alice", &format!("g1-m{i}"))).await.unwrap();
     }
     // A repeated deduplication id within five minutes is dropped.
-    q.send("alice:slack", "d0", "g1-m0 again").await.unwrap();
+    q.send("alice:slack", "d0", &msg("alice", "g1-m0 again")).await.unwrap();
     // Within a group, in send order: take one, delete it, take the next.
     let mut g1 = vec![];
     for _ in 0..10 {
         let got = q.receive(10, 30).await.unwrap();
         for m in got {
             if m.group_id == "alice:slack" {
-                g1.push(m.body.clone());
+                g1.push(text_of(&m.body));
                 q.delete(&m.receipt).await.unwrap();
             } else {
                 q.retry_later(&m.receipt, 0, "not now").await.unwrap();
@@ -242,43 +251,107 @@ pub async fn queue_fifo_dlq_and_redrive(s: &Services) {
         }
     }
     assert_eq!(g1, ["g1-m0", "g1-m1", "g1-m2"], "in order, and the duplicate was dropped");
-    q.send("alice:hook", "e0", "g2-m0").await.unwrap();
+    q.send("alice:hook", "e0", &msg("alice", "g2-m0")).await.unwrap();
     // g2-m0 fails on every receive: after the third it goes to the DLQ.
     let mut receives = 0;
     for _ in 0..6 {
         let got = q.receive(10, 30).await.unwrap();
-        assert!(got.iter().all(|m| m.body == "g2-m0"), "only g2 is left: {got:?}");
+        assert!(got.iter().all(|m| text_of(&m.body) == "g2-m0"), "only g2 is left: {got:?}");
         let Some(m) = got.into_iter().next() else { break };
         receives += 1;
         assert_eq!(m.receive_count, receives);
         q.retry_later(&m.receipt, 0, "HTTP 500").await.unwrap();
     }
     assert_eq!(receives, 3);
-    let dead = q.dead_letters().await.unwrap();
+    let dead = q.dead_letters("alice").await.unwrap();
     assert_eq!(dead.len(), 1);
-    assert_eq!((dead[0].group_id.as_str(), dead[0].body.as_str()), ("alice:hook", "g2-m0"));
-    assert_eq!(q.dead_letters().await.unwrap().len(), 1, "inspecting does not consume");
+    assert_eq!((dead[0].group_id.as_str(), text_of(&dead[0].body).as_str()), ("alice:hook", "g2-m0"));
+    assert_eq!(q.dead_letters("alice").await.unwrap().len(), 1, "inspecting does not consume");
     assert_eq!(q.depth().await.unwrap().dead, 1);
     // Redrive: back on the queue in its group, with a fresh receive count.
-    assert_eq!(q.redrive(std::slice::from_ref(&dead[0].message_id)).await.unwrap(), 1);
-    assert!(q.dead_letters().await.unwrap().is_empty());
+    assert_eq!(q.redrive("alice", std::slice::from_ref(&dead[0].message_id)).await.unwrap(), 1);
+    assert!(q.dead_letters("alice").await.unwrap().is_empty());
     let again = q.receive(10, 30).await.unwrap();
-    assert_eq!(again.iter().map(|m| (m.body.as_str(), m.receive_count)).collect::<Vec<_>>(), [("g2-m0", 1)]);
+    assert_eq!(
+        again.iter().map(|m| (text_of(&m.body), m.receive_count)).collect::<Vec<_>>(),
+        [("g2-m0".to_string(), 1)]
+    );
     q.delete(&again[0].receipt).await.unwrap();
     // Two more dead letters: delete one by id, purge the other.
     for (i, body) in ["x", "y"].iter().enumerate() {
-        q.send(&format!("bob:g{i}"), &format!("f{i}"), body).await.unwrap();
+        q.send(&format!("bob:g{i}"), &format!("f{i}"), &msg("bob", body)).await.unwrap();
     }
     for _ in 0..4 {
         for m in q.receive(10, 30).await.unwrap() {
             q.retry_later(&m.receipt, 0, "down").await.unwrap();
         }
     }
-    let dead = q.dead_letters().await.unwrap();
+    let dead = q.dead_letters("bob").await.unwrap();
     assert_eq!(dead.len(), 2, "{dead:?}");
-    q.delete_dead_letter(&dead[0].message_id).await.unwrap();
-    assert_eq!(q.purge_dead_letters().await.unwrap(), 1);
+    q.delete_dead_letter("bob", &dead[0].message_id).await.unwrap();
+    assert_eq!(q.purge_dead_letters("bob").await.unwrap(), 1);
     assert_eq!(q.depth().await.unwrap(), Default::default());
+}
+
+/// DLQ isolation with an exact user match: users `a`, `a:b` (whose groups `a:b:hook` start
+/// with `a:`) and `b` each have dead letters; each sees, redrives, deletes and purges only
+/// its own, whatever ids it names.
+pub async fn dead_letters_are_scoped_to_their_user_exactly(s: &Services) {
+    let q = &s.queue;
+    let users = ["a", "a:b", "b"];
+    for user in users {
+        for i in 0..3 {
+            let group = format!("{user}:hook{i}");
+            q.send(&group, &format!("{user}-{i}"), &msg(user, &format!("{user}-{i}"))).await.unwrap();
+        }
+    }
+    // A body that names nobody (not the router's) is no user's letter.
+    q.send("a:stray", "stray", "not json").await.unwrap();
+    for _ in 0..8 {
+        for m in q.receive(10, 30).await.unwrap() {
+            q.retry_later(&m.receipt, 0, "down").await.unwrap();
+        }
+        if q.depth().await.unwrap().queued == 0 {
+            break;
+        }
+    }
+    let texts = |letters: &[mantissa_backend::ports::DeadLetter]| {
+        let mut t: Vec<String> = letters.iter().map(|d| text_of(&d.body)).collect();
+        t.sort();
+        t
+    };
+    let mut ids = std::collections::HashMap::new();
+    for user in users {
+        let mine = q.dead_letters(user).await.unwrap();
+        assert_eq!(
+            texts(&mine),
+            (0..3).map(|i| format!("{user}-{i}")).collect::<Vec<_>>(),
+            "{user} sees its own"
+        );
+        ids.insert(user, mine.iter().map(|d| d.message_id.clone()).collect::<Vec<_>>());
+    }
+    // `a` names every id there is: only its own first one moves.
+    let everyone: Vec<String> = ids.values().flatten().cloned().collect();
+    let a_first = ids["a"][0].clone();
+    let others: Vec<String> = everyone.iter().filter(|id| !ids["a"].contains(id)).cloned().collect();
+    assert_eq!(q.redrive("a", &others).await.unwrap(), 0, "a cannot redrive a:b's or b's letters");
+    assert_eq!(q.redrive("a", std::slice::from_ref(&a_first)).await.unwrap(), 1);
+    // Deleting another user's letter is NotFound, and the letter stays.
+    for id in &ids["a:b"] {
+        assert!(q.delete_dead_letter("a", id).await.is_err(), "a deleted a:b's letter");
+    }
+    assert!(q.delete_dead_letter("a:b", &ids["b"][0]).await.is_err(), "a:b deleted b's letter");
+    q.delete_dead_letter("a:b", &ids["a:b"][0]).await.unwrap();
+    assert_eq!(q.dead_letters("a").await.unwrap().len(), 2);
+    assert_eq!(q.dead_letters("a:b").await.unwrap().len(), 2);
+    assert_eq!(q.dead_letters("b").await.unwrap().len(), 3);
+    // Purge takes only the caller's.
+    assert_eq!(q.purge_dead_letters("a").await.unwrap(), 2);
+    assert!(q.dead_letters("a").await.unwrap().is_empty());
+    assert_eq!(q.dead_letters("a:b").await.unwrap().len(), 2);
+    assert_eq!(q.purge_dead_letters("b").await.unwrap(), 3);
+    assert_eq!(texts(&q.dead_letters("a:b").await.unwrap()), ["a:b-1", "a:b-2"]);
+    assert!(q.dead_letters("").await.unwrap().is_empty(), "the stray letter is no one's");
 }
 
 pub async fn secrets_lifecycle(s: &Services) {

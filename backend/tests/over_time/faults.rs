@@ -94,17 +94,17 @@ impl AlertQueue for Faulty {
     async fn retry_later(&self, r: &str, secs: u64, e: &str) -> Result<()> {
         self.gate("retry_later", self.db.retry_later(r, secs, e)).await
     }
-    async fn dead_letters(&self) -> Result<Vec<DeadLetter>> {
-        self.db.dead_letters().await
+    async fn dead_letters(&self, u: &str) -> Result<Vec<DeadLetter>> {
+        self.db.dead_letters(u).await
     }
-    async fn redrive(&self, ids: &[String]) -> Result<usize> {
-        self.db.redrive(ids).await
+    async fn redrive(&self, u: &str, ids: &[String]) -> Result<usize> {
+        self.db.redrive(u, ids).await
     }
-    async fn delete_dead_letter(&self, id: &str) -> Result<()> {
-        self.db.delete_dead_letter(id).await
+    async fn delete_dead_letter(&self, u: &str, id: &str) -> Result<()> {
+        self.db.delete_dead_letter(u, id).await
     }
-    async fn purge_dead_letters(&self) -> Result<usize> {
-        self.db.purge_dead_letters().await
+    async fn purge_dead_letters(&self, u: &str) -> Result<usize> {
+        self.db.purge_dead_letters(u).await
     }
     async fn depth(&self) -> Result<QueueDepth> {
         self.db.depth().await
@@ -193,7 +193,7 @@ async fn run(fail_at: usize, when: When) -> (World, usize) {
 async fn check(w: &World, label: &str) -> (usize, usize, usize) {
     let db = Db::open(&w.dir.path().join("state.db")).unwrap();
     let alerts = db.list_alerts(USER, &AlertQuery::default()).await.unwrap();
-    let dead = db.dead_letters().await.unwrap();
+    let dead = db.dead_letters(USER).await.unwrap();
     assert_eq!(alerts.len(), INCIDENTS.len(), "{label}: one alert per incident: {alerts:#?}");
     let (mut delivered, mut duplicates, mut dead_count) = (0, 0, 0);
     for who in INCIDENTS {
