@@ -3,6 +3,7 @@
 
 mod backends {
     pub mod aws_only;
+    pub mod dlq;
     pub mod moto;
     pub mod suite;
 }

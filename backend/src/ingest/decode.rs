@@ -39,7 +39,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 /// A size for messages: `2 GiB`, `64 KiB`, `1500 B`.
 pub fn show_size(n: u64) -> String {
     for (unit, size) in [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
-        if n >= size && n % size == 0 {
+        if n >= size && n.is_multiple_of(size) {
             return format!("{} {unit}", n / size);
         }
         if n >= size {
@@ -49,11 +49,16 @@ pub fn show_size(n: u64) -> String {
     format!("{n} B")
 }
 
-/// The refusal of a file over the cap; names the cap and how to raise it.
+/// The refusal of a file over the cap; names the cap and how to raise it (to twice as much).
 pub fn over_cap(max: u64) -> String {
+    let twice = max.saturating_mul(2);
+    let flag = match show_size(twice) {
+        s if s.contains('.') => twice.to_string(),
+        s => s.replace(' ', ""),
+    };
     format!(
         "decodes to more than {} (the decoded-size cap): not ingested; the other files go on. \
-         If the file is genuine, raise the cap: `mantissa ingest --max-decoded-size 8GiB ...`",
+         If the file is genuine, raise the cap: `mantissa ingest --max-decoded-size {flag} ...`",
         show_size(max)
     )
 }
@@ -134,6 +139,8 @@ mod tests {
         assert_eq!(show_size(64 << 10), "64 KiB");
         assert_eq!(show_size(1500), "1.5 KiB");
         assert_eq!(show_size(100), "100 B");
+        assert!(over_cap(2 << 30).contains("--max-decoded-size 4GiB"), "{}", over_cap(2 << 30));
+        assert!(over_cap(1500).contains("--max-decoded-size 3000 "), "{}", over_cap(1500));
     }
 
     #[test]

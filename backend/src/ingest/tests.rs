@@ -309,7 +309,8 @@ fn a_gzip_bomb_is_refused_and_the_batch_goes_on() {
     std::fs::write(logs.join("a-bomb.json.gz"), bomb.finish().unwrap()).unwrap();
     std::fs::write(logs.join("b-big.json"), vec![b' '; (2 << 20) + 1]).unwrap();
     std::fs::write(logs.join("c-good.json"), format!("{CT_EVENT}\n")).unwrap();
-    let r = ingest_paths_with(&lake, Table::CloudTrail, &[logs.clone()], &|_| {}, 2 << 20).unwrap();
+    let r =
+        ingest_paths_with(&lake, Table::CloudTrail, std::slice::from_ref(&logs), &|_| {}, 2 << 20).unwrap();
     let msgs: Vec<String> = r.issues.iter().map(|i| i.to_string()).collect();
     assert_eq!((r.files, r.written), (3, 1), "{msgs:?}");
     let bomb_name = logs.join("a-bomb.json.gz").display().to_string();
