@@ -83,6 +83,10 @@ pub enum Command {
         source: String,
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// A file that decodes to more is refused (gzip bombs): 2GiB, 512MiB, 100MB or bytes.
+        #[arg(long, env = "MANTISSA_INGEST_MAX_DECODED", default_value = "2GiB",
+              value_parser = mantissa_backend::ingest::parse_size)]
+        max_decoded_size: u64,
     },
     /// Scheduler, delivery worker and health monitor until Ctrl-C or SIGTERM.
     Serve,
@@ -181,6 +185,12 @@ pub enum RulesCommand {
     },
     /// What a push or pull would do, rule by rule, with the fields that differ.
     Diff,
+    /// Run stored rules now, as the scheduler would: each over the window after its last run,
+    /// alerts stored and routed, the window moved on. Exit 1 if any run failed.
+    Run {
+        /// Rule ids (default: every enabled rule).
+        ids: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -30,7 +30,7 @@ fn mantissa(data_dir: &Path, env: &str, args: &[&str]) -> Output {
     let endpoint = &moto::moto().endpoint;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mantissa"));
     aws_env(&mut cmd, endpoint)
-        .args(["--backend", "aws", "--env", env, "--user", "alice", "--data-dir"])
+        .args(["--backend", "aws", "--env", env, "--data-dir"])
         .arg(data_dir)
         .args(args)
         .output()
@@ -75,12 +75,12 @@ fn cli_on_aws_bootstraps_pushes_lists_and_writes_the_seed_layout() {
     let mut get = Command::new(moto::venv_tool("aws"));
     get.args(["dynamodb", "get-item", "--output", "json", "--table-name"])
         .arg(format!("mantissa-log-detection-rules-{env}"))
-        .args(["--key", r#"{"user_id":{"S":"alice"},"rule_id":{"S":"aws-cloudtrail-stopped"}}"#]);
+        .args(["--key", r#"{"user_id":{"S":"moto"},"rule_id":{"S":"aws-cloudtrail-stopped"}}"#]);
     let out = aws_env(&mut get, &endpoint).output().expect("aws dynamodb get-item");
     assert!(out.status.success(), "{}", text(&out.stderr));
     let item: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let item = &item["Item"];
-    assert_eq!(item["user_id"]["S"], "alice");
+    assert_eq!(item["user_id"]["S"], "moto", "the user is the caller's identity (moto's is user/moto)");
     assert_eq!(item["rule_id"]["S"], "aws-cloudtrail-stopped");
     assert_eq!(item["enabled"]["S"], "true");
     assert!(item["query"]["S"].as_str().unwrap().to_lowercase().contains("stoplogging"), "{item}");
@@ -93,7 +93,7 @@ fn cli_on_aws_bootstraps_pushes_lists_and_writes_the_seed_layout() {
 
     // The push made each rule's EventBridge schedule.
     let mut list = Command::new(moto::venv_tool("aws"));
-    list.args(["events", "list-rules", "--output", "json", "--name-prefix", "detection-alice-"]);
+    list.args(["events", "list-rules", "--output", "json", "--name-prefix", "detection-moto-"]);
     let out = aws_env(&mut list, &endpoint).output().expect("aws events list-rules");
     let rules: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let names: Vec<&str> = rules["Rules"]
@@ -104,6 +104,30 @@ fn cli_on_aws_bootstraps_pushes_lists_and_writes_the_seed_layout() {
         .filter(|n| n.ends_with(&env))
         .collect();
     assert_eq!(names.len(), 2, "{rules}");
+
+    // On AWS the user is who STS says; another user's id needs an admin ARN.
+    let as_alice = |admins: &str| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mantissa"));
+        aws_env(&mut cmd, &endpoint)
+            .env("MANTISSA_ADMIN_ARNS", admins)
+            .args(["--backend", "aws", "--env", &env, "--user", "alice", "--data-dir"])
+            .arg(dir.path())
+            .args(["rules", "list", "--format", "json"])
+            .output()
+            .expect("run mantissa")
+    };
+    let out = as_alice("");
+    assert!(!out.status.success());
+    let refusal = text(&out.stderr);
+    assert!(refusal.contains("you are `moto`") && refusal.contains("MANTISSA_ADMIN_ARNS"), "{refusal}");
+    let out = as_alice("arn:aws:sts::123456789012:user/moto");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // The folder's rules are pushed for moto, not for alice: in her store they are still to push.
+    assert!(
+        text(&out.stdout).contains(r#""sync": "to push""#),
+        "alice's store is her own: {}",
+        text(&out.stdout)
+    );
 
     // Commands that only make sense locally say so.
     let out = mantissa(dir.path(), &env, &["serve"]);
@@ -129,7 +153,7 @@ fn a_new_environment_queries_its_s3_lake_with_datafusion_and_athena() {
         aws_env(&mut cmd, &endpoint)
             .env("MANTISSA_ATHENA_DATABASE", &database)
             .env_remove("MANTISSA_LAKE_URL")
-            .args(["--backend", "aws", "--env", &env, "--user", "alice", "--data-dir"])
+            .args(["--backend", "aws", "--env", &env, "--data-dir"])
             .arg(dir.path())
             .args(args)
             .output()

@@ -88,6 +88,16 @@ pub trait AlertStore: Send + Sync {
     async fn put_alert_if_absent(&self, alert: &Alert) -> Result<bool>;
     async fn get_alert(&self, user_id: &str, alert_id: &str) -> Result<Option<Alert>>;
     async fn list_alerts(&self, user_id: &str, query: &AlertQuery) -> Result<Vec<Alert>>;
+    /// The newest alert of `rule_id` for the incident `dedup_key` that is still open or
+    /// acknowledged: where a new match of the same incident is folded in.
+    async fn open_alert(&self, user_id: &str, rule_id: &str, dedup_key: &str) -> Result<Option<Alert>> {
+        let query = AlertQuery { rule_id: Some(rule_id.to_string()), limit: Some(200), ..Default::default() };
+        Ok(self
+            .list_alerts(user_id, &query)
+            .await?
+            .into_iter()
+            .find(|a| a.dedup_key == dedup_key && a.is_open()))
+    }
     async fn record_attempt(&self, user_id: &str, alert_id: &str, attempt: &DeliveryAttempt) -> Result<()>;
     /// Conditional puts for a batch (DynamoDB's BatchWriteItem, one SQLite transaction).
     async fn put_alerts_if_absent(&self, alerts: &[Alert]) -> Result<()> {
@@ -124,6 +134,9 @@ pub trait DedupCache: Send + Sync {
     async fn insert_if_absent(&self, key: &str, value: &str, expires_at: DateTime<Utc>) -> Result<bool>;
     /// The value stored under a live key, so a retry of the same alert can recognise itself.
     async fn get(&self, key: &str) -> Result<Option<String>>;
+    /// Lets go of `key` if `value` still holds it: a delivery that failed must not keep a
+    /// later alert of the same incident from being sent.
+    async fn release(&self, key: &str, value: &str) -> Result<()>;
     /// [`DedupCache::insert_if_absent`] for a batch of `(key, value, expires_at)`; each answer
     /// is the live holder's value when the insert did not happen.
     async fn claim_many(&self, claims: &[(String, String, DateTime<Utc>)]) -> Result<Vec<Option<String>>> {
@@ -166,6 +179,16 @@ pub struct DeadLetter {
     pub sent_at: DateTime<Utc>,
 }
 
+/// Whose message this is: the `user_id` of the JSON delivery message in `body` (the router
+/// writes it), or `None` for a body that names nobody (such a letter is no user's).
+pub fn message_owner(body: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Owner {
+        user_id: String,
+    }
+    serde_json::from_str::<Owner>(body).ok().map(|o| o.user_id)
+}
+
 /// A FIFO queue with message groups, visibility timeouts and a dead-letter queue (SQS FIFO).
 #[async_trait]
 pub trait AlertQueue: Send + Sync {
@@ -181,10 +204,15 @@ pub trait AlertQueue: Send + Sync {
     }
     /// Makes a received message visible again after `secs`, noting why it failed.
     async fn retry_later(&self, receipt: &str, secs: u64, error: &str) -> Result<()>;
-    async fn dead_letters(&self) -> Result<Vec<DeadLetter>>;
-    async fn redrive(&self, message_ids: &[String]) -> Result<usize>;
-    async fn delete_dead_letter(&self, message_id: &str) -> Result<()>;
-    async fn purge_dead_letters(&self) -> Result<usize>;
+    /// The DLQ calls act only on `user_id`'s own letters: those whose message body names that
+    /// user exactly ([`message_owner`]). Group ids are `{user}:{integration}`, so a prefix match
+    /// would give user `a` the letters of user `a:b`.
+    async fn dead_letters(&self, user_id: &str) -> Result<Vec<DeadLetter>>;
+    /// Moves the user's letters among `message_ids` back to the queue; others' are left alone.
+    async fn redrive(&self, user_id: &str, message_ids: &[String]) -> Result<usize>;
+    /// `NotFound` unless the letter exists and is the user's.
+    async fn delete_dead_letter(&self, user_id: &str, message_id: &str) -> Result<()>;
+    async fn purge_dead_letters(&self, user_id: &str) -> Result<usize>;
     /// Messages waiting or in flight, and messages in the DLQ (SQS's approximate counts).
     async fn depth(&self) -> Result<QueueDepth>;
 }

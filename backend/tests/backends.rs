@@ -3,6 +3,7 @@
 
 mod backends {
     pub mod aws_only;
+    pub mod dlq;
     pub mod lake_aws;
     pub mod moto;
     pub mod suite;
@@ -42,6 +43,7 @@ on_both_backends!(
     dedup_claims_are_atomic_and_expire,
     settings_round_trip,
     queue_fifo_dlq_and_redrive,
+    dead_letters_are_scoped_to_their_user_exactly,
     secrets_lifecycle,
     schedules_lifecycle,
     routed_alerts_are_delivered_retried_and_recorded,

@@ -10,10 +10,12 @@ use chrono::{Duration, Utc};
 use mantissa_backend::clock::{Clock, ManualClock};
 use mantissa_backend::deliver::{DeliveryWorker, Verdict};
 use mantissa_backend::demo::{DemoOptions, workspace, write_demo};
-use mantissa_backend::detect::{SchedulerRunner, resolve_route, route_alert, route_to, run_rule};
+use mantissa_backend::detect::{SchedulerRunner, fire, resolve_route, route_alert, route_to, run_rule};
+use mantissa_backend::ingest::ingest_bytes;
 use mantissa_backend::local::Lake;
+use mantissa_backend::model::window::LATENESS_SETTING;
 use mantissa_backend::model::{
-    DedupSpec, DeliveryStatus, Integration, IntegrationKind, Rule, RunStatus, Schedule, Severity,
+    DedupSpec, DeliveryStatus, Integration, IntegrationKind, Rule, RunStatus, Schedule, Severity, Table,
 };
 use mantissa_backend::ports::AlertQuery;
 use mantissa_backend::services::Services;
@@ -196,6 +198,8 @@ async fn world() -> World {
     write_demo(&Lake::new(dir.path()), &DemoOptions { days: 2, seed: 11, scale: 0.05, end }).unwrap();
     let clock = Arc::new(ManualClock::new(end));
     let s = Services::local_with_clock(dir.path(), clock.clone()).await.unwrap();
+    // Runs see everything up to the clock: the demo's stories reach its last minutes.
+    s.settings.put_setting(USER, LATENESS_SETTING, &json!(0)).await.unwrap();
     World { _dir: dir, s, clock }
 }
 
@@ -250,23 +254,32 @@ async fn rule_makes_alert_with_summary_samples_and_stats() {
     let w = world().await;
     let rule = root_rule();
     w.s.rules.put_rule(USER, &rule).await.unwrap();
-    let out = run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap();
-    let alert = out.alert.expect("root story fires");
-    assert_eq!(out.rows, 4);
+    let fired = fire(&w.s, USER, &rule, w.clock.now()).await;
+    assert_eq!((fired.error.as_deref(), fired.alert_ids.len()), (None, 1), "root story fires once");
+    assert_eq!(fired.window_end, Some(w.clock.now()), "no lateness allowance in this world");
+    let alert = w.s.alerts.get_alert(USER, &fired.alert_ids[0]).await.unwrap().unwrap();
     assert_eq!(alert.summary, "4 matches for Root account used");
+    assert_eq!((alert.event_count, alert.dedup_key.as_str()), (4, "sourceipaddress=45.155.205.233"));
     assert_eq!(alert.sample_rows.len(), 4);
     assert_eq!(alert.sample_rows[0]["sourceipaddress"], "45.155.205.233");
+    // The alert's window is its evidence's first and last event, not the run's window.
+    let times: Vec<&str> = alert.sample_rows.iter().map(|r| r["eventtime"].as_str().unwrap()).collect();
+    assert_eq!(alert.window_start.format("%Y-%m-%dT%H:%M:%SZ").to_string(), *times.iter().min().unwrap());
+    assert_eq!(alert.window_end.format("%Y-%m-%dT%H:%M:%SZ").to_string(), *times.iter().max().unwrap());
+    assert!(!alert.query.contains("{window_"), "the stored query is the one that ran");
     let stored = w.s.rules.get_rule(USER, &rule.id).await.unwrap().unwrap();
     assert_eq!((stored.executions, stored.alert_count, stored.last_status), (1, 1, Some(RunStatus::Success)));
+    assert_eq!(stored.detected_until, Some(w.clock.now()));
     assert!(stored.data_scanned_mb > 0.0);
 
     let mut broken = rule.clone();
     broken.id = "broken".into();
     broken.query = "SELECT nope FROM cloudtrail_logs".into();
-    let out = run_rule(&w.s, USER, &broken, w.clock.now()).await.unwrap();
-    assert!(out.alert.is_none());
+    let fired = fire(&w.s, USER, &broken, w.clock.now()).await;
+    assert!(fired.error.as_deref().is_some_and(|e| e.contains("nope")), "{fired:?}");
     let stored = w.s.rules.get_rule(USER, "broken").await.unwrap().unwrap();
     assert!(matches!(stored.last_status, Some(RunStatus::Failed(m)) if m.contains("nope")));
+    assert_eq!(stored.detected_until, None, "a failed run does not move the window on");
 }
 
 #[tokio::test]
@@ -274,9 +287,9 @@ async fn threshold_counts_data_rows_only() {
     let w = world().await;
     let mut rule = root_rule();
     rule.threshold.value = 4; // exactly 4 rows: not more than 4
-    assert!(run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alert.is_none());
+    assert!(run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alerts.is_empty());
     rule.threshold.value = 3;
-    assert!(run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alert.is_some());
+    assert!(!run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alerts.is_empty());
 }
 
 #[tokio::test]
@@ -323,7 +336,7 @@ async fn slack_pagerduty_jira_webhook_receive_valid_payloads() {
     }
     let mut rule = root_rule();
     rule.severity = Severity::High;
-    let mut alert = run_rule(s, USER, &rule, w.clock.now()).await.unwrap().alert.unwrap();
+    let mut alert = run_rule(s, USER, &rule, w.clock.now()).await.unwrap().alerts.remove(0);
     assert_eq!(route_alert(s, &rule, &mut alert).await.unwrap(), 4, "critical-only integration filtered out");
     let verdicts = drain(&w).await;
     assert_eq!(verdicts, vec![Verdict::Delivered; 4]);
@@ -364,7 +377,7 @@ async fn slack_escapes_log_text_and_mentions_on_critical() {
         .unwrap();
     let mut rule = root_rule();
     rule.query = "SELECT '<!everyone> & <https://evil|click>' AS useragent".into();
-    let mut alert = run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alert.unwrap();
+    let mut alert = run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alerts.remove(0);
     route_alert(&w.s, &rule, &mut alert).await.unwrap();
     drain(&w).await;
     let body = fake.seen.lock().unwrap()[0].2.to_string();
@@ -390,7 +403,7 @@ async fn failing_world(mode: Mode) -> (World, Fake, String) {
         .await
         .unwrap();
     let rule = root_rule();
-    let mut alert = run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alert.unwrap();
+    let mut alert = run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alerts.remove(0);
     route_alert(&w.s, &rule, &mut alert).await.unwrap();
     (w, fake, alert.id)
 }
@@ -405,7 +418,7 @@ async fn server_errors_back_off_then_dead_letter_and_redrive_delivers() {
     assert_eq!(drain(&w).await, vec![Verdict::Retry { after_secs: 10 }]);
     w.clock.advance(Duration::seconds(10));
     assert_eq!(drain(&w).await, vec![Verdict::DeadLettered]);
-    let dlq = w.s.queue.dead_letters().await.unwrap();
+    let dlq = w.s.queue.dead_letters(USER).await.unwrap();
     assert_eq!(dlq.len(), 1);
     assert!(dlq[0].last_error.as_deref().unwrap().contains("HTTP 500"));
     let alert = w.s.alerts.get_alert(USER, &alert_id).await.unwrap().unwrap();
@@ -422,7 +435,7 @@ async fn server_errors_back_off_then_dead_letter_and_redrive_delivers() {
     );
     // The service recovers; a redrive delivers the same alert (a retry is never suppressed).
     *fake.mode.lock().unwrap() = Mode::Ok;
-    w.s.queue.redrive(&[dlq[0].message_id.clone()]).await.unwrap();
+    w.s.queue.redrive(USER, &[dlq[0].message_id.clone()]).await.unwrap();
     assert_eq!(drain(&w).await, vec![Verdict::Delivered]);
 }
 
@@ -447,7 +460,7 @@ async fn connection_refused_is_a_retry() {
         w.s.integrations.put_integration(&i).await.unwrap();
     }
     let rule = root_rule();
-    let mut alert = run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alert.unwrap();
+    let mut alert = run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alerts.remove(0);
     route_alert(&w.s, &rule, &mut alert).await.unwrap();
     let mut v = drain(&w).await;
     v.sort_by_key(|x| format!("{x:?}"));
@@ -479,7 +492,7 @@ async fn dedup_a_second_integration_is_not_suppressed_by_the_first() {
     let w = world().await;
     two_integrations(&w).await;
     let rule = root_rule();
-    let mut alert = run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alert.unwrap();
+    let mut alert = run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alerts.remove(0);
     route_alert(&w.s, &rule, &mut alert).await.unwrap();
     // The seed's key (rule|severity|summary) is the same for both: it suppressed file-b.
     assert_eq!(drain(&w).await, vec![Verdict::Delivered, Verdict::Delivered]);
@@ -491,7 +504,7 @@ async fn dedup_b_concurrent_workers_deliver_a_duplicate_once() {
     two_integrations(&w).await;
     let rule = root_rule();
     // Two different alerts with the same dedup key, in flight at once on two workers.
-    let mut a = run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alert.unwrap();
+    let mut a = run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alerts.remove(0);
     let only_a = Rule { destinations: vec!["file-a".into()], ..rule.clone() };
     route_alert(&w.s, &only_a, &mut a).await.unwrap();
     let (w1, w2) = (DeliveryWorker::new(w.s.clone()), DeliveryWorker::new(w.s.clone()));
@@ -517,8 +530,21 @@ async fn dedup_c_a_retry_of_the_same_alert_is_never_suppressed() {
     assert_eq!(drain(&w).await, vec![Verdict::Delivered]);
 }
 
+/// A root event from the attacker's address at `at`, landed in the lake as a trail file.
+fn land_root_event(w: &World, at: chrono::DateTime<Utc>) {
+    let record = json!({
+        "eventVersion": "1.09", "eventTime": at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "eventSource": "iam.amazonaws.com", "eventName": "ListUsers", "awsRegion": "us-east-1",
+        "sourceIPAddress": "45.155.205.233", "eventType": "AwsApiCall",
+        "userIdentity": {"type": "Root", "arn": "arn:aws:iam::111122223333:root", "accountId": "111122223333"},
+    });
+    let body = serde_json::to_vec(&json!({"Records": [record]})).unwrap();
+    let name = format!("root-{}.json", at.timestamp());
+    ingest_bytes(&Lake::new(w._dir.path()), Table::CloudTrail, std::path::Path::new(&name), &body).unwrap();
+}
+
 #[tokio::test]
-async fn dedup_d_fields_fold_alerts_whose_counts_differ() {
+async fn dedup_d_new_events_fold_into_the_open_alert_and_notify_as_the_rule_says() {
     let w = world().await;
     let path = w._dir.path().join("f.jsonl");
     w.s.integrations
@@ -532,24 +558,47 @@ async fn dedup_d_fields_fold_alerts_whose_counts_differ() {
         .await
         .unwrap();
     let mut rule = root_rule();
-    rule.dedup = DedupSpec { fields: vec!["sourceipaddress".into()], window_secs: 600 };
-    let mut first = run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alert.unwrap();
-    route_alert(&w.s, &rule, &mut first).await.unwrap();
+    // The demo's root story is hours old: a day's window folds the new events into it.
+    rule.dedup = DedupSpec { fields: vec!["sourceipaddress".into()], window_secs: 86_400 };
+    w.s.rules.put_rule(USER, &rule).await.unwrap();
+    let first = fire(&w.s, USER, &rule, w.clock.now()).await;
     assert_eq!(drain(&w).await, vec![Verdict::Delivered]);
-    // Same source IP, one row fewer: the summary (and the seed's key) changes; ours does not.
-    let mut fewer = rule.clone();
-    fewer.query = format!("{} AND eventname <> 'GetBillingData'", rule.query);
-    let mut second = run_rule(&w.s, USER, &fewer, w.clock.now()).await.unwrap().alert.unwrap();
-    assert_ne!(first.summary, second.summary);
-    route_alert(&w.s, &rule, &mut second).await.unwrap();
-    assert_eq!(drain(&w).await, vec![Verdict::Suppressed]);
-    let stored = w.s.alerts.get_alert(USER, &second.id).await.unwrap().unwrap();
-    assert_eq!(stored.attempts.last().unwrap().status, DeliveryStatus::Suppressed);
-    // After the rule's window it is delivered again.
-    w.clock.advance(Duration::seconds(601));
-    let mut third = run_rule(&w.s, USER, &fewer, w.clock.now()).await.unwrap().alert.unwrap();
-    route_alert(&w.s, &rule, &mut third).await.unwrap();
+    let id = first.alert_ids[0].clone();
+
+    // The same address again in the next window: the open alert grows, nobody is paged again.
+    land_root_event(&w, w.clock.now() + Duration::minutes(2));
+    w.clock.advance(Duration::minutes(5));
+    let second = fire(&w.s, USER, &rule, w.clock.now()).await;
+    assert_eq!(second.alert_ids, vec![id.clone()], "folded into the open alert");
+    assert_eq!(drain(&w).await, vec![], "notify: first sends nothing more");
+    let a = w.s.alerts.get_alert(USER, &id).await.unwrap().unwrap();
+    assert_eq!((a.event_count, a.summary.as_str()), (5, "5 matches for Root account used"));
+    assert_eq!(a.window_end, w.clock.now() - Duration::minutes(3), "last seen is the new event");
+    assert_eq!(a.history.len(), 2, "{:?}", a.history);
+
+    // `notify: every 1`: the next event is sent again, as a notice of its own.
+    rule.notify = mantissa_backend::model::Notify::Every(1);
+    w.s.rules.put_rule(USER, &rule).await.unwrap();
+    land_root_event(&w, w.clock.now() + Duration::minutes(1));
+    w.clock.advance(Duration::minutes(5));
+    assert_eq!(fire(&w.s, USER, &rule, w.clock.now()).await.alert_ids, vec![id.clone()]);
     assert_eq!(drain(&w).await, vec![Verdict::Delivered]);
+    let a = w.s.alerts.get_alert(USER, &id).await.unwrap().unwrap();
+    assert_eq!((a.event_count, a.notified_count), (6, 6));
+
+    // Resolved, then the address comes back: a new alert, delivered although the first one's
+    // dedup key is still live (a closed alert does not hold it).
+    let mut resolved = a.clone();
+    resolved.status = mantissa_backend::model::AlertStatus::Resolved;
+    w.s.alerts.put_alert(&resolved).await.unwrap();
+    land_root_event(&w, w.clock.now() + Duration::minutes(1));
+    w.clock.advance(Duration::minutes(5));
+    let again = fire(&w.s, USER, &rule, w.clock.now()).await;
+    assert_eq!(again.alert_ids.len(), 1);
+    assert_ne!(again.alert_ids[0], id, "a new alert for the new incident");
+    assert_eq!(drain(&w).await, vec![Verdict::Delivered]);
+    let lines = std::fs::read_to_string(&path).unwrap().lines().count();
+    assert_eq!(lines, 3, "first alert, its re-notice, the new alert");
 }
 
 #[tokio::test]
@@ -584,7 +633,7 @@ async fn scheduler_fires_due_rules_once_and_catches_up_once() {
     let fired = sched.tick(t0).await.unwrap();
     assert_eq!(fired.len(), 1);
     for h in fired {
-        assert!(h.await.unwrap().alert_id.is_some());
+        assert_eq!(h.await.unwrap().alert_ids.len(), 1);
     }
     assert!(sched.tick(t0 + Duration::minutes(1)).await.unwrap().is_empty());
     assert_eq!(sched.tick(t0 + Duration::minutes(5)).await.unwrap().len(), 1);
@@ -603,8 +652,9 @@ async fn scheduler_fires_due_rules_once_and_catches_up_once() {
     assert!(overlapped <= 1);
     let stored = w.s.rules.get_rule(USER, &rule.id).await.unwrap().unwrap();
     assert!(stored.executions >= 3);
+    assert_eq!(stored.detected_until, Some(back), "the catch-up run's window reaches its fire time");
     let alerts = w.s.alerts.list_alerts(USER, &AlertQuery::default()).await.unwrap();
-    assert!(alerts.len() >= 3);
+    assert_eq!(alerts.len(), 1, "one incident, one alert, however many runs: {alerts:#?}");
 }
 
 #[tokio::test]
@@ -622,7 +672,7 @@ async fn email_goes_out_over_smtp() {
         .await
         .unwrap();
     let rule = root_rule();
-    let mut alert = run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alert.unwrap();
+    let mut alert = run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alerts.remove(0);
     route_alert(&w.s, &rule, &mut alert).await.unwrap();
     assert_eq!(drain(&w).await, vec![Verdict::Delivered]);
     let data = mail.lock().unwrap().clone();
@@ -687,7 +737,7 @@ async fn health_reflects_attempts() {
 async fn no_integrations_still_records_the_alert() {
     let w = world().await;
     let rule = root_rule();
-    let mut alert = run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alert.unwrap();
+    let mut alert = run_rule(&w.s, USER, &rule, w.clock.now()).await.unwrap().alerts.remove(0);
     assert_eq!(route_alert(&w.s, &rule, &mut alert).await.unwrap(), 0);
     assert!(w.s.alerts.get_alert(USER, &alert.id).await.unwrap().is_some());
     assert!(w.s.alerts.get_alert("someone-else", &alert.id).await.unwrap().is_none());
@@ -699,12 +749,14 @@ async fn every_starter_pack_rule_fires_on_its_demo_story() {
     let end = Utc::now().duration_trunc_hour();
     write_demo(&Lake::new(dir.path()), &DemoOptions { days: 3, seed: 42, scale: 0.2, end }).unwrap();
     let s = Services::local(dir.path()).await.unwrap();
+    s.settings.put_setting(USER, LATENESS_SETTING, &json!(0)).await.unwrap();
     let rules = workspace::demo_rules();
     assert!(rules.len() >= 25, "the pack has {} rules", rules.len());
     let mut silent = vec![];
     for rule in &rules {
         let outcome = run_rule(&s, USER, rule, Utc::now()).await.unwrap();
-        if outcome.alert.is_none() {
+        assert_eq!(outcome.error, None, "{}", rule.id);
+        if outcome.alerts.is_empty() {
             silent.push(rule.id.clone());
         }
     }
@@ -769,7 +821,7 @@ async fn an_analyst_routes_a_stored_alert_past_severity_filters_and_again() {
     s.integrations.put_integration(&slack).await.unwrap();
     let mut rule = root_rule();
     rule.severity = Severity::High;
-    let mut alert = run_rule(s, USER, &rule, w.clock.now()).await.unwrap().alert.unwrap();
+    let mut alert = run_rule(s, USER, &rule, w.clock.now()).await.unwrap().alerts.remove(0);
     assert_eq!(route_alert(s, &rule, &mut alert).await.unwrap(), 0, "below slack's filter");
 
     let targets = resolve_route("send to slack", std::slice::from_ref(&slack)).unwrap();

@@ -25,6 +25,23 @@ pub struct Context {
     pub lake: Lake,
     /// Planning needs only the schemas: one session serves every check.
     pub session: Arc<tokio::sync::OnceCell<SessionContext>>,
+    pub refresh: RefreshPolicy,
+}
+
+/// How often the visible pane is reloaded, and from where health comes.
+#[derive(Debug, Clone, Copy)]
+pub struct RefreshPolicy {
+    pub every: Duration,
+    /// Read the stored health (written by the health Lambda) instead of computing it.
+    pub health_from_store: bool,
+}
+
+impl RefreshPolicy {
+    /// Locally reads are free: every 2 s, health computed.
+    pub const LOCAL: RefreshPolicy =
+        RefreshPolicy { every: Duration::from_secs(2), health_from_store: false };
+    /// On AWS every read is billed: every 15 s, health as the health Lambda stored it.
+    pub const AWS: RefreshPolicy = RefreshPolicy { every: Duration::from_secs(15), health_from_store: true };
 }
 
 impl Context {
@@ -38,6 +55,7 @@ impl Context {
             sync_target: "local:analyst".into(),
             lake: Lake::new(dir),
             session: Default::default(),
+            refresh: RefreshPolicy::LOCAL,
         }
     }
 }
@@ -57,7 +75,8 @@ async fn event_loop(
 ) -> anyhow::Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut events = EventStream::new();
-    let mut refresh = tokio::time::interval(Duration::from_secs(2));
+    let mut refresh = tokio::time::interval(ctx.refresh.every);
+    refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut dirty = true;
     #[cfg(unix)]
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -84,8 +103,13 @@ async fn event_loop(
         tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(Event::Key(key))) => {
+                    let shown = app.pane;
                     for job in app.handle_key(key) {
                         app.start(&ctx, job, &tx);
+                    }
+                    if app.pane != shown {
+                        // A pane just opened shows fresh rows now, not at the next tick.
+                        app.start(&ctx, Job::Refresh(app.pane), &tx);
                     }
                     dirty = true;
                 }
@@ -100,7 +124,7 @@ async fn event_loop(
                     app.start(&ctx, job, &tx);
                 }
             }
-            _ = refresh.tick() => app.start(&ctx, Job::Refresh, &tx),
+            _ = refresh.tick() => app.start(&ctx, Job::Refresh(app.pane), &tx),
             _ = sigterm => return Ok(()),
         }
     }
@@ -112,6 +136,13 @@ impl App {
         if let Job::Batch(jobs) = job {
             return jobs.into_iter().for_each(|j| self.start(ctx, j, tx));
         }
+        if let Job::Refresh(_) = job {
+            // One refresh in flight: a slow backend gets no pile of them.
+            if self.refreshing {
+                return;
+            }
+            self.refreshing = true;
+        }
         if let Some(label) = job.label() {
             *self.running.entry(label).or_default() += 1;
         }
@@ -120,21 +151,53 @@ impl App {
 
     /// The status line: where and who, then the jobs on their way (`running: query, export`).
     pub fn status(&self) -> String {
+        let mut line = self.status_line.clone();
+        if self.scheduler_elsewhere.load(std::sync::atomic::Ordering::Relaxed) {
+            line.push_str(" · rules run in another process");
+        }
         if self.running.is_empty() {
-            return self.status_line.clone();
+            return line;
         }
         let jobs: Vec<String> = self
             .running
             .iter()
             .map(|(label, n)| if *n > 1 { format!("{label} x{n}") } else { label.to_string() })
             .collect();
-        format!("{} · running: {}", self.status_line, jobs.join(", "))
+        format!("{line} · running: {}", jobs.join(", "))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::panes::Pane;
+
+    /// A refresh started while one is on its way is dropped, so a slow backend (Athena,
+    /// DynamoDB over a bad link) never has a pile of them; the next starts after the reply.
+    #[tokio::test]
+    async fn one_refresh_is_in_flight_at_a_time() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let ctx = Context::for_tests(dir.path()).await;
+        let mut app = App::new("local · analyst".into(), false);
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        app.start(&ctx, Job::Refresh(Pane::Rules), &tx);
+        app.start(&ctx, Job::Refresh(Pane::Rules), &tx);
+        app.start(&ctx, Job::Refresh(Pane::Alerts), &tx);
+        let mut replies = vec![];
+        loop {
+            let msg = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.unwrap().unwrap();
+            let end = matches!(msg, Msg::Refreshed);
+            replies.push(format!("{msg:?}").split(['(', ' ']).next().unwrap_or_default().to_string());
+            app.update(msg);
+            if end {
+                break;
+            }
+        }
+        assert_eq!(replies, ["Rules", "Refreshed"], "one refresh, of the rules pane only");
+        assert!(!app.refreshing);
+        app.start(&ctx, Job::Refresh(Pane::Alerts), &tx);
+        assert!(app.refreshing, "the next one starts once the first has ended");
+    }
 
     /// The status line lists labelled jobs until each reports its end, failed or not.
     #[tokio::test]
@@ -144,7 +207,7 @@ mod tests {
         let mut app = App::new("local · analyst".into(), false);
         let (tx, mut rx) = mpsc::unbounded_channel();
         app.start(&ctx, Job::Batch(vec![Job::TestSend("nope".into()), Job::TestSend("nope2".into())]), &tx);
-        app.start(&ctx, Job::Refresh, &tx);
+        app.start(&ctx, Job::Refresh(Pane::Alerts), &tx);
         assert_eq!(app.status(), "local · analyst · running: test send x2");
         let mut done = 0;
         while done < 2 {
@@ -153,6 +216,7 @@ mod tests {
             app.update(msg);
         }
         assert_eq!(app.status(), "local · analyst");
+        assert!(!app.refreshing, "the refresh reported its end");
         assert!(
             app.ui.message.as_ref().unwrap().1.contains("nope"),
             "the failure is shown: {:?}",

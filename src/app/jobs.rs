@@ -3,6 +3,7 @@
 
 use super::{Context, Job, Msg, history, rule_jobs};
 use crate::commands::output;
+use crate::panes::Pane;
 use crate::panes::setup as setup_pane;
 use crate::widgets::grid;
 use datafusion::arrow::record_batch::RecordBatch;
@@ -17,6 +18,7 @@ use tokio::sync::mpsc::UnboundedSender;
 pub fn spawn(ctx: &Context, job: Job, tx: UnboundedSender<Msg>) {
     let ctx = ctx.clone();
     let label = job.label();
+    let refresh = matches!(job, Job::Refresh(_));
     tokio::spawn(async move {
         let done = tx.clone();
         if let Err(e) = tokio::spawn(run(ctx, job, tx)).await
@@ -27,6 +29,9 @@ pub fn spawn(ctx: &Context, job: Job, tx: UnboundedSender<Msg>) {
         }
         if let Some(label) = label {
             let _ = done.send(Msg::Done(label));
+        }
+        if refresh {
+            let _ = done.send(Msg::Refreshed);
         }
     });
 }
@@ -80,19 +85,27 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
                 send(Msg::Error(e.to_string()));
             }
         }
-        Job::Refresh => {
+        Job::Refresh(Pane::Query) => {}
+        Job::Refresh(Pane::Alerts) => {
             let q = AlertQuery { limit: Some(500), ..Default::default() };
             match s.alerts.list_alerts(user, &q).await {
                 Ok(a) => send(Msg::Alerts(a)),
                 Err(e) => send(Msg::Error(e.to_string())),
             }
+        }
+        Job::Refresh(Pane::Rules) => {
             if let Ok(r) = s.rules.list_rules(user).await {
                 send(Msg::Rules(r));
             }
-            if let (Ok(list), Ok(health)) = (
-                s.integrations.list_integrations(user).await,
-                mantissa_backend::deliver::health::refresh(s, user).await,
-            ) {
+        }
+        Job::Refresh(Pane::Integrations) => {
+            // On AWS the health Lambda stores it every 5 minutes; computing it here would
+            // read a day of alert items at every refresh.
+            let health = match ctx.refresh.health_from_store {
+                true => mantissa_backend::deliver::health::stored(s, user).await,
+                false => mantissa_backend::deliver::health::refresh(s, user).await,
+            };
+            if let (Ok(list), Ok(health)) = (s.integrations.list_integrations(user).await, health) {
                 let rows = list
                     .into_iter()
                     .map(|i| {
@@ -106,6 +119,8 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
                     .collect();
                 send(Msg::Integrations(rows));
             }
+        }
+        Job::Refresh(Pane::Dlq) => {
             if let Ok(mine) = mantissa_backend::deliver::dead_letters::for_user(s, user).await {
                 send(Msg::Dlq(mine));
             }
@@ -125,32 +140,29 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
             Err(e) => send(Msg::Error(e.to_string())),
         },
         Job::RunRule(rule) => {
-            let now = s.clock.now();
-            match mantissa_backend::detect::run_rule(s, user, &rule, now).await {
-                Ok(mut o) => {
-                    let text = match (&mut o.alert, &o.error) {
-                        (_, Some(e)) => format!("rule {} failed: {e}", rule.id),
-                        (Some(alert), None) => {
-                            match mantissa_backend::detect::route_alert(s, &rule, alert).await {
-                                Ok(n) => format!(
-                                    "rule {}: {} rows, alert routed to {n} integration(s)",
-                                    rule.id, o.rows
-                                ),
-                                Err(e) => format!("rule {}: routing failed: {e}", rule.id),
-                            }
-                        }
-                        (None, None) => format!("rule {}: {} rows, below the threshold", rule.id, o.rows),
-                    };
-                    send(Msg::Info(text));
+            // The same run as a scheduled one: the window after the rule's last, alerts
+            // stored then routed, the window moved on.
+            let f = mantissa_backend::detect::fire(s, user, &rule, s.clock.now()).await;
+            let text = match (&f.error, f.alert_ids.len(), f.window_start.zip(f.window_end)) {
+                (Some(e), _, _) => format!("rule {} failed: {e}", rule.id),
+                (None, _, None) => format!("rule {}: nothing new since its last run", rule.id),
+                (None, 0, Some((from, to))) => {
+                    format!(
+                        "rule {}: no alert for {} to {}",
+                        rule.id,
+                        from.format("%H:%M"),
+                        to.format("%H:%M")
+                    )
                 }
-                Err(e) => send(Msg::Error(e.to_string())),
-            }
+                (None, n, Some(_)) => format!("rule {}: {n} alert(s) made or updated and routed", rule.id),
+            };
+            send(Msg::Info(text));
         }
-        Job::Redrive(ids) => match s.queue.redrive(&ids).await {
+        Job::Redrive(ids) => match s.queue.redrive(user, &ids).await {
             Ok(n) => send(Msg::Info(format!("redrove {n} message(s)"))),
             Err(e) => send(Msg::Error(e.to_string())),
         },
-        Job::DeleteDead(id) => match s.queue.delete_dead_letter(&id).await {
+        Job::DeleteDead(id) => match s.queue.delete_dead_letter(user, &id).await {
             Ok(()) => send(Msg::Info(format!("deleted {id}"))),
             Err(e) => send(Msg::Error(e.to_string())),
         },
@@ -196,7 +208,7 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
             ))),
             Err(e) => send(Msg::Error(e.to_string())),
         },
-        Job::DeleteIntegration(id) => match s.integrations.delete_integration(user, &id).await {
+        Job::DeleteIntegration(id) => match setup::delete(s, user, &id).await {
             Ok(()) => send(Msg::Info(format!("deleted integration {id}"))),
             Err(e) => send(Msg::Error(e.to_string())),
         },

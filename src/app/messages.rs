@@ -2,7 +2,7 @@
 //! changes the app (`App::update`).
 
 use super::{App, history};
-use crate::panes::Component;
+use crate::panes::{Component, Pane};
 use crate::widgets::grid::ViewRequest;
 use datafusion::arrow::record_batch::RecordBatch;
 use mantissa_backend::model::{Alert, HealthStatus, Integration, QueryId, QueryStatus, Rule};
@@ -16,7 +16,9 @@ use std::sync::Arc;
 pub enum Job {
     RunQuery(String),
     CancelQuery(QueryId),
-    Refresh,
+    /// Reloads what the pane shows (nothing for the query pane); one at a time, see
+    /// [`App::refresh`].
+    Refresh(Pane),
     SaveAlert(Alert),
     SaveRule(Rule),
     RunRule(Rule),
@@ -80,7 +82,7 @@ impl Job {
     /// periodic refresh, history appends) that would only flicker there.
     pub fn label(&self) -> Option<&'static str> {
         Some(match self {
-            Job::Refresh | Job::SaveHistory(..) | Job::Batch(_) => return None,
+            Job::Refresh(_) | Job::SaveHistory(..) | Job::Batch(_) => return None,
             Job::RunQuery(_) => "query",
             Job::CancelQuery(_) => "cancel",
             Job::SaveAlert(_) => "save alert",
@@ -156,6 +158,8 @@ pub enum Msg {
     Error(String),
     /// A labelled job ended (see [`Job::label`]).
     Done(&'static str),
+    /// A refresh ended, however it ended: the next one may start.
+    Refreshed,
 }
 
 impl App {
@@ -185,6 +189,10 @@ impl App {
             Msg::Error(t) => {
                 ui.error(t);
                 true
+            }
+            Msg::Refreshed => {
+                self.refreshing = false;
+                false
             }
             Msg::Done(label) => {
                 if let Some(n) = self.running.get_mut(label) {

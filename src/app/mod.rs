@@ -12,7 +12,7 @@ mod messages;
 mod rule_jobs;
 mod ui;
 
-pub use event_loop::{Context, run};
+pub use event_loop::{Context, RefreshPolicy, run};
 pub use messages::{Job, Msg, Pending, SecretText};
 pub use ui::{Prompt, Purpose, Request, Ui};
 
@@ -45,8 +45,13 @@ pub struct App {
     pub theme_dir: Option<PathBuf>,
     /// Labelled jobs on their way, by label, for the status line.
     pub running: BTreeMap<&'static str, usize>,
+    /// A refresh is on its way; the next waits for it (on AWS every read is billed).
+    pub refreshing: bool,
     pub quit: bool,
     pub status_line: String,
+    /// Set while another process (a `serve`, another console) runs this workspace's rules, so
+    /// this console runs none of its own and says so on the status line.
+    pub scheduler_elsewhere: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl App {
@@ -63,8 +68,10 @@ impl App {
             keymap_dir: None,
             theme_dir: None,
             running: BTreeMap::new(),
+            refreshing: false,
             quit: false,
             status_line,
+            scheduler_elsewhere: Default::default(),
         }
     }
 

@@ -9,7 +9,7 @@ use mantissa_backend::aws::backfill;
 use mantissa_backend::aws::lake::S3Lake;
 use mantissa_backend::aws::s3::S3Stores;
 use mantissa_backend::ingest::IngestReport;
-use mantissa_backend::ingest::{expand_paths, ingest_paths};
+use mantissa_backend::ingest::{expand_paths, ingest_paths_with};
 use mantissa_backend::model::Table;
 use mantissa_backend::text::neutralize;
 use std::io::IsTerminal;
@@ -19,7 +19,7 @@ use std::process::ExitCode;
 /// Issues printed in full; the rest are counted.
 const SHOWN_ISSUES: usize = 50;
 
-pub async fn run(ws: &Workspace, source: &str, paths: &[PathBuf]) -> Result<ExitCode> {
+pub async fn run(ws: &Workspace, source: &str, paths: &[PathBuf], max_decoded: u64) -> Result<ExitCode> {
     let table: Table = source.parse().map_err(|e: String| anyhow!(e))?;
     let files = expand_paths(paths)?;
     let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
@@ -35,15 +35,21 @@ pub async fn run(ws: &Workspace, source: &str, paths: &[PathBuf]) -> Result<Exit
     };
     let lake = ws.lake.clone();
     let progress = bar.clone();
-    let report =
-        tokio::task::spawn_blocking(move || ingest_paths(&lake, table, &files, &|bytes| progress.inc(bytes)))
-            .await??;
+    let report = tokio::task::spawn_blocking(move || {
+        ingest_paths_with(&lake, table, &files, &|bytes| progress.inc(bytes), max_decoded)
+    })
+    .await??;
     bar.finish_and_clear();
     Ok(finish(table, &report, None))
 }
 
 /// Backfill into the S3 lake: local files or `s3://bucket/prefix`, in batches.
-pub async fn run_aws(settings: &AwsSettings, source: &str, paths: &[PathBuf]) -> Result<ExitCode> {
+pub async fn run_aws(
+    settings: &AwsSettings,
+    source: &str,
+    paths: &[PathBuf],
+    max_decoded: u64,
+) -> Result<ExitCode> {
     let table: Table = source.parse().map_err(|e: String| anyhow!(e))?;
     let conf = settings.sdk_config().await;
     let stores = S3Stores::new(settings, &conf)?;
@@ -60,7 +66,8 @@ pub async fn run_aws(settings: &AwsSettings, source: &str, paths: &[PathBuf]) ->
         ProgressBar::hidden()
     };
     let progress = bar.clone();
-    let done = backfill::backfill(&lake, &stores, table, &inputs, &|bytes| progress.inc(bytes)).await?;
+    let done =
+        backfill::backfill(&lake, &stores, table, &inputs, max_decoded, &|bytes| progress.inc(bytes)).await?;
     bar.finish_and_clear();
     eprintln!(
         "{}: {} Parquet files written to {}{}",

@@ -74,18 +74,18 @@ pub async fn dlq(ws: &Workspace, cmd: DlqCommand) -> Result<ExitCode> {
             if mine.is_empty() {
                 bail!("nothing to redrive: give message ids from `mantissa dlq list`, or --all");
             }
-            let n = s.queue.redrive(&mine).await?;
+            let n = s.queue.redrive(&ws.user, &mine).await?;
             eprintln!("redrove {n} message(s); `mantissa serve` delivers them");
         }
         DlqCommand::Delete { id } => {
-            s.queue.delete_dead_letter(&id).await?;
+            s.queue.delete_dead_letter(&ws.user, &id).await?;
             eprintln!("deleted {id}");
         }
         DlqCommand::Purge { yes } => {
             if !yes {
-                bail!("purge deletes every dead letter for good: add --yes to confirm");
+                bail!("purge deletes all your dead letters for good: add --yes to confirm");
             }
-            eprintln!("purged {} message(s)", s.queue.purge_dead_letters().await?);
+            eprintln!("purged {} message(s)", s.queue.purge_dead_letters(&ws.user).await?);
         }
     }
     Ok(ExitCode::SUCCESS)

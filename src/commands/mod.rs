@@ -31,10 +31,18 @@ pub struct Workspace {
     pub s3_lake: Option<(String, AwsSettings)>,
 }
 
+/// On AWS the user is the caller's identity; `--user` is honoured only for the admin ARNs.
+async fn aws_user(settings: &AwsSettings, requested: Option<&str>) -> Result<String> {
+    use mantissa_backend::aws::identity;
+    let caller = identity::caller(&settings.sdk_config().await).await?;
+    Ok(identity::act_as(&caller, requested, &identity::admins_from_env())?)
+}
+
 impl Workspace {
     fn open(global: &GlobalArgs) -> Result<Self> {
         let data_dir = config::data_dir(global.data_dir.as_ref())?;
-        std::fs::create_dir_all(&data_dir)
+        // Owner-only (0700): the lake, state.db and secrets.json are nobody else's to read.
+        mantissa_backend::local::private::secure_dir(&data_dir)
             .map_err(|e| anyhow::anyhow!("cannot create the data dir {}: {e}", data_dir.display()))?;
         let settings = || {
             let mut a = AwsSettings::new(&global.env);
@@ -97,13 +105,16 @@ impl Workspace {
 }
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
-    let ws = Workspace::open(&cli.global)?;
+    let mut ws = Workspace::open(&cli.global)?;
+    if let Some(settings) = &ws.aws {
+        ws.user = aws_user(settings, cli.global.user.as_deref()).await?;
+    }
     match cli.command {
         None => status::run(&ws, &cli.global).await,
         Some(Command::Query { sql, format }) => query::run(&ws, &sql, format).await,
-        Some(Command::Ingest { source, paths }) => match &ws.aws {
-            Some(settings) => ingest::run_aws(settings, &source, &paths).await,
-            None => ingest::run(&ws, &source, &paths).await,
+        Some(Command::Ingest { source, paths, max_decoded_size }) => match &ws.aws {
+            Some(settings) => ingest::run_aws(settings, &source, &paths, max_decoded_size).await,
+            None => ingest::run(&ws, &source, &paths, max_decoded_size).await,
         },
         Some(Command::Serve) => {
             ws.local_only("serve", "the detection, delivery and health Lambdas do this")?;

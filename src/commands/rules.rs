@@ -15,6 +15,7 @@ pub async fn run(ws: &Workspace, dir: &Path, backend: &str, command: RulesComman
     let or_folder = |paths: Vec<PathBuf>| if paths.is_empty() { folder() } else { paths };
     match command {
         RulesCommand::List { format } => list(ws, dir, &target, format).await,
+        RulesCommand::Run { ids } => run_now(ws, &ids).await,
         RulesCommand::Validate { paths } => validate(ws, &or_folder(paths)).await,
         RulesCommand::Test { paths, minimum_tests } => test(&or_folder(paths), minimum_tests).await,
         RulesCommand::ImportSigma { paths, out } => {
@@ -183,5 +184,33 @@ async fn test(paths: &[PathBuf], minimum: usize) -> Result<ExitCode> {
     }
     let passed = outcomes.iter().filter(|o| o.passed()).count();
     eprintln!("{} rules, {} tests: {passed} passed, {failed} failed", loaded.len(), outcomes.len());
+    Ok(if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// `rules run`: one scheduled-style run of each rule, in id order, reported one line each.
+async fn run_now(ws: &Workspace, ids: &[String]) -> Result<ExitCode> {
+    let s = ws.services().await?;
+    let stored = s.rules.list_rules(&ws.user).await?;
+    for id in ids {
+        if !stored.iter().any(|r| &r.id == id) {
+            anyhow::bail!("no rule `{id}` for user `{}`; `mantissa rules list` shows them", ws.user);
+        }
+    }
+    let chosen = stored.into_iter().filter(|r| if ids.is_empty() { r.enabled } else { ids.contains(&r.id) });
+    let mut failed = 0;
+    for rule in chosen {
+        let f = mantissa_backend::detect::fire(&s, &ws.user, &rule, s.clock.now()).await;
+        let window = match f.window_start.zip(f.window_end) {
+            Some((a, b)) => format!("{} to {}", a.format("%Y-%m-%d %H:%M"), b.format("%H:%M")),
+            None => "nothing new".into(),
+        };
+        match &f.error {
+            Some(e) => {
+                failed += 1;
+                println!("{}\tfailed\t{window}\t{}", rule.id, mantissa_backend::text::neutralize(e));
+            }
+            None => println!("{}\t{} alert(s)\t{window}", rule.id, f.alert_ids.len()),
+        }
+    }
     Ok(if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

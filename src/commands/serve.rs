@@ -16,11 +16,22 @@ pub async fn run(ws: &Workspace) -> Result<ExitCode> {
     eprintln!("serving for user `{}` from {} (Ctrl-C to stop)", ws.user, ws.data_dir.display());
 
     let scheduler = SchedulerRunner::new(s.clone(), &ws.user);
-    let sched_task = tokio::spawn(scheduler.run(stop.clone(), |f| match (&f.alert_id, &f.error) {
+    let on_fired = |f: mantissa_backend::detect::Fired| match (&f.alert_ids[..], &f.error) {
         (_, Some(e)) => eprintln!("{} rule {} failed: {}", f.at.format("%H:%M:%S"), f.rule_id, neutralize(e)),
-        (Some(a), None) => eprintln!("{} rule {} alerted: {a}", f.at.format("%H:%M:%S"), f.rule_id),
-        (None, None) => {}
-    }));
+        ([], None) => {}
+        (ids, None) => {
+            eprintln!("{} rule {} alerted: {}", f.at.format("%H:%M:%S"), f.rule_id, ids.join(", "))
+        }
+    };
+    let on_state = |leading: bool| {
+        if leading {
+            eprintln!("scheduler: running rules for this workspace");
+        } else {
+            eprintln!("scheduler: another process runs this workspace's rules; waiting to take over");
+        }
+    };
+    let sched_task =
+        tokio::spawn(scheduler.run_exclusive(ws.data_dir.clone(), stop.clone(), on_fired, on_state));
     let worker = DeliveryWorker::new(s.clone());
     let worker_stop = stop.clone();
     let worker_task = tokio::spawn(async move { worker.run(worker_stop).await });

@@ -34,8 +34,12 @@ async fn console(ws: &Workspace, global: &GlobalArgs) -> Result<ExitCode> {
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
     // The embedded default runs the pipeline in-process, so alerts arrive while you watch; on
     // AWS the Lambdas run it.
+    let scheduler_elsewhere = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     if !on_aws {
-        tokio::spawn(SchedulerRunner::new(s.clone(), &ws.user).run(stop.clone(), |_| {}));
+        let flag = scheduler_elsewhere.clone();
+        let on_state = move |leading: bool| flag.store(!leading, std::sync::atomic::Ordering::Relaxed);
+        let runner = SchedulerRunner::new(s.clone(), &ws.user);
+        tokio::spawn(runner.run_exclusive(ws.data_dir.clone(), stop.clone(), |_| {}, on_state));
         let worker = DeliveryWorker::new(s.clone());
         let worker_stop = stop.clone();
         tokio::spawn(async move { worker.run(worker_stop).await });
@@ -53,8 +57,10 @@ async fn console(ws: &Workspace, global: &GlobalArgs) -> Result<ExitCode> {
         sync_target: format!("{}:{}", if on_aws { "aws" } else { "local" }, ws.user),
         lake: ws.lake.clone(),
         session: Default::default(),
+        refresh: if on_aws { crate::app::RefreshPolicy::AWS } else { crate::app::RefreshPolicy::LOCAL },
     };
     let mut app = crate::app::App::new(status, read_only);
+    app.scheduler_elsewhere = scheduler_elsewhere;
     let theme_dir = crate::config::user_dir("themes");
     let (theme, theme_problem) =
         crate::config::theme::for_session(global.theme.as_deref(), env, theme_dir.as_deref());

@@ -37,21 +37,31 @@ pub fn alert(a: &Alert, t: &Theme) -> Vec<Line<'static>> {
         field("assignee", a.assignee.as_deref().unwrap_or("nobody"), t),
         field("created", a.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(), t),
         field(
-            "window",
+            "seen",
             format!(
                 "{} .. {}",
-                a.window_start.format("%Y-%m-%d %H:%M"),
-                a.window_end.format("%Y-%m-%d %H:%M")
+                a.window_start.format("%Y-%m-%d %H:%M:%S"),
+                a.window_end.format("%Y-%m-%d %H:%M:%S")
             ),
             t,
         ),
-        field("matches", a.result_count.to_string(), t),
+        field("events", a.event_count.max(a.result_count).to_string(), t),
         field("rule", &a.rule_id, t),
     ];
+    if !a.dedup_key.is_empty() {
+        lines.push(field("incident", &a.dedup_key, t));
+    }
     if !a.description.is_empty() {
         lines.push(Line::default());
         lines.push(heading("description", t));
         lines.extend(wrap(&a.description, TEXT_WIDTH).into_iter().map(Line::from));
+    }
+    if !a.history.is_empty() {
+        lines.push(Line::default());
+        lines.push(heading("history", t));
+        for h in &a.history {
+            lines.push(Line::from(format!("  {}  {}", h.at.format("%m-%d %H:%M:%S"), neutralize(&h.what))));
+        }
     }
     lines.push(Line::default());
     lines.push(heading("delivery attempts", t));

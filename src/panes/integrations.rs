@@ -117,7 +117,7 @@ impl Component for IntegrationsPane {
             Msg::SetupSaved(Ok(text)) => {
                 self.setup = None;
                 ui.info(text);
-                ui.queued.push(Job::Refresh);
+                ui.queued.push(Job::Refresh(crate::panes::Pane::Integrations));
             }
             Msg::SetupSaved(Err(e)) | Msg::SetupTested(Err(e)) | Msg::JiraProjects(Err(e)) => {
                 let Some(setup) = self.setup.as_mut() else { return false };

@@ -296,9 +296,11 @@ fn render(pane: &QueryPane, f: &mut Frame, area: Rect, ui: &Ui) {
     let stats_line = match &pane.status {
         None => Line::from(Span::styled("no query run yet", theme.muted())),
         Some(s) => Line::from(format!(
-            "{} · {} ms · {} scanned · {} rows · est. ${:.6} · session {} / ${:.6}",
+            "{} · {} ms{} · {} scanned · {} rows · est. ${:.6} · session {} / ${:.6}",
             s.state.label(),
             s.stats.elapsed_ms,
+            // Athena's wait for capacity, apart from the engine's time.
+            if s.stats.queue_ms > 0 { format!(" (+{} ms queued)", s.stats.queue_ms) } else { String::new() },
             human(s.stats.bytes_scanned),
             s.stats.rows,
             s.stats.estimated_cost_usd(),

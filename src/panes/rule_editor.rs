@@ -133,7 +133,9 @@ impl RuleEditor {
             }
             Action::DryRunRule => {
                 match mantissa_backend::rules::parse_rule_file(&self.check_path(), &self.contents()) {
-                    Ok((loaded, _)) => ui.requests.push(Request::Query { sql: loaded.rule.query, run: true }),
+                    Ok((loaded, _)) => ui
+                        .requests
+                        .push(Request::Query { sql: loaded.rule.dry_run_sql(chrono::Utc::now()), run: true }),
                     Err(_) => {
                         ui.error("the rule does not parse yet: fix the errors below to dry-run its query")
                     }

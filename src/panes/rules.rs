@@ -55,7 +55,7 @@ impl RulesPane {
             Action::Open => vec![Job::OpenRule { rule, test: false }],
             Action::Test => vec![Job::OpenRule { rule, test: true }],
             Action::DryRun => {
-                ui.requests.push(Request::Query { sql: rule.query, run: true });
+                ui.requests.push(Request::Query { sql: rule.dry_run_sql(chrono::Utc::now()), run: true });
                 vec![]
             }
             Action::Toggle => {

@@ -124,15 +124,33 @@ impl Setup {
                 secret(false),
             ]),
             IntegrationKind::Webhook => fields.extend([
-                cfg("url", "URL", FieldKind::Text).required().hint("receives the alert as JSON"),
+                // The URL and header values are kept in the secret store (tokens ride in them):
+                // when editing, empty keeps the stored ones.
+                match e.and_then(|i| i.config.get("endpoint")).and_then(|v| v.as_str()) {
+                    Some(endpoint) if e.is_some_and(|i| i.secret_ref.is_some()) => {
+                        cfg("url", "URL", FieldKind::Text)
+                            .hint(format!("stored: {endpoint} (type to replace; kept as a secret)"))
+                    }
+                    _ => cfg("url", "URL", FieldKind::Text)
+                        .required()
+                        .hint("receives the alert as JSON; kept as a secret"),
+                },
                 Field::new("method", "method", FieldKind::Choice(METHODS)).value(
                     match config_text(e, "method") {
                         m if m.is_empty() => "POST".to_string(),
                         m => m.to_ascii_uppercase(),
                     },
                 ),
-                cfg("headers", "headers", FieldKind::Pairs)
-                    .hint("Name: value; ... (${SECRET} is replaced by the secret)"),
+                match e.and_then(|i| i.config.get("header_names")).and_then(|v| v.as_array()) {
+                    Some(names) if !names.is_empty() => {
+                        cfg("headers", "headers", FieldKind::Pairs).hint(format!(
+                            "stored: {} (type all to replace; values kept as secrets)",
+                            names.iter().filter_map(|n| n.as_str()).collect::<Vec<_>>().join(", ")
+                        ))
+                    }
+                    _ => cfg("headers", "headers", FieldKind::Pairs)
+                        .hint("Name: value; ... (${SECRET} is replaced by the secret; kept as secrets)"),
+                },
                 secret(false),
                 cfg("timeout_secs", "timeout s", FieldKind::Number).hint("empty: 10"),
             ]),

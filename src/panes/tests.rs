@@ -97,6 +97,11 @@ fn alert(id: &str, sev: Severity, mins: i64, status: DeliveryStatus) -> Alert {
             error: None,
             retry_in_secs: None,
         }],
+        dedup_key: String::new(),
+        event_count: 4,
+        detected_until: None,
+        notified_count: 0,
+        history: vec![],
     }
 }
 

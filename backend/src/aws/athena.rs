@@ -37,6 +37,13 @@ pub struct AthenaEngine {
 }
 
 impl AthenaEngine {
+    /// Rows the query has produced so far (GetQueryRuntimeStatistics).
+    async fn output_rows(&self, id: &QueryId) -> Option<u64> {
+        let out = self.client.get_query_runtime_statistics().query_execution_id(&id.0).send().await.ok()?;
+        let rows = out.query_runtime_statistics?.rows?;
+        rows.output_rows.map(|n| n.max(0) as u64)
+    }
+
     pub fn new(client: Client, settings: AthenaSettings) -> Self {
         AthenaEngine { client, settings, glue: None }
     }
@@ -143,6 +150,13 @@ impl QueryEngine for AthenaEngine {
         };
         let stats = exec.statistics.as_ref();
         let ms = |v: Option<i64>| v.unwrap_or(0).max(0) as u64;
+        // Rows are only in the runtime statistics (live while the query runs); a query still
+        // queued has none yet, and a failed call leaves the count at 0 rather than failing
+        // the status.
+        let rows = match state {
+            QueryState::Queued => 0,
+            _ => self.output_rows(id).await.unwrap_or(0),
+        };
         Ok(QueryStatus {
             id: id.clone(),
             state,
@@ -150,7 +164,7 @@ impl QueryEngine for AthenaEngine {
                 elapsed_ms: ms(stats.and_then(|s| s.engine_execution_time_in_millis)),
                 queue_ms: ms(stats.and_then(|s| s.query_queue_time_in_millis)),
                 bytes_scanned: ms(stats.and_then(|s| s.data_scanned_in_bytes)),
-                rows: 0,
+                rows,
                 files_scanned: None,
             },
         })

@@ -76,12 +76,14 @@ async fn read(input: &Input, stores: &S3Stores) -> Result<Vec<u8>> {
     }
 }
 
-/// Converts and writes `inputs` as `table`; `on_file` is told each file's size.
+/// Converts and writes `inputs` as `table` (a file decoding past `max_decoded` bytes is
+/// refused and named); `on_file` is told each file's size.
 pub async fn backfill(
     lake: &S3Lake,
     stores: &S3Stores,
     table: Table,
     inputs: &[Input],
+    max_decoded: u64,
     on_file: &(dyn Fn(u64) + Sync),
 ) -> Result<BackfillReport> {
     let mut out = BackfillReport::default();
@@ -96,7 +98,9 @@ pub async fn backfill(
             bytes += raw.len();
             on_file(raw.len() as u64);
             let name = input.name();
-            tasks.push(tokio::task::spawn_blocking(move || convert(table, Path::new(&name), &raw)));
+            tasks.push(tokio::task::spawn_blocking(move || {
+                convert(table, Path::new(&name), &raw, max_decoded)
+            }));
             start += 1;
         }
         for t in tasks {

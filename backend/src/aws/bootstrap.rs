@@ -4,7 +4,7 @@
 
 use super::AwsSettings;
 use super::bootstrap_lake::{Steps, bootstrap_lake, ensure_queue};
-use super::dynamo::{ENABLED_RULES_INDEX, RULE_ALERTS_INDEX, SEVERITY_INDEX, TYPE_INDEX};
+use super::dynamo::{ENABLED_RULES_INDEX, RULE_ALERTS_INDEX, SEVERITY_INDEX, TYPE_INDEX, USER_TIME_INDEX};
 use super::names::{self, Table};
 use crate::error::{Error, Result};
 use aws_sdk_dynamodb::types::{
@@ -52,6 +52,7 @@ const SPECS: [TableSpec; 5] = [
         indexes: &[
             (RULE_ALERTS_INDEX, "rule_id", Some("timestamp")),
             (SEVERITY_INDEX, "severity", Some("timestamp")),
+            (USER_TIME_INDEX, "user_id", Some("timestamp")),
         ],
         ttl: None,
     },
@@ -162,6 +163,21 @@ async fn ensure_table(
     }
     attrs.sort();
     attrs.dedup();
+    let definition = |a: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(a)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .map_err(|e| Error::backend("attribute definition", e))
+    };
+    let index = |(name, h, r): &(&str, &str, Option<&str>)| {
+        GlobalSecondaryIndex::builder()
+            .index_name(*name)
+            .set_key_schema(Some(keys(h, *r)?))
+            .projection(Projection::builder().projection_type(ProjectionType::All).build())
+            .build()
+            .map_err(|e| Error::backend("index", e))
+    };
     let mut create = ddb
         .create_table()
         .table_name(name)
@@ -169,32 +185,56 @@ async fn ensure_table(
         .set_key_schema(Some(keys(spec.hash, spec.range)?))
         .sse_specification(SseSpecification::builder().enabled(true).build());
     for a in attrs {
-        create = create.attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name(a)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .map_err(|e| Error::backend("attribute definition", e))?,
-        );
+        create = create.attribute_definitions(definition(a)?);
     }
-    for (index, h, r) in spec.indexes {
-        create = create.global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name(*index)
-                .set_key_schema(Some(keys(h, *r)?))
-                .projection(Projection::builder().projection_type(ProjectionType::All).build())
-                .build()
-                .map_err(|e| Error::backend("index", e))?,
-        );
+    for i in spec.indexes {
+        create = create.global_secondary_indexes(index(i)?);
     }
-    match create.send().await {
-        Ok(_) => steps.did(format!("created table {name}")),
+    let existed = match create.send().await {
+        Ok(_) => {
+            steps.did(format!("created table {name}"));
+            false
+        }
         Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {
-            steps.same(format!("table {name} exists"))
+            steps.same(format!("table {name} exists"));
+            true
         }
         Err(e) => return Err(super::sdk_err("dynamodb CreateTable", e)),
-    }
+    };
     wait_active(ddb, name).await?;
+    if existed {
+        // An index added in a later version is created on the table an earlier one made.
+        let have: Vec<String> = ddb
+            .describe_table()
+            .table_name(name)
+            .send()
+            .await
+            .map_err(|e| super::sdk_err("dynamodb DescribeTable", e))?
+            .table
+            .and_then(|t| t.global_secondary_indexes)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|g| g.index_name)
+            .collect();
+        for i in spec.indexes.iter().filter(|i| !have.iter().any(|h| h == i.0)) {
+            let built = index(i)?;
+            let create = aws_sdk_dynamodb::types::CreateGlobalSecondaryIndexAction::builder()
+                .index_name(i.0)
+                .set_key_schema(Some(built.key_schema))
+                .set_projection(built.projection)
+                .build()
+                .map_err(|e| Error::backend("index", e))?;
+            let mut update = ddb.update_table().table_name(name).global_secondary_index_updates(
+                aws_sdk_dynamodb::types::GlobalSecondaryIndexUpdate::builder().create(create).build(),
+            );
+            for a in std::iter::once(i.1).chain(i.2) {
+                update = update.attribute_definitions(definition(a)?);
+            }
+            update.send().await.map_err(|e| super::sdk_err("dynamodb UpdateTable (add index)", e))?;
+            steps.did(format!("table {name}: index {} added", i.0));
+            wait_active(ddb, name).await?;
+        }
+    }
     let pitr = ddb
         .describe_continuous_backups()
         .table_name(name)

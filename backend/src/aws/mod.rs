@@ -9,6 +9,7 @@ pub mod bootstrap_lake;
 pub mod catalog;
 pub mod dynamo;
 pub mod events;
+pub mod identity;
 pub mod lake;
 pub mod names;
 pub mod s3;
@@ -149,12 +150,7 @@ impl AwsSettings {
 
     /// The caller's account id (STS GetCallerIdentity).
     pub async fn account_id(&self, conf: &SdkConfig) -> Result<String> {
-        let who = aws_sdk_sts::Client::new(conf)
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| sdk_err("sts GetCallerIdentity (are the credentials valid?)", e))?;
-        who.account.ok_or_else(|| Error::backend("sts GetCallerIdentity", "no account in the answer"))
+        Ok(identity::arn_and_account(conf).await?.1)
     }
 
     /// The lake, raw bucket and Athena result location, from the settings or the default

@@ -4,7 +4,7 @@
 
 use super::sdk_err;
 use crate::error::{Error, Result};
-use crate::ports::{AlertQueue, DeadLetter, QueueDepth, ReceivedMessage};
+use crate::ports::{AlertQueue, DeadLetter, QueueDepth, ReceivedMessage, message_owner};
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{
@@ -248,9 +248,9 @@ impl AlertQueue for SqsQueue {
         Ok(())
     }
 
-    async fn dead_letters(&self) -> Result<Vec<DeadLetter>> {
+    async fn dead_letters(&self, user_id: &str) -> Result<Vec<DeadLetter>> {
         let mut letters: Vec<DeadLetter> =
-            self.walk_dead_letters().await?.into_iter().map(|s| s.letter).collect();
+            self.walk_own_dead_letters(user_id).await?.into_iter().map(|s| s.letter).collect();
         letters.sort_by_key(|l| l.sent_at);
         Ok(letters)
     }
@@ -258,31 +258,31 @@ impl AlertQueue for SqsQueue {
     /// Sends each chosen message back to the main queue in its group (with a fresh
     /// deduplication id, since content-based dedup would drop a resend within 5 minutes),
     /// then deletes it from the DLQ: a crash in between leaves a copy, never nothing.
-    async fn redrive(&self, message_ids: &[String]) -> Result<usize> {
-        let seen = self.walk_dead_letters().await?;
+    async fn redrive(&self, user_id: &str, message_ids: &[String]) -> Result<usize> {
+        let seen = self.walk_own_dead_letters(user_id).await?;
         let mut moved = 0;
         for s in seen.iter().filter(|s| message_ids.contains(&s.letter.message_id)) {
             self.send(&s.letter.group_id, &format!("redrive-{}", uuid::Uuid::now_v7()), &s.letter.body)
                 .await?;
             // The walk released its receipt; take the message again to delete it.
-            self.delete_from_dlq(&s.letter.message_id).await?;
+            self.delete_from_dlq(user_id, &s.letter.message_id).await?;
             moved += 1;
         }
         Ok(moved)
     }
 
-    async fn delete_dead_letter(&self, message_id: &str) -> Result<()> {
-        if self.delete_from_dlq(message_id).await? {
+    async fn delete_dead_letter(&self, user_id: &str, message_id: &str) -> Result<()> {
+        if self.delete_from_dlq(user_id, message_id).await? {
             Ok(())
         } else {
             Err(Error::NotFound { kind: "dead letter", id: message_id.into() })
         }
     }
 
-    async fn purge_dead_letters(&self) -> Result<usize> {
-        let seen = self.walk_dead_letters().await?;
+    async fn purge_dead_letters(&self, user_id: &str) -> Result<usize> {
+        let seen = self.walk_own_dead_letters(user_id).await?;
         for s in &seen {
-            self.delete_from_dlq(&s.letter.message_id).await?;
+            self.delete_from_dlq(user_id, &s.letter.message_id).await?;
         }
         Ok(seen.len())
     }
@@ -297,8 +297,16 @@ impl SqsQueue {
         &self.queue_url
     }
 
-    /// Receives from the DLQ until `message_id` turns up, deletes it, and releases the rest.
-    async fn delete_from_dlq(&self, message_id: &str) -> Result<bool> {
+    /// The walk's letters whose body names `user_id` exactly.
+    async fn walk_own_dead_letters(&self, user_id: &str) -> Result<Vec<Seen>> {
+        let mut seen = self.walk_dead_letters().await?;
+        seen.retain(|s| message_owner(&s.letter.body).as_deref() == Some(user_id));
+        Ok(seen)
+    }
+
+    /// Receives from the DLQ until `message_id` turns up, deletes it if its body names
+    /// `user_id`, and releases the rest.
+    async fn delete_from_dlq(&self, user_id: &str, message_id: &str) -> Result<bool> {
         let mut held: Vec<Seen> = vec![];
         let mut found = false;
         loop {
@@ -318,7 +326,8 @@ impl SqsQueue {
             let mut new = false;
             for m in messages {
                 let receipt = m.receipt_handle.clone().unwrap_or_default();
-                if m.message_id.as_deref() == Some(message_id) && !found {
+                let own = m.body.as_deref().and_then(message_owner).as_deref() == Some(user_id);
+                if m.message_id.as_deref() == Some(message_id) && own && !found {
                     self.client
                         .delete_message()
                         .queue_url(&self.dlq_url)

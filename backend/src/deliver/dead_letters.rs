@@ -8,9 +8,7 @@ use crate::ports::DeadLetter;
 use crate::services::Services;
 
 pub async fn for_user(s: &Services, user: &str) -> Result<Vec<DeadLetter>> {
-    let prefix = format!("{user}:");
-    let mut mine: Vec<DeadLetter> =
-        s.queue.dead_letters().await?.into_iter().filter(|d| d.group_id.starts_with(&prefix)).collect();
+    let mut mine: Vec<DeadLetter> = s.queue.dead_letters(user).await?;
     for d in mine.iter_mut().filter(|d| d.last_error.is_none()) {
         let Ok(msg) = serde_json::from_str::<DeliveryMessage>(&d.body) else { continue };
         if msg.user_id != user {

@@ -5,6 +5,7 @@
 //! recognises itself), and rules may key on result fields instead of the summary.
 
 use crate::detect::DeliveryMessage;
+use crate::model::MAX_DEDUP_WINDOW_SECS;
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 
@@ -19,9 +20,12 @@ pub fn key(msg: &DeliveryMessage) -> String {
     hex::encode(digest)
 }
 
-/// The dedup claim for a message: its key, held by its alert id until the window ends.
+/// The dedup claim for a message: its key, held by its alert id until the window ends. A
+/// message's window is capped at the longest a rule may ask for (30 days), whatever its body says.
 pub fn claim(msg: &DeliveryMessage, now: DateTime<Utc>) -> (String, String, DateTime<Utc>) {
-    (key(msg), msg.alert.id.clone(), now + Duration::seconds(msg.dedup_window_secs as i64))
+    let secs = msg.dedup_window_secs.min(MAX_DEDUP_WINDOW_SECS) as i64;
+    let until = Duration::try_seconds(secs).and_then(|d| now.checked_add_signed(d)).unwrap_or(now);
+    (key(msg), msg.alert.id.clone(), until)
 }
 
 /// True when the claim found a different alert live under the key. A retry of the same

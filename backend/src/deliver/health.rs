@@ -7,6 +7,9 @@ use crate::model::{DeliveryAttempt, DeliveryStatus, HealthState, HealthStatus};
 use crate::services::Services;
 use chrono::{DateTime, Duration, Utc};
 
+/// The setting the computed health is stored under.
+pub const HEALTH_SETTING: &str = "integration_health";
+
 fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
     if sorted.is_empty() {
         return None;
@@ -41,6 +44,13 @@ pub fn compute(integration_id: &str, attempts: &[&DeliveryAttempt], now: DateTim
     }
 }
 
+/// The health last stored (by the health Lambda on AWS, `serve` locally); none before the
+/// first computation.
+pub async fn stored(s: &Services, user: &str) -> Result<Vec<HealthStatus>> {
+    let Some(value) = s.settings.get_setting(user, HEALTH_SETTING).await? else { return Ok(vec![]) };
+    serde_json::from_value(value).map_err(|e| crate::Error::backend("stored integration_health", e))
+}
+
 /// Health of each of the user's integrations, stored in settings as `integration_health`.
 pub async fn refresh(s: &Services, user: &str) -> Result<Vec<HealthStatus>> {
     let now = s.clock.now();
@@ -51,7 +61,7 @@ pub async fn refresh(s: &Services, user: &str) -> Result<Vec<HealthStatus>> {
         out.push(compute(&i.id, &mine, now));
     }
     let value = serde_json::to_value(&out).map_err(|e| crate::Error::backend("health", e))?;
-    s.settings.put_setting(user, "integration_health", &value).await?;
+    s.settings.put_setting(user, HEALTH_SETTING, &value).await?;
     Ok(out)
 }
 

@@ -11,8 +11,8 @@ use crate::local::queue::MAX_RECEIVES;
 use crate::model::{DeliveryAttempt, DeliveryStatus, Integration};
 use crate::ports::{AttemptRecord, ReceivedMessage};
 use crate::services::Services;
-use futures::StreamExt;
 use futures::stream::FuturesUnordered;
+use futures::{FutureExt, StreamExt};
 use std::collections::HashMap;
 use std::time::Instant;
 use tokio::sync::watch;
@@ -50,7 +50,7 @@ pub struct DeliveryWorker {
 
 impl DeliveryWorker {
     pub fn new(s: Services) -> Self {
-        let ctx = SendContext { http: super::outbound::client(15), allowed_hosts: s.allowed_hosts.clone() };
+        let ctx = SendContext::new(s.allowed_hosts.clone());
         DeliveryWorker { s, ctx, visibility_secs: VISIBILITY_SECS }
     }
 
@@ -127,13 +127,14 @@ impl DeliveryWorker {
         if readable.is_empty() {
             return Ok(verdicts.into_iter().flatten().collect());
         }
-        // The router stores the alert after enqueueing; if it crashed in between, the
-        // snapshot carried here puts it back.
+        // The router stores the alert before enqueueing; the snapshot carried here is the
+        // fallback for messages queued by older versions or by hand.
         let alerts: Vec<_> = readable.iter().map(|(_, msg)| msg.alert.clone()).collect();
         s.alerts.put_alerts_if_absent(&alerts).await?;
         let now = s.clock.now();
         let claims: Vec<_> = readable.iter().map(|(_, msg)| dedup::claim(msg, now)).collect();
-        let holders = s.dedup.claim_many(&claims).await?;
+        let mut holders = s.dedup.claim_many(&claims).await?;
+        self.free_closed_holders(&readable, &claims, &mut holders).await?;
         let targets = self.targets(readable.iter().map(|(_, msg)| msg)).await;
 
         let outcomes = futures::future::join_all(readable.iter().zip(&holders).map(|((_, msg), holder)| {
@@ -144,8 +145,14 @@ impl DeliveryWorker {
                 }
                 let started = Instant::now();
                 let result = match target {
+                    // A panic in one send is that message's failure (retried, then dead-lettered),
+                    // never the worker's end.
                     Ok((integration, secret)) => {
-                        senders::send(&self.ctx, integration, secret.as_deref(), &msg.alert).await
+                        let send = senders::send(&self.ctx, integration, secret.as_deref(), &msg.alert);
+                        match std::panic::AssertUnwindSafe(send).catch_unwind().await {
+                            Ok(result) => result,
+                            Err(_) => Err(SendError::new("the sender stopped on an internal error (a bug)")),
+                        }
                     }
                     Err(e) => Err(e.clone()),
                 };
@@ -157,7 +164,8 @@ impl DeliveryWorker {
         let mut records = Vec::with_capacity(readable.len());
         let mut done = vec![];
         let mut retries = vec![];
-        for ((m, msg), outcome) in readable.iter().zip(outcomes) {
+        let mut released = vec![];
+        for (((m, msg), outcome), claim) in readable.iter().zip(outcomes).zip(&claims) {
             let mut attempt = DeliveryAttempt {
                 integration_id: msg.integration_id.clone(),
                 attempt: m.receive_count,
@@ -191,6 +199,7 @@ impl DeliveryWorker {
                         .max(e.retry_after.unwrap_or(0).min(300));
                     attempt.retry_in_secs = (!last).then_some(after);
                     retries.push((m.receipt.clone(), after, e.message));
+                    released.push(claim);
                     if last { Verdict::DeadLettered } else { Verdict::Retry { after_secs: after } }
                 }
             };
@@ -205,11 +214,38 @@ impl DeliveryWorker {
         // Attempts first, then the delete: a crash in between redelivers (at-least-once)
         // rather than losing the record.
         s.alerts.record_attempts(&records).await?;
+        // An undelivered alert does not hold its incident's dedup key: the next alert of the
+        // same incident is sent, not suppressed behind one that sits in the DLQ.
+        for (key, holder, _) in &released {
+            s.dedup.release(key, holder).await?;
+        }
         s.queue.delete_batch(&done).await?;
         for (receipt, after, error) in retries {
             s.queue.retry_later(&receipt, after, &error).await?;
         }
         Ok(verdicts.into_iter().map(|v| v.expect("every message has a verdict")).collect())
+    }
+
+    /// A key held by an alert the analyst has closed (resolved, false positive) does not
+    /// suppress a new alert of the incident: the incident is back and someone must hear of it.
+    async fn free_closed_holders(
+        &self,
+        readable: &[(&ReceivedMessage, DeliveryMessage)],
+        claims: &[(String, String, chrono::DateTime<chrono::Utc>)],
+        holders: &mut [Option<String>],
+    ) -> Result<()> {
+        let s = &self.s;
+        for (((_, msg), (key, mine, until)), holder) in readable.iter().zip(claims).zip(holders.iter_mut()) {
+            let Some(held_by) = holder.clone().filter(|h| dedup::suppresses(Some(h), msg)) else { continue };
+            let open = s.alerts.get_alert(&msg.user_id, &held_by).await?.is_some_and(|a| a.is_open());
+            if !open {
+                s.dedup.release(key, &held_by).await?;
+                if s.dedup.insert_if_absent(key, mine, *until).await? {
+                    *holder = None;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Each distinct integration of the batch, with its secret, looked up once.

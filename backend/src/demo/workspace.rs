@@ -66,7 +66,8 @@ pub async fn install(s: &Services, user: &str, data_dir: &Path) -> Result<(usize
     crate::rules::sync::push(&dir, &loaded, s, user, &format!("local:{user}"), true).await?;
     let integrations = demo_integrations(user, data_dir);
     for i in &integrations {
-        s.integrations.put_integration(i).await?;
+        // Through setup, so the webhook's URL is kept as a secret like any set up by hand.
+        crate::deliver::setup::save(s, i.clone(), None).await?;
     }
     Ok((loaded.len(), integrations.len()))
 }

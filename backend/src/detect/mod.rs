@@ -1,10 +1,11 @@
 //! Detection: running rules into alerts, routing alerts to integrations, and the in-process
 //! scheduler that fires rules on their rate()/cron() expressions.
 
+pub mod evidence;
 pub mod executor;
 pub mod router;
 pub mod scheduler;
 
-pub use executor::{RunOutcome, run_rule};
+pub use executor::{RunOutcome, run_rule, run_window};
 pub use router::{DeliveryMessage, resolve_route, route_alert, route_to};
 pub use scheduler::{Fired, SchedulerRunner, fire};

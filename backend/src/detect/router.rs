@@ -3,7 +3,8 @@
 //! in group `{user_id}:{integration_id}`. Also resolves routing commands like "page the on-call".
 
 use crate::error::{Error, Result};
-use crate::model::{Alert, DeliveryAttempt, DeliveryStatus, Integration, IntegrationKind, Rule};
+use crate::model::{Alert, AlertEvent, DeliveryAttempt, DeliveryStatus, Integration, IntegrationKind, Rule};
+use crate::ports::AttemptRecord;
 use crate::services::Services;
 use serde::{Deserialize, Serialize};
 
@@ -23,23 +24,20 @@ pub fn group_id(user_id: &str, integration_id: &str) -> String {
     format!("{user_id}:{integration_id}")
 }
 
-/// The rule's dedup field values found in the alert's sample rows, sorted; else the summary.
+/// The alert's incident key (the rule's dedup field values), else its summary.
 pub fn dedup_basis(rule: &Rule, alert: &Alert) -> String {
+    if !alert.dedup_key.is_empty() {
+        return alert.dedup_key.clone();
+    }
     if rule.dedup.fields.is_empty() {
         return alert.summary.clone();
     }
-    let mut values: Vec<String> = vec![];
-    for field in &rule.dedup.fields {
-        let wanted = field.to_ascii_lowercase();
-        for row in &alert.sample_rows {
-            if let Some(v) =
-                row.as_object().and_then(|o| o.iter().find(|(k, _)| k.to_ascii_lowercase() == wanted))
-            {
-                let text = v.1.as_str().map(str::to_string).unwrap_or_else(|| v.1.to_string());
-                values.push(format!("{wanted}={text}"));
-            }
-        }
-    }
+    let mut values: Vec<String> = alert
+        .sample_rows
+        .iter()
+        .map(|row| super::evidence::dedup_key(rule, row))
+        .filter(|k| !k.is_empty())
+        .collect();
     values.sort();
     values.dedup();
     values.join(",")
@@ -54,8 +52,15 @@ fn wanted_by_rule(rule: &Rule, i: &Integration) -> bool {
         })
 }
 
-/// Enqueues the alert for each admitted integration, then records it with a pending attempt
-/// per integration. Returns the number of messages sent.
+/// Stores the alert, then enqueues it for each admitted integration; idempotent, so a run
+/// retried after a crash or a failed call finishes what the first try started:
+/// - a new alert is stored with a pending attempt per integration before any message is sent;
+/// - an alert with new events folded in is stored, and sent again only as the rule's
+///   `notify` says;
+/// - the same alert again (a retried run) re-sends only what may not have gone out: the
+///   integrations whose latest attempt is still pending.
+///
+/// Returns the number of messages sent.
 pub async fn route_alert(s: &Services, rule: &Rule, alert: &mut Alert) -> Result<usize> {
     let targets: Vec<Integration> = s
         .integrations
@@ -64,8 +69,47 @@ pub async fn route_alert(s: &Services, rule: &Rule, alert: &mut Alert) -> Result
         .into_iter()
         .filter(|i| i.admits(alert.severity) && wanted_by_rule(rule, i))
         .collect();
-    alert.attempts.clear();
-    enqueue(s, alert, &targets, dedup_basis(rule, alert), rule.dedup.window_secs, "").await
+    let basis = dedup_basis(rule, alert);
+    let window = rule.dedup.window_secs;
+    let now = s.clock.now();
+    let Some(prev) = s.alerts.get_alert(&alert.user_id, &alert.id).await? else {
+        alert.notified_count = alert.event_count;
+        alert.attempts = pending(&targets, now);
+        s.alerts.put_alert(alert).await?;
+        return send_messages(s, alert, &targets, &basis, window, &notice_suffix(alert)).await;
+    };
+    let folded = alert.event_count != prev.event_count || alert.detected_until != prev.detected_until;
+    if !folded {
+        let waiting: Vec<Integration> =
+            targets.into_iter().filter(|i| latest_is_pending(&prev, &i.id)).collect();
+        *alert = prev;
+        return send_messages(s, alert, &waiting, &basis, window, &notice_suffix(alert)).await;
+    }
+    // Triage is the analyst's: keep what is stored, not the copy the run read earlier.
+    alert.status = prev.status;
+    alert.assignee = prev.assignee.clone();
+    alert.notes = prev.notes.clone();
+    let again = rule.notify.again(alert.event_count, prev.notified_count);
+    if again {
+        alert.notified_count = alert.event_count;
+        alert
+            .history
+            .push(AlertEvent { at: now, what: format!("sent again at {} events", alert.event_count) });
+    }
+    alert.attempts = vec![];
+    s.alerts.put_alert(alert).await?;
+    // A notice again goes to every integration; otherwise only what an earlier try left pending.
+    let to_send: Vec<Integration> = if again {
+        add_pending(s, alert, &targets, now).await?;
+        targets
+    } else {
+        targets.into_iter().filter(|i| latest_is_pending(&prev, &i.id)).collect()
+    };
+    alert.attempts = prev.attempts;
+    if again {
+        alert.attempts.extend(pending(&to_send, now));
+    }
+    send_messages(s, alert, &to_send, &basis, window, &notice_suffix(alert)).await
 }
 
 /// Sends an alert already stored to integrations an analyst chose (`:route slack`), whatever
@@ -81,40 +125,82 @@ pub async fn route_to(
         Some(r) => (dedup_basis(r, alert), r.dedup.window_secs),
         None => (alert.summary.clone(), 0),
     };
+    let now = s.clock.now();
+    if s.alerts.put_alert_if_absent(alert).await? {
+        alert.attempts.clear();
+    }
+    add_pending(s, alert, targets, now).await?;
+    alert.attempts.extend(pending(targets, now));
     // A queue message id of its own: the FIFO queue drops a repeat of an id for five minutes,
     // and sending again is what the analyst asked for.
     let again = format!(":by-hand-{}", uuid::Uuid::new_v4().simple());
-    enqueue(s, alert, targets, basis, window, &again).await
+    send_messages(s, alert, targets, &basis, window, &again).await
 }
 
-/// One FIFO message per target, then the alert stored with a pending attempt per target.
-async fn enqueue(
+/// Each notice of an alert (the first, and each `notify: every N` after it) has its own queue
+/// message ids, so a retry of one notice is dropped as a repeat but a later notice is not.
+fn notice_suffix(alert: &Alert) -> String {
+    format!(":n{}", alert.notified_count)
+}
+
+fn latest_is_pending(alert: &Alert, integration_id: &str) -> bool {
+    alert
+        .attempts
+        .iter()
+        .rev()
+        .find(|a| a.integration_id == integration_id)
+        .is_some_and(|a| a.status == DeliveryStatus::Pending)
+}
+
+fn pending(targets: &[Integration], now: chrono::DateTime<chrono::Utc>) -> Vec<DeliveryAttempt> {
+    targets
+        .iter()
+        .map(|i| DeliveryAttempt {
+            integration_id: i.id.clone(),
+            attempt: 0,
+            at: now,
+            status: DeliveryStatus::Pending,
+            latency_ms: None,
+            http_status: None,
+            error: None,
+            retry_in_secs: None,
+        })
+        .collect()
+}
+
+/// Pending attempts recorded on an alert that is already stored.
+async fn add_pending(
     s: &Services,
-    alert: &mut Alert,
+    alert: &Alert,
     targets: &[Integration],
-    basis: String,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let records: Vec<AttemptRecord> = pending(targets, now)
+        .into_iter()
+        .map(|attempt| AttemptRecord { user_id: alert.user_id.clone(), alert_id: alert.id.clone(), attempt })
+        .collect();
+    s.alerts.record_attempts(&records).await
+}
+
+/// One FIFO message per target, each carrying the whole alert (so delivery never depends on a
+/// store read), with a message id derived from the alert, so a resend is dropped as a repeat.
+async fn send_messages(
+    s: &Services,
+    alert: &Alert,
+    targets: &[Integration],
+    basis: &str,
     dedup_window_secs: u64,
     message_suffix: &str,
 ) -> Result<usize> {
-    let now = s.clock.now();
-    alert.attempts.extend(targets.iter().map(|i| DeliveryAttempt {
-        integration_id: i.id.clone(),
-        attempt: 0,
-        at: now,
-        status: DeliveryStatus::Pending,
-        latency_ms: None,
-        http_status: None,
-        error: None,
-        retry_in_secs: None,
-    }));
-    // Messages first: each carries the whole alert, so a crash before the alert is stored
-    // still delivers it (the worker stores the snapshot it carries).
     for i in targets {
         let msg = DeliveryMessage {
             user_id: alert.user_id.clone(),
             integration_id: i.id.clone(),
             alert: Alert { attempts: vec![], ..alert.clone() },
-            dedup_basis: basis.clone(),
+            dedup_basis: basis.to_string(),
             dedup_window_secs,
         };
         let body = serde_json::to_string(&msg).map_err(|e| Error::backend("delivery message", e))?;
@@ -122,7 +208,6 @@ async fn enqueue(
             .send(&group_id(&alert.user_id, &i.id), &format!("{}:{}{message_suffix}", alert.id, i.id), &body)
             .await?;
     }
-    s.alerts.put_alert(alert).await?;
     if !targets.is_empty() {
         s.enqueued.notify_one();
     }

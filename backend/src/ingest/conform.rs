@@ -1,6 +1,7 @@
 //! Shapes a parsed record to a table's Arrow schema: keys matched case-insensitively (as
 //! Athena's JSON SerDe does), nested objects kept as JSON text where the column is a string,
-//! numbers and times coerced. A record that cannot fit is refused with the field's path.
+//! numbers and times coerced and range-checked (a value past its column's range is refused,
+//! never wrapped or saturated). A record that cannot fit is refused with the field's path.
 
 use crate::local::udf::parse_iso8601_millis;
 use datafusion::arrow::datatypes::{DataType, Fields, TimeUnit};
@@ -57,12 +58,28 @@ fn conform(v: &Value, dt: &DataType, path: &str) -> Result<Value, String> {
             other => Value::String(other.to_string()),
         }),
         DataType::Int32 | DataType::Int64 => {
+            let out_of_range = || format!("`{path}`: {} is out of range for a 64-bit integer", plain(v));
             let n = match v {
-                Value::Number(n) => n.as_i64().or_else(|| {
-                    n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64)
-                }),
+                Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+                    (Some(i), _) => Some(i),
+                    // Exactly representable whole floats only (2^53); larger ones lost digits.
+                    (None, Some(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(f as i64),
+                    (None, Some(f)) if f.fract() == 0.0 => return Err(out_of_range()),
+                    _ => None,
+                },
                 Value::String(s) if s.trim() == "-" || s.trim().is_empty() => return Ok(Value::Null),
-                Value::String(s) => s.trim().parse::<i64>().ok(),
+                Value::String(s) => match s.trim().parse::<i64>() {
+                    Ok(i) => Some(i),
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow
+                        ) =>
+                    {
+                        return Err(out_of_range());
+                    }
+                    Err(_) => None,
+                },
                 _ => None,
             }
             .ok_or_else(|| format!("`{path}`: `{}` is not a whole number", plain(v)))?;
@@ -74,13 +91,12 @@ fn conform(v: &Value, dt: &DataType, path: &str) -> Result<Value, String> {
         DataType::Float64 => match v {
             Value::Number(_) => Ok(v.clone()),
             Value::String(s) if s.trim() == "-" => Ok(Value::Null),
-            Value::String(s) => s
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|f| f.is_finite())
-                .map(Value::from)
-                .ok_or_else(|| format!("`{path}`: `{s}` is not a number")),
+            Value::String(s) => match s.trim().parse::<f64>() {
+                Ok(f) if f.is_finite() => Ok(Value::from(f)),
+                Ok(f) if f.is_nan() => Err(format!("`{path}`: `{s}` is not a number")),
+                Ok(_) => Err(format!("`{path}`: {s} is out of range for a 64-bit float")),
+                Err(_) => Err(format!("`{path}`: `{s}` is not a number")),
+            },
             _ => Err(mismatch("a number")),
         },
         DataType::Boolean => match v {
@@ -92,9 +108,13 @@ fn conform(v: &Value, dt: &DataType, path: &str) -> Result<Value, String> {
             },
             _ => Err(mismatch("true or false")),
         },
-        DataType::Timestamp(TimeUnit::Millisecond, _) => timestamp_millis(v)
-            .map(Value::from)
-            .ok_or_else(|| format!("`{path}`: `{}` is not a timestamp (ISO 8601 or epoch)", plain(v))),
+        DataType::Timestamp(TimeUnit::Millisecond, _) => match timestamp_millis(v) {
+            Some(ms) => Ok(Value::from(ms)),
+            None if epoch_number(v).is_some() => {
+                Err(format!("`{path}`: {} is out of range for a timestamp (years 0001 to 9999)", plain(v)))
+            }
+            None => Err(format!("`{path}`: `{}` is not a timestamp (ISO 8601 or epoch)", plain(v))),
+        },
         DataType::Struct(fields) => match v {
             Value::Object(obj) => conform_object(obj, fields, path),
             _ => Err(mismatch("an object")),
@@ -127,19 +147,33 @@ fn plain(v: &Value) -> String {
     }
 }
 
-/// ISO 8601 text, or epoch seconds / milliseconds (numbers above 10^11 are milliseconds).
+/// ISO 8601 text, or epoch seconds / milliseconds (numbers above 10^11 are milliseconds),
+/// within years 0001 to 9999; anything else (NaN, infinities, 1e300) is `None`.
 pub fn timestamp_millis(v: &Value) -> Option<i64> {
     match v {
-        Value::String(s) => {
-            parse_iso8601_millis(s).or_else(|| s.trim().parse::<f64>().ok().map(epoch_millis))
-        }
-        Value::Number(n) => n.as_f64().map(epoch_millis),
+        Value::String(s) => parse_iso8601_millis(s).or_else(|| epoch_number(v).and_then(epoch_millis)),
+        Value::Number(_) => epoch_number(v).and_then(epoch_millis),
         _ => None,
     }
 }
 
-fn epoch_millis(x: f64) -> i64 {
-    if x.abs() > 1e11 { x as i64 } else { (x * 1000.0).round() as i64 }
+/// A number given for an epoch time (a JSON number or numeric text).
+fn epoch_number(v: &Value) -> Option<f64> {
+    match v {
+        Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| !f.is_nan()),
+        Value::Number(n) => n.as_f64(),
+        _ => None,
+    }
+}
+
+/// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z in epoch milliseconds.
+const MIN_MS: i64 = -62_135_596_800_000;
+const MAX_MS: i64 = 253_402_300_799_999;
+
+fn epoch_millis(x: f64) -> Option<i64> {
+    let ms = if x.abs() > 1e11 { x } else { x * 1000.0 }.round();
+    // NaN fails both comparisons; the bounds are exact in f64.
+    (ms >= MIN_MS as f64 && ms <= MAX_MS as f64).then_some(ms as i64)
 }
 
 #[cfg(test)]

@@ -28,11 +28,19 @@ pub fn source_name(table: Table, raw: &[u8]) -> String {
 }
 
 /// Converts one file's content (plain or gzip) as `table`; bad records are reported by place
-/// and left out, the rest kept.
-pub fn convert(table: Table, file: &Path, raw: &[u8]) -> Converted {
+/// and left out, the rest kept. A file decoding to more than `max_decoded` bytes is refused.
+pub fn convert(table: Table, file: &Path, raw: &[u8], max_decoded: u64) -> Converted {
     let name = file.display().to_string();
     let mut parsed = Parsed::default();
-    let text = decode(&name, raw, &mut parsed);
+    let Some(text) = decode::decode(&name, raw, max_decoded, &mut parsed) else {
+        let report = IngestReport { files: 1, issues: parsed.issues, ..Default::default() };
+        return Converted {
+            table,
+            source: source_name(table, raw),
+            report,
+            partitions: Partitions::default(),
+        };
+    };
     match table {
         Table::CloudTrail => super::cloudtrail::parse(&name, &text, &mut parsed),
         Table::VpcFlow => super::vpc_flow::parse(&name, &text, &mut parsed),
@@ -190,7 +198,12 @@ mod tests {
     #[test]
     fn firehose_and_kinesis_payloads_become_lambda_rows() {
         let firehose = gzip(&format!("{}{}", payload("/aws/lambda/pay"), payload("/aws/lambda/ship")));
-        let c = convert(Table::Lambda, Path::new("cwl/2024/11/20/x.gz"), &firehose);
+        let c = convert(
+            Table::Lambda,
+            Path::new("cwl/2024/11/20/x.gz"),
+            &firehose,
+            crate::ingest::DEFAULT_MAX_DECODED_BYTES,
+        );
         assert_eq!((c.report.read, c.report.written), (4, 4), "{:?}", c.report.issues);
         let rows: Vec<_> = c.partitions.into_days().into_values().flatten().collect();
         assert_eq!(rows[0]["function_name"], "pay");
@@ -201,7 +214,12 @@ mod tests {
 
         let b64 = base64::engine::general_purpose::STANDARD;
         let kinesis = format!("{}\nnot base64 at all\n", b64.encode(gzip(&payload("/aws/lambda/pay"))));
-        let c = convert(Table::Lambda, Path::new("kinesis.txt"), kinesis.as_bytes());
+        let c = convert(
+            Table::Lambda,
+            Path::new("kinesis.txt"),
+            kinesis.as_bytes(),
+            crate::ingest::DEFAULT_MAX_DECODED_BYTES,
+        );
         assert_eq!(c.report.written, 2);
         assert_eq!(c.report.issues.len(), 1);
         assert_eq!(c.report.issues[0].place, "kinesis.txt:2");

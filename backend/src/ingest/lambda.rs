@@ -80,15 +80,18 @@ fn text_line(body: &str, row: &mut Map<String, Value>, ts: &mut Option<i64>) {
             set("request_id", id);
             set("message", body);
             if let Some(c) = REPORT.captures(body) {
-                row.insert("duration_ms".into(), json!(c["d"].parse::<f64>().unwrap_or_default()));
-                row.insert("billed_duration_ms".into(), json!(c["b"].parse::<i64>().unwrap_or_default()));
-                row.insert("memory_size_mb".into(), json!(c["m"].parse::<i64>().unwrap_or_default()));
-                row.insert("max_memory_used_mb".into(), json!(c["u"].parse::<i64>().unwrap_or_default()));
-                if let Some(i) = c.name("i") {
-                    row.insert(
-                        "init_duration_ms".into(),
-                        json!(i.as_str().parse::<f64>().unwrap_or_default()),
-                    );
+                // As text: conforming to the table parses and range-checks each number, and
+                // refuses the line with its place when one does not fit (never a silent 0).
+                for (column, group) in [
+                    ("duration_ms", "d"),
+                    ("billed_duration_ms", "b"),
+                    ("memory_size_mb", "m"),
+                    ("max_memory_used_mb", "u"),
+                    ("init_duration_ms", "i"),
+                ] {
+                    if let Some(m) = c.name(group) {
+                        row.insert(column.into(), Value::String(m.as_str().to_string()));
+                    }
                 }
             }
             return;

@@ -1,11 +1,13 @@
 //! Log ingest: reads CloudTrail, VPC Flow, S3 access, Lambda and custom JSON logs (plain or
 //! gzip, files or folders), shapes them to the Athena tables and writes Parquet by `dt`.
-//! A bad record is reported as `file:line: reason` and skipped; the rest is kept.
+//! A bad record is reported as `file:line: reason` and skipped; the rest is kept. A file that
+//! decodes to more than the cap ([`decode`]) is refused, naming it and the cap; the others go on.
 
 mod cloudtrail;
 pub mod conform;
 pub mod convert;
 pub(crate) mod custom;
+pub mod decode;
 mod lambda;
 mod s3_access;
 mod vpc_flow;
@@ -15,9 +17,9 @@ use crate::error::{Error, Result};
 use crate::local::Lake;
 use crate::model::Table;
 use chrono::{DateTime, NaiveDate};
+pub use decode::{DEFAULT_MAX_DECODED_BYTES, parse_size};
 use serde_json::Value;
 use std::fmt;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// A record or file that was skipped, and why.
@@ -107,13 +109,36 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Ingests every file under `paths` as `table`, a file per worker thread at a time (one per
-/// core). `on_file` is told each file's size when it is done (for a progress bar).
+/// [`ingest_paths_with`] at the default decoded-size cap.
 pub fn ingest_paths(
     lake: &Lake,
     table: Table,
     paths: &[PathBuf],
     on_file: &(dyn Fn(u64) + Sync),
+) -> Result<IngestReport> {
+    ingest_paths_with(lake, table, paths, on_file, DEFAULT_MAX_DECODED_BYTES)
+}
+
+/// Reads a file unless it is already over the cap (compressed or not, it is held whole).
+fn read_file(file: &Path, max_decoded: u64) -> std::result::Result<Vec<u8>, Issue> {
+    let place = file.display().to_string();
+    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    if size > max_decoded {
+        return Err(Issue { place, reason: decode::over_cap(max_decoded) });
+    }
+    std::fs::read(file)
+        .map_err(|e| Issue { place, reason: format!("cannot read it ({e}); the other files go on") })
+}
+
+/// Ingests every file under `paths` as `table`, a file per worker thread at a time (one per
+/// core). `on_file` is told each file's size when it is done (for a progress bar). A file
+/// that cannot be read or decodes past `max_decoded` bytes is an issue; the others go on.
+pub fn ingest_paths_with(
+    lake: &Lake,
+    table: Table,
+    paths: &[PathBuf],
+    on_file: &(dyn Fn(u64) + Sync),
+    max_decoded: u64,
 ) -> Result<IngestReport> {
     let files = expand_paths(paths)?;
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -126,14 +151,26 @@ pub fn ingest_paths(
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(file) = files.get(i) else { return Ok(done) };
-                        let bytes = std::fs::read(file).map_err(|e| Error::io(file, e))?;
-                        done.push((i, ingest_bytes(lake, table, file, &bytes)?));
+                        let bytes = match read_file(file, max_decoded) {
+                            Ok(bytes) => bytes,
+                            Err(issue) => {
+                                let report =
+                                    IngestReport { files: 1, issues: vec![issue], ..Default::default() };
+                                done.push((i, report));
+                                on_file(std::fs::metadata(file).map(|m| m.len()).unwrap_or(0));
+                                continue;
+                            }
+                        };
+                        done.push((i, ingest_bytes_with(lake, table, file, &bytes, max_decoded)?));
                         on_file(bytes.len() as u64);
                     }
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("ingest worker panicked")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(Error::backend("ingest", "a worker thread panicked"))))
+            .collect()
     });
     // Report in file order, whatever order the workers finished in.
     let mut per_file = vec![];
@@ -148,9 +185,20 @@ pub fn ingest_paths(
     Ok(report)
 }
 
-/// Ingests one file's content (plain or gzip) into the local lake.
+/// Ingests one file's content (plain or gzip) at the default decoded-size cap.
 pub fn ingest_bytes(lake: &Lake, table: Table, file: &Path, raw: &[u8]) -> Result<IngestReport> {
-    let converted = convert::convert(table, file, raw);
+    ingest_bytes_with(lake, table, file, raw, DEFAULT_MAX_DECODED_BYTES)
+}
+
+/// Ingests one file's content; more than `max_decoded` bytes of text is refused unread.
+pub fn ingest_bytes_with(
+    lake: &Lake,
+    table: Table,
+    file: &Path,
+    raw: &[u8],
+    max_decoded: u64,
+) -> Result<IngestReport> {
+    let converted = convert::convert(table, file, raw, max_decoded);
     let mut report = converted.report;
     if !converted.partitions.is_empty() {
         report.parquet_files = converted.partitions.write(lake, table, &converted.source)?;
@@ -162,8 +210,10 @@ pub fn ingest_bytes(lake: &Lake, table: Table, file: &Path, raw: &[u8]) -> Resul
 pub fn shape(table: Table, record: &Value) -> std::result::Result<(String, Value), String> {
     let row = conform::conform_record(record, table.file_schema().fields())?;
     let column = table.time_column();
-    let ms = event_time_ms(table, &row)
-        .ok_or_else(|| format!("no event time: `{column}` is missing or not a timestamp"))?;
+    let ms = event_time_ms(table, &row).ok_or_else(|| match row.get(column) {
+        Some(n) if n.is_number() => format!("`{column}`: {n} is out of range for an event time"),
+        _ => format!("no event time: `{column}` is missing or not a timestamp"),
+    })?;
     let day = DateTime::from_timestamp_millis(ms)
         .map(|d| d.date_naive())
         .ok_or_else(|| format!("`{column}` is out of range"))?;
@@ -179,44 +229,11 @@ pub fn event_time_ms(table: Table, row: &Value) -> Option<i64> {
     let v = row.get(table.time_column())?;
     match table {
         Table::CloudTrail | Table::Lambda | Table::Custom => conform::timestamp_millis(v),
-        Table::VpcFlow => v.as_i64().map(|s| s * 1000),
+        Table::VpcFlow => v.as_i64().and_then(|s| s.checked_mul(1000)),
         Table::S3Access => {
             DateTime::parse_from_str(v.as_str()?, "%d/%b/%Y:%H:%M:%S %z").ok().map(|d| d.timestamp_millis())
         }
     }
-}
-
-/// Bytes to text: gunzips when the gzip magic is there, keeping what decoded before a
-/// truncation (line formats then keep their complete lines).
-fn decode(name: &str, raw: &[u8], parsed: &mut Parsed) -> String {
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::with_capacity(raw.len() * 8);
-        let mut gz = flate2::read::MultiGzDecoder::new(raw);
-        let mut buf = [0u8; 64 * 1024];
-        loop {
-            match gz.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => out.extend_from_slice(&buf[..n]),
-                Err(e) => {
-                    parsed.issue(
-                        name,
-                        format!(
-                            "gzip stream is truncated or corrupt after {} bytes ({e}); kept the \
-                             complete lines before it: re-copy the file to ingest the rest",
-                            out.len()
-                        ),
-                    );
-                    match out.iter().rposition(|&b| b == b'\n') {
-                        Some(end) => out.truncate(end + 1),
-                        None => out.clear(),
-                    }
-                    break;
-                }
-            }
-        }
-        return String::from_utf8_lossy(&out).into_owned();
-    }
-    String::from_utf8_lossy(raw).into_owned()
 }
 
 /// Non-empty lines with their 1-based numbers, skipping `#` comments.

@@ -237,6 +237,95 @@ fn folders_are_walked_and_hidden_files_skipped() {
     assert_eq!((r.files, r.written), (2, 2));
 }
 
+/// Every number from a file is range-checked: a value past its column's range is reported with
+/// file:line and its record skipped (never wrapped, saturated or turned into 0); the rest kept.
+#[test]
+fn numbers_out_of_range_are_reported_with_their_line_and_the_rest_kept() {
+    let good = "2 123456789012 eni-1 10.0.1.5 10.0.2.9 443 49152 6 10 840 1732097730 1732097790 ACCEPT OK";
+    let text = [
+        good.to_string(),
+        good.replace(" 840 ", " 99999999999999999999 "),
+        good.replace(" 49152 ", " 70000 "),
+        good.replace("1732097730 1732097790", "9223372036854775807 9223372036854775807"),
+        good.replace(" 840 ", " -99999999999999999999 "),
+    ]
+    .join("\n");
+    let (r, rows) = run(Table::VpcFlow, "flow.log", text.as_bytes());
+    let msgs: Vec<String> = r.issues.iter().map(|i| i.to_string()).collect();
+    assert_eq!((r.read, r.written, r.skipped), (5, 1, 4), "{msgs:?}");
+    assert_eq!(rows[0]["bytes"], 840);
+    assert_eq!(msgs[1], "flow.log:2: `bytes`: 99999999999999999999 is out of range for a 64-bit integer");
+    assert_eq!(msgs[0], "flow.log:3: `dstport`: 70000 is out of range (0 to 65535)");
+    assert_eq!(msgs[2], "flow.log:4: `start`: 9223372036854775807 is out of range for an event time");
+    assert!(msgs[3].starts_with("flow.log:5: `bytes`: -99999999999999999999 is out of range"), "{msgs:?}");
+
+    let huge = "9".repeat(400);
+    let lambda = format!(
+        "2024-11-20T10:00:00.000Z START RequestId: 1 Version: $LATEST\n\
+         REPORT RequestId: 1\tDuration: {huge} ms\tBilled Duration: 3 ms\tMemory Size: 128 MB\tMax Memory Used: 70 MB\n\
+         REPORT RequestId: 1\tDuration: 2.5 ms\tBilled Duration: 99999999999999999999 ms\tMemory Size: 128 MB\tMax Memory Used: 70 MB\n"
+    );
+    let (r, rows) = run(Table::Lambda, "fn.log", lambda.as_bytes());
+    let msgs: Vec<String> = r.issues.iter().map(|i| i.to_string()).collect();
+    assert_eq!((r.read, r.written), (3, 1), "{msgs:?}");
+    assert_eq!(rows[0]["type"], "START");
+    assert_eq!(msgs[0], format!("fn.log:2: `duration_ms`: {huge} is out of range for a 64-bit float"));
+    assert_eq!(
+        msgs[1],
+        "fn.log:3: `billed_duration_ms`: 99999999999999999999 is out of range for a 64-bit integer"
+    );
+
+    let custom = "{\"timestamp\": 1e300, \"message\": \"a\"}\n\
+                  {\"timestamp\": \"-1e20\", \"message\": \"b\"}\n\
+                  {\"timestamp\": \"NaN\", \"message\": \"c\"}\n\
+                  {\"timestamp\": 1732097730, \"message\": \"d\"}\n";
+    let (r, rows) = run(Table::Custom, "app.jsonl", custom.as_bytes());
+    let msgs: Vec<String> = r.issues.iter().map(|i| i.to_string()).collect();
+    assert_eq!((r.read, r.written), (4, 1), "{msgs:?}");
+    assert_eq!(rows[0]["message"], "d");
+    assert!(
+        msgs[0].starts_with("app.jsonl:1: `timestamp`: 1e+300 is out of range for a timestamp"),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs[1].starts_with("app.jsonl:2: `timestamp`: -1e20 is out of range for a timestamp"),
+        "{msgs:?}"
+    );
+    assert!(msgs[2].starts_with("app.jsonl:3: `timestamp`: `NaN` is not a timestamp"), "{msgs:?}");
+}
+
+/// A gzip bomb is refused with the file and the cap, without decoding past the cap; a plain
+/// file over the cap is refused unread; the other files of the batch are ingested.
+#[test]
+fn a_gzip_bomb_is_refused_and_the_batch_goes_on() {
+    let (dir, lake) = lake();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let mut bomb = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![b'0'; 1 << 20];
+    for _ in 0..64 {
+        bomb.write_all(&zeros).unwrap(); // 64 MiB of text, about 64 KiB compressed
+    }
+    std::fs::write(logs.join("a-bomb.json.gz"), bomb.finish().unwrap()).unwrap();
+    std::fs::write(logs.join("b-big.json"), vec![b' '; (2 << 20) + 1]).unwrap();
+    std::fs::write(logs.join("c-good.json"), format!("{CT_EVENT}\n")).unwrap();
+    let r =
+        ingest_paths_with(&lake, Table::CloudTrail, std::slice::from_ref(&logs), &|_| {}, 2 << 20).unwrap();
+    let msgs: Vec<String> = r.issues.iter().map(|i| i.to_string()).collect();
+    assert_eq!((r.files, r.written), (3, 1), "{msgs:?}");
+    let bomb_name = logs.join("a-bomb.json.gz").display().to_string();
+    assert!(
+        msgs[0].starts_with(&format!("{bomb_name}: decodes to more than 2 MiB (the decoded-size cap)")),
+        "{msgs:?}"
+    );
+    assert!(msgs[0].contains("--max-decoded-size"), "{msgs:?}");
+    assert!(msgs[1].contains("b-big.json: decodes to more than 2 MiB"), "{msgs:?}");
+    // Raised, the cap lets the big (blank) file through.
+    let r =
+        ingest_paths_with(&lake, Table::CloudTrail, &[logs.join("b-big.json")], &|_| {}, 4 << 20).unwrap();
+    assert!(r.issues.iter().all(|i| !i.reason.contains("decoded-size cap")), "{:?}", r.issues);
+}
+
 mod fuzz {
     //! Property tests: no parser panics on arbitrary input, and every record it accepts has a
     //! partition day. Cases proptest finds are kept in `proptest-regressions/`.

@@ -30,6 +30,17 @@ fn looks_like_header(line: &str) -> bool {
     line.split_whitespace().next().is_some_and(|t| t.chars().next().is_some_and(|c| c.is_ascii_alphabetic()))
 }
 
+/// Ports and protocol numbers past their range (conforming checks only the column's type).
+fn out_of_range(column: &str, value: &str) -> Option<String> {
+    let max: u64 = match column {
+        "srcport" | "dstport" => 65_535,
+        "protocol" => 255,
+        _ => return None,
+    };
+    let n: u64 = value.parse().ok()?;
+    (n > max).then(|| format!("`{column}`: {n} is out of range (0 to {max})"))
+}
+
 pub(super) fn parse(name: &str, text: &str, out: &mut Parsed) {
     let known: Vec<String> = Table::VpcFlow.file_schema().fields().iter().map(|f| f.name().clone()).collect();
     let mut columns: Vec<Option<String>> = DEFAULT_V2.iter().map(|f| Some(column_of(f))).collect();
@@ -67,6 +78,10 @@ pub(super) fn parse(name: &str, text: &str, out: &mut Parsed) {
                     values.len()
                 ),
             );
+            continue;
+        }
+        if let Some(reason) = columns.iter().zip(&values).find_map(|(c, v)| out_of_range(c.as_deref()?, v)) {
+            out.bad(format!("{name}:{n}"), reason);
             continue;
         }
         let mut row = Map::new();

@@ -108,7 +108,7 @@ pub fn parquet_bytes(
 }
 
 fn write_parquet(path: &PathBuf, table: Table, rows: &[Value]) -> Result<()> {
-    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+    let file = crate::local::private::create_private(path).map_err(|e| Error::io(path, e))?;
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(128 * 1024))

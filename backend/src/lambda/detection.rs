@@ -31,12 +31,26 @@ pub async fn handle(s: &Services, event: serde_json::Value) -> Result<Fired> {
     })?;
     if !rule.enabled {
         tracing::info!(rule_id = %rule.id, user_id = %input.user_id, "rule disabled; not run");
-        return Ok(Fired { rule_id: rule.id, at: s.clock.now(), alert_id: None, error: None });
+        return Ok(Fired {
+            rule_id: rule.id,
+            at: s.clock.now(),
+            window_start: None,
+            window_end: None,
+            alert_ids: vec![],
+            error: None,
+        });
     }
     let fired = fire(s, &input.user_id, &rule, s.clock.now()).await;
     match &fired.error {
-        Some(e) => tracing::warn!(rule_id = %fired.rule_id, error = %e, "detection run failed"),
-        None => tracing::info!(rule_id = %fired.rule_id, alert_id = ?fired.alert_id, "detection run"),
+        // Returned as the invocation's error, so EventBridge's async retry runs it again (the
+        // same window, the same alert ids: nothing doubles).
+        Some(e) => {
+            tracing::warn!(rule_id = %fired.rule_id, error = %e, "detection run failed");
+            Err(Error::backend("detection run", format!("rule {}: {e}", fired.rule_id)))
+        }
+        None => {
+            tracing::info!(rule_id = %fired.rule_id, alerts = ?fired.alert_ids, "detection run");
+            Ok(fired)
+        }
     }
-    Ok(fired)
 }

@@ -92,6 +92,8 @@ pub struct Ingest {
     pub lake: S3Lake,
     pub stores: S3Stores,
     pub routes: Routes,
+    /// Decoded bytes a raw object may reach before it is refused (`MANTISSA_INGEST_MAX_DECODED`).
+    pub max_decoded: u64,
 }
 
 /// One invocation's figures (also logged).
@@ -228,7 +230,8 @@ pub async fn handle(ingest: &Ingest, event: SqsEvent) -> (SqsBatchResponse, Inge
                     let store = ingest.stores.bucket(&bucket)?;
                     let raw = get_bytes(store.as_ref(), &bucket, &key).await?;
                     let name = format!("s3://{bucket}/{key}");
-                    let c = tokio::task::spawn_blocking(move || convert(table, Path::new(&name), &raw))
+                    let cap = ingest.max_decoded;
+                    let c = tokio::task::spawn_blocking(move || convert(table, Path::new(&name), &raw, cap))
                         .await
                         .map_err(|e| Error::backend("ingest convert", e))?;
                     Ok::<_, Error>(c)
@@ -313,7 +316,14 @@ pub async fn from_env() -> Result<Ingest> {
     let stores = S3Stores::new(&settings, &conf)?;
     let buckets = settings.buckets(&conf).await?;
     let lake = S3Lake::new(buckets.lake.clone(), stores.bucket(&buckets.lake.bucket)?);
-    Ok(Ingest { lake, stores, routes: Routes::from_env()? })
+    let max_decoded = match std::env::var("MANTISSA_INGEST_MAX_DECODED").ok().filter(|v| !v.trim().is_empty())
+    {
+        None => crate::ingest::DEFAULT_MAX_DECODED_BYTES,
+        Some(v) => {
+            crate::ingest::parse_size(&v).map_err(|e| Error::invalid("MANTISSA_INGEST_MAX_DECODED", e))?
+        }
+    };
+    Ok(Ingest { lake, stores, routes: Routes::from_env()?, max_decoded })
 }
 
 #[cfg(test)]

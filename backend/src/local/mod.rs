@@ -2,6 +2,8 @@
 //! queue, secrets file and scheduler. What `cargo run --release` uses.
 
 pub mod lake;
+pub mod lock;
+pub mod private;
 pub mod query_engine;
 pub mod queue;
 pub mod secrets;
@@ -9,6 +11,7 @@ pub mod store;
 pub mod udf;
 
 pub use lake::Lake;
+pub use lock::SchedulerLock;
 pub use query_engine::LocalQueryEngine;
 pub use secrets::FileSecretStore;
 pub use store::Db;

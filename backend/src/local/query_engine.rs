@@ -94,9 +94,20 @@ impl LocalQueryEngine {
     }
 }
 
-/// The lake is read-only through SQL: no DDL, DML or SET statements.
-fn read_only() -> SQLOptions {
+/// The lake is read-only through SQL: no DDL, DML (`COPY ... TO`, `INSERT`) or SET statements.
+pub(crate) fn read_only() -> SQLOptions {
     SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false)
+}
+
+/// Refuses a plan that would write or change anything (what [`read_only`] refuses), for the
+/// callers that plan SQL themselves (rule tests, validation, dry runs); the message says why.
+pub(crate) fn verify_read_only(plan: &datafusion::logical_expr::LogicalPlan) -> Result<()> {
+    read_only().verify_plan(plan).map_err(|e| {
+        crate::Error::Sql(format!(
+            "only a read-only query (SELECT, WITH, VALUES) may run here: {}",
+            e.strip_backtrace().trim_start_matches("Error during planning: ")
+        ))
+    })
 }
 
 #[async_trait]

@@ -4,7 +4,7 @@
 
 use super::store::{Db, sql_err};
 use crate::error::Result;
-use crate::ports::{AlertQueue, DeadLetter, QueueDepth, ReceivedMessage};
+use crate::ports::{AlertQueue, DeadLetter, QueueDepth, ReceivedMessage, message_owner};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -18,14 +18,19 @@ fn millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
+/// Seconds as milliseconds, capped at SQS's longest visibility timeout (12 hours).
+fn secs_to_millis(secs: u64) -> i64 {
+    secs.min(43_200) as i64 * 1000
+}
+
 fn from_millis(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
 fn to_dead_letter(c: &Connection, message_id: &str, error: Option<&str>, now: i64) -> Result<()> {
     c.execute(
-        "INSERT OR REPLACE INTO dead_letters (message_id, group_id, body, receive_count, last_error, sent_at, dead_at)
-         SELECT message_id, group_id, body, receive_count, COALESCE(?2, last_error), sent_at, ?3 FROM queue WHERE message_id = ?1",
+        "INSERT OR REPLACE INTO dead_letters (message_id, group_id, body, receive_count, last_error, sent_at, dead_at, user_id)
+         SELECT message_id, group_id, body, receive_count, COALESCE(?2, last_error), sent_at, ?3, user_id FROM queue WHERE message_id = ?1",
         params![message_id, error, now],
     )
     .map_err(sql_err)?;
@@ -37,9 +42,10 @@ fn to_dead_letter(c: &Connection, message_id: &str, error: Option<&str>, now: i6
 impl AlertQueue for Db {
     async fn send(&self, group_id: &str, dedup_id: &str, body: &str) -> Result<String> {
         let (group, dedup, body) = (group_id.to_string(), dedup_id.to_string(), body.to_string());
+        let owner = message_owner(&body);
         let now = millis(self.now());
         self.call(move |c| {
-            let tx = c.transaction().map_err(sql_err)?;
+            let tx = super::store::write_tx(c)?;
             tx.execute("DELETE FROM queue_dedup WHERE sent_at < ?1", [now - DEDUP_WINDOW_MS]).map_err(sql_err)?;
             let seen: Option<String> = tx
                 .query_row("SELECT message_id FROM queue_dedup WHERE dedup_id = ?1", [&dedup], |r| r.get(0))
@@ -50,8 +56,8 @@ impl AlertQueue for Db {
             }
             let id = uuid::Uuid::now_v7().to_string();
             tx.execute(
-                "INSERT INTO queue (message_id, group_id, body, sent_at, visible_at) VALUES (?1, ?2, ?3, ?4, ?4)",
-                params![id, group, body, now],
+                "INSERT INTO queue (message_id, group_id, body, sent_at, visible_at, user_id) VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+                params![id, group, body, now, owner],
             )
             .map_err(sql_err)?;
             tx.execute("INSERT INTO queue_dedup (dedup_id, message_id, sent_at) VALUES (?1, ?2, ?3)", params![dedup, id, now])
@@ -64,9 +70,9 @@ impl AlertQueue for Db {
 
     async fn receive(&self, max: usize, visibility_secs: u64) -> Result<Vec<ReceivedMessage>> {
         let now = millis(self.now());
-        let until = now + visibility_secs as i64 * 1000;
+        let until = now.saturating_add(secs_to_millis(visibility_secs));
         self.call(move |c| {
-            let tx = c.transaction().map_err(sql_err)?;
+            let tx = super::store::write_tx(c)?;
             let mut out = vec![];
             {
                 // Only each group's head may be handed out, and only when it is visible. The
@@ -125,7 +131,7 @@ impl AlertQueue for Db {
     async fn delete_batch(&self, receipts: &[String]) -> Result<()> {
         let receipts = receipts.to_vec();
         self.call(move |c| {
-            let tx = c.transaction().map_err(sql_err)?;
+            let tx = super::store::write_tx(c)?;
             {
                 let mut st = tx.prepare_cached("DELETE FROM queue WHERE receipt = ?1").map_err(sql_err)?;
                 for r in &receipts {
@@ -141,7 +147,7 @@ impl AlertQueue for Db {
         let (receipt, error) = (receipt.to_string(), error.to_string());
         let now = millis(self.now());
         self.call(move |c| {
-            let tx = c.transaction().map_err(sql_err)?;
+            let tx = super::store::write_tx(c)?;
             let found: Option<(String, u32)> = tx
                 .query_row("SELECT message_id, receive_count FROM queue WHERE receipt = ?1", [&receipt], |r| {
                     Ok((r.get(0)?, r.get(1)?))
@@ -154,7 +160,7 @@ impl AlertQueue for Db {
                 } else {
                     tx.execute(
                         "UPDATE queue SET visible_at = ?2, last_error = ?3, receipt = NULL WHERE message_id = ?1",
-                        params![id, now + secs as i64 * 1000, error],
+                        params![id, now.saturating_add(secs_to_millis(secs)), error],
                     )
                     .map_err(sql_err)?;
                 }
@@ -164,13 +170,17 @@ impl AlertQueue for Db {
         .await
     }
 
-    async fn dead_letters(&self) -> Result<Vec<DeadLetter>> {
-        self.call(|c| {
+    async fn dead_letters(&self, user_id: &str) -> Result<Vec<DeadLetter>> {
+        let user = user_id.to_string();
+        self.call(move |c| {
             let mut st = c
-                .prepare("SELECT message_id, group_id, body, receive_count, last_error, sent_at FROM dead_letters ORDER BY dead_at, message_id")
+                .prepare(
+                    "SELECT message_id, group_id, body, receive_count, last_error, sent_at FROM dead_letters
+                     WHERE user_id = ?1 ORDER BY dead_at, message_id",
+                )
                 .map_err(sql_err)?;
             let rows = st
-                .query_map([], |r| {
+                .query_map([&user], |r| {
                     Ok(DeadLetter {
                         message_id: r.get(0)?,
                         group_id: r.get(1)?,
@@ -187,21 +197,23 @@ impl AlertQueue for Db {
     }
 
     /// Back to the end of their groups with a fresh receive count.
-    async fn redrive(&self, message_ids: &[String]) -> Result<usize> {
-        let ids = message_ids.to_vec();
+    async fn redrive(&self, user_id: &str, message_ids: &[String]) -> Result<usize> {
+        let (user, ids) = (user_id.to_string(), message_ids.to_vec());
         let now = millis(self.now());
         self.call(move |c| {
-            let tx = c.transaction().map_err(sql_err)?;
+            let tx = super::store::write_tx(c)?;
             let mut moved = 0;
             for id in &ids {
                 moved += tx
                     .execute(
-                        "INSERT INTO queue (message_id, group_id, body, sent_at, visible_at, last_error)
-                         SELECT message_id, group_id, body, ?2, ?2, last_error FROM dead_letters WHERE message_id = ?1",
-                        params![id, now],
+                        "INSERT INTO queue (message_id, group_id, body, sent_at, visible_at, last_error, user_id)
+                         SELECT message_id, group_id, body, ?2, ?2, last_error, user_id FROM dead_letters
+                         WHERE message_id = ?1 AND user_id = ?3",
+                        params![id, now, user],
                     )
                     .map_err(sql_err)?;
-                tx.execute("DELETE FROM dead_letters WHERE message_id = ?1", [id]).map_err(sql_err)?;
+                tx.execute("DELETE FROM dead_letters WHERE message_id = ?1 AND user_id = ?2", params![id, user])
+                    .map_err(sql_err)?;
             }
             tx.commit().map_err(sql_err)?;
             Ok(moved)
@@ -209,10 +221,12 @@ impl AlertQueue for Db {
         .await
     }
 
-    async fn delete_dead_letter(&self, message_id: &str) -> Result<()> {
-        let id = message_id.to_string();
+    async fn delete_dead_letter(&self, user_id: &str, message_id: &str) -> Result<()> {
+        let (user, id) = (user_id.to_string(), message_id.to_string());
         self.call(move |c| {
-            let n = c.execute("DELETE FROM dead_letters WHERE message_id = ?1", [&id]).map_err(sql_err)?;
+            let n = c
+                .execute("DELETE FROM dead_letters WHERE message_id = ?1 AND user_id = ?2", params![id, user])
+                .map_err(sql_err)?;
             if n == 0 {
                 return Err(crate::Error::NotFound { kind: "dead letter", id });
             }
@@ -221,8 +235,10 @@ impl AlertQueue for Db {
         .await
     }
 
-    async fn purge_dead_letters(&self) -> Result<usize> {
-        self.call(|c| c.execute("DELETE FROM dead_letters", []).map_err(sql_err)).await
+    async fn purge_dead_letters(&self, user_id: &str) -> Result<usize> {
+        let user = user_id.to_string();
+        self.call(move |c| c.execute("DELETE FROM dead_letters WHERE user_id = ?1", [&user]).map_err(sql_err))
+            .await
     }
 
     async fn depth(&self) -> Result<QueueDepth> {

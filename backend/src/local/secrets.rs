@@ -1,5 +1,6 @@
 //! Integration secrets for the embedded backend: one JSON file, mode 0600, in the data dir,
-//! never inside the SQLite tables. Written atomically (temp file, rename).
+//! never inside the SQLite tables. Written atomically (temp file, rename). A file that group
+//! or others may read or write is refused (not used, not rewritten) until it is `chmod 600`.
 
 use crate::error::{Error, Result};
 use crate::ports::SecretStore;
@@ -19,6 +20,21 @@ impl FileSecretStore {
     }
 
     fn load(&self) -> Result<BTreeMap<String, String>> {
+        match super::private::loose_mode(&self.path) {
+            Ok(Some(mode)) => {
+                return Err(Error::invalid(
+                    self.path.display().to_string(),
+                    format!(
+                        "the secrets file has mode {mode:03o}: others on this machine may read it, so it is \
+                         not used; run `chmod 600 {}`",
+                        self.path.display()
+                    ),
+                ));
+            }
+            Ok(None) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+            Err(e) => return Err(Error::io(&self.path, e)),
+        }
         match std::fs::read(&self.path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
                 Error::invalid(
@@ -39,21 +55,15 @@ impl FileSecretStore {
     }
 }
 
-#[cfg(unix)]
+/// Writes `bytes` to a new 0600 file (also when a stale temp file was looser).
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    let mut f = super::private::create_private(path)?;
     f.write_all(bytes)?;
     f.sync_all()
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::write(path, bytes)
 }
 
 #[async_trait]
@@ -100,5 +110,25 @@ mod tests {
         }
         s.delete_secret("a").await.unwrap();
         assert_eq!(s.get_secret("a").await.unwrap(), None);
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_loose_secrets_file_is_refused_with_the_fix() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::TempDir::new().unwrap();
+        let s = FileSecretStore::new(dir.path());
+        s.put_secret("a", "hunter2").await.unwrap();
+        let path = dir.path().join("secrets.json");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = s.get_secret("a").await.unwrap_err().to_string();
+        assert!(e.contains(&format!("chmod 600 {}", path.display())) && e.contains("mode 644"), "{e}");
+        assert!(!e.contains("hunter2"), "{e}");
+        // Nor is it rewritten (a put would keep the loose file's other secrets exposed).
+        assert!(s.put_secret("b", "x").await.is_err());
+        assert!(s.delete_secret("a").await.is_err());
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(s.get_secret("a").await.unwrap().as_deref(), Some("hunter2"));
+        assert_eq!(s.get_secret("b").await.unwrap(), None);
     }
 }

@@ -26,9 +26,11 @@ pub struct Alert {
     pub description: String,
     pub result_count: u64,
     pub query: String,
+    /// The evidence's first and last event time (the run window's bounds when the rows carry no
+    /// time); pivots query this interval.
     pub window_start: DateTime<Utc>,
     pub window_end: DateTime<Utc>,
-    /// Up to 10 result rows as JSON objects, for context and pivots.
+    /// Result rows as JSON objects, for context and pivots: up to [`MAX_SAMPLE_ROWS`].
     pub sample_rows: Vec<serde_json::Value>,
     pub created_at: DateTime<Utc>,
     #[serde(default)]
@@ -39,9 +41,40 @@ pub struct Alert {
     pub notes: Vec<String>,
     #[serde(default)]
     pub attempts: Vec<DeliveryAttempt>,
+    /// What names the incident within its rule: the rule's dedup field values
+    /// (`principal=bob,sourceipaddress=203.0.113.7`), empty when the rule names none.
+    #[serde(default)]
+    pub dedup_key: String,
+    /// Matching events (result rows) folded into this alert over all its runs.
+    #[serde(default)]
+    pub event_count: u64,
+    /// The end of the latest run window folded in, so a retried run is not counted twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detected_until: Option<DateTime<Utc>>,
+    /// `event_count` when the alert was last sent to integrations.
+    #[serde(default)]
+    pub notified_count: u64,
+    /// What happened to the alert, oldest first: made, more events, notified again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<AlertEvent>,
+}
+
+/// Sample rows kept on one alert, over all the runs folded into it.
+pub const MAX_SAMPLE_ROWS: usize = 20;
+
+/// One entry of an alert's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertEvent {
+    pub at: DateTime<Utc>,
+    pub what: String,
 }
 
 impl Alert {
+    /// Open or acknowledged: new events of the same incident are folded into it.
+    pub fn is_open(&self) -> bool {
+        matches!(self.status, AlertStatus::Open | AlertStatus::Acknowledged)
+    }
+
     /// An open alert made by hand, not by a rule (test sends, tests, benches): an info
     /// severity, an empty window at `at`, no samples, notes or attempts. Callers set the rest
     /// with struct update syntax.
@@ -64,6 +97,11 @@ impl Alert {
             assignee: None,
             notes: vec![],
             attempts: vec![],
+            dedup_key: String::new(),
+            event_count: 0,
+            detected_until: None,
+            notified_count: 0,
+            history: vec![],
         }
     }
 }

@@ -8,14 +8,19 @@ mod rule;
 pub mod schedule;
 mod severity;
 pub mod tables;
+pub mod window;
 
-pub use alert::{Alert, AlertStatus, DeliveryAttempt, DeliveryStatus};
+pub use alert::{Alert, AlertEvent, AlertStatus, DeliveryAttempt, DeliveryStatus, MAX_SAMPLE_ROWS};
 pub use integration::{HealthState, HealthStatus, Integration, IntegrationKind};
 pub use query::{QueryId, QueryState, QueryStats, QueryStatus, athena_cost_usd};
-pub use rule::{DEFAULT_DEDUP_WINDOW_SECS, DedupSpec, Rule, RunStatus, Threshold, ThresholdKind};
+pub use rule::{
+    DEFAULT_DEDUP_WINDOW_SECS, DedupSpec, MAX_DEDUP_WINDOW_SECS, MAX_NOTIFY_EVERY, MAX_THRESHOLD, Notify,
+    Rule, RunStatus, Threshold, ThresholdKind,
+};
 pub use schedule::Schedule;
 pub use severity::Severity;
 pub use tables::Table;
+pub use window::RunWindow;
 
 /// Every record belongs to one user; stores take it on every call.
 pub type UserId = String;

@@ -46,6 +46,32 @@ pub struct DedupSpec {
 }
 
 pub const DEFAULT_DEDUP_WINDOW_SECS: u64 = 300;
+/// The longest dedup window a rule may ask for (30 days).
+pub const MAX_DEDUP_WINDOW_SECS: u64 = 30 * 86_400;
+/// The largest count threshold: what SQLite and DynamoDB store as a whole number exactly.
+pub const MAX_THRESHOLD: u64 = i64::MAX as u64;
+/// The largest `notify: every N`.
+pub const MAX_NOTIFY_EVERY: u64 = 1_000_000;
+
+/// When an alert that keeps getting events is sent again: only when first made (the
+/// default), or each time `n` more events have been folded into it since it was last sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Notify {
+    #[default]
+    First,
+    Every(u64),
+}
+
+impl Notify {
+    /// True when an alert with `events` events, last sent at `notified`, is due to be sent again.
+    pub fn again(&self, events: u64, notified: u64) -> bool {
+        match self {
+            Notify::First => false,
+            Notify::Every(n) => events.saturating_sub(notified) >= (*n).max(1),
+        }
+    }
+}
 
 fn default_dedup_window() -> u64 {
     DEFAULT_DEDUP_WINDOW_SECS
@@ -84,6 +110,8 @@ pub struct Rule {
     pub destinations: Vec<String>,
     #[serde(default)]
     pub dedup: DedupSpec,
+    #[serde(default)]
+    pub notify: Notify,
     /// Documentation carried from the rule file, shown beside the alert.
     #[serde(default)]
     pub references: Vec<String>,
@@ -106,6 +134,10 @@ pub struct Rule {
     pub data_scanned_mb: f64,
     #[serde(default)]
     pub avg_duration_ms: f64,
+    /// The end of the last run window whose alerts were all stored and routed: the next run
+    /// starts here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detected_until: Option<DateTime<Utc>>,
 }
 
 fn yes() -> bool {
@@ -128,6 +160,7 @@ impl Rule {
             tags: vec![],
             destinations: vec![],
             dedup: DedupSpec::default(),
+            notify: Notify::First,
             references: vec![],
             runbook: String::new(),
             false_positives: vec![],
@@ -139,7 +172,13 @@ impl Rule {
             alert_count: 0,
             data_scanned_mb: 0.0,
             avg_duration_ms: 0.0,
+            detected_until: None,
         }
+    }
+
+    /// The query as a dry run sends it: over the last day (a new rule's first window).
+    pub fn dry_run_sql(&self, now: DateTime<Utc>) -> String {
+        super::RunWindow::last_day(now).render(&self.query)
     }
 
     /// Folds one run into the statistics (running mean of the duration).

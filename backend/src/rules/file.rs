@@ -3,7 +3,10 @@
 
 use super::LoadedRule;
 use super::diagnostic::{Diagnostic, closest};
-use crate::model::{DedupSpec, Rule, Schedule, Severity, Threshold, ThresholdKind};
+use crate::model::{
+    DedupSpec, MAX_DEDUP_WINDOW_SECS, MAX_NOTIFY_EVERY, MAX_THRESHOLD, Notify, Rule, Schedule, Severity,
+    Threshold, ThresholdKind,
+};
 use chrono::{DateTime, Utc};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -27,6 +30,10 @@ pub struct RuleFile {
     pub destinations: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dedup: Option<DedupFile>,
+    /// `first` (the default) or `every N`: send an alert that keeps getting events again after
+    /// each N more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -132,11 +139,18 @@ pub fn parse_rule_file(path: &Path, text: &str) -> Result<(LoadedRule, Vec<Diagn
         )
     });
     let schedule = Schedule::parse(&file.schedule).map_err(|e| error("schedule", e.to_string()));
-    if let Some(t) = &file.threshold
-        && t.kind != "count"
-    {
-        error("threshold", format!("threshold type `{}` is unknown; the only type is `count`", t.kind));
+    if let Some(t) = &file.threshold {
+        if t.kind != "count" {
+            error("threshold", format!("threshold type `{}` is unknown; the only type is `count`", t.kind));
+        }
+        if t.value > MAX_THRESHOLD {
+            error("threshold", format!("threshold value {} is too large: at most {MAX_THRESHOLD}", t.value));
+        }
     }
+    let notify = match file.notify.as_deref() {
+        None => Ok(Notify::First),
+        Some(text) => parse_notify(text).map_err(|m| error("notify", m)),
+    };
     let window = match file.dedup.as_ref().and_then(|d| d.window.as_ref()) {
         None => Ok(crate::model::DEFAULT_DEDUP_WINDOW_SECS),
         Some(v) => parse_window(v).map_err(|m| error("window", m)),
@@ -167,11 +181,13 @@ pub fn parse_rule_file(path: &Path, text: &str) -> Result<(LoadedRule, Vec<Diagn
             format!("file is named `{stem}` but the rule id is `{}`; name files after their ids", file.id),
         ));
     }
-    let (Ok(severity), Ok(schedule), Ok(window_secs), true) = (severity, schedule, window, errors.is_empty())
+    let (Ok(severity), Ok(schedule), Ok(window_secs), Ok(notify), true) =
+        (severity, schedule, window, notify, errors.is_empty())
     else {
         return Err(errors);
     };
-    let rule = to_rule(&file, severity, schedule, window_secs);
+    let mut rule = to_rule(&file, severity, schedule, window_secs);
+    rule.notify = notify;
     Ok((LoadedRule { path: path.to_path_buf(), text: text.to_string(), file, rule }, warnings))
 }
 
@@ -191,11 +207,15 @@ fn to_rule(f: &RuleFile, severity: Severity, schedule: Schedule, window_secs: u6
     rule
 }
 
-/// `30s`, `5m`, `1h`, `1d` or a number of seconds.
+/// `30s`, `5m`, `1h`, `1d` or a number of seconds; at most 30 days.
 pub fn parse_window(v: &yaml_serde::Value) -> Result<u64, String> {
     let hint = "a dedup window is a duration such as 30s, 5m, 1h or 1d";
+    let too_long = |shown: &str| format!("window `{shown}` is longer than the longest dedup window, 30d");
     if let Some(n) = v.as_u64() {
-        return Ok(n);
+        return if n <= MAX_DEDUP_WINDOW_SECS { Ok(n) } else { Err(too_long(&n.to_string())) };
+    }
+    if v.as_i64().is_some() || v.as_f64().is_some() {
+        return Err(format!("window `{}`: {hint} (a whole, positive number of seconds)", yaml_text(v)));
     }
     let s = v.as_str().ok_or_else(|| hint.to_string())?.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
@@ -208,7 +228,26 @@ pub fn parse_window(v: &yaml_serde::Value) -> Result<u64, String> {
         "d" => 86_400,
         other => return Err(format!("window `{s}`: unit `{other}` is unknown; {hint}")),
     };
-    Ok(n * scale)
+    n.checked_mul(scale).filter(|secs| *secs <= MAX_DEDUP_WINDOW_SECS).ok_or_else(|| too_long(s))
+}
+
+fn yaml_text(v: &yaml_serde::Value) -> String {
+    yaml_serde::to_string(v).map(|t| t.trim().to_string()).unwrap_or_default()
+}
+
+/// `first`, or `every N` (N new events, 1 to a million).
+pub fn parse_notify(text: &str) -> Result<Notify, String> {
+    let hint =
+        "notify is `first` (send once, the default) or `every N` (send again after each N more events)";
+    let words: Vec<&str> = text.split_whitespace().collect();
+    match words.as_slice() {
+        ["first"] => Ok(Notify::First),
+        ["every", n] => match n.parse::<u64>() {
+            Ok(n) if (1..=MAX_NOTIFY_EVERY).contains(&n) => Ok(Notify::Every(n)),
+            _ => Err(format!("notify `{text}`: N is a whole number from 1 to {MAX_NOTIFY_EVERY}")),
+        },
+        _ => Err(format!("notify `{text}` is not understood; {hint}")),
+    }
 }
 
 fn yaml_error(path: &Path, e: &yaml_serde::Error) -> Diagnostic {

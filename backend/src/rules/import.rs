@@ -91,6 +91,7 @@ pub fn to_rule_file(c: &ConvertedRule, id: &str) -> RuleFile {
         enabled: true,
         destinations: vec![],
         dedup: None,
+        notify: None,
         tags: c.tags.clone(),
         references: c.references.clone(),
         runbook: String::new(),

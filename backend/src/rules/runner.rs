@@ -6,7 +6,7 @@ use super::{LoadedRule, RuleTest, file};
 use crate::error::{Error, Result};
 use crate::ingest::ingest_bytes;
 use crate::local::Lake;
-use crate::model::Table;
+use crate::model::{RunWindow, Table};
 use chrono::{DateTime, Duration, Utc};
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::logical_expr::LogicalPlan;
@@ -84,7 +84,7 @@ async fn run_one(loaded: &LoadedRule, test: &RuleTest) -> std::result::Result<u6
     let ctx = lake.session().await.map_err(|e| e.to_string())?;
     let table = match &test.table {
         Some(name) => name.parse::<Table>()?,
-        None => only_table(&ctx, &loaded.rule.query).await?,
+        None => only_table(&ctx, &RunWindow::last_day(Utc::now()).render(&loaded.rule.query)).await?,
     };
     let mut text = String::new();
     for (i, record) in test.records.iter().enumerate() {
@@ -107,10 +107,13 @@ async fn run_one(loaded: &LoadedRule, test: &RuleTest) -> std::result::Result<u6
         None => report
             .latest_ms
             .and_then(DateTime::from_timestamp_millis)
-            .map(|t| t + Duration::minutes(1))
+            .and_then(|t| t.checked_add_signed(Duration::minutes(1)))
             .unwrap_or_else(Utc::now),
     };
-    let rows = query_at(&ctx, &loaded.rule.query, now).await.map_err(|e| format!("query failed: {e}"))?;
+    // The test's window ends at its `now` and reaches a day back, as a new rule's first run
+    // does: every record of a test normally falls inside it.
+    let sql = RunWindow::last_day(now).render(&loaded.rule.query);
+    let rows = query_at(&ctx, &sql, now).await.map_err(|e| format!("query failed: {e}"))?;
     let alert = loaded.rule.threshold.is_exceeded_by(rows);
     if alert != test.expect.alert {
         let said = if test.expect.alert { "an alert" } else { "no alert" };
@@ -136,6 +139,7 @@ pub async fn query_at(
     let mut state = ctx.state();
     state.execution_props_mut().query_execution_start_time = Some(now);
     let plan = state.create_logical_plan(sql).await?;
+    crate::local::query_engine::verify_read_only(&plan)?;
     let batches = DataFrame::new(state, plan).collect().await?;
     Ok(batches.iter().map(|b| b.num_rows() as u64).sum())
 }
@@ -227,6 +231,31 @@ tests:
         let (loaded, _) = parse_rule_file(Path::new("rej.yml"), text).unwrap();
         let got = run_tests(&[loaded]).await;
         assert_eq!(got[0].result, Ok(2));
+    }
+
+    /// A rule's tests run in CI on pull requests and from the console: a query that writes
+    /// (`COPY ... TO`, DDL, `SET`) fails its test and writes nothing.
+    #[tokio::test]
+    async fn a_test_cannot_write_files_or_change_the_session() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let target = dir.path().join("x.csv");
+        for query in [
+            format!("COPY (SELECT 1) TO '{}'", target.display()),
+            format!("CREATE EXTERNAL TABLE t STORED AS CSV LOCATION '{}'", dir.path().display()),
+            "CREATE TABLE t AS SELECT 1".to_string(),
+            "SET datafusion.execution.batch_size = 1".to_string(),
+        ] {
+            let text = format!(
+                "id: w\nname: Writes\nseverity: low\nschedule: rate(5 minutes)\nquery: \"{}\"\ntests:\n  - name: t\n    table: cloudtrail_logs\n    expect: {{alert: false}}\n    records:\n      - {{eventTime: \"2024-11-20T10:00:00Z\", eventName: X}}\n",
+                query
+            );
+            let (loaded, _) = parse_rule_file(Path::new("w.yml"), &text).unwrap();
+            let got = run_tests(&[loaded]).await;
+            let err = got[0].result.clone().unwrap_err();
+            assert!(err.contains("only a read-only query"), "{query}: {err}");
+        }
+        assert!(!target.exists(), "COPY wrote {}", target.display());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use super::LoadedRule;
 use super::file::{DedupFile, RuleFile, ThresholdFile};
 use crate::error::{Error, Result};
-use crate::model::Rule;
+use crate::model::{Notify, Rule};
 use crate::ports::ScheduledRule;
 use crate::services::Services;
 use serde::{Deserialize, Serialize};
@@ -311,6 +311,7 @@ fn keep_statistics(rule: &mut Rule, old: &Rule) {
     rule.alert_count = old.alert_count;
     rule.data_scanned_mb = old.data_scanned_mb;
     rule.avg_duration_ms = old.avg_duration_ms;
+    rule.detected_until = old.detected_until;
 }
 
 /// The rule as a rule file (what `pull` and the console write).
@@ -329,6 +330,10 @@ pub fn to_rule_file(rule: &Rule, tests: Vec<super::RuleTest>) -> RuleFile {
             fields: rule.dedup.fields.clone(),
             window: Some(yaml_serde::Value::String(format_window(rule.dedup.window_secs))),
         }),
+        notify: match rule.notify {
+            Notify::First => None,
+            Notify::Every(n) => Some(format!("every {n}")),
+        },
         tags: rule.tags.clone(),
         references: rule.references.clone(),
         runbook: rule.runbook.clone(),

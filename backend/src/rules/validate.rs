@@ -8,6 +8,7 @@ use crate::local::Lake;
 use crate::model::Table;
 use crate::model::athena_cost_usd;
 use crate::model::tables::PARTITION_COLUMN;
+use crate::model::window::{RunWindow, uses_window};
 use datafusion::arrow::datatypes::{DataType, Fields};
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::logical_expr::LogicalPlan;
@@ -45,13 +46,29 @@ pub async fn check_text(
 
 /// Every problem with the rule's query, placed in its file.
 pub async fn validate_query(ctx: &SessionContext, lake: &Lake, loaded: &LoadedRule) -> Vec<Diagnostic> {
-    let sql = &loaded.rule.query;
+    let sql = &RunWindow::last_day(chrono::Utc::now()).render(&loaded.rule.query);
     let state = ctx.state();
     let plan = match state.create_logical_plan(sql).await {
         Ok(p) => p,
         Err(e) => return vec![plan_error(loaded, &e.strip_backtrace())],
     };
+    if let Err(e) = crate::local::query_engine::verify_read_only(&plan) {
+        let (line, col) = file::key_position(&loaded.text, "query");
+        return vec![Diagnostic::error(&loaded.path, line, col, e.to_string())];
+    }
     let mut out = vec![];
+    if !uses_window(&loaded.rule.query) {
+        let (line, col) = file::query_start(&loaded.text);
+        out.push(Diagnostic::warning(
+            &loaded.path,
+            line,
+            col,
+            "the query ignores its run window: each run re-reads its whole look-back, so the same events \
+             are counted again on every run; filter on the window, e.g. `eventtime >= {window_start_iso} AND \
+             eventtime < {window_end_iso}` (`{window_start_unix}` for epoch columns, `{window_start_dt}` for dt)"
+                .to_string(),
+        ));
+    }
     let plan = state.optimize(&plan).unwrap_or(plan);
     for table in tables_without_dt_filter(&plan) {
         let bytes =
@@ -66,7 +83,7 @@ pub async fn validate_query(ctx: &SessionContext, lake: &Lake, loaded: &LoadedRu
             format!(
                 "`{table}` is read without a `dt` filter: every run scans the whole table ({:.1} MB in this lake, \
                  ${per_run:.4} per run on Athena, ${:.2} a day at this schedule); add e.g. \
-                 `dt >= date_format(current_date - interval '1' day, '%Y-%m-%d')`",
+                 `dt BETWEEN {{window_start_dt}} AND {{window_end_dt}}`",
                 bytes as f64 / 1e6,
                 per_run * runs_per_day
             ),
@@ -215,7 +232,18 @@ mod tests {
         );
     }
 
-    const DT: &str = "dt >= '2024-11-20'";
+    const DT: &str = "dt >= {window_start_dt}";
+
+    #[tokio::test]
+    async fn a_query_that_writes_is_an_error() {
+        let got = check("COPY (SELECT 1) TO '/tmp/mantissa-validate-never.csv'").await;
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0].starts_with("r.yml:5:1: error: ") && got[0].contains("only a read-only query"),
+            "{got:?}"
+        );
+        assert!(!Path::new("/tmp/mantissa-validate-never.csv").exists());
+    }
 
     #[tokio::test]
     async fn a_good_query_has_nothing_to_say() {
@@ -254,11 +282,17 @@ mod tests {
     #[tokio::test]
     async fn a_missing_dt_filter_is_a_warning_with_cost() {
         let got = check("SELECT count(*) FROM vpc_flow_logs WHERE action = 'REJECT'").await;
-        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got.len(), 2, "{got:?}");
         assert!(
-            got[0].starts_with("r.yml:6:24: warning: `vpc_flow_logs` is read without a `dt` filter"),
+            got[0].starts_with("r.yml:6:3: warning: the query ignores its run window")
+                && got[0].contains("{window_start_iso}"),
             "{got:?}"
         );
+        assert!(
+            got[1].starts_with("r.yml:6:24: warning: `vpc_flow_logs` is read without a `dt` filter"),
+            "{got:?}"
+        );
+        let got = got.into_iter().skip(1).collect::<Vec<_>>();
         assert!(got[0].contains("$0.0000 per run") || got[0].contains("per run on Athena"), "{got:?}");
         // A join where one side is pruned and the other is not names only the other.
         let got = check(&format!(

@@ -8,6 +8,9 @@ use mantissa_backend::model::{
 use mantissa_backend::ports::{AlertQuery, ScheduledRule};
 use mantissa_backend::services::Services;
 
+pub use super::dlq::dead_letters_are_scoped_to_their_user_exactly;
+use super::dlq::{msg, text_of};
+
 pub fn alert(user: &str, rule: &str, sev: Severity, mins_ago: i64) -> Alert {
     let t = Utc::now() - Duration::minutes(mins_ago);
     Alert {
@@ -30,6 +33,12 @@ pub fn alert(user: &str, rule: &str, sev: Severity, mins_ago: i64) -> Alert {
         assignee: None,
         notes: vec![],
         attempts: vec![],
+        // Non-default incident fields, so both backends are seen to keep them.
+        dedup_key: "sourceipaddress=203.0.113.9".into(),
+        event_count: 3,
+        detected_until: Some(t),
+        notified_count: 3,
+        history: vec![mantissa_backend::model::AlertEvent { at: t, what: "made with 3 events".into() }],
     }
 }
 
@@ -92,9 +101,15 @@ pub async fn rules_crud_is_scoped_by_user(s: &Services) {
 }
 
 pub async fn alert_history_filters_newest_first_and_keeps_attempts(s: &Services) {
-    let a_old = alert("alice", "r1", Severity::Low, 30);
-    let a_mid = alert("alice", "r2", Severity::Critical, 20);
-    let a_new = alert("alice", "r1", Severity::High, 10);
+    // Ids are content digests in production, so their order says nothing of time: here they
+    // run against it (the newest has the smallest id).
+    let with_id = |mut a: Alert, id: &str| {
+        a.id = id.into();
+        a
+    };
+    let a_old = with_id(alert("alice", "r1", Severity::Low, 30), "f0000000-0000-4000-8000-000000000000");
+    let a_mid = with_id(alert("alice", "r2", Severity::Critical, 20), "80000000-0000-4000-8000-000000000000");
+    let a_new = with_id(alert("alice", "r1", Severity::High, 10), "00000000-0000-4000-8000-000000000000");
     let b = alert("bob", "r1", Severity::Critical, 5);
     for a in [&a_old, &a_mid, &a_new, &b] {
         s.alerts.put_alert(a).await.unwrap();
@@ -215,17 +230,17 @@ pub async fn settings_round_trip(s: &Services) {
 pub async fn queue_fifo_dlq_and_redrive(s: &Services) {
     let q = &s.queue;
     for i in 0..3 {
-        q.send("alice:slack", &format!("d{i}"), &format!("g1-m{i}")).await.unwrap();
+        q.send("alice:slack", &format!("d{i}"), &msg("alice", &format!("g1-m{i}"))).await.unwrap();
     }
     // A repeated deduplication id within five minutes is dropped.
-    q.send("alice:slack", "d0", "g1-m0 again").await.unwrap();
+    q.send("alice:slack", "d0", &msg("alice", "g1-m0 again")).await.unwrap();
     // Within a group, in send order: take one, delete it, take the next.
     let mut g1 = vec![];
     for _ in 0..10 {
         let got = q.receive(10, 30).await.unwrap();
         for m in got {
             if m.group_id == "alice:slack" {
-                g1.push(m.body.clone());
+                g1.push(text_of(&m.body));
                 q.delete(&m.receipt).await.unwrap();
             } else {
                 q.retry_later(&m.receipt, 0, "not now").await.unwrap();
@@ -236,42 +251,45 @@ pub async fn queue_fifo_dlq_and_redrive(s: &Services) {
         }
     }
     assert_eq!(g1, ["g1-m0", "g1-m1", "g1-m2"], "in order, and the duplicate was dropped");
-    q.send("alice:hook", "e0", "g2-m0").await.unwrap();
+    q.send("alice:hook", "e0", &msg("alice", "g2-m0")).await.unwrap();
     // g2-m0 fails on every receive: after the third it goes to the DLQ.
     let mut receives = 0;
     for _ in 0..6 {
         let got = q.receive(10, 30).await.unwrap();
-        assert!(got.iter().all(|m| m.body == "g2-m0"), "only g2 is left: {got:?}");
+        assert!(got.iter().all(|m| text_of(&m.body) == "g2-m0"), "only g2 is left: {got:?}");
         let Some(m) = got.into_iter().next() else { break };
         receives += 1;
         assert_eq!(m.receive_count, receives);
         q.retry_later(&m.receipt, 0, "HTTP 500").await.unwrap();
     }
     assert_eq!(receives, 3);
-    let dead = q.dead_letters().await.unwrap();
+    let dead = q.dead_letters("alice").await.unwrap();
     assert_eq!(dead.len(), 1);
-    assert_eq!((dead[0].group_id.as_str(), dead[0].body.as_str()), ("alice:hook", "g2-m0"));
-    assert_eq!(q.dead_letters().await.unwrap().len(), 1, "inspecting does not consume");
+    assert_eq!((dead[0].group_id.as_str(), text_of(&dead[0].body).as_str()), ("alice:hook", "g2-m0"));
+    assert_eq!(q.dead_letters("alice").await.unwrap().len(), 1, "inspecting does not consume");
     assert_eq!(q.depth().await.unwrap().dead, 1);
     // Redrive: back on the queue in its group, with a fresh receive count.
-    assert_eq!(q.redrive(std::slice::from_ref(&dead[0].message_id)).await.unwrap(), 1);
-    assert!(q.dead_letters().await.unwrap().is_empty());
+    assert_eq!(q.redrive("alice", std::slice::from_ref(&dead[0].message_id)).await.unwrap(), 1);
+    assert!(q.dead_letters("alice").await.unwrap().is_empty());
     let again = q.receive(10, 30).await.unwrap();
-    assert_eq!(again.iter().map(|m| (m.body.as_str(), m.receive_count)).collect::<Vec<_>>(), [("g2-m0", 1)]);
+    assert_eq!(
+        again.iter().map(|m| (text_of(&m.body), m.receive_count)).collect::<Vec<_>>(),
+        [("g2-m0".to_string(), 1)]
+    );
     q.delete(&again[0].receipt).await.unwrap();
     // Two more dead letters: delete one by id, purge the other.
     for (i, body) in ["x", "y"].iter().enumerate() {
-        q.send(&format!("bob:g{i}"), &format!("f{i}"), body).await.unwrap();
+        q.send(&format!("bob:g{i}"), &format!("f{i}"), &msg("bob", body)).await.unwrap();
     }
     for _ in 0..4 {
         for m in q.receive(10, 30).await.unwrap() {
             q.retry_later(&m.receipt, 0, "down").await.unwrap();
         }
     }
-    let dead = q.dead_letters().await.unwrap();
+    let dead = q.dead_letters("bob").await.unwrap();
     assert_eq!(dead.len(), 2, "{dead:?}");
-    q.delete_dead_letter(&dead[0].message_id).await.unwrap();
-    assert_eq!(q.purge_dead_letters().await.unwrap(), 1);
+    q.delete_dead_letter("bob", &dead[0].message_id).await.unwrap();
+    assert_eq!(q.purge_dead_letters("bob").await.unwrap(), 1);
     assert_eq!(q.depth().await.unwrap(), Default::default());
 }
 

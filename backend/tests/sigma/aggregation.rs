@@ -18,8 +18,9 @@ fn count_events_without_grouping() {
   min(eventtime) AS first_seen,
   max(eventtime) AS last_seen
 FROM cloudtrail_logs
-WHERE dt >= date_format(current_timestamp - interval '1' hour, '%Y-%m-%d')
-  AND from_iso8601_timestamp(eventtime) >= current_timestamp - interval '1' hour
+WHERE dt BETWEEN {window_start_dt} AND {window_end_dt}
+  AND eventtime >= {window_start_iso}
+  AND eventtime < {window_end_iso}
   AND lower(eventname) = 'consolelogin'
   AND lower(errormessage) = 'failed authentication'
 HAVING count(*) > 5"
@@ -41,8 +42,9 @@ fn count_distinct_field_by_group_with_timeframe() {
   min(eventtime) AS first_seen,
   max(eventtime) AS last_seen
 FROM cloudtrail_logs
-WHERE dt >= date_format(current_timestamp - interval '15' minute, '%Y-%m-%d')
-  AND from_iso8601_timestamp(eventtime) >= current_timestamp - interval '15' minute
+WHERE dt BETWEEN {window_start_dt} AND {window_end_dt}
+  AND eventtime >= {window_start_iso}
+  AND eventtime < {window_end_iso}
   AND lower(eventname) = 'consolelogin'
   AND lower(errormessage) = 'failed authentication'
 GROUP BY sourceipaddress
@@ -55,14 +57,16 @@ fn count_by_several_fields_including_json_and_struct_paths() {
     let detection = format!(
         "{FAILED_LOGINS}\n  timeframe: 2h\n  condition: 'sel | count() by userIdentity.arn, requestParameters.bucketName < 10'"
     );
-    let query = convert(&cloudtrail(&detection)).query;
+    let rule = convert(&cloudtrail(&detection));
+    let query = rule.query.clone();
     assert!(query.starts_with(
         "SELECT
   useridentity.arn AS useridentity_arn,
   json_extract_scalar(requestparameters, '$.bucketName') AS requestparameters_bucketname,
   count(*) AS event_count,"
     ));
-    assert!(query.contains("interval '2' hour"), "{query}");
+    assert_eq!(rule.window_secs, 7200, "the timeframe is the run's window");
+    assert!(query.contains("eventtime < {window_end_iso}"), "{query}");
     assert!(query.ends_with(
         "GROUP BY useridentity.arn, json_extract_scalar(requestparameters, '$.bucketName')\nHAVING count(*) < 10"
     ));
@@ -94,8 +98,9 @@ fn vpc_port_scan_counts_distinct_ports() {
   min(start) AS first_seen,
   max(start) AS last_seen
 FROM vpc_flow_logs
-WHERE dt >= date_format(current_timestamp - interval '5' minute, '%Y-%m-%d')
-  AND start >= to_unixtime(current_timestamp - interval '5' minute)
+WHERE dt BETWEEN {window_start_dt} AND {window_end_dt}
+  AND start >= {window_start_unix}
+  AND start < {window_end_unix}
   AND lower(action) = 'reject'
 GROUP BY srcaddr
 HAVING count(DISTINCT dstport) > 50"
@@ -131,18 +136,15 @@ fn other_aggregations_are_errors() {
 
 #[test]
 fn timeframe_without_aggregation_sets_the_window() {
-    for (timeframe, secs, interval) in [
-        ("30s", 30, "interval '30' second"),
-        ("90s", 90, "interval '90' second"),
-        ("2d", 172_800, "interval '2' day"),
-    ] {
+    for (timeframe, secs, schedule) in
+        [("30s", 30, "rate(1 minute)"), ("90s", 90, "rate(2 minutes)"), ("2d", 172_800, "rate(2 days)")]
+    {
         let rule =
             convert(&cloudtrail(&format!("{FAILED_LOGINS}\n  timeframe: {timeframe}\n  condition: sel")));
         assert_eq!(rule.window_secs, secs);
-        assert!(
-            rule.query
-                .contains(&format!("from_iso8601_timestamp(eventtime) >= current_timestamp - {interval}"))
-        );
+        // The rule runs once per timeframe, each run over its own window.
+        assert_eq!(mantissa_backend::rules::import::schedule_for(rule.window_secs), schedule, "{timeframe}");
+        assert!(rule.query.contains("eventtime >= {window_start_iso}"));
     }
     let e = error(&cloudtrail(&format!("{FAILED_LOGINS}\n  timeframe: soon\n  condition: sel")));
     assert_eq!(e.construct, "timeframe `soon`");
@@ -156,5 +158,5 @@ fn default_window_is_used_otherwise() {
     );
     let rule = results[0].as_ref().unwrap();
     assert_eq!(rule.window_secs, 86_400);
-    assert!(rule.query.contains("dt >= date_format(current_timestamp - interval '1' day, '%Y-%m-%d')"));
+    assert!(rule.query.contains("dt BETWEEN {window_start_dt} AND {window_end_dt}"));
 }

@@ -156,8 +156,9 @@ detection:
   useridentity.type AS useridentity_type,
   json_extract_scalar(additionaleventdata, '$.MFAUsed') AS additionaleventdata_mfaused
 FROM cloudtrail_logs
-WHERE dt >= date_format(current_timestamp - interval '1' hour, '%Y-%m-%d')
-  AND from_iso8601_timestamp(eventtime) >= current_timestamp - interval '1' hour
+WHERE dt BETWEEN {window_start_dt} AND {window_end_dt}
+  AND eventtime >= {window_start_iso}
+  AND eventtime < {window_end_iso}
   AND lower(eventname) = 'consolelogin'
   AND lower(useridentity.type) = 'root'
   AND NOT coalesce(lower(json_extract_scalar(additionaleventdata, '$.MFAUsed')) = 'yes', false)"
@@ -171,8 +172,9 @@ fn vpc_queries_filter_on_flow_start() {
         rule.query,
         "SELECT *
 FROM vpc_flow_logs
-WHERE dt >= date_format(current_timestamp - interval '1' hour, '%Y-%m-%d')
-  AND start >= to_unixtime(current_timestamp - interval '1' hour)
+WHERE dt BETWEEN {window_start_dt} AND {window_end_dt}
+  AND start >= {window_start_unix}
+  AND start < {window_end_unix}
   AND lower(action) = 'reject'"
     );
 }

@@ -211,7 +211,7 @@ fn s3_access_logs_use_the_partition_only() {
     assert_eq!(rule.table, "s3_access_logs");
     assert_eq!(
         rule.query,
-        "SELECT *\nFROM s3_access_logs\nWHERE dt >= date_format(current_timestamp - interval '1' hour, '%Y-%m-%d')\n  \
+        "SELECT *\nFROM s3_access_logs\nWHERE dt BETWEEN {window_start_dt} AND {window_end_dt}\n  \
          AND lower(operation) LIKE 'rest.get%'"
     );
 }

@@ -3,8 +3,8 @@
 //! `list_append` so concurrent workers never overwrite each other's attempts.
 
 use super::{
-    DynamoStore, Item, RULE_ALERTS_INDEX, SEVERITY_INDEX, from_item, landed, s, sdk_err, set_all_but,
-    timestamp, to_item,
+    DynamoStore, Item, RULE_ALERTS_INDEX, SEVERITY_INDEX, USER_TIME_INDEX, from_item, landed, s, sdk_err,
+    set_all_but, timestamp, to_item,
 };
 use crate::aws::names::Table;
 use crate::error::Result;
@@ -42,12 +42,6 @@ pub fn alert_from_item(mut item: Item) -> Result<Alert> {
     let attempts = item.remove(ATTEMPTS).unwrap_or(AttributeValue::L(vec![]));
     item.insert("attempts".into(), attempts);
     from_item("alert item", item)
-}
-
-/// The smallest UUIDv7 text at or after `t`: alert ids are UUIDv7, so key order is time order.
-fn uuid_v7_floor(t: DateTime<Utc>) -> String {
-    let ms = t.timestamp_millis().max(0) as u64;
-    format!("{:08x}-{:04x}", ms >> 16, ms & 0xffff)
 }
 
 impl DynamoStore {
@@ -115,7 +109,7 @@ impl AlertStore for DynamoStore {
     }
 
     /// By rule: the `rule-alerts-index`; by severity: one `severity-index` query per admitted
-    /// severity, merged; else the user's partition newest first. Each filters on `user_id`.
+    /// severity, merged (each filters on `user_id`); else the `user-time-index`, newest first.
     async fn list_alerts(&self, user_id: &str, q: &AlertQuery) -> Result<Vec<Alert>> {
         let since_cond = if q.since.is_some() { " AND #ts >= :since" } else { "" };
         let admitted: Vec<Severity> =
@@ -148,10 +142,10 @@ impl AlertStore for DynamoStore {
             }
             all
         } else {
-            let mut query = self.alerts_query(user_id, q.since).key_condition_expression("user_id = :u");
-            if q.since.is_some() {
-                query = query.filter_expression("#ts >= :since");
-            }
+            let query = self
+                .alerts_query(user_id, q.since)
+                .index_name(USER_TIME_INDEX)
+                .key_condition_expression(format!("user_id = :u{since_cond}"));
             self.alerts(query, q.limit).await?
         };
         out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id)));
@@ -189,12 +183,14 @@ impl AlertStore for DynamoStore {
     }
 
     async fn attempts_since(&self, user_id: &str, since: DateTime<Utc>) -> Result<Vec<DeliveryAttempt>> {
-        let floor = uuid_v7_floor(since - Duration::days(ATTEMPT_HORIZON_DAYS));
+        let floor = timestamp(since - Duration::days(ATTEMPT_HORIZON_DAYS));
         let query = self
             .client
             .query()
             .table_name(self.table(Table::AlertHistory))
-            .key_condition_expression("user_id = :u AND alert_id >= :lo")
+            .index_name(USER_TIME_INDEX)
+            .key_condition_expression("user_id = :u AND #ts >= :lo")
+            .expression_attribute_names("#ts", "timestamp")
             .expression_attribute_values(":u", s(user_id))
             .expression_attribute_values(":lo", s(floor))
             .projection_expression("#d")
@@ -214,18 +210,5 @@ impl AlertStore for DynamoStore {
         }
         out.sort_by_key(|a| a.at);
         Ok(out)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn uuid_v7_floor_sorts_before_ids_made_at_that_time() {
-        let t = Utc::now();
-        let id = uuid::Uuid::now_v7().to_string();
-        assert!(uuid_v7_floor(t) <= id, "{} vs {id}", uuid_v7_floor(t));
-        assert!(uuid_v7_floor(t + Duration::seconds(5)) > id);
     }
 }

@@ -127,6 +127,27 @@ impl DedupCache for DynamoStore {
         landed(put)
     }
 
+    async fn release(&self, key: &str, value: &str) -> Result<()> {
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(self.table(Table::DedupCache))
+            .key("dedup_key", s(key))
+            .condition_expression("#v = :v")
+            .expression_attribute_names("#v", "value")
+            .expression_attribute_values(":v", s(value))
+            .send()
+            .await;
+        match deleted {
+            Ok(_) => Ok(()),
+            // Someone else holds it now (or nobody): nothing of ours to let go.
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                Ok(())
+            }
+            Err(e) => Err(sdk_err("dynamodb DeleteItem", e)),
+        }
+    }
+
     async fn get(&self, key: &str) -> Result<Option<String>> {
         let now = self.clock.now().timestamp();
         let Some(item) = self.get_by_key(Table::DedupCache, &[("dedup_key", key)]).await? else {

@@ -23,6 +23,9 @@ pub type Item = HashMap<String, AttributeValue>;
 pub const ENABLED_RULES_INDEX: &str = "enabled-rules-index";
 pub const RULE_ALERTS_INDEX: &str = "rule-alerts-index";
 pub const SEVERITY_INDEX: &str = "severity-index";
+/// A user's alerts by creation time (alert ids are content digests, so the table's own key
+/// order is no time order).
+pub const USER_TIME_INDEX: &str = "user-time-index";
 pub const TYPE_INDEX: &str = "type-index";
 
 /// The five tables of one environment behind the store ports.

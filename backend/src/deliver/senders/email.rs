@@ -1,9 +1,12 @@
 //! Email over SMTP (lettre): recipients, sender, TLS mode, and up to `max_rows` result rows.
+//! The SMTP host passes the outbound address policy first, and the connection goes to the
+//! address that was checked (TLS still verifies the host's name).
 
-use super::{SendError, Sent, headline, need, text};
+use super::{SendContext, SendError, Sent, headline, need, text};
 use crate::model::Alert;
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::Value;
 
@@ -15,9 +18,21 @@ pub(super) fn validate(config: &Value) -> Result<(), String> {
     if to.is_empty() {
         return Err("email: `to` needs at least one address".into());
     }
+    port(config)?;
     match text(config, "tls").unwrap_or("starttls") {
         "none" | "starttls" | "tls" => Ok(()),
         other => Err(format!("email: `tls` is `{other}`; use none, starttls or tls")),
+    }
+}
+
+fn port(config: &Value) -> Result<u16, String> {
+    match config.get("port") {
+        None | Some(Value::Null) => Ok(587),
+        Some(v) => v
+            .as_u64()
+            .and_then(|p| u16::try_from(p).ok())
+            .filter(|p| *p > 0)
+            .ok_or_else(|| format!("email: `port` {v} is not a TCP port (1-65535)")),
     }
 }
 
@@ -53,23 +68,36 @@ pub fn body(alert: &Alert, max_rows: usize) -> String {
     out
 }
 
-pub(super) async fn send(config: &Value, secret: Option<&str>, alert: &Alert) -> Result<Sent, SendError> {
+pub(super) async fn send(
+    ctx: &SendContext,
+    config: &Value,
+    secret: Option<&str>,
+    alert: &Alert,
+) -> Result<Sent, SendError> {
     validate(config).map_err(SendError::new)?;
-    let host = need(config, "host", "email").map_err(SendError::new)?;
-    let port = config.get("port").and_then(Value::as_u64).unwrap_or(587) as u16;
-    let mut builder = match text(config, "tls").unwrap_or("starttls") {
-        "none" => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
-        "tls" => AsyncSmtpTransport::<Tokio1Executor>::relay(host)
-            .map_err(|e| SendError::new(format!("email: {e}")))?,
-        _ => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
-            .map_err(|e| SendError::new(format!("email: {e}")))?,
-    }
-    .port(port)
-    .timeout(Some(std::time::Duration::from_secs(15)));
+    let host = need(config, "host", "email").map_err(SendError::new)?.trim();
+    let port = port(config).map_err(SendError::new)?;
+    let ip = *ctx
+        .resolver
+        .checked(host)
+        .await
+        .map_err(|e| SendError::new(format!("email: {e}")))?
+        .first()
+        .ok_or_else(|| SendError::new(format!("email: `{host}` has no address")))?;
+    let params = || TlsParameters::new(host.to_string()).map_err(|e| SendError::new(format!("email: {e}")));
+    let tls = match text(config, "tls").unwrap_or("starttls") {
+        "none" => Tls::None,
+        "tls" => Tls::Wrapper(params()?),
+        _ => Tls::Required(params()?),
+    };
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(ip.to_string())
+        .port(port)
+        .tls(tls)
+        .timeout(Some(std::time::Duration::from_secs(15)));
     if let Some((user, pass)) = secret.and_then(|s| s.split_once(':')) {
         builder = builder.credentials(Credentials::new(user.to_string(), pass.to_string()));
     }
-    let max_rows = config.get("max_rows").and_then(Value::as_u64).unwrap_or(5) as usize;
+    let max_rows = config.get("max_rows").and_then(Value::as_u64).unwrap_or(5).min(100) as usize;
     let mut msg = Message::builder()
         .from(
             need(config, "from", "email")
@@ -87,6 +115,28 @@ pub(super) async fn send(config: &Value, secret: Option<&str>, alert: &Alert) ->
         .build()
         .send(email)
         .await
-        .map_err(|e| SendError::new(format!("email: {host}:{port}: {e}")))?;
+        .map_err(|e| SendError::new(format!("email: {host}:{port}: {}", smtp_failure(&e))))?;
     Ok(Sent { http_status: Some(resp.code().into()), reference: None })
+}
+
+/// What failed, by kind and reply code: the server's own reply text is not kept (errors are
+/// stored and shown).
+fn smtp_failure(e: &lettre::transport::smtp::Error) -> String {
+    let code = e.status().map(|c| format!(" (reply {c})")).unwrap_or_default();
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_tls() {
+        "TLS failed"
+    } else if e.is_permanent() {
+        "the server refused the message"
+    } else if e.is_transient() {
+        "the server deferred the message"
+    } else if e.is_response() {
+        "unexpected answer from the server"
+    } else if e.is_client() {
+        "refused by the client"
+    } else {
+        "connection failed"
+    };
+    format!("{kind}{code}")
 }

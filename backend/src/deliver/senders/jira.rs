@@ -84,24 +84,12 @@ pub async fn list_projects(
     let base = need(config, "base_url", "jira").map_err(SendError::new)?.trim_end_matches('/');
     let email = need(config, "email", "jira").map_err(SendError::new)?;
     let url = format!("{base}/rest/api/3/project/search");
-    let checked =
-        crate::deliver::outbound::check_url(&url, &ctx.allowed_hosts).await.map_err(SendError::new)?;
-    let resp = ctx
-        .http
-        .get(checked)
-        .basic_auth(email, Some(token))
-        .send()
+    let listing = |e: SendError| SendError { message: format!("jira: listing projects: {}", e.message), ..e };
+    let resp = super::request(ctx, reqwest::Method::GET, &url, |r| r.basic_auth(email, Some(token)))
         .await
-        .map_err(|_| SendError::new("jira: request failed"))?;
-    let status = resp.status().as_u16();
-    if status != 200 {
-        return Err(SendError {
-            http_status: Some(status),
-            message: format!("jira: HTTP {status} listing projects"),
-            retry_after: None,
-        });
-    }
-    let v: Value = resp.json().await.map_err(|_| SendError::new("jira: unexpected answer"))?;
+        .map_err(listing)?;
+    let (_, body) = super::answer(&url, resp).await.map_err(listing)?;
+    let v: Value = serde_json::from_str(&body).map_err(|_| SendError::new("jira: unexpected answer"))?;
     Ok(v.get("values")
         .and_then(Value::as_array)
         .map(|vals| {

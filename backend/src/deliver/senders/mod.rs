@@ -9,9 +9,12 @@ mod slack;
 mod webhook;
 
 pub use jira::list_projects;
+pub use webhook::{WebhookSecret, headers_of};
 
+use super::outbound::{self, Lookup, PolicyResolver, SystemLookup};
 use crate::model::{Alert, Integration, IntegrationKind};
 use serde_json::Value;
+use std::sync::Arc;
 
 /// A successful send.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,9 +38,24 @@ impl SendError {
     }
 }
 
+/// What a send needs: the policy's resolver (allow-list included) and the client that uses it.
 pub struct SendContext {
     pub http: reqwest::Client,
-    pub allowed_hosts: Vec<String>,
+    pub resolver: Arc<PolicyResolver>,
+}
+
+impl SendContext {
+    /// The system resolver under the policy; `allowed_hosts` may be reached on restricted
+    /// addresses and over plain http.
+    pub fn new(allowed_hosts: Vec<String>) -> Self {
+        Self::with_lookup(allowed_hosts, Arc::new(SystemLookup))
+    }
+
+    /// The same with another resolver (tests answer names with fixed addresses).
+    pub fn with_lookup(allowed_hosts: Vec<String>, lookup: Arc<dyn Lookup>) -> Self {
+        let resolver = Arc::new(PolicyResolver::new(lookup, allowed_hosts));
+        SendContext { http: super::outbound::client(15, resolver.clone()), resolver }
+    }
 }
 
 fn text<'a>(config: &'a Value, key: &str) -> Option<&'a str> {
@@ -59,7 +77,8 @@ pub fn validate(kind: IntegrationKind, config: &Value) -> Result<(), String> {
         }
         IntegrationKind::PagerDuty => Ok(()),
         IntegrationKind::Email => email::validate(config),
-        IntegrationKind::Webhook => need(config, "url", "webhook").map(|_| ()),
+        // The URL is a secret (tokens ride in it): setup checks it, the send finds it.
+        IntegrationKind::Webhook => Ok(()),
         IntegrationKind::File => need(config, "path", "file").map(|_| ()),
     }
 }
@@ -90,45 +109,63 @@ pub async fn send(
         IntegrationKind::PagerDuty => {
             pagerduty::send(ctx, &integration.config, secret_needed()?, alert).await
         }
-        IntegrationKind::Email => email::send(&integration.config, secret, alert).await,
+        IntegrationKind::Email => email::send(ctx, &integration.config, secret, alert).await,
         IntegrationKind::Webhook => webhook::send(ctx, &integration.config, secret, alert).await,
         IntegrationKind::File => file::send(&integration.config, alert).await,
     }
 }
 
-/// Posts JSON to a checked URL and maps the answer: 2xx ok, 429 with Retry-After, else error.
+/// Sends a request built on a checked URL and maps the answer: 2xx is the response, 429
+/// carries Retry-After, anything else is an error naming the status, never the remote's text
+/// (errors are stored and shown).
+pub(crate) async fn request(
+    ctx: &SendContext,
+    method: reqwest::Method,
+    url: &str,
+    build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+) -> Result<reqwest::Response, SendError> {
+    let checked = outbound::check_url(url, &ctx.resolver).map_err(SendError::new)?;
+    let host = outbound::redact(url);
+    let resp = build(ctx.http.request(method, checked))
+        .send()
+        .await
+        .map_err(|e| SendError::new(format!("{host}: {}", outbound::describe(&e))))?;
+    let status = resp.status();
+    let retry_after = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|s| s.min(86_400));
+    if !status.is_success() {
+        return Err(SendError {
+            http_status: Some(status.as_u16()),
+            message: format!("{host}: {}", outbound::status_text(status)),
+            retry_after,
+        });
+    }
+    Ok(resp)
+}
+
+/// A successful answer's status and body, read up to [`outbound::MAX_ANSWER_BYTES`].
+pub(crate) async fn answer(url: &str, resp: reqwest::Response) -> Result<(u16, String), SendError> {
+    let status = resp.status().as_u16();
+    let body = outbound::read_capped(resp, outbound::MAX_ANSWER_BYTES).await.map_err(|e| SendError {
+        http_status: Some(status),
+        message: format!("{}: {e}", outbound::redact(url)),
+        retry_after: None,
+    })?;
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// Posts JSON and reads the answer; see [`request`].
 pub(crate) async fn post_json(
     ctx: &SendContext,
     url: &str,
     body: &Value,
     build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
 ) -> Result<(u16, String), SendError> {
-    let checked = super::outbound::check_url(url, &ctx.allowed_hosts).await.map_err(SendError::new)?;
-    let host = super::outbound::redact(url);
-    let resp = build(ctx.http.post(checked).json(body)).send().await.map_err(|e| {
-        let what = if e.is_timeout() {
-            "timed out"
-        } else if e.is_connect() {
-            "connection failed"
-        } else {
-            "request failed"
-        };
-        SendError::new(format!("{host}: {what}"))
-    })?;
-    let status = resp.status().as_u16();
-    let retry_after =
-        resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
-    let text = resp.text().await.unwrap_or_default();
-    if (200..300).contains(&status) {
-        Ok((status, text))
-    } else {
-        let snippet: String = text.chars().take(200).collect();
-        Err(SendError {
-            http_status: Some(status),
-            message: format!("{host}: HTTP {status}: {snippet}"),
-            retry_after,
-        })
-    }
+    answer(url, request(ctx, reqwest::Method::POST, url, |r| build(r.json(body))).await?).await
 }
 
 /// A short human summary used by several senders.

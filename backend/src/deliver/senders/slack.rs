@@ -43,6 +43,17 @@ pub fn payload(config: &Value, alert: &Alert) -> Value {
     json!({"text": text, "blocks": blocks})
 }
 
+/// Slack answers `ok`, else an error code (`invalid_payload`, `channel_is_archived`); only a
+/// code of that shape is kept in the error, never free text from the remote.
+fn not_ok(body: &str) -> String {
+    let code = body.trim();
+    if !code.is_empty() && code.len() <= 60 && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+        format!("slack answered `{code}` instead of `ok`")
+    } else {
+        "slack answered something other than `ok`".into()
+    }
+}
+
 pub(super) async fn send(
     ctx: &SendContext,
     config: &Value,
@@ -51,11 +62,7 @@ pub(super) async fn send(
 ) -> Result<Sent, SendError> {
     let (status, body) = post_json(ctx, webhook_url, &payload(config, alert), |r| r).await?;
     if body.trim() != "ok" {
-        return Err(SendError {
-            http_status: Some(status),
-            message: format!("slack answered `{}`", cut(&body, 100)),
-            retry_after: None,
-        });
+        return Err(SendError { http_status: Some(status), message: not_ok(&body), retry_after: None });
     }
     Ok(Sent { http_status: Some(status), reference: None })
 }

@@ -35,7 +35,7 @@ impl AlertStore for Db {
         let body = serde_json::to_string(&stored).map_err(json_err)?;
         let a = stored;
         self.call(move |c| {
-            let tx = c.transaction().map_err(sql_err)?;
+            let tx = super::write_tx(c)?;
             let existed: bool = tx
                 .query_row("SELECT 1 FROM alerts WHERE user_id = ?1 AND alert_id = ?2", [&a.user_id, &a.id], |_| Ok(()))
                 .optional()
@@ -121,6 +121,25 @@ impl AlertStore for Db {
         .await
     }
 
+    async fn open_alert(&self, user_id: &str, rule_id: &str, dedup_key: &str) -> Result<Option<Alert>> {
+        let (user, rule, key) = (user_id.to_string(), rule_id.to_string(), dedup_key.to_string());
+        self.call(move |c| {
+            let body: Option<String> = c
+                .query_row(
+                    "SELECT body FROM alerts WHERE user_id = ?1 AND rule_id = ?2
+                       AND coalesce(json_extract(body, '$.dedup_key'), '') = ?3
+                       AND coalesce(json_extract(body, '$.status'), 'open') IN ('open', 'acknowledged')
+                     ORDER BY created_at DESC, alert_id DESC LIMIT 1",
+                    params![user, rule, key],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(sql_err)?;
+            body.map(|b| with_attempts(c, &user, &b)).transpose()
+        })
+        .await
+    }
+
     async fn put_alerts_if_absent(&self, alerts: &[Alert]) -> Result<()> {
         let rows = alerts
             .iter()
@@ -131,7 +150,7 @@ impl AlertStore for Db {
             })
             .collect::<Result<Vec<_>>>()?;
         self.call(move |c| {
-            let tx = c.transaction().map_err(sql_err)?;
+            let tx = super::write_tx(c)?;
             {
                 let mut st = tx
                     .prepare_cached(
@@ -151,7 +170,7 @@ impl AlertStore for Db {
     async fn record_attempts(&self, records: &[AttemptRecord]) -> Result<()> {
         let records = records.to_vec();
         self.call(move |c| {
-            let tx = c.transaction().map_err(sql_err)?;
+            let tx = super::write_tx(c)?;
             for r in &records {
                 insert_attempt(&tx, &r.user_id, &r.alert_id, &r.attempt)?;
             }

@@ -99,7 +99,7 @@ impl DedupCache for Db {
         let claims = claims.to_vec();
         let now = self.now().timestamp_millis();
         self.call(move |c| {
-            let tx = c.transaction().map_err(sql_err)?;
+            let tx = super::write_tx(c)?;
             let mut out = Vec::with_capacity(claims.len());
             {
                 let mut insert = tx.prepare_cached(CLAIM_SQL).map_err(sql_err)?;
@@ -118,6 +118,16 @@ impl DedupCache for Db {
             }
             tx.commit().map_err(sql_err)?;
             Ok(out)
+        })
+        .await
+    }
+
+    async fn release(&self, key: &str, value: &str) -> Result<()> {
+        let (key, value) = (key.to_string(), value.to_string());
+        self.call(move |c| {
+            c.execute("DELETE FROM dedup WHERE dedup_key = ?1 AND value = ?2", [&key, &value])
+                .map_err(sql_err)?;
+            Ok(())
         })
         .await
     }

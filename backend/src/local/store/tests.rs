@@ -7,6 +7,9 @@ use crate::ports::{AlertQuery, AlertQueue, AlertStore, DedupCache, RuleStore};
 use chrono::{Duration, TimeZone, Utc};
 use std::sync::Arc;
 
+/// A queue body naming its user, as the router writes it.
+const M: &str = r#"{"user_id":"u","text":"m"}"#;
+
 fn db() -> (Arc<ManualClock>, Db) {
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2024, 11, 20, 12, 0, 0).unwrap()));
     (clock.clone(), Db::in_memory().unwrap().with_clock(clock))
@@ -32,6 +35,11 @@ fn alert(id: &str, user: &str, rule: &str, sev: Severity, mins: i64) -> Alert {
         assignee: None,
         notes: vec![],
         attempts: vec![],
+        dedup_key: String::new(),
+        event_count: 1,
+        detected_until: None,
+        notified_count: 0,
+        history: vec![],
     }
 }
 
@@ -177,7 +185,7 @@ async fn visibility_timeout_returns_unfinished_messages() {
 #[tokio::test]
 async fn third_failure_moves_to_dlq_and_redrive_brings_it_back() {
     let (clock, db) = db();
-    db.send("g", "1", "m").await.unwrap();
+    db.send("u:g", "1", M).await.unwrap();
     for (n, backoff) in [(1, 5), (2, 10)] {
         let m = db.receive(1, 30).await.unwrap().remove(0);
         assert_eq!(m.receive_count, n);
@@ -189,31 +197,71 @@ async fn third_failure_moves_to_dlq_and_redrive_brings_it_back() {
     let m = db.receive(1, 30).await.unwrap().remove(0);
     assert_eq!(m.receive_count, 3);
     db.retry_later(&m.receipt, 20, "HTTP 500 #3").await.unwrap();
-    let dlq = db.dead_letters().await.unwrap();
+    let dlq = db.dead_letters("u").await.unwrap();
     assert_eq!(dlq.len(), 1);
     assert_eq!((dlq[0].receive_count, dlq[0].last_error.as_deref()), (3, Some("HTTP 500 #3")));
     // Peeking does not consume.
-    assert_eq!(db.dead_letters().await.unwrap().len(), 1);
+    assert_eq!(db.dead_letters("u").await.unwrap().len(), 1);
     clock.advance(Duration::seconds(60));
     assert!(db.receive(1, 30).await.unwrap().is_empty());
-    assert_eq!(db.redrive(&[dlq[0].message_id.clone()]).await.unwrap(), 1);
+    assert_eq!(db.redrive("u", &[dlq[0].message_id.clone()]).await.unwrap(), 1);
     let back = db.receive(1, 30).await.unwrap();
-    assert_eq!((back[0].body.as_str(), back[0].receive_count), ("m", 1));
-    assert!(db.dead_letters().await.unwrap().is_empty());
+    assert_eq!((back[0].body.as_str(), back[0].receive_count), (M, 1));
+    assert!(db.dead_letters("u").await.unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn crashed_receiver_past_three_receives_lands_in_dlq() {
     let (clock, db) = db();
-    db.send("g", "1", "m").await.unwrap();
+    db.send("u:g", "1", M).await.unwrap();
     for _ in 0..3 {
         assert_eq!(db.receive(1, 30).await.unwrap().len(), 1);
         clock.advance(Duration::seconds(31)); // never deleted, never retried: a crash
     }
     assert!(db.receive(1, 30).await.unwrap().is_empty());
-    assert_eq!(db.dead_letters().await.unwrap().len(), 1);
-    db.delete_dead_letter(&db.dead_letters().await.unwrap()[0].message_id).await.unwrap();
-    assert!(db.delete_dead_letter("nope").await.is_err());
-    db.send("g", "2", "x").await.unwrap();
-    assert_eq!(db.purge_dead_letters().await.unwrap(), 0);
+    assert_eq!(db.dead_letters("u").await.unwrap().len(), 1);
+    db.delete_dead_letter("u", &db.dead_letters("u").await.unwrap()[0].message_id).await.unwrap();
+    assert!(db.delete_dead_letter("u", "nope").await.is_err());
+    db.send("u:g", "2", M).await.unwrap();
+    assert_eq!(db.purge_dead_letters("u").await.unwrap(), 0);
+}
+
+/// A database made before dead letters had an owner column gets one, filled from the bodies,
+/// when it is opened; the DLQ calls then find the letters of their user only.
+#[tokio::test]
+async fn old_databases_get_the_owner_column_from_the_bodies() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let path = dir.path().join("state.db");
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(
+            "CREATE TABLE queue (seq INTEGER PRIMARY KEY AUTOINCREMENT, message_id TEXT NOT NULL UNIQUE,
+                 group_id TEXT NOT NULL, body TEXT NOT NULL, sent_at INTEGER NOT NULL, visible_at INTEGER NOT NULL,
+                 receive_count INTEGER NOT NULL DEFAULT 0, receipt TEXT, last_error TEXT);
+             CREATE TABLE dead_letters (message_id TEXT PRIMARY KEY, group_id TEXT NOT NULL, body TEXT NOT NULL,
+                 receive_count INTEGER NOT NULL, last_error TEXT, sent_at INTEGER NOT NULL, dead_at INTEGER NOT NULL);
+             INSERT INTO dead_letters VALUES ('m1', 'a:b:x', '{\"user_id\":\"a:b\"}', 3, 'down', 0, 0);
+             INSERT INTO dead_letters VALUES ('m2', 'a:x', '{\"user_id\":\"a\"}', 3, 'down', 0, 0);
+             INSERT INTO dead_letters VALUES ('m3', 'a:y', 'not json', 3, 'down', 0, 0);
+             INSERT INTO dead_letters VALUES ('m4', 'a:z', '{\"user_id\":7}', 3, 'down', 0, 0);
+             INSERT INTO queue (message_id, group_id, body, sent_at, visible_at) VALUES ('q1', 'a:x', '{\"user_id\":\"a\"}', 0, 0);",
+        )
+        .unwrap();
+    }
+    let db = Db::open(&path).unwrap();
+    let ids = |v: Vec<crate::ports::DeadLetter>| v.into_iter().map(|d| d.message_id).collect::<Vec<_>>();
+    assert_eq!(ids(db.dead_letters("a").await.unwrap()), ["m2"]);
+    assert_eq!(ids(db.dead_letters("a:b").await.unwrap()), ["m1"]);
+    // The queued message got its owner too: after three receives it is `a`'s letter.
+    for _ in 0..4 {
+        for m in db.receive(10, 0).await.unwrap() {
+            db.retry_later(&m.receipt, 0, "down").await.unwrap();
+        }
+    }
+    assert_eq!(ids(db.dead_letters("a").await.unwrap()), ["m2", "q1"]);
+    // Opening again is a no-op.
+    drop(db);
+    let db = Db::open(&path).unwrap();
+    assert_eq!(db.purge_dead_letters("a").await.unwrap(), 2);
+    assert_eq!(ids(db.dead_letters("a:b").await.unwrap()), ["m1"]);
 }

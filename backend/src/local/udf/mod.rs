@@ -26,6 +26,8 @@ enum Kind {
     DateAdd,
     DateDiff,
     DateFormat,
+    /// Trino's `date_parse(text, format)`: text in a MySQL-style format as a timestamp.
+    DateParse,
     JsonExtractScalar,
     JsonExtract,
     /// JSON as text; our `json_extract` already returns text, so Trino's `json_format` is identity.
@@ -36,13 +38,14 @@ enum Kind {
 }
 
 impl Kind {
-    const ALL: [Kind; 12] = [
+    const ALL: [Kind; 13] = [
         Kind::FromIso8601Timestamp,
         Kind::ToUnixtime,
         Kind::FromUnixtime,
         Kind::DateAdd,
         Kind::DateDiff,
         Kind::DateFormat,
+        Kind::DateParse,
         Kind::JsonExtractScalar,
         Kind::JsonExtract,
         Kind::JsonFormat,
@@ -59,6 +62,7 @@ impl Kind {
             Kind::DateAdd => "date_add",
             Kind::DateDiff => "date_diff",
             Kind::DateFormat => "date_format",
+            Kind::DateParse => "date_parse",
             Kind::JsonExtractScalar => "json_extract_scalar",
             Kind::JsonExtract => "json_extract",
             Kind::JsonFormat => "json_format",
@@ -75,7 +79,8 @@ impl Kind {
             | Kind::JsonExtract
             | Kind::ElementAt
             | Kind::Contains
-            | Kind::DateFormat => 2,
+            | Kind::DateFormat
+            | Kind::DateParse => 2,
             Kind::DateAdd | Kind::DateDiff | Kind::SplitPart => 3,
         }
     }
@@ -98,7 +103,7 @@ impl ScalarUDFImpl for TrinoFunction {
 
     fn return_type(&self, args: &[DataType]) -> Result<DataType> {
         match self.kind {
-            Kind::FromIso8601Timestamp | Kind::FromUnixtime => Ok(time::utc_millis()),
+            Kind::FromIso8601Timestamp | Kind::FromUnixtime | Kind::DateParse => Ok(time::utc_millis()),
             Kind::ToUnixtime => Ok(DataType::Float64),
             Kind::DateAdd => Ok(time::date_add_type(&args[2])),
             Kind::DateDiff => Ok(DataType::Int64),
@@ -121,6 +126,7 @@ impl ScalarUDFImpl for TrinoFunction {
             Kind::DateAdd => time::date_add(&arrays[0], &arrays[1], &arrays[2])?,
             Kind::DateDiff => time::date_diff(&arrays[0], &arrays[1], &arrays[2])?,
             Kind::DateFormat => time::date_format(&arrays[0], &arrays[1])?,
+            Kind::DateParse => time::date_parse(&arrays[0], &arrays[1])?,
             Kind::JsonExtractScalar => json::extract(&arrays[0], &arrays[1], true)?,
             Kind::JsonExtract => json::extract(&arrays[0], &arrays[1], false)?,
             Kind::JsonFormat => Arc::new(strings(&arrays[0], "json_format")?),

@@ -264,3 +264,35 @@ pub(super) fn date_format(ts: &ArrayRef, format: &ArrayRef) -> Result<ArrayRef> 
     }
     Ok(Arc::new(out.finish()))
 }
+
+/// Trino's `date_parse`: each text read with its MySQL-style format (`%d/%b/%Y:%H:%i:%s +0000`
+/// for S3 access logs' `requestdatetime`); text that does not match is NULL, as in Athena's
+/// `try(date_parse(...))`, so one odd line never fails a rule's run.
+pub(super) fn date_parse(text: &ArrayRef, format: &ArrayRef) -> Result<ArrayRef> {
+    let texts = strings(text, "date_parse")?;
+    let formats = strings(format, "date_parse")?;
+    let mut cached: Option<(String, String)> = None;
+    let mut out = Vec::with_capacity(texts.len());
+    for i in 0..texts.len() {
+        if texts.is_null(i) || formats.is_null(i) {
+            out.push(None);
+            continue;
+        }
+        let f = formats.value(i);
+        if cached.as_ref().is_none_or(|(m, _)| m != f) {
+            cached = Some((f.to_string(), chrono_format(f)));
+        }
+        let chrono = &cached.as_ref().expect("cached").1;
+        let text = texts.value(i).trim();
+        let parsed = DateTime::parse_from_str(text, chrono)
+            .map(|t| t.timestamp_millis())
+            .or_else(|_| NaiveDateTime::parse_from_str(text, chrono).map(|t| t.and_utc().timestamp_millis()))
+            .or_else(|_| {
+                NaiveDate::parse_from_str(text, chrono)
+                    .map(|d| d.and_hms_opt(0, 0, 0).map_or(0, |t| t.and_utc().timestamp_millis()))
+            })
+            .ok();
+        out.push(parsed);
+    }
+    Ok(Arc::new(TimestampMillisecondArray::from(out).with_timezone(UTC)))
+}

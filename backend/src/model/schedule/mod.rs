@@ -47,9 +47,9 @@ impl Schedule {
             Schedule::Rate { minutes, .. } => {
                 // Rates are aligned to multiples of the period since the Unix epoch, so that
                 // `rate(1 hour)` fires on the hour: deterministic across restarts and machines.
-                let period = (*minutes as i64) * 60;
+                let period = i64::try_from(*minutes).ok()?.checked_mul(60)?.max(60);
                 let secs = t.timestamp();
-                let next = (secs.div_euclid(period) + 1) * period;
+                let next = secs.div_euclid(period).checked_add(1)?.checked_mul(period)?;
                 Utc.timestamp_opt(next, 0).single()
             }
             Schedule::Cron(c) => c.next_after(t),
@@ -59,7 +59,9 @@ impl Schedule {
     /// The usual gap between runs, for windows such as "look back one period".
     pub fn approx_period(&self) -> Duration {
         match self {
-            Schedule::Rate { minutes, .. } => Duration::minutes(*minutes as i64),
+            Schedule::Rate { minutes, .. } => {
+                Duration::try_minutes((*minutes).min(MAX_RATE_MINUTES) as i64).unwrap_or(Duration::days(365))
+            }
             Schedule::Cron(c) => {
                 let base = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).single().expect("valid date");
                 match c.next_after(base).and_then(|a| c.next_after(a).map(|b| b - a)) {
@@ -112,8 +114,13 @@ fn parse_rate(body: &str) -> std::result::Result<u64, String> {
             if n == 1 { "singular" } else { "plural" }
         ));
     }
-    n.checked_mul(minutes).ok_or_else(|| format!("`{value}` is too large"))
+    n.checked_mul(minutes)
+        .filter(|m| *m <= MAX_RATE_MINUTES)
+        .ok_or_else(|| format!("`rate({body})` is longer than a year; the longest rate is `rate(365 days)`"))
 }
+
+/// The longest rate accepted: a year (EventBridge's own limit is lower for some units).
+pub const MAX_RATE_MINUTES: u64 = 365 * 24 * 60;
 
 impl fmt::Display for Schedule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -141,7 +141,6 @@ fn convert_inner(c: &CorrelationRule, docs: &[Doc]) -> Result<ConvertedRule, Fai
     };
     let query = count_query(CountQuery {
         table,
-        window_secs: c.timespan.seconds,
         condition: Pred::or(conditions),
         group_by: c.group_by.iter().map(|g| table.resolve(g)).collect::<Result<_, _>>()?,
         distinct,

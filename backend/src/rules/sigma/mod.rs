@@ -32,7 +32,7 @@ pub struct ConvertedRule {
     pub false_positives: Vec<String>,
     pub table: String,
     pub query: String,
-    /// How far back the query looks.
+    /// The Sigma timeframe: the rule runs once per timeframe, each run over its own window.
     pub window_secs: u64,
 }
 

@@ -5,32 +5,27 @@ use super::aggregation::CmpOp;
 use super::fields::{EventTime, Field, Table};
 use super::sql::{Pred, operand};
 
-/// A Trino interval literal in the largest unit that divides the window exactly.
-pub(crate) fn interval(secs: u64) -> String {
-    for (unit, size) in [("day", 86_400), ("hour", 3_600), ("minute", 60)] {
-        if secs > 0 && secs.is_multiple_of(size) {
-            return format!("interval '{}' {unit}", secs / size);
-        }
-    }
-    format!("interval '{secs}' second")
-}
-
-/// The window filter: the `dt` partition prunes whole days, the event time does the rest.
-fn window(table: &Table, secs: u64) -> Vec<Pred> {
-    let since = format!("current_timestamp - {}", interval(secs));
-    let mut preds = vec![Pred::leaf(format!("dt >= date_format({since}, '%Y-%m-%d')"))];
+/// The run window's filter (its placeholders filled in at each run): the `dt` partition
+/// prunes whole days, the event time does the rest. The rule runs once per timeframe, so each
+/// run's window is the Sigma rule's timeframe.
+fn window(table: &Table) -> Vec<Pred> {
+    let mut preds = vec![Pred::leaf("dt BETWEEN {window_start_dt} AND {window_end_dt}".to_string())];
     match table.event_time {
         EventTime::Iso8601(column) => {
-            preds.push(Pred::leaf(format!("from_iso8601_timestamp({column}) >= {since}")))
+            preds.push(Pred::leaf(format!("{column} >= {{window_start_iso}}")));
+            preds.push(Pred::leaf(format!("{column} < {{window_end_iso}}")));
         }
-        EventTime::UnixSeconds(column) => preds.push(Pred::leaf(format!("{column} >= to_unixtime({since})"))),
+        EventTime::UnixSeconds(column) => {
+            preds.push(Pred::leaf(format!("{column} >= {{window_start_unix}}")));
+            preds.push(Pred::leaf(format!("{column} < {{window_end_unix}}")));
+        }
         EventTime::PartitionOnly => {}
     }
     preds
 }
 
-fn where_clause(table: &Table, secs: u64, condition: Pred) -> String {
-    let mut items = window(table, secs);
+fn where_clause(table: &Table, condition: Pred) -> String {
+    let mut items = window(table);
     match condition {
         Pred::And(parts) => items.extend(parts),
         other => items.push(other),
@@ -44,7 +39,7 @@ fn select_list(items: &[String]) -> String {
 }
 
 /// One row per matching event.
-pub(crate) fn detection_query(table: &Table, window_secs: u64, condition: Pred, used: &[Field]) -> String {
+pub(crate) fn detection_query(table: &Table, condition: Pred, used: &[Field]) -> String {
     let mut items = Vec::new();
     let mut seen = Vec::new();
     for (sql, alias) in table.projection {
@@ -65,12 +60,11 @@ pub(crate) fn detection_query(table: &Table, window_secs: u64, condition: Pred, 
             }
         }
     }
-    format!("{}\nFROM {}\n{}", select_list(&items), table.name, where_clause(table, window_secs, condition))
+    format!("{}\nFROM {}\n{}", select_list(&items), table.name, where_clause(table, condition))
 }
 
 pub(crate) struct CountQuery<'a> {
     pub table: &'a Table,
-    pub window_secs: u64,
     pub condition: Pred,
     pub group_by: Vec<Field>,
     /// Count distinct values of this field instead of events.
@@ -106,12 +100,8 @@ pub(crate) fn count_query(q: CountQuery) -> Result<String, Failure> {
         items.push(format!("min({column}) AS first_seen"));
         items.push(format!("max({column}) AS last_seen"));
     }
-    let mut sql = format!(
-        "{}\nFROM {}\n{}",
-        select_list(&items),
-        q.table.name,
-        where_clause(q.table, q.window_secs, q.condition)
-    );
+    let mut sql =
+        format!("{}\nFROM {}\n{}", select_list(&items), q.table.name, where_clause(q.table, q.condition));
     if !group_by.is_empty() {
         let keys: Vec<String> = group_by.iter().map(Field::value_sql).collect();
         sql.push_str(&format!("\nGROUP BY {}", keys.join(", ")));
@@ -122,18 +112,4 @@ pub(crate) fn count_query(q: CountQuery) -> Result<String, Failure> {
         sql.push_str(&format!("\nHAVING {}", having.join(" AND ")));
     }
     Ok(sql)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn interval_uses_the_largest_exact_unit() {
-        assert_eq!(interval(86_400 * 2), "interval '2' day");
-        assert_eq!(interval(7_200), "interval '2' hour");
-        assert_eq!(interval(5_400), "interval '90' minute");
-        assert_eq!(interval(90), "interval '90' second");
-        assert_eq!(interval(0), "interval '0' second");
-    }
 }

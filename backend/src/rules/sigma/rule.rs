@@ -32,12 +32,11 @@ fn convert_inner(
     };
     let (condition, used) = predicate(rule, table, docs)?;
     let query = match &doc.aggregation {
-        None => detection_query(table, window_secs, condition, &used),
+        None => detection_query(table, condition, &used),
         Some(tail) => {
             let agg = aggregation::parse(tail)?;
             count_query(CountQuery {
                 table,
-                window_secs,
                 condition,
                 group_by: agg.group_by.iter().map(|g| table.resolve(g)).collect::<Result<_, _>>()?,
                 distinct: agg.field.as_deref().map(|f| table.resolve(f)).transpose()?,

@@ -41,8 +41,8 @@ pub fn condition(query: &str) -> String {
     let lines: Vec<&str> = query.lines().collect();
     let window_end = lines
         .iter()
-        .position(|l| l.contains("from_iso8601_timestamp(eventtime)") || l.contains("start >= to_unixtime("))
-        .or_else(|| lines.iter().position(|l| l.starts_with("WHERE dt >= ")))
+        .position(|l| l.contains("< {window_end_iso}") || l.contains("< {window_end_unix}"))
+        .or_else(|| lines.iter().position(|l| l.starts_with("WHERE dt BETWEEN {window_start_dt}")))
         .expect("window filter");
     let rest: Vec<&str> = lines[window_end + 1..]
         .iter()
