@@ -88,7 +88,9 @@ enum BucketKind {
 }
 
 /// `(id, [(days, class)], expiry days)` of a rule, to compare what S3 has with what we want.
-fn rule_key(r: &LifecycleRule) -> (Option<String>, Vec<(Option<i32>, String)>, Option<i32>) {
+type RuleKey = (Option<String>, Vec<(Option<i32>, String)>, Option<i32>);
+
+fn rule_key(r: &LifecycleRule) -> RuleKey {
     let mut t: Vec<_> = r
         .transitions()
         .iter()

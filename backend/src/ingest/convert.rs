@@ -141,9 +141,8 @@ pub(crate) fn subscription_payloads(name: &str, text: &str, out: &mut Parsed) ->
         }
     } else {
         let first = text.lines().find(|l| !l.trim().is_empty())?;
-        if base64_gzip(first.trim()).is_none() {
-            return None;
-        }
+        // Not this format unless its first line is a payload.
+        base64_gzip(first.trim())?;
         for (n, line) in super::lines(text) {
             let decoded = base64_gzip(line.trim()).and_then(|t| serde_json::from_str::<Payload>(&t).ok());
             match decoded {
