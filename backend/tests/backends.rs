@@ -44,6 +44,7 @@ on_both_backends!(
     settings_round_trip,
     queue_fifo_dlq_and_redrive,
     dead_letters_are_scoped_to_their_user_exactly,
+    dead_letters_from_history_list_redrive_and_discard,
     secrets_lifecycle,
     schedules_lifecycle,
     routed_alerts_are_delivered_retried_and_recorded,

@@ -32,16 +32,16 @@ pub struct Context {
 #[derive(Debug, Clone, Copy)]
 pub struct RefreshPolicy {
     pub every: Duration,
-    /// Read the stored health (written by the health Lambda) instead of computing it.
-    pub health_from_store: bool,
+    /// Health as the health Lambda stored it, and dead letters as alert history records them,
+    /// instead of computing health from a day of attempts and receiving the whole DLQ.
+    pub stored_state: bool,
 }
 
 impl RefreshPolicy {
-    /// Locally reads are free: every 2 s, health computed.
-    pub const LOCAL: RefreshPolicy =
-        RefreshPolicy { every: Duration::from_secs(2), health_from_store: false };
-    /// On AWS every read is billed: every 15 s, health as the health Lambda stored it.
-    pub const AWS: RefreshPolicy = RefreshPolicy { every: Duration::from_secs(15), health_from_store: true };
+    /// Locally reads are free: every 2 s, health computed, the DLQ read.
+    pub const LOCAL: RefreshPolicy = RefreshPolicy { every: Duration::from_secs(2), stored_state: false };
+    /// On AWS every read is billed: every 15 s, from stored state.
+    pub const AWS: RefreshPolicy = RefreshPolicy { every: Duration::from_secs(15), stored_state: true };
 }
 
 impl Context {

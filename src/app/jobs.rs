@@ -7,7 +7,7 @@ use crate::panes::Pane;
 use crate::panes::setup as setup_pane;
 use crate::widgets::grid;
 use datafusion::arrow::record_batch::RecordBatch;
-use mantissa_backend::deliver::{setup, test_send};
+use mantissa_backend::deliver::{dead_letters, setup, test_send};
 use mantissa_backend::model::QueryState;
 use mantissa_backend::ports::{AlertQuery, PageRequest};
 use std::time::Duration;
@@ -101,7 +101,7 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
         Job::Refresh(Pane::Integrations) => {
             // On AWS the health Lambda stores it every 5 minutes; computing it here would
             // read a day of alert items at every refresh.
-            let health = match ctx.refresh.health_from_store {
+            let health = match ctx.refresh.stored_state {
                 true => mantissa_backend::deliver::health::stored(s, user).await,
                 false => mantissa_backend::deliver::health::refresh(s, user).await,
             };
@@ -121,8 +121,14 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
             }
         }
         Job::Refresh(Pane::Dlq) => {
-            if let Ok(mine) = mantissa_backend::deliver::dead_letters::for_user(s, user).await {
-                send(Msg::Dlq(mine));
+            // On SQS a listing receives every message of the DLQ; history answers in one query.
+            let mine = match ctx.refresh.stored_state {
+                true => dead_letters::from_history(s, user).await,
+                false => dead_letters::for_user(s, user).await,
+            };
+            match mine {
+                Ok(mine) => send(Msg::Dlq(mine)),
+                Err(e) => send(Msg::Error(e.to_string())),
             }
         }
         Job::SaveAlert(alert) => match s.alerts.put_alert(&alert).await {
@@ -158,11 +164,11 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
             };
             send(Msg::Info(text));
         }
-        Job::Redrive(ids) => match s.queue.redrive(user, &ids).await {
+        Job::Redrive(ids) => match dead_letters::redrive(s, user, &ids).await {
             Ok(n) => send(Msg::Info(format!("redrove {n} message(s)"))),
             Err(e) => send(Msg::Error(e.to_string())),
         },
-        Job::DeleteDead(id) => match s.queue.delete_dead_letter(user, &id).await {
+        Job::DeleteDead(id) => match dead_letters::discard(s, user, &id).await {
             Ok(()) => send(Msg::Info(format!("deleted {id}"))),
             Err(e) => send(Msg::Error(e.to_string())),
         },

@@ -74,11 +74,11 @@ pub async fn dlq(ws: &Workspace, cmd: DlqCommand) -> Result<ExitCode> {
             if mine.is_empty() {
                 bail!("nothing to redrive: give message ids from `mantissa dlq list`, or --all");
             }
-            let n = s.queue.redrive(&ws.user, &mine).await?;
+            let n = dead_letters::redrive(&s, &ws.user, &mine).await?;
             eprintln!("redrove {n} message(s); `mantissa serve` delivers them");
         }
         DlqCommand::Delete { id } => {
-            s.queue.delete_dead_letter(&ws.user, &id).await?;
+            dead_letters::discard(&s, &ws.user, &id).await?;
             eprintln!("deleted {id}");
         }
         DlqCommand::Purge { yes } => {

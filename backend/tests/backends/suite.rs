@@ -8,7 +8,9 @@ use mantissa_backend::model::{
 use mantissa_backend::ports::{AlertQuery, ScheduledRule};
 use mantissa_backend::services::Services;
 
-pub use super::dlq::dead_letters_are_scoped_to_their_user_exactly;
+pub use super::dlq::{
+    dead_letters_are_scoped_to_their_user_exactly, dead_letters_from_history_list_redrive_and_discard,
+};
 use super::dlq::{msg, text_of};
 
 pub fn alert(user: &str, rule: &str, sev: Severity, mins_ago: i64) -> Alert {
