@@ -70,6 +70,8 @@ pub struct AlertQuery {
     pub rule_id: Option<String>,
     pub min_severity: Option<crate::model::Severity>,
     pub since: Option<DateTime<Utc>>,
+    /// Created strictly before this: the next page after an alert list's oldest.
+    pub before: Option<DateTime<Utc>>,
     pub limit: Option<usize>,
 }
 

@@ -76,3 +76,18 @@ pub fn lake_tables() -> Vec<crate::ports::TableSchema> {
         })
         .collect()
 }
+
+/// A session that plans (never runs) queries over `tables`: each an empty table of its schema,
+/// with the Trino functions. Rule checks plan against what the engine says it has, so on AWS
+/// they see the Glue tables Athena reads, not the built-in schemas.
+pub fn planning_session(
+    tables: &[crate::ports::TableSchema],
+) -> crate::error::Result<datafusion::prelude::SessionContext> {
+    let ctx = datafusion::prelude::SessionContext::new_with_config(crate::local::lake::session_config());
+    for t in tables {
+        let empty = datafusion::datasource::MemTable::try_new(t.schema.clone(), vec![vec![]])?;
+        ctx.register_table(t.name.as_str(), std::sync::Arc::new(empty))?;
+    }
+    crate::local::udf::register_trino_functions(&ctx);
+    Ok(ctx)
+}

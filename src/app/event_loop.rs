@@ -75,6 +75,7 @@ async fn event_loop(
 ) -> anyhow::Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut events = EventStream::new();
+    app.start(&ctx, Job::LoadTables, &tx);
     let mut refresh = tokio::time::interval(ctx.refresh.every);
     refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut dirty = true;
@@ -209,13 +210,14 @@ mod tests {
         app.start(&ctx, Job::Batch(vec![Job::TestSend("nope".into()), Job::TestSend("nope2".into())]), &tx);
         app.start(&ctx, Job::Refresh(Pane::Alerts), &tx);
         assert_eq!(app.status(), "local · analyst · running: test send x2");
-        let mut done = 0;
-        while done < 2 {
+        let (mut done, mut refreshed) = (0, false);
+        while done < 2 || !refreshed {
             let msg = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.unwrap().unwrap();
             done += matches!(msg, Msg::Done(_)) as usize;
+            refreshed |= matches!(msg, Msg::Refreshed);
             app.update(msg);
         }
-        assert_eq!(app.status(), "local · analyst");
+        assert_eq!(app.status(), "local · analyst", "the refresh never shows there");
         assert!(!app.refreshing, "the refresh reported its end");
         assert!(
             app.ui.message.as_ref().unwrap().1.contains("nope"),

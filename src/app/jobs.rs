@@ -4,6 +4,7 @@
 use super::{Context, Job, Msg, history, rule_jobs};
 use crate::commands::output;
 use crate::panes::Pane;
+use crate::panes::alerts::ALERT_PAGE;
 use crate::panes::setup as setup_pane;
 use crate::widgets::grid;
 use datafusion::arrow::record_batch::RecordBatch;
@@ -80,6 +81,12 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
+        Job::LoadTables => match s.engine.tables().await {
+            Ok(t) => send(Msg::Tables(t)),
+            Err(e) => send(Msg::Error(format!(
+                "cannot list the tables (the picker shows the built-in schemas): {e}"
+            ))),
+        },
         Job::CancelQuery(id) => {
             if let Err(e) = s.engine.cancel(&id).await {
                 send(Msg::Error(e.to_string()));
@@ -87,11 +94,15 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
         }
         Job::Refresh(Pane::Query) => {}
         Job::Refresh(Pane::Alerts) => {
-            let q = AlertQuery { limit: Some(500), ..Default::default() };
+            let q = AlertQuery { limit: Some(ALERT_PAGE), ..Default::default() };
             match s.alerts.list_alerts(user, &q).await {
                 Ok(a) => send(Msg::Alerts(a)),
                 Err(e) => send(Msg::Error(e.to_string())),
             }
+        }
+        Job::OlderAlerts { before } => {
+            let q = AlertQuery { before: Some(before), limit: Some(ALERT_PAGE), ..Default::default() };
+            send(Msg::OlderAlerts(s.alerts.list_alerts(user, &q).await.map_err(|e| e.to_string())));
         }
         Job::Refresh(Pane::Rules) => {
             if let Ok(r) = s.rules.list_rules(user).await {

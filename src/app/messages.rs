@@ -16,9 +16,15 @@ use std::sync::Arc;
 pub enum Job {
     RunQuery(String),
     CancelQuery(QueryId),
+    /// The engine's tables (on AWS from Glue), for the table picker.
+    LoadTables,
     /// Reloads what the pane shows (nothing for the query pane); one at a time, see
     /// [`App::refresh`].
     Refresh(Pane),
+    /// The page of alerts created before `before` (the oldest one loaded).
+    OlderAlerts {
+        before: chrono::DateTime<chrono::Utc>,
+    },
     SaveAlert(Alert),
     SaveRule(Rule),
     RunRule(Rule),
@@ -82,9 +88,10 @@ impl Job {
     /// periodic refresh, history appends) that would only flicker there.
     pub fn label(&self) -> Option<&'static str> {
         Some(match self {
-            Job::Refresh(_) | Job::SaveHistory(..) | Job::Batch(_) => return None,
+            Job::Refresh(_) | Job::SaveHistory(..) | Job::Batch(_) | Job::LoadTables => return None,
             Job::RunQuery(_) => "query",
             Job::CancelQuery(_) => "cancel",
+            Job::OlderAlerts { .. } => "older alerts",
             Job::SaveAlert(_) => "save alert",
             Job::SaveRule(_) | Job::SaveRuleFile { .. } => "save rule",
             Job::RunRule(_) => "run rule",
@@ -127,7 +134,9 @@ pub enum Msg {
     QueryStatus(QueryStatus),
     QueryResults(Vec<RecordBatch>),
     QueryFailed(String),
+    Tables(Vec<mantissa_backend::ports::TableSchema>),
     Alerts(Vec<Alert>),
+    OlderAlerts(Result<Vec<Alert>, String>),
     Rules(Vec<Rule>),
     Integrations(Vec<(Integration, Option<HealthStatus>)>),
     Dlq(Vec<DeadLetter>),
@@ -171,13 +180,14 @@ impl App {
             | Msg::QueryStatus(_)
             | Msg::QueryResults(_)
             | Msg::QueryFailed(_)
+            | Msg::Tables(_)
             | Msg::GridView { .. } => self.query.update(msg, ui),
             Msg::Rules(_)
             | Msg::RuleOpened { .. }
             | Msg::RuleChecked { .. }
             | Msg::RuleTested(_)
             | Msg::RuleSaved { .. } => self.rules.update(msg, ui),
-            Msg::Alerts(_) => self.alerts.update(msg, ui),
+            Msg::Alerts(_) | Msg::OlderAlerts(_) => self.alerts.update(msg, ui),
             Msg::Integrations(_) | Msg::SetupSaved(_) | Msg::SetupTested(_) | Msg::JiraProjects(_) => {
                 self.integrations.update(msg, ui)
             }

@@ -19,9 +19,14 @@ pub fn open(ctx: &Context, rule: Rule, test: bool) -> Msg {
 }
 
 pub async fn check(ctx: &Context, generation: u64, path: &Path, text: &str) -> Msg {
-    let session = match ctx.session.get_or_try_init(|| ctx.lake.session()).await {
+    // The engine's tables: on AWS the Glue catalog, so a check sees what Athena will.
+    let open = || async {
+        let tables = ctx.s.engine.tables().await?;
+        mantissa_backend::query::planning_session(&tables)
+    };
+    let session = match ctx.session.get_or_try_init(open).await {
         Ok(s) => s,
-        Err(e) => return Msg::Error(format!("cannot open the lake to check the query: {e}")),
+        Err(e) => return Msg::Error(format!("cannot read the tables to check the query: {e}")),
     };
     let (_, diagnostics) = rules::validate::check_text(session, &ctx.lake, path, text).await;
     Msg::RuleChecked { generation, diagnostics }

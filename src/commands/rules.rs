@@ -150,7 +150,9 @@ async fn list(ws: &Workspace, dir: &Path, target: &str, format: Format) -> Resul
 
 async fn validate(ws: &Workspace, paths: &[PathBuf]) -> Result<ExitCode> {
     let (loaded, mut problems) = rules::load(paths);
-    let ctx = ws.lake.session().await?;
+    // Planned against the engine's tables: on AWS the Glue catalog that Athena reads.
+    let tables = ws.services().await?.engine.tables().await?;
+    let ctx = mantissa_backend::query::planning_session(&tables)?;
     for l in &loaded {
         problems.extend(rules::validate::validate_query(&ctx, &ws.lake, l).await);
     }

@@ -12,9 +12,17 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::widgets::Cell;
 
+/// Alerts loaded at a time: the newest page at each refresh, older pages as the cursor
+/// reaches the end of what is loaded.
+pub const ALERT_PAGE: usize = 200;
+
 #[derive(Default)]
 pub struct AlertsPane {
     pub list: List<Alert>,
+    /// Older alerts may exist than those loaded (the last page that came was full).
+    pub more: bool,
+    /// A page of older alerts is on its way.
+    pub loading_more: bool,
 }
 
 impl Record for Alert {
@@ -64,6 +72,17 @@ impl AlertsPane {
         self.edit(ids, |a| a.notes.push(note.clone()))
     }
 
+    /// The next page when the cursor is on the last row loaded and more may exist.
+    fn more_if_at_end(&mut self) -> Option<Job> {
+        let shown = self.list.visible().len();
+        if !self.more || self.loading_more || shown == 0 || self.list.cursor + 1 < shown {
+            return None;
+        }
+        let before = self.list.items.last()?.created_at;
+        self.loading_more = true;
+        Some(Job::OlderAlerts { before })
+    }
+
     fn ask_assign_or_note(&mut self, action: Action, ui: &mut Ui) {
         let ids = self.list.take_targets();
         let Some(first) = ids.first() else { return };
@@ -92,7 +111,7 @@ impl Component for AlertsPane {
 
     fn handle_key(&mut self, action: Action, ui: &mut Ui) -> Vec<Job> {
         if self.list.act(action, ui) {
-            return vec![];
+            return self.more_if_at_end().into_iter().collect();
         }
         match action {
             Action::Open => {
@@ -115,9 +134,36 @@ impl Component for AlertsPane {
         vec![]
     }
 
-    fn update(&mut self, msg: Msg, _ui: &mut Ui) -> bool {
+    fn update(&mut self, msg: Msg, ui: &mut Ui) -> bool {
         match msg {
-            Msg::Alerts(alerts) => self.list.set(alerts),
+            Msg::Alerts(newest) => {
+                // The newest page replaces its span; older pages already loaded stay below it.
+                let full = newest.len() >= ALERT_PAGE;
+                let mut items = newest;
+                if full {
+                    let oldest = items.last().map(|a| a.created_at);
+                    let older = self.list.items.iter().filter(|a| {
+                        oldest.is_some_and(|o| a.created_at < o) && !items.iter().any(|n| n.id == a.id)
+                    });
+                    items.extend(older.cloned().collect::<Vec<_>>());
+                }
+                self.more = full;
+                self.list.set(items)
+            }
+            Msg::OlderAlerts(Err(e)) => {
+                self.loading_more = false;
+                ui.error(e);
+                true
+            }
+            Msg::OlderAlerts(Ok(page)) => {
+                self.loading_more = false;
+                self.more = page.len() >= ALERT_PAGE;
+                let new: Vec<Alert> =
+                    page.into_iter().filter(|a| !self.list.items.iter().any(|o| o.id == a.id)).collect();
+                let mut items = self.list.items.clone();
+                items.extend(new);
+                self.list.set(items)
+            }
             _ => false,
         }
     }
@@ -131,7 +177,11 @@ impl Component for AlertsPane {
         let t = &ui.theme;
         let narrow = area.width < 120;
         let columns = Columns {
-            title: " alerts ",
+            title: match (self.loading_more, self.more) {
+                (true, _) => " alerts · loading older ",
+                (false, true) => " alerts · older below ",
+                (false, false) => " alerts ",
+            },
             header: vec![
                 "age",
                 "severity",

@@ -12,6 +12,7 @@ use crate::widgets::popup::TextView;
 use crate::widgets::sql_colors;
 use crossterm::event::KeyEvent;
 use mantissa_backend::model::{QueryId, QueryState, QueryStatus, athena_cost_usd};
+use mantissa_backend::ports::TableSchema;
 use mantissa_backend::text::neutralize;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -40,6 +41,8 @@ pub struct QueryPane {
     /// Bytes scanned by every query of this session, for its cost.
     pub session_bytes: u64,
     pub history: History,
+    /// What the engine has (on AWS, the Glue catalog), for the table picker.
+    pub tables: Vec<TableSchema>,
 }
 
 impl Default for QueryPane {
@@ -52,6 +55,7 @@ impl Default for QueryPane {
             status: None,
             session_bytes: 0,
             history: History::default(),
+            tables: mantissa_backend::query::lake_tables(),
         };
         pane.load("SELECT eventname, count(*) AS n\nFROM cloudtrail_logs\nGROUP BY 1 ORDER BY 2 DESC");
         pane
@@ -194,7 +198,7 @@ impl Component for QueryPane {
                 };
             }
             Action::History => ui.picker = Some(self.history.picker()),
-            Action::Tables => ui.picker = Some(tables_picker()),
+            Action::Tables => ui.picker = Some(tables_picker(&self.tables)),
             Action::ToResults => self.focus = Focus::Grid,
             Action::EditQuery => self.focus = Focus::Editor,
             _ => return self.grid_act(action, ui),
@@ -212,6 +216,7 @@ impl Component for QueryPane {
     fn update(&mut self, msg: Msg, ui: &mut Ui) -> bool {
         match msg {
             Msg::QueryStarted(id) => self.running = Some(id),
+            Msg::Tables(tables) => self.tables = tables,
             Msg::QueryStatus(s) => {
                 if s.state.is_terminal() {
                     self.session_bytes += s.stats.bytes_scanned;
@@ -252,10 +257,10 @@ impl Component for QueryPane {
     }
 }
 
-/// Tables and their columns from the lake's schemas, to insert a name at the cursor.
-pub fn tables_picker() -> Picker {
+/// Tables and their columns as the engine has them, to insert a name at the cursor.
+pub fn tables_picker(tables: &[TableSchema]) -> Picker {
     let mut items = vec![];
-    for t in mantissa_backend::query::lake_tables() {
+    for t in tables {
         items.push((format!("{}  (table, {} columns)", t.name, t.schema.fields().len()), t.name.clone()));
         for f in t.schema.fields() {
             items.push((format!("{}.{}  {}", t.name, f.name(), f.data_type()), f.name().clone()));

@@ -535,3 +535,41 @@ fn history_and_tables_pickers_fill_the_editor() {
         "{jobs:?}"
     );
 }
+
+#[test]
+fn alerts_load_a_page_at_a_time_as_the_cursor_reaches_the_end() {
+    use crate::panes::alerts::ALERT_PAGE;
+    let page = |from: usize| -> Vec<Alert> {
+        (from..from + ALERT_PAGE)
+            .map(|i| alert(&format!("a{i}"), Severity::Low, i as i64, DeliveryStatus::Delivered))
+            .collect()
+    };
+    let mut a = app();
+    a.pane = Pane::Alerts;
+    a.update(Msg::Alerts(page(0)));
+    assert!(draw(&a, 80, 24).contains("alerts · older below"));
+    assert!(press(&mut a, "j").is_empty(), "no page while rows are left");
+    let jobs = press(&mut a, "G");
+    let before = a.alerts.list.items.last().unwrap().created_at;
+    assert!(
+        matches!(&jobs[..], [crate::app::Job::OlderAlerts { before: b }] if *b == before),
+        "the next page, before the oldest loaded: {jobs:?}"
+    );
+    assert!(press(&mut a, "k").is_empty() && press(&mut a, "j").is_empty(), "one page request at a time");
+    a.update(Msg::OlderAlerts(Ok(page(ALERT_PAGE)[..50].to_vec())));
+    assert_eq!(a.alerts.list.items.len(), ALERT_PAGE + 50);
+    assert!(!a.alerts.more, "a short page is the last");
+    assert!(!draw(&a, 80, 24).contains("older below"), "{}", draw(&a, 80, 24));
+    // A refresh brings the newest page back; the older rows loaded stay below it.
+    let mut newest = page(0);
+    newest[0].status = AlertStatus::Acknowledged;
+    a.update(Msg::Alerts(newest));
+    assert_eq!(a.alerts.list.items.len(), ALERT_PAGE + 50);
+    assert_eq!(a.alerts.list.items[0].status, AlertStatus::Acknowledged);
+    // A failed page is shown and may be asked for again.
+    a.alerts.more = true;
+    press(&mut a, "G");
+    a.update(Msg::OlderAlerts(Err("throttled".into())));
+    assert!(!a.alerts.loading_more);
+    assert!(a.ui.message.as_ref().is_some_and(|m| m.1.contains("throttled")));
+}

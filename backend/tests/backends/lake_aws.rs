@@ -200,6 +200,37 @@ async fn bootstrap_makes_the_lake_and_catalog_and_a_rerun_changes_nothing() {
         assert!(!text.contains(changed), "`{changed}` on a rerun:\n{text}");
     }
 
+    // What Athena sees is what rule checks plan against: a column added in Glue (a table
+    // changed by hand or by a newer deploy) plans on AWS, and not on the built-in schemas.
+    let t = glue
+        .get_table()
+        .database_name(&settings.athena.database)
+        .name("custom_logs")
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap();
+    let mut sd = t.storage_descriptor().unwrap().clone();
+    let mut cols = sd.columns().to_vec();
+    cols.push(aws_sdk_glue::types::Column::builder().name("tenant").r#type("string").build().unwrap());
+    sd.columns = Some(cols);
+    let input = aws_sdk_glue::types::TableInput::builder()
+        .name("custom_logs")
+        .set_partition_keys(Some(t.partition_keys().to_vec()))
+        .set_parameters(t.parameters().cloned())
+        .set_table_type(t.table_type().map(str::to_string))
+        .storage_descriptor(sd)
+        .build()
+        .unwrap();
+    glue.update_table().database_name(&settings.athena.database).table_input(input).send().await.unwrap();
+    let sql = "SELECT tenant FROM custom_logs WHERE dt = '2024-11-20'";
+    let on_aws = mantissa_backend::query::planning_session(&s.engine.tables().await.unwrap()).unwrap();
+    on_aws.state().create_logical_plan(sql).await.expect("Glue's column plans");
+    let built_in =
+        mantissa_backend::query::planning_session(&mantissa_backend::query::lake_tables()).unwrap();
+    assert!(built_in.state().create_logical_plan(sql).await.is_err(), "the built-in schema has no tenant");
+
     // A setting removed by hand is put back by the next run, which says so.
     s3.delete_bucket_lifecycle().bucket(lake).send().await.unwrap();
     let fixed = mantissa_backend::aws::bootstrap::bootstrap(&settings).await.unwrap().join("\n");

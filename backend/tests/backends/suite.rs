@@ -141,6 +141,36 @@ pub async fn alert_history_filters_newest_first_and_keeps_attempts(s: &Services)
     );
     let one = s.alerts.list_alerts("alice", &q(|q| q.limit = Some(1))).await.unwrap();
     assert_eq!(ids(one), std::slice::from_ref(&a_new.id));
+    // Pages: the next page starts strictly before the oldest of the last one, with or without
+    // the other filters.
+    let after_new = AlertQuery { before: Some(a_new.created_at), limit: Some(1), ..Default::default() };
+    assert_eq!(
+        ids(s.alerts.list_alerts("alice", &after_new).await.unwrap()),
+        std::slice::from_ref(&a_mid.id)
+    );
+    let page = AlertQuery { before: Some(a_mid.created_at), ..Default::default() };
+    assert_eq!(ids(s.alerts.list_alerts("alice", &page).await.unwrap()), std::slice::from_ref(&a_old.id));
+    let bounded =
+        AlertQuery { since: Some(a_old.created_at), before: Some(a_new.created_at), ..Default::default() };
+    assert_eq!(
+        ids(s.alerts.list_alerts("alice", &bounded).await.unwrap()),
+        [a_mid.id.clone(), a_old.id.clone()]
+    );
+    let rule_page =
+        AlertQuery { rule_id: Some("r1".into()), before: Some(a_new.created_at), ..Default::default() };
+    assert_eq!(
+        ids(s.alerts.list_alerts("alice", &rule_page).await.unwrap()),
+        std::slice::from_ref(&a_old.id)
+    );
+    let severe_page = AlertQuery {
+        min_severity: Some(Severity::High),
+        before: Some(a_new.created_at),
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(s.alerts.list_alerts("alice", &severe_page).await.unwrap()),
+        std::slice::from_ref(&a_mid.id)
+    );
 
     // Attempts append; re-storing the alert (triage) keeps them; the snapshot put is refused.
     s.alerts

@@ -45,19 +45,37 @@ pub fn alert_from_item(mut item: Item) -> Result<Alert> {
 }
 
 impl DynamoStore {
-    fn alerts_query(&self, user_id: &str, since: Option<DateTime<Utc>>) -> QueryFluentBuilder {
-        let q = self
+    /// A newest-first query of the user's alerts with the time bounds of `q` bound as `:since`
+    /// and `:before`, and the key condition's range part for them (` AND #ts ...`). With both
+    /// bounds the key takes `BETWEEN` (inclusive), and [`before_filter`] keeps `before` strict.
+    fn alerts_query(&self, user_id: &str, q: &AlertQuery) -> (QueryFluentBuilder, &'static str) {
+        let mut query = self
             .client
             .query()
             .table_name(self.table(Table::AlertHistory))
             .scan_index_forward(false)
             .expression_attribute_values(":u", s(user_id));
-        match since {
-            Some(t) => q
-                .expression_attribute_names("#ts", "timestamp")
-                .expression_attribute_values(":since", s(timestamp(t))),
-            None => q,
+        if q.since.is_some() || q.before.is_some() {
+            query = query.expression_attribute_names("#ts", "timestamp");
         }
+        if let Some(t) = q.since {
+            query = query.expression_attribute_values(":since", s(timestamp(t)));
+        }
+        if let Some(t) = q.before {
+            query = query.expression_attribute_values(":before", s(timestamp(t)));
+        }
+        let range = match (q.since, q.before) {
+            (None, None) => "",
+            (Some(_), None) => " AND #ts >= :since",
+            (None, Some(_)) => " AND #ts < :before",
+            (Some(_), Some(_)) => " AND #ts BETWEEN :since AND :before",
+        };
+        (query, range)
+    }
+
+    /// What keeps `before` strict when the key condition took `BETWEEN`.
+    fn before_filter(q: &AlertQuery) -> &'static str {
+        if q.since.is_some() && q.before.is_some() { " AND #ts < :before" } else { "" }
     }
 
     async fn alerts(&self, q: QueryFluentBuilder, limit: Option<usize>) -> Result<Vec<Alert>> {
@@ -111,16 +129,16 @@ impl AlertStore for DynamoStore {
     /// By rule: the `rule-alerts-index`; by severity: one `severity-index` query per admitted
     /// severity, merged (each filters on `user_id`); else the `user-time-index`, newest first.
     async fn list_alerts(&self, user_id: &str, q: &AlertQuery) -> Result<Vec<Alert>> {
-        let since_cond = if q.since.is_some() { " AND #ts >= :since" } else { "" };
+        let strict = Self::before_filter(q);
         let admitted: Vec<Severity> =
             Severity::ALL.into_iter().filter(|s| q.min_severity.is_none_or(|m| *s >= m)).collect();
         let mut out = if let Some(rule) = &q.rule_id {
-            let mut query = self
-                .alerts_query(user_id, q.since)
+            let (query, range) = self.alerts_query(user_id, q);
+            let mut query = query
                 .index_name(RULE_ALERTS_INDEX)
-                .key_condition_expression(format!("rule_id = :r{since_cond}"))
+                .key_condition_expression(format!("rule_id = :r{range}"))
                 .expression_attribute_values(":r", s(rule));
-            let mut filter = "user_id = :u".to_string();
+            let mut filter = format!("user_id = :u{strict}");
             if q.min_severity.is_some() {
                 let names: Vec<String> = (0..admitted.len()).map(|i| format!(":s{i}")).collect();
                 filter.push_str(&format!(" AND severity IN ({})", names.join(", ")));
@@ -132,20 +150,22 @@ impl AlertStore for DynamoStore {
         } else if q.min_severity.is_some() {
             let mut all = vec![];
             for sev in &admitted {
-                let query = self
-                    .alerts_query(user_id, q.since)
+                let (query, range) = self.alerts_query(user_id, q);
+                let query = query
                     .index_name(SEVERITY_INDEX)
-                    .key_condition_expression(format!("severity = :s{since_cond}"))
+                    .key_condition_expression(format!("severity = :s{range}"))
                     .expression_attribute_values(":s", s(sev.as_str()))
-                    .filter_expression("user_id = :u");
+                    .filter_expression(format!("user_id = :u{strict}"));
                 all.extend(self.alerts(query, q.limit).await?);
             }
             all
         } else {
-            let query = self
-                .alerts_query(user_id, q.since)
-                .index_name(USER_TIME_INDEX)
-                .key_condition_expression(format!("user_id = :u{since_cond}"));
+            let (query, range) = self.alerts_query(user_id, q);
+            let mut query =
+                query.index_name(USER_TIME_INDEX).key_condition_expression(format!("user_id = :u{range}"));
+            if !strict.is_empty() {
+                query = query.filter_expression("#ts < :before");
+            }
             self.alerts(query, q.limit).await?
         };
         out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id)));

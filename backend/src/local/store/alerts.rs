@@ -98,7 +98,7 @@ impl AlertStore for Db {
                 .prepare(
                     "SELECT body FROM alerts WHERE user_id = ?1
                        AND (?2 IS NULL OR rule_id = ?2) AND (?3 IS NULL OR severity >= ?3)
-                       AND (?4 IS NULL OR created_at >= ?4)
+                       AND (?4 IS NULL OR created_at >= ?4) AND (?6 IS NULL OR created_at < ?6)
                      ORDER BY created_at DESC, alert_id DESC LIMIT ?5",
                 )
                 .map_err(sql_err)?;
@@ -110,7 +110,8 @@ impl AlertStore for Db {
                         q.rule_id,
                         q.min_severity.map(severity_rank),
                         q.since.map(super::ts),
-                        limit
+                        limit,
+                        q.before.map(super::ts)
                     ],
                     |r| r.get::<_, String>(0),
                 )
