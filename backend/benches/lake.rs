@@ -3,6 +3,9 @@
 //! queries timed on the embedded lake and on DuckDB over the same files, side by side.
 //! Set `BENCH_EVENTS` for another size and `BENCH_RUNS` for the repeats (default 15).
 
+#[path = "common/seed_queries.rs"]
+mod seed_queries;
+
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use mantissa_backend::demo::cloudtrail_background;
 use mantissa_backend::ingest::ingest_paths;
@@ -12,6 +15,7 @@ use mantissa_backend::ports::QueryEngine;
 use mantissa_backend::query::run_to_end;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use seed_queries::seed_queries;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -97,15 +101,7 @@ fn main() {
 
     let last = NaiveDate::from_ymd_opt(2024, 11, 20).unwrap();
     let first = last - Duration::days(6);
-    let simple = format!(
-        "SELECT eventtime, useridentity.arn, sourceipaddress, errorcode FROM cloudtrail_logs \
-         WHERE dt = '{last}' AND eventname = 'ConsoleLogin' AND errorcode IS NOT NULL"
-    );
-    let complex = format!(
-        "SELECT useridentity.arn AS principal, eventsource, count(*) AS calls, \
-         count(DISTINCT sourceipaddress) AS ips, sum(CASE WHEN errorcode IS NOT NULL THEN 1 ELSE 0 END) AS errors \
-         FROM cloudtrail_logs WHERE dt BETWEEN '{first}' AND '{last}' GROUP BY 1, 2 ORDER BY calls DESC LIMIT 50"
-    );
+    let (simple, complex) = seed_queries(&first.to_string(), &last.to_string());
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (ours_simple, ours_complex, scanned, mut cancel_ms) = rt.block_on(async {

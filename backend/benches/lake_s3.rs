@@ -8,6 +8,8 @@
 #[path = "../tests/backends/moto.rs"]
 #[allow(dead_code)]
 mod moto;
+#[path = "common/seed_queries.rs"]
+mod seed_queries;
 
 use aws_lambda_events::sqs::SqsEvent;
 use chrono::{Duration, TimeZone, Timelike, Utc};
@@ -21,6 +23,7 @@ use mantissa_backend::query::run_to_end;
 use object_store::{ObjectStoreExt, PutPayload};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use seed_queries::seed_queries;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -100,15 +103,7 @@ async fn ingest(
 }
 
 async fn queries(lake: &S3Lake) -> Vec<(&'static str, f64, u64)> {
-    let simple = format!(
-        "SELECT eventtime, useridentity.arn, sourceipaddress, errorcode FROM cloudtrail_logs \
-         WHERE dt = '{DAY}' AND eventname = 'ConsoleLogin' AND errorcode IS NOT NULL"
-    );
-    let complex = format!(
-        "SELECT useridentity.arn AS principal, eventsource, count(*) AS calls, \
-         count(DISTINCT sourceipaddress) AS ips, sum(CASE WHEN errorcode IS NOT NULL THEN 1 ELSE 0 END) AS errors \
-         FROM cloudtrail_logs WHERE dt BETWEEN '{DAY}' AND '{DAY}' GROUP BY 1, 2 ORDER BY calls DESC LIMIT 50"
-    );
+    let (simple, complex) = seed_queries(DAY, DAY);
     let mut out = vec![];
     for (name, sql) in [("simple", simple), ("complex", complex)] {
         let mut ms = vec![];

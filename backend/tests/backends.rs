@@ -2,6 +2,7 @@
 //! server on loopback), then what only AWS has: item layout, GSIs, names, Athena, Lambdas.
 
 mod backends {
+    pub mod alerts;
     pub mod aws_only;
     pub mod dlq;
     pub mod lake_aws;

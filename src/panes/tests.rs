@@ -17,6 +17,8 @@ use ratatui::backend::TestBackend;
 use std::path::Path;
 use std::sync::Arc;
 
+mod alerts;
+
 fn key(c: char) -> KeyEvent {
     KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
 }
@@ -249,19 +251,6 @@ fn slash_filters_the_list_and_actions_follow_the_filtered_row() {
 }
 
 #[test]
-fn triage_and_pivot_from_the_keyboard() {
-    let mut a = app();
-    a.update(Msg::Alerts(vec![alert("a1", Severity::Critical, 5, DeliveryStatus::Delivered)]));
-    a.pane = Pane::Alerts;
-    let key = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
-    let jobs = a.handle_key(key('a'));
-    assert!(matches!(&jobs[..], [crate::app::Job::SaveAlert(al)] if al.status == AlertStatus::Acknowledged));
-    a.handle_key(key('p'));
-    assert_eq!(a.pane, Pane::Query);
-    assert!(a.query.sql().contains("sourceipaddress = '45.155.205.233'"), "{}", a.query.sql());
-}
-
-#[test]
 fn destructive_actions_ask_and_read_only_refuses() {
     let mut a = app();
     a.update(Msg::Dlq(vec![mantissa_backend::ports::DeadLetter {
@@ -463,36 +452,6 @@ fn grid_sorts_filters_opens_records_and_copies() {
 }
 
 #[test]
-fn marked_alerts_are_triaged_assigned_and_noted_together() {
-    let mut a = filled();
-    a.pane = Pane::Alerts;
-    special(&mut a, KeyCode::Char(' '));
-    special(&mut a, KeyCode::Char(' '));
-    assert!(draw(&a, 80, 24).contains("alerts · 2 marked"));
-    let jobs = press(&mut a, "a");
-    assert_eq!(jobs.len(), 2, "{jobs:?}");
-    assert!(a.alerts.list.items.iter().all(|al| al.status == AlertStatus::Acknowledged));
-    assert!(a.alerts.list.marks.is_empty(), "a bulk action clears the marks");
-    // Assign the selected one (the cursor moved down with the marks).
-    press(&mut a, "A");
-    let jobs = type_and_enter(&mut a, "sam");
-    assert!(
-        matches!(&jobs[..], [crate::app::Job::SaveAlert(al)] if al.assignee.as_deref() == Some("sam") && al.id == "a2")
-    );
-    press(&mut a, "N");
-    let jobs = type_and_enter(&mut a, "benign scanner");
-    assert!(
-        matches!(&jobs[..], [crate::app::Job::SaveAlert(al)] if al.notes[0].ends_with("analyst: benign scanner"))
-    );
-    // The detail shows attempts, assignee and notes.
-    special(&mut a, KeyCode::Enter);
-    let screen = draw(&a, 80, 24);
-    for part in ["assignee    sam", "delivery attempts", "soc-webhook", "benign scanner"] {
-        assert!(screen.contains(part), "{part} in {screen}");
-    }
-}
-
-#[test]
 fn dlq_payload_and_bulk_redrive_and_delete() {
     let mut a = filled();
     a.pane = Pane::Dlq;
@@ -534,42 +493,4 @@ fn history_and_tables_pickers_fill_the_editor() {
         matches!(&jobs[..], [crate::app::Job::SaveHistory(..), crate::app::Job::RunQuery(_)]),
         "{jobs:?}"
     );
-}
-
-#[test]
-fn alerts_load_a_page_at_a_time_as_the_cursor_reaches_the_end() {
-    use crate::panes::alerts::ALERT_PAGE;
-    let page = |from: usize| -> Vec<Alert> {
-        (from..from + ALERT_PAGE)
-            .map(|i| alert(&format!("a{i}"), Severity::Low, i as i64, DeliveryStatus::Delivered))
-            .collect()
-    };
-    let mut a = app();
-    a.pane = Pane::Alerts;
-    a.update(Msg::Alerts(page(0)));
-    assert!(draw(&a, 80, 24).contains("alerts · older below"));
-    assert!(press(&mut a, "j").is_empty(), "no page while rows are left");
-    let jobs = press(&mut a, "G");
-    let before = a.alerts.list.items.last().unwrap().created_at;
-    assert!(
-        matches!(&jobs[..], [crate::app::Job::OlderAlerts { before: b }] if *b == before),
-        "the next page, before the oldest loaded: {jobs:?}"
-    );
-    assert!(press(&mut a, "k").is_empty() && press(&mut a, "j").is_empty(), "one page request at a time");
-    a.update(Msg::OlderAlerts(Ok(page(ALERT_PAGE)[..50].to_vec())));
-    assert_eq!(a.alerts.list.items.len(), ALERT_PAGE + 50);
-    assert!(!a.alerts.more, "a short page is the last");
-    assert!(!draw(&a, 80, 24).contains("older below"), "{}", draw(&a, 80, 24));
-    // A refresh brings the newest page back; the older rows loaded stay below it.
-    let mut newest = page(0);
-    newest[0].status = AlertStatus::Acknowledged;
-    a.update(Msg::Alerts(newest));
-    assert_eq!(a.alerts.list.items.len(), ALERT_PAGE + 50);
-    assert_eq!(a.alerts.list.items[0].status, AlertStatus::Acknowledged);
-    // A failed page is shown and may be asked for again.
-    a.alerts.more = true;
-    press(&mut a, "G");
-    a.update(Msg::OlderAlerts(Err("throttled".into())));
-    assert!(!a.alerts.loading_more);
-    assert!(a.ui.message.as_ref().is_some_and(|m| m.1.contains("throttled")));
 }
