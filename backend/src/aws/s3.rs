@@ -116,7 +116,8 @@ impl S3Stores {
         })?;
         Ok(S3Stores {
             region,
-            endpoint: settings.endpoint_url.clone(),
+            // `--endpoint-url`, else what the SDK was given (`AWS_ENDPOINT_URL`, the profile).
+            endpoint: settings.endpoint_url.clone().or_else(|| conf.endpoint_url().map(str::to_string)),
             credentials: Arc::new(SdkCredentials { provider, cached: Mutex::new(None) }),
         })
     }

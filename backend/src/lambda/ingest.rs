@@ -109,31 +109,9 @@ pub struct IngestSummary {
     pub failed_messages: usize,
 }
 
-/// S3 keys in notifications are URL-encoded, with `+` for spaces.
+/// S3 keys in notifications are URL-encoded, with `+` for spaces (and `%2B` for a plus).
 pub fn decode_key(key: &str) -> String {
-    let bytes = key.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match std::str::from_utf8(&bytes[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                {
-                    Some(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(&key.replace('+', " ")).decode_utf8_lossy().into_owned()
 }
 
 fn failure(id: &str) -> BatchItemFailure {
@@ -355,6 +333,7 @@ mod tests {
         assert_eq!(decode_key("custom/my+file%3D1.json"), "custom/my file=1.json");
         assert_eq!(decode_key("a%2"), "a%2");
         assert_eq!(decode_key("100%"), "100%");
+        assert_eq!(decode_key("a%2Bb+c"), "a+b c", "an encoded plus stays a plus");
     }
 
     #[test]
