@@ -129,8 +129,13 @@ pub async fn bootstrap(settings: &AwsSettings) -> Result<Vec<String>> {
     Ok(steps.lines)
 }
 
-/// Waits until a new table is ACTIVE (TTL and PITR are refused before).
-async fn wait_active(ddb: &aws_sdk_dynamodb::Client, name: &str) -> Result<()> {
+/// Waits until the table and its indexes are ACTIVE (TTL, PITR and a next index are refused
+/// before) and returns its description.
+async fn wait_active(
+    ddb: &aws_sdk_dynamodb::Client,
+    name: &str,
+) -> Result<aws_sdk_dynamodb::types::TableDescription> {
+    use aws_sdk_dynamodb::types::{IndexStatus, TableStatus};
     for _ in 0..120 {
         let t = ddb
             .describe_table()
@@ -138,8 +143,13 @@ async fn wait_active(ddb: &aws_sdk_dynamodb::Client, name: &str) -> Result<()> {
             .send()
             .await
             .map_err(|e| super::sdk_err("dynamodb DescribeTable", e))?;
-        if t.table.and_then(|t| t.table_status) == Some(aws_sdk_dynamodb::types::TableStatus::Active) {
-            return Ok(());
+        if let Some(t) = t.table
+            && t.table_status == Some(TableStatus::Active)
+            && t.global_secondary_indexes()
+                .iter()
+                .all(|g| g.index_status.as_ref().is_none_or(|s| *s == IndexStatus::Active))
+        {
+            return Ok(t);
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
@@ -201,21 +211,11 @@ async fn ensure_table(
         }
         Err(e) => return Err(super::sdk_err("dynamodb CreateTable", e)),
     };
-    wait_active(ddb, name).await?;
+    let table = wait_active(ddb, name).await?;
     if existed {
         // An index added in a later version is created on the table an earlier one made.
-        let have: Vec<String> = ddb
-            .describe_table()
-            .table_name(name)
-            .send()
-            .await
-            .map_err(|e| super::sdk_err("dynamodb DescribeTable", e))?
-            .table
-            .and_then(|t| t.global_secondary_indexes)
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|g| g.index_name)
-            .collect();
+        let have: Vec<String> =
+            table.global_secondary_indexes().iter().filter_map(|g| g.index_name.clone()).collect();
         for i in spec.indexes.iter().filter(|i| !have.iter().any(|h| h == i.0)) {
             let built = index(i)?;
             let create = aws_sdk_dynamodb::types::CreateGlobalSecondaryIndexAction::builder()
