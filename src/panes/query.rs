@@ -11,7 +11,7 @@ use crate::widgets::picker::{Picker, PickerKind};
 use crate::widgets::popup::TextView;
 use crate::widgets::sql_colors;
 use crossterm::event::KeyEvent;
-use mantissa_backend::model::{QueryId, QueryState, QueryStatus, athena_cost_usd};
+use mantissa_backend::model::{QueryId, QueryState, QueryStatus};
 use mantissa_backend::ports::TableSchema;
 use mantissa_backend::text::neutralize;
 use ratatui::Frame;
@@ -40,6 +40,9 @@ pub struct QueryPane {
     pub status: Option<QueryStatus>,
     /// Bytes scanned by every query of this session, for its cost.
     pub session_bytes: u64,
+    /// What this session's queries would cost on Athena: each billed on its own, with its
+    /// 10 MB minimum (a sum of bytes would bill the minimum once).
+    pub session_cost_usd: f64,
     pub history: History,
     /// What the engine has (on AWS, the Glue catalog), for the table picker.
     pub tables: Vec<TableSchema>,
@@ -54,6 +57,7 @@ impl Default for QueryPane {
             running: None,
             status: None,
             session_bytes: 0,
+            session_cost_usd: 0.0,
             history: History::default(),
             tables: mantissa_backend::query::lake_tables(),
         };
@@ -220,6 +224,10 @@ impl Component for QueryPane {
             Msg::QueryStatus(s) => {
                 if s.state.is_terminal() {
                     self.session_bytes += s.stats.bytes_scanned;
+                    // Athena bills what a cancelled query scanned, and nothing for a failed one.
+                    if !matches!(s.state, QueryState::Failed(_)) {
+                        self.session_cost_usd += s.stats.estimated_cost_usd();
+                    }
                     self.running = None;
                     if let QueryState::Failed(reason) = &s.state {
                         ui.error(reason.clone());
@@ -310,7 +318,7 @@ fn render(pane: &QueryPane, f: &mut Frame, area: Rect, ui: &Ui) {
             s.stats.rows,
             s.stats.estimated_cost_usd(),
             human(pane.session_bytes),
-            if pane.session_bytes == 0 { 0.0 } else { athena_cost_usd(pane.session_bytes) },
+            pane.session_cost_usd,
         )),
     };
     f.render_widget(Paragraph::new(stats_line), stats);
