@@ -3,9 +3,12 @@
 //! delivered (or in the DLQ); a duplicate is allowed only for a message that was redelivered,
 //! and then its attempts record the redelivery.
 
+#[path = "support/workspace.rs"]
+mod workspace;
+
 use chrono::Utc;
 use mantissa_backend::detect::route_alert;
-use mantissa_backend::model::{Alert, Integration, IntegrationKind, Rule, Severity};
+use mantissa_backend::model::{Alert, Rule, Severity};
 use mantissa_backend::services::Services;
 use rand::{Rng, SeedableRng};
 use std::collections::HashMap;
@@ -37,20 +40,8 @@ fn sigkilled_workers_lose_nothing() {
         let s = Services::local(dir.path()).await.unwrap();
         // Two integrations: two FIFO groups delivered side by side.
         for id in ["sink-a", "sink-b"] {
-            s.integrations
-                .put_integration(&Integration {
-                    id: id.into(),
-                    user_id: USER.into(),
-                    kind: IntegrationKind::File,
-                    name: id.into(),
-                    enabled: true,
-                    min_severity: Severity::Info,
-                    config: serde_json::json!({"path": dir.path().join(format!("{id}.jsonl"))}),
-                    secret_ref: None,
-                    created_at: Utc::now(),
-                })
-                .await
-                .unwrap();
+            let path = dir.path().join(format!("{id}.jsonl"));
+            s.integrations.put_integration(&workspace::file_sink(USER, id, &path)).await.unwrap();
         }
         let rule = Rule::new("r", "Crash test", "SELECT 1", Severity::High, "rate(1 hour)".parse().unwrap());
         for i in 0..ALERTS {
@@ -134,31 +125,8 @@ fn sigkilled_rule_runs_lose_nothing() {
     let sink = dir.path().join("sink.jsonl");
     let s = rt.block_on(async {
         let s = Services::local(dir.path()).await.unwrap();
-        s.integrations
-            .put_integration(&Integration {
-                id: "sink".into(),
-                user_id: USER.into(),
-                kind: IntegrationKind::File,
-                name: "sink".into(),
-                enabled: true,
-                min_severity: Severity::Info,
-                config: serde_json::json!({"path": sink}),
-                secret_ref: None,
-                created_at: Utc::now(),
-            })
-            .await
-            .unwrap();
-        let mut rule = Rule::new(
-            "login",
-            "Console login",
-            "SELECT eventtime, useridentity.username AS principal FROM cloudtrail_logs
-             WHERE dt BETWEEN {window_start_dt} AND {window_end_dt}
-               AND eventtime >= {window_start_iso} AND eventtime < {window_end_iso}
-               AND eventname = 'ConsoleLogin'",
-            Severity::High,
-            "rate(1 hour)".parse().unwrap(),
-        );
-        rule.dedup.fields = vec!["principal".into()];
+        s.integrations.put_integration(&workspace::file_sink(USER, "sink", &sink)).await.unwrap();
+        let rule = workspace::login_rule("login", "Console login", "rate(1 hour)".parse().unwrap());
         s.rules.put_rule(USER, &rule).await.unwrap();
         s
     });

@@ -5,12 +5,14 @@
 #[path = "support/pty.rs"]
 #[allow(dead_code)]
 mod pty;
+#[path = "support/workspace.rs"]
+mod workspace;
 
 use chrono::Utc;
 use mantissa_backend::ingest::ingest_bytes;
 use mantissa_backend::local::Lake;
+use mantissa_backend::model::Table;
 use mantissa_backend::model::window::LATENESS_SETTING;
-use mantissa_backend::model::{DedupSpec, Integration, IntegrationKind, Rule, Severity, Table};
 use mantissa_backend::ports::AlertQuery;
 use mantissa_backend::services::Services;
 use serde_json::json;
@@ -81,36 +83,18 @@ fn two_serves_and_a_console_fire_each_rule_once_per_window() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let s = rt.block_on(async {
         let s = Services::local(dir.path()).await.unwrap();
-        let mut rule = Rule::new(
+        let mut rule = workspace::login_rule(
             "login-no-mfa",
             "Console login without MFA",
-            "SELECT eventtime, useridentity.username AS principal FROM cloudtrail_logs
-             WHERE dt BETWEEN {window_start_dt} AND {window_end_dt}
-               AND eventtime >= {window_start_iso} AND eventtime < {window_end_iso}
-               AND eventname = 'ConsoleLogin'",
-            Severity::High,
             "rate(1 minute)".parse().unwrap(),
         );
-        rule.dedup = DedupSpec { fields: vec!["principal".into()], window_secs: 3600 };
+        rule.dedup.window_secs = 3600;
         // The first run starts here, not a day back: the test counts only what it lands.
         let now = chrono::DurationRound::duration_trunc(Utc::now(), chrono::Duration::seconds(1)).unwrap();
         rule.detected_until = Some(now - chrono::Duration::seconds(2));
         s.rules.put_rule(USER, &rule).await.unwrap();
         s.settings.put_setting(USER, LATENESS_SETTING, &json!(5)).await.unwrap();
-        s.integrations
-            .put_integration(&Integration {
-                id: "sink".into(),
-                user_id: USER.into(),
-                kind: IntegrationKind::File,
-                name: "sink".into(),
-                enabled: true,
-                min_severity: Severity::Info,
-                config: json!({"path": sink}),
-                secret_ref: None,
-                created_at: Utc::now(),
-            })
-            .await
-            .unwrap();
+        s.integrations.put_integration(&workspace::file_sink(USER, "sink", &sink)).await.unwrap();
         s
     });
     let lake = Lake::new(dir.path());
