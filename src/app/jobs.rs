@@ -82,7 +82,13 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
             }
         }
         Job::LoadTables => match s.engine.tables().await {
-            Ok(t) => send(Msg::Tables(t)),
+            Ok(t) => {
+                // The rule checks plan against the same tables: one catalog read serves both.
+                if let Ok(session) = mantissa_backend::query::planning_session(&t) {
+                    let _ = ctx.session.set(session);
+                }
+                send(Msg::Tables(t))
+            }
             Err(e) => send(Msg::Error(format!(
                 "cannot list the tables (the picker shows the built-in schemas): {e}"
             ))),

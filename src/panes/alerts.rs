@@ -11,6 +11,7 @@ use mantissa_backend::model::{Alert, AlertStatus};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::widgets::Cell;
+use std::collections::HashSet;
 
 /// Alerts loaded at a time: the newest page at each refresh, older pages as the cursor
 /// reaches the end of what is loaded.
@@ -140,12 +141,16 @@ impl Component for AlertsPane {
                 // The newest page replaces its span; older pages already loaded stay below it.
                 let full = newest.len() >= ALERT_PAGE;
                 let mut items = newest;
-                if full {
-                    let oldest = items.last().map(|a| a.created_at);
-                    let older = self.list.items.iter().filter(|a| {
-                        oldest.is_some_and(|o| a.created_at < o) && !items.iter().any(|n| n.id == a.id)
-                    });
-                    items.extend(older.cloned().collect::<Vec<_>>());
+                if full && let Some(oldest) = items.last().map(|a| a.created_at) {
+                    let fresh: HashSet<&str> = items.iter().map(|a| a.id.as_str()).collect();
+                    let older: Vec<Alert> = self
+                        .list
+                        .items
+                        .iter()
+                        .filter(|a| a.created_at < oldest && !fresh.contains(a.id.as_str()))
+                        .cloned()
+                        .collect();
+                    items.extend(older);
                 }
                 self.more = full;
                 self.list.set(items)
@@ -158,11 +163,11 @@ impl Component for AlertsPane {
             Msg::OlderAlerts(Ok(page)) => {
                 self.loading_more = false;
                 self.more = page.len() >= ALERT_PAGE;
-                let new: Vec<Alert> =
-                    page.into_iter().filter(|a| !self.list.items.iter().any(|o| o.id == a.id)).collect();
-                let mut items = self.list.items.clone();
-                items.extend(new);
-                self.list.set(items)
+                let loaded: HashSet<&str> = self.list.items.iter().map(|a| a.id.as_str()).collect();
+                let new: Vec<Alert> = page.into_iter().filter(|a| !loaded.contains(a.id.as_str())).collect();
+                let changed = !new.is_empty();
+                self.list.items.extend(new);
+                changed
             }
             _ => false,
         }
