@@ -58,9 +58,9 @@ impl Error {
 
 impl From<datafusion::error::DataFusionError> for Error {
     fn from(e: datafusion::error::DataFusionError) -> Self {
-        // Planning errors (unknown column, bad syntax) are the user's to fix; keep DataFusion's
-        // text but drop its internal "Error during planning:" style prefixes' noise.
-        Error::Sql(e.strip_backtrace().to_string())
+        // Planning errors (unknown column, bad syntax) are the user's to fix: said in words,
+        // with the closest real name and the place.
+        Error::Sql(crate::sql_problem::explain(&e.strip_backtrace()).message)
     }
 }
 

@@ -15,6 +15,7 @@ pub mod ports;
 pub mod query;
 pub mod rules;
 pub mod services;
+pub mod sql_problem;
 pub mod text;
 
 pub use error::{Error, Result};

@@ -71,9 +71,16 @@ pub fn hints(keymap: &Keymap, screen: Screen) -> String {
     let first = |a: Action| keymap.first_key(a);
     // The editors read plain keys as text, so `?` is no help there.
     let mut parts = vec![];
-    if screen.stack().contains(&crate::config::keymap::Ctx::Global) {
+    let global = screen.stack().contains(&crate::config::keymap::Ctx::Global);
+    if global {
         parts.push(format!("{} help", first(Action::Help)));
     }
     parts.extend(hinted(screen).iter().map(|(a, label)| format!("{} {label}", first(*a))));
+    // In an editor the tab bar's plain digits are text: say which keys switch panes there.
+    if let (false, Some(from), Some(to)) =
+        (global, keymap.chord_key(Action::PaneQuery), keymap.chord_key(Action::PaneDlq))
+    {
+        parts.insert(parts.len().min(2), format!("{from}…{to} panes"));
+    }
     parts.join(" · ")
 }

@@ -119,7 +119,7 @@ actions! {
     Global Quit = "quit", "quit";
     Global CommandLine = "command_line", "command line (Tab completes)";
     Global Help = "help", "this help";
-    Global PaneQuery = "pane_query", "query pane";
+    Global PaneQuery = "pane_query", "query pane (Alt- keys: in editors too)";
     Global PaneRules = "pane_rules", "rules pane";
     Global PaneAlerts = "pane_alerts", "alerts pane";
     Global PaneIntegrations = "pane_integrations", "integrations pane";
@@ -180,6 +180,12 @@ actions! {
 }
 
 impl Action {
+    /// The pane switches, which editors read too when bound with Ctrl or Alt.
+    pub fn switches_pane(self) -> bool {
+        use Action::*;
+        matches!(self, PaneQuery | PaneRules | PaneAlerts | PaneIntegrations | PaneDlq)
+    }
+
     fn row(self) -> &'static (Action, Ctx, &'static str, &'static str) {
         ACTIONS.iter().find(|(a, ..)| *a == self).expect("every action is in ACTIONS")
     }
@@ -246,6 +252,13 @@ impl Key {
     }
 }
 
+impl Key {
+    /// With Ctrl or Alt: never text, so an editor can let it through.
+    pub fn is_chord(&self) -> bool {
+        self.mods.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+    }
+}
+
 impl From<KeyEvent> for Key {
     fn from(e: KeyEvent) -> Key {
         Key::new(e.code, e.modifiers)
@@ -277,7 +290,27 @@ impl Default for Keymap {
 impl Keymap {
     /// The action `key` means on `screen`, if any.
     pub fn action(&self, screen: Screen, key: impl Into<Key>) -> Option<Action> {
-        self.action_in(screen.stack(), key)
+        let key = key.into();
+        self.action_in(screen.stack(), key).or_else(|| self.pane_switch(screen, key))
+    }
+
+    /// The editors read plain keys as text, but a pane switch bound with Ctrl or Alt works
+    /// there too: Alt-2 leaves a half-written query for the rules pane.
+    fn pane_switch(&self, screen: Screen, key: Key) -> Option<Action> {
+        if screen.stack().contains(&Ctx::Global) || !key.is_chord() {
+            return None;
+        }
+        self.bindings
+            .iter()
+            .filter(|b| b.action.switches_pane())
+            .find(|b| b.keys.iter().any(|(_, k)| *k == key))
+            .map(|b| b.action)
+    }
+
+    /// The first key of `action` with Ctrl or Alt (what works in the editors too), if any.
+    pub fn chord_key(&self, action: Action) -> Option<&str> {
+        let b = self.bindings.iter().find(|b| b.action == action)?;
+        b.keys.iter().find(|(_, k)| k.is_chord()).map(|(t, _)| t.as_str())
     }
 
     /// The action `key` means in the first of `stack`'s contexts that binds it (overlays read
@@ -473,6 +506,25 @@ fn conflicts(map: &Keymap, problems: &mut Vec<String>) {
                 }
             }
         }
+        if screen.stack().contains(&Ctx::Global) {
+            continue;
+        }
+        // An editor's own key shadows a pane switch's chord there.
+        for b in map.bindings.iter().filter(|b| b.action.switches_pane()) {
+            for (t, k) in b.keys.iter().filter(|(_, k)| k.is_chord()) {
+                if let Some((_, first, _)) = seen.iter().find(|(key, ..)| key == k) {
+                    problems.push(format!(
+                        "{}: [global] {} = \"{t}\": `{t}` already means [{}] {} (from {}) in an editor, \
+                         where Ctrl and Alt pane keys work too: pick another key",
+                        b.origin,
+                        b.action.name(),
+                        first.action.context().name(),
+                        first.action.name(),
+                        first.origin
+                    ));
+                }
+            }
+        }
     }
 }
 
@@ -525,6 +577,13 @@ mod tests {
         let alt = KeyEvent::new(KeyCode::Char('>'), KeyModifiers::ALT | KeyModifiers::SHIFT);
         assert_eq!(emacs.action(Screen::Dlq, alt), Some(Action::Bottom));
         assert!(Key::parse("Ctrl-G").is_ok() && Key::parse("Hyper-x").is_err());
+        // Pane switches with Alt work in the editors, whose plain keys are text.
+        let alt = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::ALT);
+        for screen in [Screen::QueryEditor, Screen::RuleEditor, Screen::Form, Screen::Alerts] {
+            assert_eq!(vim.action(screen, alt('2')), Some(Action::PaneRules), "{screen:?}");
+        }
+        assert_eq!(vim.action(Screen::QueryEditor, key('2')), None);
+        assert_eq!(vim.chord_key(Action::PaneDlq), Some("Alt-5"));
     }
 
     #[test]
@@ -589,6 +648,22 @@ mod tests {
         assert_eq!(map.action(Screen::Alerts, key('j')), Some(Action::Down));
         let (_, problems) = load("vi", None);
         assert!(problems[0].contains("unknown keymap `vi`"), "{problems:?}");
+    }
+
+    #[test]
+    fn a_pane_chord_an_editor_already_uses_is_named() {
+        let dir = TempDir::new().unwrap();
+        std::fs::write(
+            dir.path().join("clash.toml"),
+            "inherits = \"default\"\n[global]\npane_rules = \"Ctrl-s\"\n",
+        )
+        .unwrap();
+        let (_, problems) = load("clash", Some(dir.path()));
+        let all = problems.join("\n");
+        assert!(
+            all.contains("`Ctrl-s` already means [rule_editor] save") && all.contains("clash.toml"),
+            "{all}"
+        );
     }
 
     #[test]

@@ -46,6 +46,8 @@ pub struct QueryPane {
     pub history: History,
     /// What the engine has (on AWS, the Glue catalog), for the table picker.
     pub tables: Vec<TableSchema>,
+    /// Why the last query failed, shown in full where its results would be.
+    pub error: Option<String>,
 }
 
 impl Default for QueryPane {
@@ -60,8 +62,11 @@ impl Default for QueryPane {
             session_cost_usd: 0.0,
             history: History::default(),
             tables: mantissa_backend::query::lake_tables(),
+            error: None,
         };
         pane.load("SELECT eventname, count(*) AS n\nFROM cloudtrail_logs\nGROUP BY 1 ORDER BY 2 DESC");
+        // The first screen reads keys as commands (2 opens the rules pane); i enters the editor.
+        pane.focus = Focus::Grid;
         pane
     }
 }
@@ -128,6 +133,33 @@ impl QueryPane {
                 self.focus = Focus::Editor;
             }
             PickerKind::IntegrationKind | PickerKind::JiraProject => {}
+        }
+    }
+
+    /// A failed query: no stale grid under its error, which shows in full in the results area
+    /// (and in the footer and `:messages`).
+    fn failed(&mut self, reason: String, ui: &mut Ui) {
+        self.grid.set(vec![]);
+        self.error = Some(reason.clone());
+        self.focus = Focus::Editor;
+        ui.error(reason);
+    }
+
+    /// What the results area says while it has no rows.
+    fn empty_text(&self, ui: &Ui) -> String {
+        let key = |a| ui.keymap.first_key(a);
+        match &self.status {
+            _ if self.error.is_some() => String::new(),
+            None => format!(
+                "No query run yet. {} edits the SQL above, {} runs it; 2-5 open the other panes, ? lists the keys.",
+                key(Action::EditQuery),
+                key(Action::Run)
+            ),
+            Some(s) => match s.state {
+                QueryState::Succeeded => "The query returned no rows.".into(),
+                QueryState::Cancelled => "Cancelled.".into(),
+                _ => "Running...".into(),
+            },
         }
     }
 
@@ -219,7 +251,12 @@ impl Component for QueryPane {
 
     fn update(&mut self, msg: Msg, ui: &mut Ui) -> bool {
         match msg {
-            Msg::QueryStarted(id) => self.running = Some(id),
+            Msg::QueryStarted(id) => {
+                self.running = Some(id);
+                // The last result and its error are gone: what is on screen is this query's.
+                self.error = None;
+                self.grid.set(vec![]);
+            }
             Msg::Tables(tables) => self.tables = tables,
             Msg::QueryStatus(s) => {
                 if s.state.is_terminal() {
@@ -230,7 +267,7 @@ impl Component for QueryPane {
                     }
                     self.running = None;
                     if let QueryState::Failed(reason) = &s.state {
-                        ui.error(reason.clone());
+                        self.failed(reason.clone(), ui);
                     }
                 }
                 self.status = Some(s);
@@ -241,7 +278,9 @@ impl Component for QueryPane {
             }
             Msg::QueryFailed(e) => {
                 self.running = None;
-                ui.error(e);
+                // A query that never started has no stats: the last query's are not this one's.
+                self.status = None;
+                self.failed(e, ui);
             }
             Msg::GridView { generation, order } => match order {
                 Ok(order) => return self.grid.apply_view(generation, order),
@@ -343,5 +382,11 @@ fn render(pane: &QueryPane, f: &mut Frame, area: Rect, ui: &Ui) {
         None => {}
     }
     let block = Block::bordered().title(title).border_style(focus(pane.focus == Focus::Grid));
-    g.render(f, grid, block, theme.header(), theme.selected());
+    if let Some(error) = &pane.error {
+        let text = Paragraph::new(neutralize(error))
+            .style(theme.error())
+            .wrap(ratatui::widgets::Wrap { trim: false });
+        return f.render_widget(text.block(block), grid);
+    }
+    g.render(f, grid, block, &pane.empty_text(ui), theme.header(), theme.selected());
 }

@@ -294,13 +294,14 @@ impl Grid {
         f: &mut Frame,
         area: Rect,
         block: Block,
+        empty: &str,
         header_style: Style,
         selected_style: Style,
     ) {
         let inner = block.inner(area);
         f.render_widget(block, area);
         let Some(first) = self.batches.first() else {
-            f.render_widget(Paragraph::new("No results yet: write SQL above and press F5."), inner);
+            f.render_widget(Paragraph::new(empty).wrap(ratatui::widgets::Wrap { trim: true }), inner);
             return;
         };
         let schema = first.schema();
@@ -510,7 +511,8 @@ mod tests {
         let mut grid = Grid::default();
         grid.set(vec![empty]);
         let mut t = Terminal::new(TestBackend::new(60, 5)).unwrap();
-        t.draw(|f| grid.render(f, f.area(), Block::bordered(), Style::default(), Style::default())).unwrap();
+        t.draw(|f| grid.render(f, f.area(), Block::bordered(), "", Style::default(), Style::default()))
+            .unwrap();
         let text: String = t.backend().buffer().content().iter().map(|c| c.symbol()).collect();
         assert!(text.contains("returned 0 rows and no columns"), "{text}");
     }

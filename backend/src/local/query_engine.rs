@@ -1,5 +1,5 @@
-//! Queries on the embedded lake as jobs: planned at start, run on a tokio task, with live
-//! statistics read from DataFusion's Parquet metrics and cancellation that stops execution.
+//! Queries on the embedded lake as jobs: planned at start, run on threads of their own, with
+//! live statistics read from DataFusion's Parquet metrics and cancellation that stops execution.
 
 use crate::error::{Error, Result};
 use crate::model::{QueryId, QueryState, QueryStats, QueryStatus};
@@ -94,6 +94,25 @@ impl LocalQueryEngine {
     }
 }
 
+/// The threads queries run on, apart from the caller's runtime: a CPU-bound join on the
+/// caller's workers would starve its other tasks (the console's status polls and its cancel,
+/// the scheduler's clock), as DataFusion's `thread_pools` example explains. One pool per
+/// process, never dropped (a runtime may not be dropped inside another).
+fn query_runtime() -> Result<&'static tokio::runtime::Runtime> {
+    static RUNTIME: std::sync::OnceLock<std::result::Result<tokio::runtime::Runtime, String>> =
+        std::sync::OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .thread_name("mantissa-query")
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| Error::backend("query threads", format!("cannot start them: {e}")))
+}
+
 /// The lake is read-only through SQL: no DDL, DML (`COPY ... TO`, `INSERT`) or SET statements.
 pub(crate) fn read_only() -> SQLOptions {
     SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false)
@@ -114,7 +133,7 @@ pub(crate) fn verify_read_only(plan: &datafusion::logical_expr::LogicalPlan) -> 
 impl QueryEngine for LocalQueryEngine {
     async fn start(&self, sql: &str) -> Result<QueryId> {
         let df = self.ctx.sql_with_options(sql, read_only()).await?;
-        let plan = df.create_physical_plan().await?;
+        let plan = cooperative_fan_outs(df.create_physical_plan().await?)?;
         let id = QueryId(uuid::Uuid::new_v4().to_string());
         let job = Arc::new(Job {
             started: Instant::now(),
@@ -131,7 +150,7 @@ impl QueryEngine for LocalQueryEngine {
         });
         let runner = job.clone();
         let task_ctx = self.ctx.task_ctx();
-        let handle = tokio::spawn(async move {
+        let handle = query_runtime()?.spawn(async move {
             let outcome = async {
                 let mut stream = execute_stream(runner.plan.clone(), task_ctx)?;
                 while let Some(batch) = stream.next().await {
@@ -218,6 +237,24 @@ impl QueryEngine for LocalQueryEngine {
     }
 }
 
+/// Joins and unnests make many batches from one input batch without ever waiting, so the
+/// operator above them loops on ready input and a cancel (an abort, seen only when a task
+/// waits) never lands until the join ends. Above each, a `CooperativeExec` spends tokio's task
+/// budget per batch and yields when it runs out, as DataFusion's data sources already do.
+fn cooperative_fan_outs(plan: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
+    use datafusion::common::tree_node::{Transformed, TreeNode};
+    use datafusion::physical_plan::coop::CooperativeExec;
+    let plan = plan.transform_up(|node| {
+        let name = node.name();
+        Ok(if name.ends_with("JoinExec") || name == "UnnestExec" {
+            Transformed::yes(Arc::new(CooperativeExec::new(node)) as Arc<dyn ExecutionPlan>)
+        } else {
+            Transformed::no(node)
+        })
+    })?;
+    Ok(plan.data)
+}
+
 /// Rows `offset..offset+max` as zero-copy slices, and the offset of the next page if any.
 fn slice_rows(batches: &[RecordBatch], offset: usize, max: usize) -> (Vec<RecordBatch>, Option<usize>) {
     let mut out = vec![];
@@ -299,15 +336,16 @@ mod tests {
     #[tokio::test]
     async fn running_jobs_are_never_dropped_and_finished_ones_are_capped() {
         let engine = LocalQueryEngine::with_context(SessionContext::new());
-        // On this single-threaded runtime none of the jobs runs before we await: all are running.
+        // Queries that run for minutes, so all 100 are running at once.
         let mut ids = vec![];
-        for n in 0..100 {
-            ids.push(engine.start(&format!("SELECT {n} AS n")).await.unwrap());
+        for _ in 0..100 {
+            ids.push(engine.start("SELECT count(*) FROM generate_series(1, 100000000000)").await.unwrap());
         }
         for id in &ids {
-            while !engine.status(id).await.unwrap().state.is_terminal() {
-                tokio::task::yield_now().await;
-            }
+            assert_eq!(engine.status(id).await.unwrap().state, QueryState::Running);
+        }
+        for id in &ids {
+            engine.cancel(id).await.unwrap();
         }
         // Finished jobs are dropped, oldest first, only when a new job arrives.
         let last = engine.start("SELECT 1").await.unwrap();
@@ -315,6 +353,46 @@ mod tests {
         assert!(engine.status(&ids[99]).await.is_ok());
         assert!(matches!(engine.status(&ids[0]).await, Err(Error::NotFound { .. })));
         assert!(engine.jobs.lock().unwrap().by_id.len() <= KEPT_JOBS + 1);
+    }
+
+    /// A join that would run for minutes is Cancelled at once and stops computing within a
+    /// bound: a function in its output counts the batches made, and the count stops.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cancelled_join_stops_computing() {
+        use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
+        static BATCHES: AtomicU64 = AtomicU64::new(0);
+        let ctx = SessionContext::new();
+        ctx.register_udf(create_udf(
+            "tick",
+            vec![DataType::Int64],
+            DataType::Int64,
+            Volatility::Volatile,
+            Arc::new(|args: &[ColumnarValue]| {
+                BATCHES.fetch_add(1, Ordering::Relaxed);
+                Ok(args[0].clone())
+            }),
+        ));
+        let engine = LocalQueryEngine::with_context(ctx);
+        let side = "(SELECT value % 1000 AS k FROM generate_series(1, 2000000))";
+        let sql =
+            format!("SELECT count(*) FROM {side} a JOIN {side} b ON a.k = b.k WHERE tick(a.k + b.k) >= 0");
+        let id = engine.start(&sql).await.unwrap();
+        let deadline = Instant::now() + std::time::Duration::from_secs(60);
+        while BATCHES.load(Ordering::Relaxed) == 0 {
+            assert!(Instant::now() < deadline, "the join never produced a batch");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let asked = Instant::now();
+        engine.cancel(&id).await.unwrap();
+        let took = asked.elapsed();
+        assert_eq!(engine.status(&id).await.unwrap().state, QueryState::Cancelled);
+        // What was mid-batch when the cancel came may finish that batch.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let after = BATCHES.load(Ordering::Relaxed);
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert_eq!(BATCHES.load(Ordering::Relaxed), after, "batches were still made after the cancel");
+        assert!(took < std::time::Duration::from_secs(1), "the cancel took {took:?}");
+        assert!(engine.results(&id, PageRequest::first(10)).await.is_err());
     }
 
     #[test]

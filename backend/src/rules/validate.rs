@@ -2,29 +2,17 @@
 //! (unknown tables and columns get the closest real names), and a query that does not filter
 //! on `dt` is warned about with what a full scan costs on Athena.
 
-use super::diagnostic::{Diagnostic, closest};
+use super::diagnostic::Diagnostic;
 use super::{LoadedRule, file};
 use crate::local::Lake;
 use crate::model::Table;
 use crate::model::athena_cost_usd;
 use crate::model::tables::PARTITION_COLUMN;
 use crate::model::window::{RunWindow, uses_window};
-use datafusion::arrow::datatypes::{DataType, Fields};
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
-use regex::Regex;
 use std::collections::BTreeSet;
-use std::sync::LazyLock;
-
-static PARSER_AT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"at Line: (\d+), Column: (\d+)").expect("valid regex"));
-static NO_FIELD: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"No field named ([A-Za-z0-9_.]+)").expect("valid regex"));
-static NO_TABLE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"table '(?:[a-z_]+\.)*([^'.]+)' not found").expect("valid regex"));
-static NO_FUNCTION: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"Invalid function '([^']+)'").expect("valid regex"));
 
 /// Every problem in a rule file's text, parse and query alike: what the console's rule editor
 /// shows as the analyst types, and what `mantissa rules validate` prints per file.
@@ -126,57 +114,14 @@ fn tables_without_dt_filter(plan: &LogicalPlan) -> Vec<String> {
 }
 
 fn plan_error(loaded: &LoadedRule, message: &str) -> Diagnostic {
-    let mut text = message.trim().to_string();
-    let mut place = None;
-    if let Some(c) = PARSER_AT.captures(message) {
-        let (l, col): (usize, usize) = (c[1].parse().unwrap_or(1), c[2].parse().unwrap_or(1));
-        place = Some(query_offset(loaded, l, col));
-    } else if let Some(c) = NO_TABLE.captures(message) {
-        let wanted = c[1].to_string();
-        let names: Vec<&str> = Table::ALL.iter().map(|t| t.name()).collect();
-        text = match closest(&wanted, names.iter().copied()) {
-            Some(hint) => format!("unknown table `{wanted}`; did you mean `{hint}`?"),
-            None => format!("unknown table `{wanted}`; the tables are {}", names.join(", ")),
-        };
-        place = Some(position_of(loaded, &wanted));
-    } else if let Some(c) = NO_FIELD.captures(message) {
-        let full = c[1].trim_end_matches('.').to_string();
-        let wanted = full.rsplit('.').next().unwrap_or(&full).to_string();
-        let columns = all_columns();
-        text = match closest(&wanted, columns.iter().map(String::as_str)) {
-            Some(hint) => format!("unknown column `{wanted}`; did you mean `{hint}`?"),
-            None => format!("unknown column `{wanted}` (columns are lower-case, as Athena stores them)"),
-        };
-        place = Some(position_of(loaded, &wanted));
-    } else if let Some(c) = NO_FUNCTION.captures(message) {
-        place = Some(position_of(loaded, &c[1]));
-    }
+    let problem = crate::sql_problem::explain(message);
+    let place = match (&problem.at, &problem.name) {
+        (Some((l, col)), _) => Some(query_offset(loaded, *l, *col)),
+        (None, Some(name)) => Some(position_of(loaded, name)),
+        (None, None) => None,
+    };
     let (line, col) = place.unwrap_or_else(|| file::query_start(&loaded.text));
-    Diagnostic::error(&loaded.path, line, col, format!("query: {text}"))
-}
-
-/// Column names of every lake table, nested struct fields included.
-fn all_columns() -> Vec<String> {
-    fn walk(fields: &Fields, out: &mut BTreeSet<String>) {
-        for f in fields {
-            out.insert(f.name().clone());
-            match f.data_type() {
-                DataType::Struct(inner) => walk(inner, out),
-                DataType::List(item) => {
-                    if let DataType::Struct(inner) = item.data_type() {
-                        walk(inner, out)
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    let mut out = BTreeSet::new();
-    for t in Table::ALL {
-        walk(t.file_schema().fields(), &mut out);
-    }
-    out.insert(PARTITION_COLUMN.to_string());
-    out.into_iter().collect()
+    Diagnostic::error(&loaded.path, line, col, format!("query: {}", problem.message))
 }
 
 /// File position of a 1-based line/column inside the query text.
@@ -273,7 +218,7 @@ mod tests {
         assert_eq!(got.len(), 1);
         assert!(
             got[0].starts_with(
-                "r.yml:7:42: error: query: SQL error: ParserError(\"Expected: an expression, found: ="
+                "r.yml:7:42: error: query: syntax error at line 2, column 40: expected: an expression, found: ="
             ),
             "{got:?}"
         );
