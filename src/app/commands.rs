@@ -11,6 +11,7 @@ const COMMANDS: &[&str] = &[
     "quit",
     "run",
     "help",
+    "messages",
     "theme",
     "keymap",
     "export",
@@ -73,6 +74,7 @@ impl App {
             ("q" | "quit" | "q!", _) => self.quit = true,
             ("run", _) => return self.run_query(),
             ("help", _) => return self.act(keymap::Action::Help),
+            ("messages" | "mes", _) => self.show_messages(),
             ("history" | "tables", _) => {
                 self.pane = Pane::Query;
                 let action = if cmd == "history" { keymap::Action::History } else { keymap::Action::Tables };
@@ -121,6 +123,29 @@ impl App {
             }
         }
         vec![]
+    }
+
+    /// `:messages`: the session's messages in full, newest last (the footer cuts long ones).
+    fn show_messages(&mut self) {
+        let theme = &self.ui.theme;
+        let lines: Vec<_> = self
+            .ui
+            .log
+            .iter()
+            .map(|m| {
+                let style = if m.is_error { theme.error() } else { ratatui::style::Style::default() };
+                ratatui::text::Line::from(vec![
+                    ratatui::text::Span::styled(format!("{}  ", m.at.format("%H:%M:%S")), theme.muted()),
+                    ratatui::text::Span::styled(
+                        mantissa_backend::text::neutralize(&m.text).into_owned(),
+                        style,
+                    ),
+                ])
+            })
+            .collect();
+        let title = format!("messages ({})", lines.len());
+        let lines = if lines.is_empty() { vec![ratatui::text::Line::from("no messages yet")] } else { lines };
+        self.ui.popup = Some(crate::widgets::popup::TextView::new(title, lines).at_end());
     }
 
     /// `:route WORDS`: the marked or selected alerts to the integrations the words name (a

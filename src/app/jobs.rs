@@ -194,7 +194,7 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
             send(rule_jobs::check(&ctx, generation, &path, &text).await)
         }
         Job::TestRule { path, text } => send(rule_jobs::test(&path, &text).await),
-        Job::SaveRuleFile { path, text } => send(rule_jobs::save(&ctx, path, &text).await),
+        Job::SaveRuleFile { path, text, force } => send(rule_jobs::save(&ctx, path, &text, force).await),
         Job::GridView(req) => {
             let generation = req.generation;
             let order = tokio::task::spawn_blocking(move || grid::compute_view(&req))

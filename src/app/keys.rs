@@ -8,9 +8,13 @@ use crate::config::keymap::{Action, Keymap, Screen};
 fn hinted(screen: Screen) -> &'static [(Action, &'static str)] {
     use Action::*;
     match screen {
-        Screen::QueryEditor => {
-            &[(Run, "run"), (ToResults, "results"), (History, "history"), (Tables, "tables")]
-        }
+        Screen::QueryEditor => &[
+            (Run, "run"),
+            (ToResults, "results"),
+            (History, "history"),
+            (Tables, "tables"),
+            (ClearText, "clear"),
+        ],
         Screen::QueryGrid => &[
             (Run, "run"),
             (Open, "record"),

@@ -44,10 +44,12 @@ pub enum Job {
         path: PathBuf,
         text: String,
     },
-    /// Writes the file (a new rule's to `<rules-dir>/<id>.yml`) and pushes the folder.
+    /// Runs the rule's tests, then writes the file (a new rule's to `<rules-dir>/<id>.yml`) and
+    /// pushes the folder; failing tests stop it unless `force` (the analyst said yes).
     SaveRuleFile {
         path: Option<PathBuf>,
         text: String,
+        force: bool,
     },
     /// Sorts and filters the grid off the UI thread.
     GridView(ViewRequest),
@@ -125,6 +127,7 @@ impl std::fmt::Debug for SecretText {
 pub enum Pending {
     Run(Box<Job>),
     CloseRuleEditor,
+    CloseSetup,
 }
 
 /// Replies from jobs.
@@ -154,6 +157,12 @@ pub enum Msg {
     RuleSaved {
         path: PathBuf,
         report: String,
+    },
+    /// Not saved: the rule's own tests fail (their outcomes), so the editor asks first.
+    SaveStopped {
+        path: Option<PathBuf>,
+        text: String,
+        outcomes: Vec<TestOutcome>,
     },
     GridView {
         generation: u64,
@@ -186,7 +195,8 @@ impl App {
             | Msg::RuleOpened { .. }
             | Msg::RuleChecked { .. }
             | Msg::RuleTested(_)
-            | Msg::RuleSaved { .. } => self.rules.update(msg, ui),
+            | Msg::RuleSaved { .. }
+            | Msg::SaveStopped { .. } => self.rules.update(msg, ui),
             Msg::Alerts(_) | Msg::OlderAlerts(_) => self.alerts.update(msg, ui),
             Msg::Integrations(_) | Msg::SetupSaved(_) | Msg::SetupTested(_) | Msg::JiraProjects(_) => {
                 self.integrations.update(msg, ui)

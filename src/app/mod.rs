@@ -122,6 +122,10 @@ impl App {
                     self.rules.editor = None;
                     vec![]
                 }
+                Pending::CloseSetup => {
+                    self.integrations.setup = None;
+                    vec![]
+                }
             };
         }
         if let Some(view) = self.ui.popup.as_mut() {
@@ -217,11 +221,14 @@ impl App {
 
     fn show_help(&mut self) {
         let theme = &self.ui.theme;
+        let built_in =
+            crate::widgets::text_edit::BUILT_IN.iter().map(|(keys, what)| ("text", keys.to_string(), *what));
         let lines = self
             .ui
             .keymap
             .help()
             .into_iter()
+            .chain(built_in)
             .map(|(ctx, keys, what)| {
                 Line::from(vec![
                     Span::styled(format!("{ctx:<13}"), theme.muted()),

@@ -39,13 +39,21 @@ pub async fn test(path: &Path, text: &str) -> Msg {
     }
 }
 
-/// Writes the file, then pushes the folder (never over a conflict: that stays for `rules diff`).
-pub async fn save(ctx: &Context, path: Option<PathBuf>, text: &str) -> Msg {
+/// Runs the rule's own tests, then writes the file and pushes the folder (never over a
+/// conflict: that stays for `rules diff`). A rule whose tests fail would go live wrong, so it
+/// is saved only when `force`d.
+pub async fn save(ctx: &Context, path: Option<PathBuf>, text: &str, force: bool) -> Msg {
     let target_hint = path.clone().unwrap_or_else(|| ctx.rules_dir.join("new.yml"));
     let loaded = match rules::parse_rule_file(&target_hint, text) {
         Ok((loaded, _)) => loaded,
         Err(errors) => return Msg::Error(format!("not saved: {} error(s) in the rule", errors.len())),
     };
+    if !force {
+        let outcomes = rules::runner::run_tests(std::slice::from_ref(&loaded)).await;
+        if outcomes.iter().any(|o| !o.passed()) {
+            return Msg::SaveStopped { path, text: text.to_string(), outcomes };
+        }
+    }
     let path = match path {
         Some(p) => p,
         None => {
@@ -116,13 +124,29 @@ mod tests {
         let Msg::RuleTested(outcomes) = test(&path, &failing).await else { panic!() };
         assert!(outcomes.iter().any(|o| !o.passed()), "{outcomes:?}");
 
+        // A rule whose own tests fail is not saved unless forced.
+        let failing = failing.replace("id: aws-root-account-usage", "id: failing-root");
+        let Msg::SaveStopped { outcomes, .. } = save(&ctx, None, &failing, false).await else {
+            panic!("a rule with failing tests was saved")
+        };
+        assert!(outcomes.iter().any(|o| !o.passed()));
+        let failing_path = ctx.rules_dir.join("failing-root.yml");
+        assert!(!failing_path.exists(), "nothing written");
+        assert!(
+            matches!(save(&ctx, None, &failing, true).await, Msg::RuleSaved { path, .. } if path == failing_path)
+        );
+
         // A new rule is saved as <id>.yml and pushed to the store; a second one with the id is refused.
-        let Msg::RuleSaved { path: saved, report } = save(&ctx, None, PACK_RULE).await else { panic!() };
+        let Msg::RuleSaved { path: saved, report } = save(&ctx, None, PACK_RULE, false).await else {
+            panic!()
+        };
         assert_eq!(saved, path);
         assert!(report.contains("pushed 1 created"), "{report}");
         let stored = ctx.s.rules.get_rule("analyst", "aws-root-account-usage").await.unwrap().unwrap();
         assert_eq!(stored.name, "Root account used");
-        assert!(matches!(save(&ctx, None, PACK_RULE).await, Msg::Error(e) if e.contains("already exists")));
+        assert!(
+            matches!(save(&ctx, None, PACK_RULE, false).await, Msg::Error(e) if e.contains("already exists"))
+        );
 
         // Opening it again reads the file, tests included; a store-only rule comes as YAML.
         let Msg::RuleOpened { path: Some(p), text, .. } = open(&ctx, stored.clone(), false) else { panic!() };

@@ -17,6 +17,8 @@ pub struct Ui {
     pub user: String,
     /// The footer's message: `(is_error, text)`.
     pub message: Option<(bool, String)>,
+    /// Every message of the session, newest last, for `:messages` (the footer cuts a long one).
+    pub log: std::collections::VecDeque<Logged>,
     pub confirm: Option<(String, Pending)>,
     /// The `?` help, a record, a cell, an alert's detail or a DLQ payload over the pane.
     pub popup: Option<TextView>,
@@ -34,6 +36,17 @@ pub struct Ui {
     /// loop starts them after the update.
     pub queued: Vec<Job>,
 }
+
+/// A footer message as `:messages` lists it.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    pub at: chrono::DateTime<chrono::Local>,
+    pub is_error: bool,
+    pub text: String,
+}
+
+/// Messages kept for `:messages`.
+const LOG_LEN: usize = 500;
 
 /// A one-line question in the footer and what the answer is for.
 pub struct Prompt {
@@ -65,6 +78,7 @@ impl Ui {
             read_only,
             user: "analyst".into(),
             message: None,
+            log: Default::default(),
             confirm: None,
             popup: None,
             prompt: None,
@@ -77,11 +91,25 @@ impl Ui {
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
-        self.message = Some((false, text.into()));
+        self.say(false, text.into());
     }
 
     pub fn error(&mut self, text: impl Into<String>) {
-        self.message = Some((true, text.into()));
+        self.say(true, text.into());
+    }
+
+    fn say(&mut self, is_error: bool, text: String) {
+        if self.log.len() == LOG_LEN {
+            self.log.pop_front();
+        }
+        self.log.push_back(Logged { at: chrono::Local::now(), is_error, text: text.clone() });
+        self.message = Some((is_error, text));
+    }
+
+    /// Asks before `job` whatever the session (a local file to overwrite, not the backend's
+    /// state, so a read-only session may too).
+    pub fn confirm(&mut self, prompt: String, job: Job) {
+        self.confirm = Some((prompt, Pending::Run(Box::new(job))));
     }
 
     /// A destructive job waits for `y`; a read-only session refuses it outright.

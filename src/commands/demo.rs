@@ -3,7 +3,7 @@
 use super::Workspace;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
-use mantissa_backend::demo::{DemoOptions, DemoReport, workspace, write_demo};
+use mantissa_backend::demo::{DemoOptions, DemoReport, workspace, write_demo_reporting};
 use mantissa_backend::services::Services;
 use std::process::ExitCode;
 
@@ -14,15 +14,21 @@ pub async fn run(ws: &Workspace, days: u32, seed: u64, scale: f64, end: Option<&
             .with_context(|| format!("--end `{end}`: expected RFC 3339, e.g. 2024-11-20T12:00:00Z"))?
             .with_timezone(&Utc);
     }
-    let report = make(ws, opts).await?;
+    let report = make(ws, opts, |_| {}).await?;
     print_report(&report);
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes the demo logs and installs the demo rules and integrations for the user.
-pub async fn make(ws: &Workspace, opts: DemoOptions) -> Result<DemoReport> {
+/// Writes the demo logs and installs the demo rules and integrations for the user, saying
+/// each step to `progress` as it ends.
+pub async fn make(
+    ws: &Workspace,
+    opts: DemoOptions,
+    mut progress: impl FnMut(String) + Send + 'static,
+) -> Result<DemoReport> {
     let lake = ws.lake.clone();
-    let report = tokio::task::spawn_blocking(move || write_demo(&lake, &opts)).await??;
+    let report =
+        tokio::task::spawn_blocking(move || write_demo_reporting(&lake, &opts, &mut progress)).await??;
     let s = Services::local(&ws.data_dir).await?;
     let (rules, integrations) = workspace::install(&s, &ws.user, &ws.data_dir).await?;
     eprintln!("installed {rules} demo rules and {integrations} integrations for `{}`", ws.user);

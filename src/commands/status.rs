@@ -23,7 +23,17 @@ async fn console(ws: &Workspace, global: &GlobalArgs) -> Result<ExitCode> {
     let mut welcome = None;
     let on_aws = ws.aws.is_some();
     if !on_aws && ws.lake.inventory().iter().all(|(_, files, _)| *files == 0) {
-        let report = demo::make(ws, DemoOptions::default()).await?;
+        // On the terminal before the console takes it: each step as it ends, so a first start
+        // over SSH shows life for the seconds it takes.
+        let opts = DemoOptions::default();
+        eprintln!(
+            "First start: making the demo workspace in {} ({} days of logs, demo rules and integrations) ...",
+            ws.data_dir.display(),
+            opts.days
+        );
+        let started = std::time::Instant::now();
+        let report = demo::make(ws, opts, |step| eprintln!("  {step}")).await?;
+        eprintln!("Made in {:.1} s; opening the console ...", started.elapsed().as_secs_f64());
         welcome = Some(format!(
             "First start: made the demo workspace ({} events, demo rules and integrations) in {}",
             report.total(),
@@ -101,7 +111,7 @@ async fn print_status(ws: &Workspace) -> Result<ExitCode> {
         None => {
             if ws.lake.inventory().iter().all(|(_, files, _)| *files == 0) {
                 println!("First start: making the demo workspace in {} ...", ws.data_dir.display());
-                let report = demo::make(ws, DemoOptions::default()).await?;
+                let report = demo::make(ws, DemoOptions::default(), |step| eprintln!("  {step}")).await?;
                 demo::print_report(&report);
             }
             println!("Mantissa Log - data dir {}", ws.data_dir.display());

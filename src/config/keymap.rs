@@ -21,6 +21,7 @@ pub enum Ctx {
     Global,
     Query,
     Editor,
+    Text,
     List,
     Grid,
     Rules,
@@ -32,10 +33,11 @@ pub enum Ctx {
 }
 
 impl Ctx {
-    pub const ALL: [Ctx; 11] = [
+    pub const ALL: [Ctx; 12] = [
         Ctx::Global,
         Ctx::Query,
         Ctx::Editor,
+        Ctx::Text,
         Ctx::List,
         Ctx::Grid,
         Ctx::Rules,
@@ -51,6 +53,7 @@ impl Ctx {
             Ctx::Global => "global",
             Ctx::Query => "query",
             Ctx::Editor => "editor",
+            Ctx::Text => "text",
             Ctx::List => "list",
             Ctx::Grid => "grid",
             Ctx::Rules => "rules",
@@ -93,13 +96,13 @@ impl Screen {
     /// The editors take plain keys as text, so only their own contexts apply there.
     pub fn stack(self) -> &'static [Ctx] {
         match self {
-            Screen::QueryEditor => &[Ctx::Query, Ctx::Editor],
+            Screen::QueryEditor => &[Ctx::Query, Ctx::Editor, Ctx::Text],
             Screen::QueryGrid => &[Ctx::Query, Ctx::Grid, Ctx::List, Ctx::Global],
             Screen::Rules => &[Ctx::Rules, Ctx::List, Ctx::Global],
             Screen::Alerts => &[Ctx::Alerts, Ctx::List, Ctx::Global],
             Screen::Integrations => &[Ctx::Integrations, Ctx::List, Ctx::Global],
             Screen::Dlq => &[Ctx::Dlq, Ctx::List, Ctx::Global],
-            Screen::RuleEditor => &[Ctx::RuleEditor],
+            Screen::RuleEditor => &[Ctx::RuleEditor, Ctx::Text],
             Screen::Form => &[Ctx::Form],
         }
     }
@@ -129,6 +132,10 @@ actions! {
     Query History = "history", "query history: search, Enter to edit";
     Query Tables = "tables", "tables and columns: Enter inserts";
     Editor ToResults = "to_results", "leave the editor for the results";
+    Text Undo = "undo", "undo (both editors)";
+    Text Redo = "redo", "redo";
+    Text SelectAll = "select_all", "select all (then Ctrl-x cuts)";
+    Text ClearText = "clear", "clear the editor (undo brings it back)";
     List Down = "down", "down";
     List Up = "up", "up";
     List Top = "top", "first row";

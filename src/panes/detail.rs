@@ -3,8 +3,7 @@
 //! Every value from logs or the network is neutralised; secrets are only ever a masked ref.
 
 use crate::config::theme::Theme;
-use crate::widgets::grid::wrap;
-use crate::widgets::popup::TEXT_WIDTH;
+use crate::widgets::grid::text_lines;
 use mantissa_backend::model::{Alert, HealthStatus, Integration};
 use mantissa_backend::ports::DeadLetter;
 use mantissa_backend::text::neutralize;
@@ -23,7 +22,7 @@ fn heading(text: &str, t: &Theme) -> Line<'static> {
 
 fn json_lines(value: &serde_json::Value) -> Vec<Line<'static>> {
     let text = serde_json::to_string_pretty(value).unwrap_or_default();
-    wrap(&text, TEXT_WIDTH).into_iter().map(Line::from).collect()
+    text_lines(&text)
 }
 
 pub fn alert(a: &Alert, t: &Theme) -> Vec<Line<'static>> {
@@ -54,13 +53,16 @@ pub fn alert(a: &Alert, t: &Theme) -> Vec<Line<'static>> {
     if !a.description.is_empty() {
         lines.push(Line::default());
         lines.push(heading("description", t));
-        lines.extend(wrap(&a.description, TEXT_WIDTH).into_iter().map(Line::from));
+        lines.extend(text_lines(&a.description));
     }
     if !a.history.is_empty() {
         lines.push(Line::default());
         lines.push(heading("history", t));
         for h in &a.history {
-            lines.push(Line::from(format!("  {}  {}", h.at.format("%m-%d %H:%M:%S"), neutralize(&h.what))));
+            lines.push(Line::from(vec![
+                Span::raw(format!("  {}  ", h.at.format("%m-%d %H:%M:%S"))),
+                Span::raw(neutralize(&h.what).into_owned()),
+            ]));
         }
     }
     lines.push(Line::default());
@@ -93,7 +95,9 @@ pub fn alert(a: &Alert, t: &Theme) -> Vec<Line<'static>> {
     if a.notes.is_empty() {
         lines.push(Line::from("  none yet (N adds one)"));
     }
-    lines.extend(a.notes.iter().map(|n| Line::from(format!("  {}", neutralize(n)))));
+    lines.extend(
+        a.notes.iter().map(|n| Line::from(vec![Span::raw("  "), Span::raw(neutralize(n).into_owned())])),
+    );
     lines.push(Line::default());
     lines.push(heading(&format!("sample rows ({})", a.sample_rows.len()), t));
     for row in &a.sample_rows {
@@ -101,7 +105,7 @@ pub fn alert(a: &Alert, t: &Theme) -> Vec<Line<'static>> {
     }
     lines.push(Line::default());
     lines.push(heading("query", t));
-    lines.extend(wrap(&a.query, TEXT_WIDTH).into_iter().map(Line::from));
+    lines.extend(text_lines(&a.query));
     lines
 }
 
@@ -153,7 +157,7 @@ pub fn dead_letter(d: &DeadLetter, t: &Theme) -> Vec<Line<'static>> {
     ];
     match serde_json::from_str::<serde_json::Value>(&d.body) {
         Ok(v) => lines.extend(json_lines(&v)),
-        Err(_) => lines.extend(wrap(&d.body, TEXT_WIDTH).into_iter().map(Line::from)),
+        Err(_) => lines.extend(text_lines(&d.body)),
     }
     lines
 }

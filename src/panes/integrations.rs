@@ -3,7 +3,7 @@
 
 use super::setup::{KINDS, Setup, kind_name, kinds_picker};
 use super::{Component, detail};
-use crate::app::{Job, Msg, Ui};
+use crate::app::{Job, Msg, Pending, Ui};
 use crate::config::keymap::{Action, Screen};
 use crate::widgets::list::{Columns, List, Record, clean};
 use crate::widgets::picker::{Picker, PickerKind};
@@ -86,7 +86,13 @@ impl IntegrationsPane {
 
     fn form_act(&mut self, action: Action, ui: &mut Ui) -> Vec<Job> {
         if action == Action::CloseForm {
-            self.setup = None;
+            match &self.setup {
+                Some(setup) if setup.form.changed() => {
+                    ui.confirm =
+                        Some(("discard what you typed in this setup? [y/N]".into(), Pending::CloseSetup))
+                }
+                _ => self.setup = None,
+            }
             return vec![];
         }
         let Some(setup) = self.setup.as_mut() else { return vec![] };

@@ -93,7 +93,10 @@ pub fn render(app: &App, f: &mut Frame) {
     } else if let Some(p) = &ui.prompt {
         Line::from(vec![
             Span::styled(format!("{}: ", p.label), ui.theme.header()),
-            Span::raw(format!("{}▏", p.input.text)),
+            Span::raw({
+                let (before, after) = p.input.split();
+                format!("{}▏{}", clean(&before), clean(&after))
+            }),
             Span::styled("  (Enter ok · Esc cancel)", ui.theme.muted()),
         ])
     } else if let Some(typed) = &ui.filter_input {

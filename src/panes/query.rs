@@ -9,7 +9,7 @@ use crate::widgets::grid::Grid;
 use crate::widgets::input::LineInput;
 use crate::widgets::picker::{Picker, PickerKind};
 use crate::widgets::popup::TextView;
-use crate::widgets::sql_colors;
+use crate::widgets::{sql_colors, text_edit};
 use crossterm::event::KeyEvent;
 use mantissa_backend::model::{QueryId, QueryState, QueryStatus};
 use mantissa_backend::ports::TableSchema;
@@ -118,9 +118,15 @@ impl QueryPane {
             return vec![];
         }
         self.focus = Focus::Grid;
-        ui.info(format!("exporting {} rows to {}", self.grid.shown(), path.display()));
         let (batches, order) = self.grid.snapshot();
-        vec![Job::Export { format: format.to_string(), path, batches, order }]
+        let shown = path.display().to_string();
+        let job = Job::Export { format: format.to_string(), path: path.clone(), batches, order };
+        if path.exists() {
+            ui.confirm(format!("{} exists: overwrite it? [y/N]", neutralize(&shown)), job);
+            return vec![];
+        }
+        ui.info(format!("exporting {} rows to {shown}", self.grid.shown()));
+        vec![job]
     }
 
     /// A history entry replaces the editor's SQL; a table or column name is inserted at the
@@ -237,13 +243,14 @@ impl Component for QueryPane {
             Action::Tables => ui.picker = Some(tables_picker(&self.tables)),
             Action::ToResults => self.focus = Focus::Grid,
             Action::EditQuery => self.focus = Focus::Editor,
+            _ if text_edit::act(&mut self.editor, action).is_some() => {}
             _ => return self.grid_act(action, ui),
         }
         vec![]
     }
 
     fn handle_text(&mut self, key: KeyEvent) -> Vec<Job> {
-        if self.focus == Focus::Editor {
+        if self.focus == Focus::Editor && text_edit::newline(&mut self.editor, key, false).is_none() {
             self.editor.input(key);
         }
         vec![]

@@ -5,7 +5,7 @@
 use crate::app::{Job, Msg, Request, Ui};
 use crate::config::keymap::Action;
 use crate::config::theme::Theme;
-use crate::widgets::sql_colors;
+use crate::widgets::{sql_colors, text_edit};
 use crossterm::event::KeyEvent;
 use mantissa_backend::rules::{Diagnostic, Level, runner::TestOutcome};
 use mantissa_backend::text::neutralize;
@@ -123,7 +123,11 @@ impl RuleEditor {
                 } else if errors > 0 {
                     ui.error(format!("{errors} error(s) in the rule: fix them before saving"));
                 } else {
-                    return vec![Job::SaveRuleFile { path: self.path.clone(), text: self.contents() }];
+                    return vec![Job::SaveRuleFile {
+                        path: self.path.clone(),
+                        text: self.contents(),
+                        force: false,
+                    }];
                 }
             }
             Action::TestRule => {
@@ -141,20 +145,29 @@ impl RuleEditor {
                     }
                 }
             }
-            _ => {}
+            _ => {
+                if text_edit::act(&mut self.text, action) == Some(true) {
+                    return self.edited();
+                }
+            }
         }
         vec![]
     }
 
     /// A key the keymap leaves to the editor: text. Each edit is checked again.
     pub fn input(&mut self, key: KeyEvent) -> Vec<Job> {
-        if self.text.input(key) {
-            self.generation += 1;
-            // Results of the old text would mislead: run them again with the test key.
-            self.tests = None;
-            return vec![self.check_job()];
-        }
-        vec![]
+        let changed = match text_edit::newline(&mut self.text, key, true) {
+            Some(changed) => changed,
+            None => self.text.input(key),
+        };
+        if changed { self.edited() } else { vec![] }
+    }
+
+    fn edited(&mut self) -> Vec<Job> {
+        self.generation += 1;
+        // Results of the old text would mislead: run them again with the test key.
+        self.tests = None;
+        vec![self.check_job()]
     }
 
     /// A check, test or save of this editor's text came back; stale checks are dropped.
@@ -182,6 +195,16 @@ impl RuleEditor {
                 self.saved = self.contents();
                 self.path = Some(path);
                 ui.info(report);
+            }
+            Msg::SaveStopped { path, text, outcomes } => {
+                let failed = outcomes.iter().filter(|o| !o.passed()).count();
+                let total = outcomes.len();
+                self.testing = false;
+                self.tests = Some(outcomes);
+                ui.confirm(
+                    format!("{failed} of {total} test(s) of this rule fail (below): save and push it anyway? [y/N]"),
+                    Job::SaveRuleFile { path, text, force: true },
+                );
             }
             _ => return false,
         }

@@ -335,7 +335,7 @@ fn rule_editor_shows_the_checks_of_the_current_text() {
     a.update(Msg::RuleChecked { generation: 1, diagnostics: vec![] });
     let jobs = a.handle_key(save);
     assert!(
-        matches!(&jobs[..], [crate::app::Job::SaveRuleFile { path: Some(_), text }] if text.contains("x"))
+        matches!(&jobs[..], [crate::app::Job::SaveRuleFile { path: Some(_), text, force: false }] if text.contains("x"))
     );
 }
 
@@ -450,6 +450,34 @@ fn grid_sorts_filters_opens_records_and_copies() {
         matches!(&jobs[..], [crate::app::Job::Export { format, path, .. }] if format == "csv" && path.ends_with("r.csv")),
         "{jobs:?}"
     );
+    // A file that is there already is overwritten only after a yes.
+    let existing = tempfile::NamedTempFile::new().unwrap();
+    press(&mut a, "e");
+    let jobs = type_and_enter(&mut a, &existing.path().display().to_string());
+    assert!(jobs.is_empty(), "{jobs:?}");
+    assert!(draw(&a, 200, 24).contains("exists: overwrite it? [y/N]"));
+    assert!(matches!(&press(&mut a, "y")[..], [crate::app::Job::Export { .. }]));
+}
+
+#[test]
+fn a_filled_setup_form_asks_before_esc_throws_it_away() {
+    let mut a = app();
+    a.pane = Pane::Integrations;
+    press(&mut a, "n");
+    type_and_enter(&mut a, "web");
+    assert!(draw(&a, 80, 24).contains("new webhook integration"), "`web` picks the webhook");
+    special(&mut a, KeyCode::Esc);
+    assert!(a.integrations.setup.is_none(), "an untouched form closes at once");
+    press(&mut a, "n");
+    type_and_enter(&mut a, "web");
+    press(&mut a, "ops-hook");
+    special(&mut a, KeyCode::Esc);
+    assert!(draw(&a, 80, 24).contains("discard what you typed in this setup? [y/N]"));
+    press(&mut a, "n");
+    assert!(a.integrations.setup.is_some(), "no keeps it");
+    special(&mut a, KeyCode::Esc);
+    press(&mut a, "y");
+    assert!(a.integrations.setup.is_none());
 }
 
 #[test]

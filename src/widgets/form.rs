@@ -2,8 +2,8 @@
 //! a secret drawn masked, a choice cycled with Left/Right), the focused field's hint and a
 //! status line for checks and test results.
 
-use super::grid::wrap;
 use super::input::LineInput;
+use super::popup::wrap_line;
 use crate::config::theme::Theme;
 use crossterm::event::{KeyCode, KeyEvent};
 use mantissa_backend::text::neutralize;
@@ -68,11 +68,19 @@ pub struct Form {
     pub status: Option<(bool, String)>,
     /// Drawn for a secret field left empty (e.g. "stored: keep it").
     pub secret_kept: Option<String>,
+    /// The values it opened with: anything else is typed, and closing asks first.
+    opened_with: Vec<String>,
 }
 
 impl Form {
     pub fn new(title: impl Into<String>, fields: Vec<Field>) -> Self {
-        Form { title: title.into(), fields, focus: 0, status: None, secret_kept: None }
+        let opened_with = fields.iter().map(|f| f.input.text.clone()).collect();
+        Form { title: title.into(), fields, focus: 0, status: None, secret_kept: None, opened_with }
+    }
+
+    /// Something was typed or chosen since it opened.
+    pub fn changed(&self) -> bool {
+        self.fields.iter().map(|f| &f.input.text).ne(self.opened_with.iter())
     }
 
     pub fn get(&self, key: &str) -> &str {
@@ -143,8 +151,8 @@ impl Form {
         let status: Vec<Line> = match &self.status {
             Some((is_error, text)) => {
                 let style = if *is_error { theme.error() } else { theme.ok() };
-                let lines = word_wrap(text, w.saturating_sub(2).max(1) as usize);
-                lines.into_iter().take(3).map(|l| Line::from(Span::styled(l, style))).collect()
+                let line = Line::from(Span::styled(neutralize(text).into_owned(), style));
+                wrap_line(&line, w.saturating_sub(2).max(1) as usize).into_iter().take(3).collect()
             }
             None => vec![Line::from("")],
         };
@@ -158,22 +166,33 @@ impl Form {
             let focused = i == self.focus;
             let mark = if field.required { "*" } else { " " };
             let label = format!("{mark}{:<width$}", field.label, width = label_w - 1);
-            let mut value = self.shown(field);
             let empty_kept = field.kind == FieldKind::Secret && field.input.text.is_empty();
-            // Long values show their end while typing, where the cursor is.
-            let count = value.chars().count();
-            if count > value_w.saturating_sub(1) {
-                value = format!("…{}", value.chars().skip(count + 2 - value_w).collect::<String>());
+            let caret = focused && !matches!(field.kind, FieldKind::Secret | FieldKind::Choice(_));
+            // A text field draws its caret where the cursor is; a long value shows the part
+            // around it.
+            let (mut before, after) = match caret {
+                true => {
+                    let (b, a) = field.input.split();
+                    (neutralize(&b).into_owned(), neutralize(&a).into_owned())
+                }
+                false => (self.shown(field), String::new()),
+            };
+            let room = value_w.saturating_sub(1);
+            let count = before.chars().count();
+            if count > room {
+                before = format!("…{}", before.chars().skip(count + 1 - room).collect::<String>());
             }
+            let after: String = after.chars().take(room.saturating_sub(before.chars().count())).collect();
             let value_style = if empty_kept { theme.muted() } else { Style::default() };
             let mut spans = vec![
                 Span::styled(label, if focused { theme.selected() } else { theme.header() }),
                 Span::raw(" "),
-                Span::styled(value, value_style),
+                Span::styled(before, value_style),
             ];
             if focused && !matches!(field.kind, FieldKind::Choice(_)) {
                 spans.push(Span::raw("▏"));
             }
+            spans.push(Span::styled(after, value_style));
             lines.push(Line::from(spans));
         }
         lines.push(Line::from(""));
@@ -183,22 +202,6 @@ impl Form {
         f.render_widget(Clear, rect);
         f.render_widget(Paragraph::new(lines).block(block), rect);
     }
-}
-
-/// Words onto lines of `width` columns; a word longer than a line is cut (and log text is
-/// neutralised) by the grid's hard wrap.
-fn word_wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines: Vec<String> = vec![];
-    for word in text.split_whitespace() {
-        match lines.last_mut() {
-            Some(line) if line.chars().count() + 1 + word.chars().count() <= width => {
-                line.push(' ');
-                line.push_str(word);
-            }
-            _ => lines.push(word.to_string()),
-        }
-    }
-    lines.iter().flat_map(|l| wrap(l, width)).collect()
 }
 
 #[cfg(test)]
@@ -256,9 +259,5 @@ mod tests {
         // A long status wraps instead of losing its end.
         form.status = Some((true, format!("test send to `hook`: {} refused END", "word ".repeat(24))));
         assert!(draw(&form).contains("refused END"));
-        assert_eq!(
-            word_wrap("connection refused or unreachable", 12),
-            ["connection", "refused or", "unreachable"]
-        );
     }
 }

@@ -4,7 +4,6 @@
 //! order), cell and row selection, and the text/JSON of a cell, a record or a selection.
 //! Text from logs is neutralised before it is drawn.
 
-use super::popup::TEXT_WIDTH;
 use datafusion::arrow::array::{Array, ArrayRef, UInt32Array};
 use datafusion::arrow::compute::{SortOptions, concat, concat_batches, sort_to_indices, take_record_batch};
 use datafusion::arrow::record_batch::RecordBatch;
@@ -274,7 +273,8 @@ impl Grid {
             .collect()
     }
 
-    /// The cursor's cell in full: JSON objects and arrays pretty-printed, then neutralised.
+    /// The cursor's cell in full: JSON objects and arrays pretty-printed (JSON strings inside
+    /// decoded too), then neutralised.
     pub fn cell_lines(&self) -> Vec<Line<'static>> {
         if self.shown() == 0 || self.columns() == 0 {
             return vec![];
@@ -282,11 +282,11 @@ impl Grid {
         let raw = self.value(self.selected, self.col);
         let text = match serde_json::from_str::<serde_json::Value>(&raw) {
             Ok(v @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => {
-                serde_json::to_string_pretty(&v).unwrap_or(raw)
+                serde_json::to_string_pretty(&decode_nested(v)).unwrap_or(raw)
             }
             _ => raw,
         };
-        wrap(&text, TEXT_WIDTH).into_iter().map(Line::from).collect()
+        text_lines(&text)
     }
 
     pub fn render(
@@ -419,20 +419,25 @@ impl Grid {
     }
 }
 
-/// Hard-wraps each line at `width` characters (cell text has no layout to keep).
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut out = vec![];
-    for line in text.lines() {
-        let line = neutralize(line).into_owned();
-        let chars: Vec<char> = line.chars().collect();
-        if chars.is_empty() {
-            out.push(String::new());
-        }
-        for chunk in chars.chunks(width.max(1)) {
-            out.push(chunk.iter().collect());
-        }
+/// Text as neutralised lines, one per line of the text (the view wraps them to its width).
+pub fn text_lines(text: &str) -> Vec<Line<'static>> {
+    text.lines().map(|l| Line::from(neutralize(l).into_owned())).collect()
+}
+
+/// JSON kept as a string inside JSON (a policy document in CloudTrail's request parameters)
+/// decoded in place, so the cell view shows it as JSON rather than one escaped line.
+fn decode_nested(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.trim_start().starts_with(['{', '[']) => match serde_json::from_str::<Value>(&s)
+        {
+            Ok(inner @ (Value::Object(_) | Value::Array(_))) => decode_nested(inner),
+            _ => Value::String(s),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(decode_nested).collect()),
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, decode_nested(v))).collect()),
+        other => other,
     }
-    out
 }
 
 /// The result as shown, one batch: rows in `order` when there is one.

@@ -36,18 +36,35 @@ impl Picker {
         Picker { kind, title: title.into(), items, search: LineInput::default(), cursor: 0 }
     }
 
-    /// Items matching every word of the search, case-insensitively, in order.
+    /// Items matching every word of the search, case-insensitively: those that start with the
+    /// first word first, then those with a word starting with it, then the rest, each in order
+    /// (so `web` picks the webhook, not the Slack row that mentions a webhook).
     pub fn matches(&self) -> Vec<usize> {
         let words: Vec<String> = self.search.text.split_whitespace().map(str::to_lowercase).collect();
-        self.items
+        let mut found: Vec<(u8, usize)> = self
+            .items
             .iter()
             .enumerate()
-            .filter(|(_, (shown, _))| {
+            .filter_map(|(i, (shown, value))| {
                 let shown = shown.to_lowercase();
-                words.iter().all(|w| shown.contains(w.as_str()))
+                if !words.iter().all(|w| shown.contains(w.as_str())) {
+                    return None;
+                }
+                let Some(first) = words.first() else { return Some((0, i)) };
+                let rank = if value.to_lowercase().starts_with(first.as_str())
+                    || shown.starts_with(first.as_str())
+                {
+                    0
+                } else if shown.split(|c: char| !c.is_alphanumeric()).any(|w| w.starts_with(first.as_str())) {
+                    1
+                } else {
+                    2
+                };
+                Some((rank, i))
             })
-            .map(|(i, _)| i)
-            .collect()
+            .collect();
+        found.sort_by_key(|(rank, _)| *rank);
+        found.into_iter().map(|(_, i)| i).collect()
     }
 
     /// `Some(Some(value))` when one is chosen, `Some(None)` when closed, `None` otherwise.
@@ -80,7 +97,8 @@ impl Picker {
         let matches = self.matches();
         let body = h.saturating_sub(3) as usize;
         let first = self.cursor.saturating_sub(body.saturating_sub(1));
-        let mut lines = vec![Line::from(format!("search: {}▏", self.search.text))];
+        let (before, after) = self.search.split();
+        let mut lines = vec![Line::from(format!("search: {}▏{}", neutralize(&before), neutralize(&after)))];
         for (k, &i) in matches.iter().enumerate().skip(first).take(body) {
             let text = neutralize(&self.items[i].0).replace('\n', " ");
             let style = if k == self.cursor { selected } else { Style::default() };
@@ -92,5 +110,22 @@ impl Picker {
             .title_bottom(Line::from(" type to search · ↑/↓ · Enter choose · Esc close ").right_aligned());
         f.render_widget(Clear, rect);
         f.render_widget(Paragraph::new(lines).block(block), rect);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_starting_with_the_search_comes_before_a_mention() {
+        let items =
+            crate::panes::setup::KINDS.iter().map(|(_, n, s)| (s.to_string(), n.to_string())).collect();
+        let mut picker = Picker::new(PickerKind::IntegrationKind, "kinds", items);
+        for c in "web".chars() {
+            picker.key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+        let chosen = picker.key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+        assert_eq!(chosen, Some(Some("webhook".to_string())), "Slack's row mentions a webhook too");
     }
 }

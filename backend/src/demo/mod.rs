@@ -78,9 +78,27 @@ pub fn generate(opts: &DemoOptions) -> DemoEvents {
 
 /// Generates the demo data and writes it into the lake, replacing earlier demo files.
 pub fn write_demo(lake: &Lake, opts: &DemoOptions) -> Result<DemoReport> {
+    write_demo_reporting(lake, opts, &mut |_| {})
+}
+
+/// [`write_demo`], saying each step as it ends (a first start shows them, so a terminal over
+/// SSH does not look hung for the seconds it takes).
+pub fn write_demo_reporting(
+    lake: &Lake,
+    opts: &DemoOptions,
+    progress: &mut dyn FnMut(String),
+) -> Result<DemoReport> {
+    let started = std::time::Instant::now();
     let events = generate(opts);
+    let total: usize = events.by_table.iter().map(|(_, rows)| rows.len()).sum();
+    progress(format!(
+        "generated {total} events over {} days in {:.1} s",
+        opts.days,
+        started.elapsed().as_secs_f64()
+    ));
     let mut report = DemoReport::default();
     for (table, rows) in events.by_table {
+        let step = std::time::Instant::now();
         remove_demo_files(lake, table)?;
         let mut parts = Partitions::default();
         for raw in &rows {
@@ -92,8 +110,15 @@ pub fn write_demo(lake: &Lake, opts: &DemoOptions) -> Result<DemoReport> {
             })?;
             parts.push(dt, row);
         }
-        report.events.push((table, parts.len() as u64));
-        report.files += parts.write(lake, table, "demo")?.len();
+        let events = parts.len();
+        let files = parts.write(lake, table, "demo")?.len();
+        progress(format!(
+            "wrote {:<16} {events:>7} events in {files} Parquet files ({:.1} s)",
+            table.name(),
+            step.elapsed().as_secs_f64()
+        ));
+        report.events.push((table, events as u64));
+        report.files += files;
     }
     Ok(report)
 }

@@ -65,17 +65,22 @@ pub fn client(timeout_secs: u64, resolver: Arc<PolicyResolver>) -> reqwest::Clie
 }
 
 /// Why a request failed, for an error that is stored: the policy's refusal, or a short
-/// kind (timed out, connection failed); never what the remote sent.
+/// kind (timed out, connection failed) and the host and port it was for (never the path or
+/// query, which may hold a webhook's secret); never what the remote sent.
 pub fn describe(e: &reqwest::Error) -> String {
     if let Some(r) = resolver::refusal_in(e) {
         return r.0.clone();
     }
-    if e.is_timeout() {
-        "timed out".into()
+    let kind = if e.is_timeout() {
+        "timed out"
     } else if e.is_connect() {
-        "connection refused or unreachable".into()
+        "connection refused or unreachable"
     } else {
-        "request failed".into()
+        "request failed"
+    };
+    match e.url().and_then(|u| Some((u.host_str()?.to_string(), u.port_or_known_default()?))) {
+        Some((host, port)) => format!("{kind} ({host}:{port})"),
+        None => kind.to_string(),
     }
 }
 
