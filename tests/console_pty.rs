@@ -1,8 +1,11 @@
 //! The console end to end: the real binary in a pseudo-terminal at 80x24, read back through a
-//! VT100 parser as an analyst's terminal would show it. The issue's walk: first start makes the
-//! demo workspace; a query is typed, run, read in the grid, copied and exported; a rule is
-//! opened and dry-run; an alert acknowledged; integration health read; a dead letter redriven;
-//! `:q` restores the terminal.
+//! VT100 parser as an analyst's terminal would show it. The walk: first start makes the demo
+//! workspace and says each step; `2` from the first screen opens the rules pane; a query is
+//! typed, run, read in the grid, copied and exported (twice: the second asks before
+//! overwriting); an unknown column gets the closest real one, readable in full in `:messages`;
+//! a long join is cancelled; a rule is opened and dry-run; a new rule whose test fails is not
+//! saved without a yes; an alert acknowledged; integration health read; a dead letter
+//! redriven; `:q` restores the terminal.
 
 #[path = "support/pty.rs"]
 mod pty;
@@ -49,6 +52,11 @@ impl Console {
         }
     }
 
+    /// Everything written so far, escape sequences included.
+    fn raw(&self) -> String {
+        String::from_utf8_lossy(&self.0.raw.lock().unwrap()).into_owned()
+    }
+
     fn send(&mut self, keys: &str) {
         self.0.send(keys);
         // Let the console read one key at a time, as typed.
@@ -57,6 +65,10 @@ impl Console {
 }
 
 const F5: &str = "\x1b[15~";
+const ESC: &str = "\x1b";
+const CTRL_C: &str = "\x03";
+const CTRL_L: &str = "\x0c";
+const CTRL_S: &str = "\x13";
 
 #[test]
 fn an_analyst_queries_exports_dry_runs_a_rule_triages_redrives_and_quits() {
@@ -64,8 +76,22 @@ fn an_analyst_queries_exports_dry_runs_a_rule_triages_redrives_and_quits() {
     let mut c = Console::start(data.path(), config.path());
     let first = c.wait_for("First start: made the demo workspace", 120);
     assert!(first.contains("1 Query") && first.contains("5 DLQ"), "{first}");
+    // Each step was said on the terminal before the console took it.
+    let raw = c.raw();
+    let said = |what: &str| raw.find(what).unwrap_or_else(|| panic!("`{what}` was never printed"));
+    assert!(said("First start: making the demo workspace") < said("wrote cloudtrail_logs"));
+    assert!(said("wrote cloudtrail_logs") < said("\x1b[?1049h"), "the steps come before the console");
 
-    // The editor has the focus with a sample query; type onto it and run.
+    // The first screen reads keys as commands: `2` opens the rules pane, `1` comes back.
+    assert!(first.contains("No query run yet"), "{first}");
+    c.send("2");
+    c.wait_for("Burst of access denied", 10);
+    c.send("1");
+    c.wait_for("No query run yet", 5);
+
+    // i enters the editor with a sample query; type onto it and run.
+    c.send("i");
+    c.wait_for("Alt-1…Alt-5 panes", 5);
     c.send(" LIMIT 3");
     c.send(F5);
     let ran = c.wait_for("SUCCEEDED", 60);
@@ -80,8 +106,7 @@ fn an_analyst_queries_exports_dry_runs_a_rule_triages_redrives_and_quits() {
     // y copies the cell with OSC 52, which a terminal over SSH turns into the clipboard.
     c.send("y");
     c.wait_for("copied 1 line(s)", 5);
-    let raw = String::from_utf8_lossy(&c.0.raw.lock().unwrap()).into_owned();
-    assert!(raw.contains("\x1b]52;c;"), "no OSC 52 sequence in the output");
+    assert!(c.raw().contains("\x1b]52;c;"), "no OSC 52 sequence in the output");
 
     // e asks where to export the result as the grid shows it.
     c.send("e");
@@ -91,6 +116,50 @@ fn an_analyst_queries_exports_dry_runs_a_rule_triages_redrives_and_quits() {
     c.wait_for("exported 3 rows", 30);
     let exported = std::fs::read_to_string(&csv).unwrap();
     assert!(exported.starts_with("eventname,n\n") && exported.lines().count() == 4, "{exported}");
+
+    // The same path again: the file is there, so it asks first.
+    c.send("e");
+    c.wait_for("export as csv|json|parquet PATH: csv", 5);
+    c.send(&format!("{}\r", csv.display()));
+    c.wait_for("exists: overwrite it? [y/N]", 5);
+    c.send("y");
+    c.wait_for("exported 3 rows", 30);
+
+    // An unknown column: the closest real one is suggested, and `:messages` has it in full.
+    c.send("i");
+    c.send(CTRL_L);
+    c.send("SELECT sourceip FROM cloudtrail_logs");
+    c.send(F5);
+    let failed = c.wait_for("FAILED", 30);
+    assert!(!failed.contains("CreateLogStream"), "the last result is cleared:\n{failed}");
+    c.wait_for("did you mean `sourceipaddress`?", 5);
+    c.send(ESC);
+    c.send(":messages\r");
+    let log = c.wait_for("messages (", 5);
+    // Wrapped at words to the view, every word of it is there.
+    let words: Vec<&str> =
+        log.split(|c: char| c.is_whitespace() || c == '│').filter(|w| !w.is_empty()).collect();
+    assert!(words.join(" ").contains("unknown column `sourceip`; did you mean `sourceipaddress`?"), "{log}");
+    c.send("x");
+
+    // A long join: its elapsed time moves while it runs, and Ctrl-c cancels it within a bound.
+    c.send("i");
+    c.send(CTRL_L);
+    c.send(
+        "SELECT count(*) FROM cloudtrail_logs a JOIN cloudtrail_logs b ON a.eventname = b.eventname \
+         JOIN cloudtrail_logs c ON b.eventname = c.eventname",
+    );
+    c.send(F5);
+    c.wait_until("a running join whose elapsed time moves", 60, |t| {
+        t.lines().any(|l| l.starts_with("RUNNING · ") && !l.starts_with("RUNNING · 0 ms"))
+    });
+    let asked = Instant::now();
+    c.send(CTRL_C);
+    c.wait_for("CANCELLED", 10);
+    let took = asked.elapsed();
+    assert!(took < Duration::from_secs(3), "the cancel took {took:?}");
+    eprintln!("Ctrl-c to CANCELLED on screen: {} ms", took.as_millis());
+    c.send(ESC);
 
     // The first rule (by id) opens in the editor, checked; F5 dry-runs its query in the query pane.
     c.send("2");
@@ -105,6 +174,41 @@ fn an_analyst_queries_exports_dry_runs_a_rule_triages_redrives_and_quits() {
             && t.contains("SUCCEEDED")
             && !t.contains("results 2/3")
     });
+
+    // A new rule whose own test fails is not saved without a yes.
+    c.send("2");
+    c.wait_for("aws-access-denied-burst.yml", 5);
+    c.send(ESC);
+    c.wait_for("n new", 5);
+    c.send("n");
+    c.wait_for("new rule", 5);
+    c.wait_for("warning", 30);
+    // The last line, `tests: []`, becomes a test that cannot pass.
+    c.send("\x1b>");
+    c.send("\x05");
+    c.send("\x7f\x7f");
+    c.send("[{name: fires, table: cloudtrail_logs, expect: {alert: true}, records: []}]");
+    let question = "test(s) of this rule fail (below): save and push it anyway? [y/N]";
+    let mut asked = false;
+    for _ in 0..20 {
+        // Saving waits for the check of the last edit.
+        c.send(CTRL_S);
+        let t =
+            c.wait_until("the save's answer", 30, |t| t.contains("still checking") || t.contains(question));
+        if t.contains(question) {
+            asked = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert!(asked, "no question before saving a rule whose test fails:\n{}", c.0.text());
+    c.wait_for("FAIL ", 5);
+    c.send("n");
+    assert!(!data.path().join("rules/my-new-rule.yml").exists(), "saved without a yes");
+    c.send(ESC);
+    c.wait_for("discard your changes", 5);
+    c.send("y");
+    c.wait_for("n new", 5);
 
     // The in-process scheduler has raised alerts: the newest is acknowledged.
     c.send("3");

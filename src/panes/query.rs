@@ -353,6 +353,9 @@ fn render(pane: &QueryPane, f: &mut Frame, area: Rect, ui: &Ui) {
     sql_colors::paint(f.buffer_mut(), inner, &view, sql_colors::stretches(view.lines), theme);
 
     let stats_line = match &pane.status {
+        None if pane.error.is_some() => {
+            Line::from(Span::styled("FAILED · it did not start: why is below", theme.error()))
+        }
         None => Line::from(Span::styled("no query run yet", theme.muted())),
         Some(s) => Line::from(format!(
             "{} · {} ms{} · {} scanned · {} rows · est. ${:.6} · session {} / ${:.6}",
