@@ -3,7 +3,7 @@
 //! Every value from logs or the network is neutralised; secrets are only ever a masked ref.
 
 use crate::config::theme::Theme;
-use crate::widgets::grid::text_lines;
+use crate::widgets::grid::{decode_nested, text_lines};
 use mantissa_backend::model::{Alert, HealthStatus, Integration};
 use mantissa_backend::ports::DeadLetter;
 use mantissa_backend::text::neutralize;
@@ -20,8 +20,9 @@ fn heading(text: &str, t: &Theme) -> Line<'static> {
     Line::from(Span::styled(text.to_string(), t.header()))
 }
 
+/// JSON pretty-printed, JSON kept in its strings decoded too (a policy document).
 fn json_lines(value: &serde_json::Value) -> Vec<Line<'static>> {
-    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    let text = serde_json::to_string_pretty(&decode_nested(value.clone())).unwrap_or_default();
     text_lines(&text)
 }
 

@@ -18,6 +18,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 mod alerts;
+mod narrow;
 mod query_costs;
 
 fn key(c: char) -> KeyEvent {

@@ -1,5 +1,6 @@
 //! The results grid: Arrow-backed, formats only the visible cells, sizes columns from the
-//! visible rows (capped at a third of the width, with an ellipsis), horizontal scroll with a
+//! visible rows (capped at a third of the width, with an ellipsis, unless the row has room),
+//! numbers aligned right, horizontal scroll with a
 //! frozen first column, a column cursor, sort and filter (computed off the UI thread as a row
 //! order), cell and row selection, and the text/JSON of a cell, a record or a selection.
 //! Text from logs is neutralised before it is drawn.
@@ -341,24 +342,28 @@ impl Grid {
         // Each visible column is formatted once per frame, on first need: for its width and
         // again for drawing, and not at all when it does not fit.
         let mut cells: Vec<Option<Vec<String>>> = vec![None; ncols];
-        let width_of = |c: usize, cells: &mut Vec<Option<Vec<String>>>| {
+        let natural = |c: usize, cells: &mut Vec<Option<Vec<String>>>| {
             let column = cells[c].get_or_insert_with(|| self.column_cells(c, &visible));
             // The header also carries the sort arrow.
             let head =
                 schema.field(c).name().chars().count() + usize::from(self.sort.is_some_and(|(s, _)| s == c));
-            column.iter().map(|v| v.chars().count()).max().unwrap_or(0).max(head).min(cap)
+            column.iter().map(|v| v.chars().count()).max().unwrap_or(0).max(head)
         };
-        let mut widths: Vec<(usize, usize)>;
+        // `(column, width, natural width)`.
+        let mut widths: Vec<(usize, usize, usize)>;
+        let mut used;
         loop {
-            widths = vec![(0, width_of(0, &mut cells))];
-            let mut used = widths[0].1 + 1;
+            let n = natural(0, &mut cells);
+            widths = vec![(0, n.min(cap), n)];
+            used = n.min(cap) + 1;
             for c in first_col.max(1)..ncols {
-                let w = width_of(c, &mut cells);
+                let n = natural(c, &mut cells);
+                let w = n.min(cap);
                 if used + w > inner.width as usize && widths.len() > 1 {
                     break;
                 }
                 used += w + 1;
-                widths.push((c, w));
+                widths.push((c, w, n));
             }
             let last = widths.last().map_or(0, |w| w.0);
             if self.col <= last || first_col >= ncols - 1 {
@@ -366,12 +371,23 @@ impl Grid {
             }
             first_col = first_col.max(1) + 1;
         }
-        let fit = |s: &str, w: usize| {
+        // Room the shown columns leave goes to those the cap cut, so an ARN reads in full when
+        // the grid has the space.
+        let mut spare = (inner.width as usize).saturating_sub(used);
+        for (_, w, n) in widths.iter_mut() {
+            let more = n.saturating_sub(*w).min(spare);
+            *w += more;
+            spare -= more;
+        }
+        let numeric: Vec<bool> = schema.fields().iter().map(|f| f.data_type().is_numeric()).collect();
+        let fit = |s: &str, w: usize, right: bool| {
             let n = s.chars().count();
-            if n <= w {
-                format!("{s:<w$}")
-            } else {
+            if n > w {
                 format!("{}…", s.chars().take(w.saturating_sub(1)).collect::<String>())
+            } else if right {
+                format!("{s:>w$}")
+            } else {
+                format!("{s:<w$}")
             }
         };
         let sort_mark = |c: usize| match self.sort {
@@ -381,14 +397,14 @@ impl Grid {
         };
         let header: Vec<Span> = widths
             .iter()
-            .map(|&(c, w)| {
+            .map(|&(c, w, _)| {
                 let name = format!("{}{}", sort_mark(c), neutralize(schema.field(c).name()));
                 let style = if c == self.col {
                     header_style.add_modifier(Modifier::UNDERLINED)
                 } else {
                     header_style
                 };
-                Span::styled(format!("{} ", fit(&name, w)), style)
+                Span::styled(format!("{} ", fit(&name, w, numeric[c])), style)
             })
             .collect();
         let mut lines = vec![Line::from(header)];
@@ -399,7 +415,7 @@ impl Grid {
             let in_rows = rows.contains(&p);
             let spans: Vec<Span> = widths
                 .iter()
-                .map(|&(c, w)| {
+                .map(|&(c, w, _)| {
                     let v = cells[c].as_ref().map_or("?", |column| column[k].as_str());
                     let mut style = if in_rows && (self.selection.is_some() || p == self.selected) {
                         selected_style
@@ -410,7 +426,7 @@ impl Grid {
                     {
                         style = style.add_modifier(Modifier::BOLD | Modifier::UNDERLINED);
                     }
-                    Span::styled(format!("{} ", fit(v, w)), style)
+                    Span::styled(format!("{} ", fit(v, w, numeric[c] && v != "NULL")), style)
                 })
                 .collect();
             lines.push(Line::from(spans));
@@ -426,7 +442,7 @@ pub fn text_lines(text: &str) -> Vec<Line<'static>> {
 
 /// JSON kept as a string inside JSON (a policy document in CloudTrail's request parameters)
 /// decoded in place, so the cell view shows it as JSON rather than one escaped line.
-fn decode_nested(value: serde_json::Value) -> serde_json::Value {
+pub fn decode_nested(value: serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
     match value {
         Value::String(s) if s.trim_start().starts_with(['{', '[']) => match serde_json::from_str::<Value>(&s)

@@ -6,7 +6,7 @@ use crate::model::{QueryId, QueryState, QueryStats, QueryStatus};
 use crate::ports::{PageRequest, QueryEngine, ResultPage, TableSchema};
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::execution::context::{SQLOptions, SessionContext};
@@ -135,9 +135,11 @@ impl QueryEngine for LocalQueryEngine {
         let df = self.ctx.sql_with_options(sql, read_only()).await?;
         let plan = cooperative_fan_outs(df.create_physical_plan().await?)?;
         let id = QueryId(uuid::Uuid::new_v4().to_string());
+        let schema = readable_names(&plan.schema());
+        let renamed = (schema != plan.schema()).then(|| schema.clone());
         let job = Arc::new(Job {
             started: Instant::now(),
-            schema: plan.schema(),
+            schema,
             files: count_files(&plan),
             plan: plan.clone(),
             rows: AtomicU64::new(0),
@@ -154,7 +156,15 @@ impl QueryEngine for LocalQueryEngine {
             let outcome = async {
                 let mut stream = execute_stream(runner.plan.clone(), task_ctx)?;
                 while let Some(batch) = stream.next().await {
-                    let batch = batch?;
+                    let mut batch = batch?;
+                    if let Some(schema) = &renamed {
+                        let rows = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+                        batch = RecordBatch::try_new_with_options(
+                            schema.clone(),
+                            batch.columns().to_vec(),
+                            &rows,
+                        )?;
+                    }
                     runner.rows.fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
                     runner.progress.lock().expect("progress lock").batches.push(batch);
                 }
@@ -235,6 +245,38 @@ impl QueryEngine for LocalQueryEngine {
     async fn tables(&self) -> Result<Vec<TableSchema>> {
         Ok(crate::query::lake_tables())
     }
+}
+
+/// Struct fields named as people write them: DataFusion calls `useridentity.arn`
+/// `cloudtrail_logs.useridentity[arn]`, which the grid, CSV and JSON would show as is. Array
+/// indexes (`resources[1]`) keep their brackets.
+fn readable_names(schema: &SchemaRef) -> SchemaRef {
+    let rename = |name: &str| -> Option<String> {
+        let (base, rest) = name.split_once('[')?;
+        let fields: Vec<&str> = rest.strip_suffix(']')?.split("][").collect();
+        let named = |f: &&str| !f.is_empty() && f.chars().all(|c| c.is_alphanumeric() || c == '_');
+        if !fields.iter().all(named) || fields.iter().all(|f| f.chars().all(|c| c.is_ascii_digit())) {
+            return None;
+        }
+        let base = base.rsplit_once('.').map_or(base, |(_, column)| column);
+        let mut out = base.to_string();
+        for f in fields {
+            match f.chars().all(|c| c.is_ascii_digit()) {
+                true => out.push_str(&format!("[{f}]")),
+                false => out.push_str(&format!(".{f}")),
+            }
+        }
+        Some(out)
+    };
+    let fields: Vec<_> = schema
+        .fields()
+        .iter()
+        .map(|f| match rename(f.name()) {
+            Some(name) => Arc::new(f.as_ref().clone().with_name(name)),
+            None => f.clone(),
+        })
+        .collect();
+    Arc::new(datafusion::arrow::datatypes::Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 
 /// Joins and unnests make many batches from one input batch without ever waiting, so the
@@ -393,6 +435,21 @@ mod tests {
         assert_eq!(BATCHES.load(Ordering::Relaxed), after, "batches were still made after the cancel");
         assert!(took < std::time::Duration::from_secs(1), "the cancel took {took:?}");
         assert!(engine.results(&id, PageRequest::first(10)).await.is_err());
+    }
+
+    #[test]
+    fn struct_fields_are_named_as_written() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("cloudtrail_logs.useridentity[arn]", DataType::Utf8, true),
+            Field::new("useridentity[sessioncontext][attributes]", DataType::Utf8, true),
+            Field::new("resources[1]", DataType::Utf8, true),
+            Field::new("count(*)", DataType::Int64, false),
+        ]));
+        let names: Vec<String> = readable_names(&schema).fields().iter().map(|f| f.name().clone()).collect();
+        assert_eq!(
+            names,
+            ["useridentity.arn", "useridentity.sessioncontext.attributes", "resources[1]", "count(*)"]
+        );
     }
 
     #[test]
