@@ -4,7 +4,19 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "mantissa", version, about = "Mantissa Log: a terminal console for SOC analysts")]
+#[command(
+    name = "mantissa",
+    version,
+    about = "Mantissa Log: a terminal console for SOC analysts",
+    long_about = "Mantissa Log: a terminal console for SOC analysts.\n\n\
+        With no subcommand, `mantissa` opens the console on a terminal (it makes a demo workspace \
+        on first start) and prints a short status of the workspace when it is not on a terminal.",
+    after_help = "Run with no subcommand to open the console. Examples:\n  \
+        mantissa                                   the console (demo data on first start)\n  \
+        mantissa query \"SELECT count(*) FROM cloudtrail_logs\"\n  \
+        mantissa rules validate && mantissa rules push\n  \
+        mantissa --backend aws                     the console on Athena, DynamoDB and SQS"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -37,15 +49,15 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "AWS_PROFILE")]
     pub profile: Option<String>,
     /// Refuse destructive actions in the console (DLQ delete/redrive, disabling rules).
-    #[arg(long, global = true)]
+    #[arg(long, help_heading = "Console")]
     pub read_only: bool,
     /// Console theme (default, light, monochrome, high-contrast, solarized-dark, colorblind, or
     /// a file in the config dir's themes/); default: `env-<env>` if it exists, else `default`.
-    #[arg(long, global = true, env = "MANTISSA_THEME")]
+    #[arg(long, env = "MANTISSA_THEME", help_heading = "Console")]
     pub theme: Option<String>,
     /// Console keymap: `default` (vim-like), `emacs`, or a file in the config dir's keymaps/.
     /// A user file named like a shipped keymap is merged over it.
-    #[arg(long, global = true, default_value = "default", env = "MANTISSA_KEYMAP")]
+    #[arg(long, default_value = "default", env = "MANTISSA_KEYMAP", help_heading = "Console")]
     pub keymap: String,
     /// AWS region (with --backend aws).
     #[arg(long, global = true, env = "AWS_REGION")]
@@ -70,9 +82,21 @@ pub enum Format {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run SQL over the logs; results on stdout, statistics on stderr.
+    #[command(after_help = "Examples:\n  \
+        mantissa query \"SELECT eventname, count(*) AS n FROM cloudtrail_logs GROUP BY 1 ORDER BY 2 DESC\"\n  \
+        mantissa query -f csv \"SELECT * FROM vpc_flow_logs WHERE action = 'REJECT'\" > rejects.csv\n  \
+        mantissa query --file hunt.sql -f json | jq '.[0]'\n  \
+        echo \"SELECT 1\" | mantissa query -\n\n\
+        The tables: cloudtrail_logs, vpc_flow_logs, s3_access_logs, lambda_logs, custom_logs; each has a \
+        `dt` partition column (YYYY-MM-DD): filter on it to read less.")]
     Query {
-        /// The SQL (Athena/Trino dialect), e.g. "SELECT eventname, count(*) FROM cloudtrail_logs GROUP BY 1".
-        sql: String,
+        /// The SQL (Athena/Trino dialect), or `-` to read it from stdin.
+        #[arg(required_unless_present = "file", conflicts_with = "file")]
+        sql: Option<String>,
+        /// Read the SQL from this file.
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// table (for people; at most 10,000 rows), csv or json (for pipelines; every row).
         #[arg(long, short, value_enum, default_value = "table")]
         format: Format,
     },

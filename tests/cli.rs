@@ -75,6 +75,64 @@ fn query_errors_exit_non_zero_with_the_reason() {
 }
 
 #[test]
+fn help_says_what_no_subcommand_does_and_query_help_has_examples() {
+    let dir = TempDir::new().unwrap();
+    let help = text(&mantissa(dir.path(), &["--help"]).stdout);
+    assert!(help.contains("With no subcommand, `mantissa` opens the console"), "{help}");
+    let query = text(&mantissa(dir.path(), &["query", "--help"]).stdout);
+    assert!(query.contains("Examples:") && query.contains("--file"), "{query}");
+    assert!(
+        !query.contains("--keymap") && !query.contains("--theme"),
+        "console flags in query's help:\n{query}"
+    );
+}
+
+#[test]
+fn query_reads_sql_from_stdin_or_a_file_and_ends_quietly_on_a_closed_pipe() {
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+    let dir = demo_dir();
+    let run = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mantissa"))
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = run(&["query", "-f", "csv", "-"], "SELECT 41 + 1 AS answer");
+    assert_eq!(text(&out.stdout), "answer\n42\n", "{}", text(&out.stderr));
+    let file = dir.path().join("hunt.sql");
+    std::fs::write(&file, "SELECT eventname FROM cloudtrail_logs\nLIMIT 0\n").unwrap();
+    let out = run(&["query", "-f", "csv", "--file", file.to_str().unwrap()], "");
+    assert_eq!(text(&out.stdout), "eventname\n", "no rows, still a header: {}", text(&out.stderr));
+    let out = run(&["query", "--file", file.to_str().unwrap()], "");
+    assert!(text(&out.stdout).contains("eventname"), "the table has its header: {}", text(&out.stdout));
+    let out = run(&["query", "-"], "  ");
+    assert!(!out.status.success() && text(&out.stderr).contains("the SQL is empty"));
+
+    // `| head`: the reader goes away after a few bytes; the query ends quietly, exit 0.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mantissa"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["query", "-f", "csv", "SELECT * FROM cloudtrail_logs"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 100];
+    child.stdout.take().unwrap().read_exact(&mut head).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "exit {:?}: {}", out.status, text(&out.stderr));
+    assert!(!text(&out.stderr).contains("Broken pipe"), "{}", text(&out.stderr));
+}
+
+#[test]
 fn table_output_neutralises_escape_sequences() {
     let dir = TempDir::new().unwrap();
     let log = dir.path().join("evil.jsonl");
@@ -87,6 +145,10 @@ fn table_output_neutralises_escape_sequences() {
         "{shown:?}"
     );
     assert!(shown.contains("\\x1b[2J") && shown.contains("\\u{202e}"), "{shown}");
+    // Times to the millisecond, as Athena prints them.
+    let out = mantissa(dir.path(), &["query", "SELECT timestamp FROM custom_logs"]);
+    let shown = text(&out.stdout);
+    assert!(shown.contains("2024-11-20 10:00:00.000") && !shown.contains("000000"), "{shown}");
 }
 
 #[test]

@@ -24,6 +24,15 @@ impl QueryOutcome {
     }
 }
 
+/// How values are shown to people (the console's grid, the CLI's table and CSV): NULL as
+/// `NULL`, and times to the millisecond as Athena prints them, not to the nanosecond.
+pub fn display_options() -> datafusion::arrow::util::display::FormatOptions<'static> {
+    datafusion::arrow::util::display::FormatOptions::default()
+        .with_null("NULL")
+        .with_timestamp_format(Some("%Y-%m-%d %H:%M:%S%.3f"))
+        .with_timestamp_tz_format(Some("%Y-%m-%d %H:%M:%S%.3f %Z"))
+}
+
 /// Waits for a started query, polling with a backoff from 2 ms up to 250 ms.
 pub async fn wait(engine: &dyn QueryEngine, id: &crate::model::QueryId) -> Result<QueryStatus> {
     let mut delay = Duration::from_millis(2);

@@ -1,12 +1,24 @@
 //! Text from logs and the network is untrusted: before it reaches a terminal, control
-//! characters, escape sequences and bidirectional overrides are replaced by visible escapes.
+//! characters, escape sequences, bidirectional overrides and invisible characters are replaced
+//! by visible escapes.
 
 use std::borrow::Cow;
 
-/// Characters that move the cursor, change colours, set the clipboard (OSC 52) or reorder
-/// text (bidi overrides, Trojan Source) when printed raw.
+/// Characters that move the cursor, change colours, set the clipboard (OSC 52), reorder text
+/// (bidi overrides, Trojan Source) or take no room at all (zero-width spaces and joiners, word
+/// joiners, BOM, soft hyphen: `admin\u{200b}` would read as `admin`) when printed raw.
 fn is_unsafe(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    c.is_control()
+        || matches!(
+            c,
+            '\u{ad}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{feff}'
+        )
 }
 
 /// `s` with every unsafe character shown as `\x1b` or `\u{202e}`; borrowed when clean.
@@ -46,5 +58,12 @@ mod tests {
         let ua = "Mozilla/5.0 \u{202e}exe.txt";
         assert_eq!(neutralize(ua), "Mozilla/5.0 \\u{202e}exe.txt");
         assert_eq!(neutralize("\u{2066}x\u{2069}"), "\\u{2066}x\\u{2069}");
+    }
+
+    #[test]
+    fn shows_characters_that_take_no_room() {
+        assert_eq!(neutralize("admin\u{200b}"), "admin\\u{200b}");
+        assert_eq!(neutralize("\u{feff}root"), "\\u{feff}root");
+        assert_eq!(neutralize("pass\u{ad}word\u{2060}"), "pass\\xadword\\u{2060}");
     }
 }

@@ -296,14 +296,14 @@ fn export(
     let tmp = path.with_extension(format!("{format}.partial"));
     let file = std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
     let mut out = std::io::BufWriter::new(file);
+    let schema = batches.first().map(|b| b.schema()).context("no columns to write")?;
     match format {
-        "csv" => output::csv(&mut out, &batches, false)?,
+        "csv" => output::csv(&mut out, &schema, &batches, false)?,
         "json" => output::json(&mut out, &batches)?,
         "parquet" => {
             use datafusion::parquet::arrow::ArrowWriter;
             use datafusion::parquet::basic::{Compression, ZstdLevel};
             use datafusion::parquet::file::properties::WriterProperties;
-            let schema = batches.first().map(|b| b.schema()).context("no columns to write")?;
             let props =
                 WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default())).build();
             let mut w = ArrowWriter::try_new(&mut out, schema, Some(props))?;

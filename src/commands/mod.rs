@@ -111,7 +111,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     }
     match cli.command {
         None => status::run(&ws, &cli.global).await,
-        Some(Command::Query { sql, format }) => query::run(&ws, &sql, format).await,
+        Some(Command::Query { sql, file, format }) => {
+            query::run(&ws, &query::read_sql(sql, file)?, format).await
+        }
         Some(Command::Ingest { source, paths, max_decoded_size }) => match &ws.aws {
             Some(settings) => ingest::run_aws(settings, &source, &paths, max_decoded_size).await,
             None => ingest::run(&ws, &source, &paths, max_decoded_size).await,

@@ -3,6 +3,7 @@
 
 use anyhow::Result;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use mantissa_backend::model::QueryStats;
@@ -13,29 +14,41 @@ fn formatters<'a>(batch: &'a RecordBatch, opts: &'a FormatOptions) -> Result<Vec
     Ok(batch.columns().iter().map(|c| ArrayFormatter::try_new(c.as_ref(), opts)).collect::<Result<_, _>>()?)
 }
 
-pub fn table(batches: &[RecordBatch]) -> Result<String> {
+/// Rows a table shows: it is laid out whole (every cell a string, widths from all rows), so a
+/// large result would take gigabytes; CSV and JSON write every row.
+pub const TABLE_ROWS: usize = 10_000;
+
+/// A table for people (header always, numbers right-aligned), and how many rows it left out.
+pub fn table(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<(String, usize)> {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled);
-    if let Some(first) = batches.first() {
-        t.set_header(first.schema().fields().iter().map(|f| f.name().clone()));
-    }
-    let opts = FormatOptions::default().with_null("NULL");
-    for batch in batches {
-        let cols = formatters(batch, &opts)?;
-        for row in 0..batch.num_rows() {
-            t.add_row(cols.iter().map(|c| neutralize(&c.value(row).to_string()).into_owned()));
+    t.set_header(schema.fields().iter().map(|f| neutralize(f.name()).into_owned()));
+    for (i, f) in schema.fields().iter().enumerate() {
+        if f.data_type().is_numeric()
+            && let Some(column) = t.column_mut(i)
+        {
+            column.set_cell_alignment(comfy_table::CellAlignment::Right);
         }
     }
-    Ok(t.to_string())
+    let opts = mantissa_backend::query::display_options();
+    let (mut shown, mut total) = (0, 0);
+    for batch in batches {
+        total += batch.num_rows();
+        let cols = formatters(batch, &opts)?;
+        for row in 0..batch.num_rows().min(TABLE_ROWS - shown) {
+            t.add_row(cols.iter().map(|c| neutralize(&c.value(row).to_string()).into_owned()));
+            shown += 1;
+        }
+    }
+    Ok((t.to_string(), total - shown))
 }
 
-/// CSV with a header. Values are written as they are, except on a terminal where log text
-/// is neutralised like everywhere else on screen.
-pub fn csv(out: &mut dyn Write, batches: &[RecordBatch], terminal: bool) -> Result<()> {
+/// CSV with a header (a result with no rows too). Values are written as they are, except on a
+/// terminal where log text is neutralised like everywhere else on screen.
+pub fn csv(out: &mut dyn Write, schema: &SchemaRef, batches: &[RecordBatch], terminal: bool) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    let Some(first) = batches.first() else { return Ok(()) };
-    w.write_record(first.schema().fields().iter().map(|f| f.name().as_str()))?;
-    let opts = FormatOptions::default();
+    w.write_record(schema.fields().iter().map(|f| f.name().as_str()))?;
+    let opts = mantissa_backend::query::display_options().with_null("");
     for batch in batches {
         let cols = formatters(batch, &opts)?;
         for row in 0..batch.num_rows() {
@@ -60,23 +73,12 @@ pub fn json(out: &mut dyn Write, batches: &[RecordBatch]) -> Result<()> {
     Ok(())
 }
 
-fn human_bytes(b: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut v = b as f64;
-    let mut i = 0;
-    while v >= 1024.0 && i < UNITS.len() - 1 {
-        v /= 1024.0;
-        i += 1;
-    }
-    if i == 0 { format!("{b} B") } else { format!("{v:.1} {}", UNITS[i]) }
-}
-
 pub fn stats_line(s: &QueryStats) -> String {
     let files = s.files_scanned.map(|f| format!(" · {f} files")).unwrap_or_default();
     format!(
-        "{} rows · {} scanned{files} · {} ms · est. Athena cost ${:.6}",
+        "{} rows · {}{files} · {} ms · est. Athena cost ${:.6}",
         s.rows,
-        human_bytes(s.bytes_scanned),
+        s.scanned(),
         s.elapsed_ms,
         s.estimated_cost_usd()
     )

@@ -152,7 +152,8 @@ actions! {
     Grid Cell = "cell", "the cell in full (JSON pretty-printed)";
     Grid SelectCells = "select_cells", "select cells in the row (v) from here";
     Grid SelectRows = "select_rows", "select rows (V) from here";
-    Grid Copy = "copy", "copy cell or selection as text (OSC 52)";
+    Grid Copy = "copy", "copy cell or selection as shown (OSC 52)";
+    Grid CopyRaw = "copy_raw", "copy it raw, as the log has it";
     Grid CopyJson = "copy_json", "copy row(s) as JSON (OSC 52)";
     Grid Export = "export", "export the result: csv, json or parquet";
     Rules Test = "test", "run the rule's tests";

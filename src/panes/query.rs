@@ -195,8 +195,11 @@ impl QueryPane {
                 let title = format!("{} · row {}", neutralize(&name), grid.selected + 1);
                 ui.popup = Some(TextView::new(title, grid.cell_lines()));
             }
-            Action::Copy | Action::CopyJson => {
-                let text = if action == Action::Copy { grid.copy_text() } else { grid.copy_json() };
+            Action::Copy | Action::CopyRaw | Action::CopyJson => {
+                let text = match action {
+                    Action::CopyJson => grid.copy_json(),
+                    raw => grid.copy_text(raw == Action::CopyRaw),
+                };
                 grid.selection = None;
                 match text {
                     Some(t) => ui.copy(t),
@@ -323,15 +326,6 @@ pub fn tables_picker(tables: &[TableSchema]) -> Picker {
     Picker::new(PickerKind::Tables, "tables and columns", items)
 }
 
-fn human(bytes: u64) -> String {
-    match bytes {
-        b if b >= 1 << 30 => format!("{:.2} GB", b as f64 / (1u64 << 30) as f64),
-        b if b >= 1 << 20 => format!("{:.1} MB", b as f64 / (1u64 << 20) as f64),
-        b if b >= 1 << 10 => format!("{:.1} KB", b as f64 / 1024.0),
-        b => format!("{b} B"),
-    }
-}
-
 fn render(pane: &QueryPane, f: &mut Frame, area: Rect, ui: &Ui) {
     let editor_h = (pane.editor.lines().len() as u16 + 2).clamp(4, 8);
     let [editor, stats, grid] =
@@ -358,15 +352,15 @@ fn render(pane: &QueryPane, f: &mut Frame, area: Rect, ui: &Ui) {
         }
         None => Line::from(Span::styled("no query run yet", theme.muted())),
         Some(s) => Line::from(format!(
-            "{} · {} ms{} · {} scanned · {} rows · est. ${:.6} · session {} / ${:.6}",
+            "{} · {} ms{} · {} · {} rows · est. ${:.6} · session {} / ${:.6}",
             s.state.label(),
             s.stats.elapsed_ms,
             // Athena's wait for capacity, apart from the engine's time.
             if s.stats.queue_ms > 0 { format!(" (+{} ms queued)", s.stats.queue_ms) } else { String::new() },
-            human(s.stats.bytes_scanned),
+            s.stats.scanned(),
             s.stats.rows,
             s.stats.estimated_cost_usd(),
-            human(pane.session_bytes),
+            mantissa_backend::model::human_bytes(pane.session_bytes),
             pane.session_cost_usd,
         )),
     };

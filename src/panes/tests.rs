@@ -433,6 +433,10 @@ fn grid_sorts_filters_opens_records_and_copies() {
     press(&mut a, "x");
     // V then j selects two rows; y copies them as TSV with a header, for OSC 52.
     press(&mut a, "hVjy");
+    assert_eq!(a.ui.clipboard.take().unwrap(), "eventname\tn\nevil\\x1b[2Jname\\u{202e}\t1\nDecrypt\t9827");
+    // Alt-y copies the log's own bytes, when asked.
+    press(&mut a, "kVj");
+    a.handle_key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::ALT));
     assert_eq!(a.ui.clipboard.take().unwrap(), "eventname\tn\nevil\u{1b}[2Jname\u{202e}\t1\nDecrypt\t9827");
     assert!(a.query.grid.selection.is_none(), "copying ends the selection");
     press(&mut a, "Y");

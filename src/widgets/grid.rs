@@ -58,7 +58,7 @@ pub struct Grid {
 }
 
 fn format_options() -> FormatOptions<'static> {
-    FormatOptions::default().with_null("NULL")
+    mantissa_backend::query::display_options()
 }
 
 impl Grid {
@@ -216,7 +216,9 @@ impl Grid {
     }
 
     /// The selection (or the cell) as text: tab-separated, rows with a header line.
-    pub fn copy_text(&self) -> Option<String> {
+    /// The cursor's cell or the selection as tab-separated text, neutralised as the screen
+    /// shows it (a paste into a terminal or a ticket runs no escape sequence) unless `raw`.
+    pub fn copy_text(&self, raw: bool) -> Option<String> {
         if self.shown() == 0 {
             return None;
         }
@@ -226,7 +228,11 @@ impl Grid {
             lines.push(cols.iter().filter_map(|&c| self.column_name(c)).collect::<Vec<_>>().join("\t"));
         }
         for pos in self.selected_rows() {
-            lines.push(cols.iter().map(|&c| self.value(pos, c)).collect::<Vec<_>>().join("\t"));
+            let cell = |c: usize| {
+                let v = self.value(pos, c);
+                if raw { v } else { neutralize(&v).into_owned() }
+            };
+            lines.push(cols.iter().map(|&c| cell(c)).collect::<Vec<_>>().join("\t"));
         }
         Some(lines.join("\n"))
     }
@@ -593,14 +599,14 @@ mod tests {
     fn copy_cells_rows_and_json_keep_what_the_engine_returned() {
         let mut g = Grid::default();
         g.set(two_batches());
-        assert_eq!(g.copy_text().unwrap(), "b");
+        assert_eq!(g.copy_text(false).unwrap(), "b");
         g.toggle_selection(false);
         g.move_col(2);
-        assert_eq!(g.copy_text().unwrap(), "b\t2\t{}");
+        assert_eq!(g.copy_text(false).unwrap(), "b\t2\t{}");
         g.toggle_selection(true);
         g.move_by(2);
         assert_eq!(
-            g.copy_text().unwrap(),
+            g.copy_text(false).unwrap(),
             "name\tn\tparams\nb\t2\t{}\na\tNULL\t{\"bucketName\":\"x\"}\nc\t1\tplain"
         );
         let json: serde_json::Value = serde_json::from_str(&g.copy_json().unwrap()).unwrap();

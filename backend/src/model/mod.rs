@@ -12,7 +12,7 @@ pub mod window;
 
 pub use alert::{Alert, AlertEvent, AlertStatus, DeliveryAttempt, DeliveryStatus, MAX_SAMPLE_ROWS};
 pub use integration::{HealthState, HealthStatus, Integration, IntegrationKind};
-pub use query::{QueryId, QueryState, QueryStats, QueryStatus, athena_cost_usd};
+pub use query::{QueryId, QueryState, QueryStats, QueryStatus, athena_cost_usd, human_bytes};
 pub use rule::{
     DEFAULT_DEDUP_WINDOW_SECS, DedupSpec, MAX_DEDUP_WINDOW_SECS, MAX_NOTIFY_EVERY, MAX_THRESHOLD, Notify,
     Rule, RunStatus, Threshold, ThresholdKind,

@@ -54,6 +54,26 @@ impl QueryStats {
     pub fn estimated_cost_usd(&self) -> f64 {
         athena_cost_usd(self.bytes_scanned)
     }
+
+    /// `38.3 KB scanned`; a query the engine answered from the files' statistics (a plain
+    /// `count(*)`, a `max`) reads no data at all, and says so rather than a bare `0 B`.
+    pub fn scanned(&self) -> String {
+        match (self.bytes_scanned, self.files_scanned) {
+            (0, Some(0)) if self.rows > 0 => "0 B scanned (answered from file statistics)".into(),
+            (bytes, _) => format!("{} scanned", human_bytes(bytes)),
+        }
+    }
+}
+
+/// `38.3 KB`, `1.20 GB`: bytes for people, in powers of 1024.
+pub fn human_bytes(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 40 => format!("{:.2} TB", b as f64 / (1u64 << 40) as f64),
+        b if b >= 1 << 30 => format!("{:.2} GB", b as f64 / (1u64 << 30) as f64),
+        b if b >= 1 << 20 => format!("{:.1} MB", b as f64 / (1u64 << 20) as f64),
+        b if b >= 1 << 10 => format!("{:.1} KB", b as f64 / 1024.0),
+        b => format!("{b} B"),
+    }
 }
 
 /// Athena's price for a scan: USD 5 per TB (2^40 bytes), rounded up to whole megabytes, with
@@ -75,6 +95,18 @@ pub struct QueryStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_query_answered_from_statistics_says_so() {
+        let mut s =
+            QueryStats { elapsed_ms: 1, queue_ms: 0, bytes_scanned: 0, rows: 1, files_scanned: Some(0) };
+        assert_eq!(s.scanned(), "0 B scanned (answered from file statistics)");
+        s.rows = 0;
+        assert_eq!(s.scanned(), "0 B scanned");
+        (s.bytes_scanned, s.files_scanned) = (39_219, Some(1));
+        assert_eq!(s.scanned(), "38.3 KB scanned");
+        assert_eq!(human_bytes(3 << 30), "3.00 GB");
+    }
 
     #[test]
     fn cost_has_ten_megabyte_minimum() {
