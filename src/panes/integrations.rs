@@ -88,8 +88,7 @@ impl IntegrationsPane {
         if action == Action::CloseForm {
             match &self.setup {
                 Some(setup) if setup.form.changed() => {
-                    ui.confirm =
-                        Some(("discard what you typed in this setup? [y/N]".into(), Pending::CloseSetup))
+                    ui.confirm = Some(("discard what you typed in this setup?".into(), Pending::CloseSetup))
                 }
                 _ => self.setup = None,
             }

@@ -66,10 +66,15 @@ pub trait Component {
 /// The whole screen: tabs, the pane, the footer, the status line and any overlay.
 pub fn render(app: &App, f: &mut Frame) {
     let ui = &app.ui;
+    let (footer_line, hints) = footer_line(app);
+    // A message or question longer than the screen takes a second row rather than losing its
+    // end; the key hints are cut (`?` lists them all).
+    let width = f.area().width.max(1) as usize;
+    let footer_rows = if !hints && footer_line.width() > width { 2 } else { 1 };
     let [tabs, body, footer, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
-        Constraint::Length(1),
+        Constraint::Length(footer_rows),
         Constraint::Length(1),
     ])
     .areas(f.area());
@@ -83,7 +88,27 @@ pub fn render(app: &App, f: &mut Frame) {
         tabs,
     );
     app.active().render(f, body, ui);
-    let footer_line = if ui.popup.is_some() {
+    let footer_line = match !hints && footer_line.width() > width * 2 {
+        // Past two rows, the end says where the whole of it is.
+        true => clip(footer_line, width * 2 - 12, "… :messages"),
+        false => footer_line,
+    };
+    f.render_widget(Paragraph::new(footer_line).wrap(ratatui::widgets::Wrap { trim: false }), footer);
+    f.render_widget(Paragraph::new(Span::raw(app.status())).style(ui.theme.status()), status);
+    if let Some(picker) = &ui.picker {
+        picker.render(f, body, ui.theme.focus(), ui.theme.selected());
+    }
+    if let Some(view) = &ui.popup {
+        let scroll = format!("{}/{}", ui.keymap.first_key(Action::Down), ui.keymap.first_key(Action::Up));
+        view.render(f, ui.theme.focus(), &scroll);
+    }
+}
+
+/// The footer: an overlay's own line, a question, the last message, or the screen's key hints
+/// (then `true`).
+fn footer_line(app: &App) -> (Line<'static>, bool) {
+    let ui = &app.ui;
+    let line = if ui.popup.is_some() {
         // The popup reaches over the footer row and names its own keys; nothing peeks out.
         Line::from("")
     } else if let Some(cmd) = &app.command {
@@ -107,17 +132,17 @@ pub fn render(app: &App, f: &mut Frame) {
         let style = if *is_err { ui.theme.error() } else { Style::default() };
         Line::from(Span::styled(clean(text), style))
     } else {
-        Line::from(Span::styled(keys::hints(&ui.keymap, app.screen()), ui.theme.muted()))
+        return (Line::from(Span::styled(keys::hints(&ui.keymap, app.screen()), ui.theme.muted())), true);
     };
-    f.render_widget(Paragraph::new(footer_line), footer);
-    f.render_widget(Paragraph::new(Span::raw(app.status())).style(ui.theme.status()), status);
-    if let Some(picker) = &ui.picker {
-        picker.render(f, body, ui.theme.focus(), ui.theme.selected());
-    }
-    if let Some(view) = &ui.popup {
-        let scroll = format!("{}/{}", ui.keymap.first_key(Action::Down), ui.keymap.first_key(Action::Up));
-        view.render(f, ui.theme.focus(), &scroll);
-    }
+    (line, false)
+}
+
+/// `line` cut to `width` columns, ending with `tail`.
+fn clip(line: Line<'static>, width: usize, tail: &str) -> Line<'static> {
+    let style = line.spans.first().map(|s| s.style).unwrap_or_default();
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    let kept: String = text.chars().take(width).collect();
+    Line::from(Span::styled(format!("{kept}{tail}"), style))
 }
 
 #[cfg(test)]

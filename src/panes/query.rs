@@ -122,7 +122,7 @@ impl QueryPane {
         let shown = path.display().to_string();
         let job = Job::Export { format: format.to_string(), path: path.clone(), batches, order };
         if path.exists() {
-            ui.confirm(format!("{} exists: overwrite it? [y/N]", neutralize(&shown)), job);
+            ui.confirm(format!("{} exists: overwrite it?", neutralize(&shown)), job);
             return vec![];
         }
         ui.info(format!("exporting {} rows to {shown}", self.grid.shown()));
@@ -327,9 +327,29 @@ pub fn tables_picker(tables: &[TableSchema]) -> Picker {
 }
 
 fn render(pane: &QueryPane, f: &mut Frame, area: Rect, ui: &Ui) {
+    let stats_line = match &pane.status {
+        None if pane.error.is_some() => {
+            Line::from(Span::styled("FAILED · it did not start: why is below", ui.theme.error()))
+        }
+        None => Line::from(Span::styled("no query run yet", ui.theme.muted())),
+        Some(s) => Line::from(format!(
+            "{} · {} ms{} · {} · {} rows · est. ${:.6} · session {} / ${:.6}",
+            s.state.label(),
+            s.stats.elapsed_ms,
+            // Athena's wait for capacity, apart from the engine's time.
+            if s.stats.queue_ms > 0 { format!(" (+{} ms queued)", s.stats.queue_ms) } else { String::new() },
+            s.stats.scanned(),
+            s.stats.rows,
+            s.stats.estimated_cost_usd(),
+            mantissa_backend::model::human_bytes(pane.session_bytes),
+            pane.session_cost_usd,
+        )),
+    };
+    // The stats (the session's total last) take a second row rather than being cut.
+    let stats_h = if stats_line.width() > area.width as usize { 2 } else { 1 };
     let editor_h = (pane.editor.lines().len() as u16 + 2).clamp(4, 8);
     let [editor, stats, grid] =
-        Layout::vertical([Constraint::Length(editor_h), Constraint::Length(1), Constraint::Min(2)])
+        Layout::vertical([Constraint::Length(editor_h), Constraint::Length(stats_h), Constraint::Min(2)])
             .areas(area);
     let theme = &ui.theme;
     let focus = |on: bool| if on { theme.focus() } else { theme.muted() };
@@ -346,25 +366,7 @@ fn render(pane: &QueryPane, f: &mut Frame, area: Rect, ui: &Ui) {
     let view = sql_colors::View::of(&pane.editor);
     sql_colors::paint(f.buffer_mut(), inner, &view, sql_colors::stretches(view.lines), theme);
 
-    let stats_line = match &pane.status {
-        None if pane.error.is_some() => {
-            Line::from(Span::styled("FAILED · it did not start: why is below", theme.error()))
-        }
-        None => Line::from(Span::styled("no query run yet", theme.muted())),
-        Some(s) => Line::from(format!(
-            "{} · {} ms{} · {} · {} rows · est. ${:.6} · session {} / ${:.6}",
-            s.state.label(),
-            s.stats.elapsed_ms,
-            // Athena's wait for capacity, apart from the engine's time.
-            if s.stats.queue_ms > 0 { format!(" (+{} ms queued)", s.stats.queue_ms) } else { String::new() },
-            s.stats.scanned(),
-            s.stats.rows,
-            s.stats.estimated_cost_usd(),
-            mantissa_backend::model::human_bytes(pane.session_bytes),
-            pane.session_cost_usd,
-        )),
-    };
-    f.render_widget(Paragraph::new(stats_line), stats);
+    f.render_widget(Paragraph::new(stats_line).wrap(ratatui::widgets::Wrap { trim: true }), stats);
     let g = &pane.grid;
     let mut title = String::from(" results ");
     if g.shown() > 0 {

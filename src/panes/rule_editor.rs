@@ -5,6 +5,7 @@
 use crate::app::{Job, Msg, Request, Ui};
 use crate::config::keymap::Action;
 use crate::config::theme::Theme;
+use crate::widgets::popup::wrap_line;
 use crate::widgets::{sql_colors, text_edit};
 use crossterm::event::KeyEvent;
 use mantissa_backend::rules::{Diagnostic, Level, runner::TestOutcome};
@@ -202,7 +203,9 @@ impl RuleEditor {
                 self.testing = false;
                 self.tests = Some(outcomes);
                 ui.confirm(
-                    format!("{failed} of {total} test(s) of this rule fail (below): save and push it anyway? [y/N]"),
+                    format!(
+                        "{failed} of {total} test(s) of this rule fail (below): save and push it anyway?"
+                    ),
                     Job::SaveRuleFile { path, text, force: true },
                 );
             }
@@ -213,7 +216,9 @@ impl RuleEditor {
 
     /// The YAML above, the checks and test results below.
     pub fn render(&self, f: &mut Frame, area: Rect, theme: &Theme) {
-        let report = report_lines(self, theme);
+        // Long diagnostics and test failures wrap under their place rather than being cut.
+        let width = area.width.saturating_sub(2) as usize;
+        let report: Vec<Line> = report_lines(self, theme).iter().flat_map(|l| wrap_line(l, width)).collect();
         let report_h = (report.len() as u16 + 2).clamp(3, (area.height / 3).max(3));
         let [top, bottom] = Layout::vertical([Constraint::Min(3), Constraint::Length(report_h)]).areas(area);
         let title = format!(" {}{} ", self.label(), if self.dirty() { " [+]" } else { "" });

@@ -528,3 +528,21 @@ fn history_and_tables_pickers_fill_the_editor() {
         "{jobs:?}"
     );
 }
+
+#[test]
+fn a_long_message_takes_two_rows_and_points_to_messages_past_them() {
+    let mut a = app();
+    a.ui.error(format!(
+        "test send to `ops-hook`: {} (127.0.0.1:9)",
+        "connection refused or unreachable ".repeat(2)
+    ));
+    let screen = draw(&a, 80, 24);
+    assert!(screen.contains("(127.0.0.1:9)"), "the end of the message is on screen:\n{screen}");
+    a.ui.error("word ".repeat(60));
+    let screen = draw(&a, 80, 24);
+    assert!(screen.contains("… :messages"), "{screen}");
+    // The key hints stay on one row.
+    a.ui.message = None;
+    let rows = draw(&a, 80, 24).lines().filter(|l| l.contains("help")).count();
+    assert_eq!(rows, 1);
+}
