@@ -148,12 +148,15 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
                 Err(e) => send(Msg::Error(e.to_string())),
             }
         }
-        Job::SaveAlert(alert) => match s.alerts.put_alert(&alert).await {
-            Ok(()) => {
-                send(Msg::Info(format!("alert {} is {:?}", &alert.id[..8.min(alert.id.len())], alert.status)))
+        Job::SaveAlerts { alerts, report } => {
+            let total = alerts.len();
+            for (saved, alert) in alerts.iter().enumerate() {
+                if let Err(e) = s.alerts.put_alert(alert).await {
+                    return send(Msg::Error(format!("saved {saved} of {total} alert(s), then: {e}")));
+                }
             }
-            Err(e) => send(Msg::Error(e.to_string())),
-        },
+            send(Msg::Info(report))
+        }
         Job::SaveRule(rule) => match s.rules.put_rule(user, &rule).await {
             Ok(()) => send(Msg::Info(format!(
                 "rule {} {}",

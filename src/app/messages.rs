@@ -25,7 +25,11 @@ pub enum Job {
     OlderAlerts {
         before: chrono::DateTime<chrono::Utc>,
     },
-    SaveAlert(Alert),
+    /// Stores the changed alerts; `report` says what changed, once for all of them.
+    SaveAlerts {
+        alerts: Vec<Alert>,
+        report: String,
+    },
     SaveRule(Rule),
     RunRule(Rule),
     Redrive(Vec<String>),
@@ -94,7 +98,7 @@ impl Job {
             Job::RunQuery(_) => "query",
             Job::CancelQuery(_) => "cancel",
             Job::OlderAlerts { .. } => "older alerts",
-            Job::SaveAlert(_) => "save alert",
+            Job::SaveAlerts { .. } => "save alert",
             Job::SaveRule(_) | Job::SaveRuleFile { .. } => "save rule",
             Job::RunRule(_) => "run rule",
             Job::Redrive(_) => "redrive",

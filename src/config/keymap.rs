@@ -143,7 +143,7 @@ actions! {
     List PageDown = "page_down", "half a page down";
     List PageUp = "page_up", "half a page up";
     List Filter = "filter", "filter rows (!text hides; Esc clears)";
-    List Mark = "mark", "mark/unmark the row for a bulk action";
+    List Mark = "mark", "mark/unmark for a bulk action, move down";
     List Open = "open", "open: record, rule, detail, payload";
     Grid Left = "left", "column left";
     Grid Right = "right", "column right";
@@ -168,6 +168,7 @@ actions! {
     Alerts Assign = "assign", "assign (empty clears)";
     Alerts Note = "note", "add a note";
     Alerts Pivot = "pivot", "pivot: query the alert's entity";
+    Alerts SortAlerts = "sort_alerts", "order: newest, severity, rule, status";
     Integrations NewIntegration = "new_integration", "set up an integration";
     Integrations EditIntegration = "edit_integration", "change the setup";
     Integrations TestSend = "test_send", "send a test alert";

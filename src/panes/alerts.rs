@@ -20,10 +20,52 @@ pub const ALERT_PAGE: usize = 200;
 #[derive(Default)]
 pub struct AlertsPane {
     pub list: List<Alert>,
+    /// The order `s` picked; newest first until then.
+    pub order: AlertOrder,
     /// Older alerts may exist than those loaded (the last page that came was full).
     pub more: bool,
     /// A page of older alerts is on its way.
     pub loading_more: bool,
+}
+
+/// The alerts list's orders, in the order `s` cycles through them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AlertOrder {
+    #[default]
+    Newest,
+    Severity,
+    Rule,
+    Status,
+}
+
+impl AlertOrder {
+    fn next(self) -> Self {
+        match self {
+            AlertOrder::Newest => AlertOrder::Severity,
+            AlertOrder::Severity => AlertOrder::Rule,
+            AlertOrder::Rule => AlertOrder::Status,
+            AlertOrder::Status => AlertOrder::Newest,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            AlertOrder::Newest => "newest first",
+            AlertOrder::Severity => "by severity",
+            AlertOrder::Rule => "by rule",
+            AlertOrder::Status => "by status",
+        }
+    }
+}
+
+/// Open first, then the ones still in hand, then the closed.
+fn status_rank(s: AlertStatus) -> u8 {
+    match s {
+        AlertStatus::Open => 0,
+        AlertStatus::Acknowledged => 1,
+        AlertStatus::Resolved => 2,
+        AlertStatus::FalsePositive => 3,
+    }
 }
 
 impl Record for Alert {
@@ -43,25 +85,39 @@ impl Record for Alert {
 }
 
 impl AlertsPane {
-    /// Changes the alerts with these ids here and asks the backend to store each.
-    pub fn edit(&mut self, ids: &[String], change: impl Fn(&mut Alert)) -> Vec<Job> {
-        let mut jobs = vec![];
+    /// Changes the alerts with these ids here and asks the backend to store them; `done` says
+    /// what happened (`acknowledged`), for one report naming how many.
+    pub fn edit(&mut self, ids: &[String], done: &str, change: impl Fn(&mut Alert)) -> Vec<Job> {
+        let mut alerts = vec![];
         for alert in self.list.items.iter_mut().filter(|a| ids.contains(&a.id)) {
             change(alert);
-            jobs.push(Job::SaveAlert(alert.clone()));
+            alerts.push(alert.clone());
         }
-        jobs
+        let what = match alerts.as_slice() {
+            [] => return vec![],
+            [one] => format!("alert {} ({})", &one.id[..8.min(one.id.len())], clean(&one.rule_name)),
+            many => format!("{} alerts", many.len()),
+        };
+        vec![Job::SaveAlerts { alerts, report: format!("{what} {done}") }]
     }
 
     /// Triage the marked alerts, or the selected one.
     fn set_status(&mut self, status: AlertStatus) -> Vec<Job> {
         let ids = self.list.take_targets();
-        self.edit(&ids, |a| a.status = status)
+        let done = match status {
+            AlertStatus::Open => "reopened",
+            AlertStatus::Acknowledged => "acknowledged",
+            AlertStatus::Resolved => "resolved",
+            AlertStatus::FalsePositive => "marked false positive",
+        };
+        self.edit(&ids, done, |a| a.status = status)
     }
 
     /// The answer to the assignee question: a name, or nothing to unassign.
     pub fn assign(&mut self, ids: &[String], name: &str) -> Vec<Job> {
-        self.edit(ids, |a| a.assignee = (!name.is_empty()).then(|| name.to_string()))
+        let done =
+            if name.is_empty() { "unassigned".to_string() } else { format!("assigned to {}", clean(name)) };
+        self.edit(ids, &done, |a| a.assignee = (!name.is_empty()).then(|| name.to_string()))
     }
 
     /// The answer to the note question, signed and dated; an empty note is dropped.
@@ -70,7 +126,29 @@ impl AlertsPane {
             return vec![];
         }
         let note = format!("{} {user}: {text}", chrono::Utc::now().format("%Y-%m-%d %H:%M"));
-        self.edit(ids, |a| a.notes.push(note.clone()))
+        self.edit(ids, "noted", |a| a.notes.push(note.clone()))
+    }
+
+    /// The list in the order picked with `s`, the cursor kept on the alert it was on.
+    fn sort(&mut self) {
+        let on = self.list.selected().map(|a| a.id.clone());
+        let items = &mut self.list.items;
+        match self.order {
+            AlertOrder::Newest => items.sort_by(|a, b| b.created_at.cmp(&a.created_at)),
+            AlertOrder::Severity => {
+                items.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.created_at.cmp(&a.created_at)))
+            }
+            AlertOrder::Rule => {
+                items.sort_by(|a, b| a.rule_name.cmp(&b.rule_name).then(b.created_at.cmp(&a.created_at)))
+            }
+            AlertOrder::Status => items.sort_by(|a, b| {
+                status_rank(a.status).cmp(&status_rank(b.status)).then(b.created_at.cmp(&a.created_at))
+            }),
+        }
+        if let Some(id) = on {
+            let shown = self.list.visible();
+            self.list.cursor = shown.iter().position(|&i| self.list.items[i].id == id).unwrap_or(0);
+        }
     }
 
     /// The next page when the cursor is on the last row loaded and more may exist.
@@ -79,7 +157,8 @@ impl AlertsPane {
         if !self.more || self.loading_more || shown == 0 || self.list.cursor + 1 < shown {
             return None;
         }
-        let before = self.list.items.last()?.created_at;
+        // The oldest loaded, whatever the order on screen.
+        let before = self.list.items.iter().map(|a| a.created_at).min()?;
         self.loading_more = true;
         Some(Job::OlderAlerts { before })
     }
@@ -125,6 +204,11 @@ impl Component for AlertsPane {
             Action::FalsePositive => return self.set_status(AlertStatus::FalsePositive),
             Action::Reopen => return self.set_status(AlertStatus::Open),
             Action::Assign | Action::Note => self.ask_assign_or_note(action, ui),
+            Action::SortAlerts => {
+                self.order = self.order.next();
+                self.sort();
+                ui.info(format!("alerts {}", self.order.label()));
+            }
             Action::Pivot => {
                 if let Some(a) = self.list.selected() {
                     ui.requests.push(Request::Query { sql: pivot_sql(a), run: false });
@@ -153,7 +237,11 @@ impl Component for AlertsPane {
                     items.extend(older);
                 }
                 self.more = full;
-                self.list.set(items)
+                let changed = self.list.set(items);
+                if changed && self.order != AlertOrder::Newest {
+                    self.sort();
+                }
+                changed
             }
             Msg::OlderAlerts(Err(e)) => {
                 self.loading_more = false;
@@ -167,6 +255,9 @@ impl Component for AlertsPane {
                 let new: Vec<Alert> = page.into_iter().filter(|a| !loaded.contains(a.id.as_str())).collect();
                 let changed = !new.is_empty();
                 self.list.items.extend(new);
+                if changed && self.order != AlertOrder::Newest {
+                    self.sort();
+                }
                 changed
             }
             _ => false,
@@ -181,12 +272,19 @@ impl Component for AlertsPane {
     fn render(&self, f: &mut Frame, area: Rect, ui: &Ui) {
         let t = &ui.theme;
         let narrow = area.width < 120;
+        let paging = match (self.loading_more, self.more) {
+            (true, _) => "· loading older ",
+            (false, true) => "· older below ",
+            (false, false) => "",
+        };
+        let order = if self.order == AlertOrder::Newest {
+            String::new()
+        } else {
+            format!("· {} ", self.order.label())
+        };
+        let title = format!(" alerts {order}{paging}");
         let columns = Columns {
-            title: match (self.loading_more, self.more) {
-                (true, _) => " alerts · loading older ",
-                (false, true) => " alerts · older below ",
-                (false, false) => " alerts ",
-            },
+            title: &title,
             header: vec![
                 "age",
                 "severity",

@@ -234,7 +234,10 @@ fn slash_filters_the_list_and_actions_follow_the_filtered_row() {
     assert!(screen.contains("/medium · 1/2") && !screen.contains("critical"), "{screen}");
     // `a` acknowledges the row on screen (a2), not the first of the full list.
     let jobs = a.handle_key(key('a'));
-    assert!(matches!(&jobs[..], [crate::app::Job::SaveAlert(al)] if al.id == "a2"), "{jobs:?}");
+    assert!(
+        matches!(&jobs[..], [crate::app::Job::SaveAlerts { alerts, .. }] if alerts[0].id == "a2"),
+        "{jobs:?}"
+    );
     // `!` inverts; Esc clears.
     a.handle_key(key('/'));
     assert_eq!(a.ui.filter_input.as_deref(), Some("medium"), "the input starts from the filter");

@@ -152,10 +152,16 @@ impl<T: Record + PartialEq> List<T> {
                 Row::new(std::iter::once(Cell::from(mark)).chain(cells(record)))
             })
             .collect();
-        let title = match self.marks.len() {
-            0 => title.to_string(),
-            n => format!("{title}· {n} marked "),
+        // How many there are, and with a filter kept, how many it lets through.
+        let mut title = match self.filter.is_empty() {
+            true => format!("{title}· {} ", self.items.len()),
+            false => {
+                format!("{title}· /{} {} of {} ", neutralize(&self.filter), shown.len(), self.items.len())
+            }
         };
+        if !self.marks.is_empty() {
+            title.push_str(&format!("· {} marked ", self.marks.len()));
+        }
         let mut block = Block::bordered().title(title).border_style(Style::default());
         if !self.filter.is_empty() || typing_filter {
             block = block.title_bottom(format!(

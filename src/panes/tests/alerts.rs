@@ -10,7 +10,11 @@ fn triage_and_pivot_from_the_keyboard() {
     a.pane = Pane::Alerts;
     let key = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
     let jobs = a.handle_key(key('a'));
-    assert!(matches!(&jobs[..], [crate::app::Job::SaveAlert(al)] if al.status == AlertStatus::Acknowledged));
+    assert!(
+        matches!(&jobs[..], [crate::app::Job::SaveAlerts { alerts, report }]
+            if alerts[0].status == AlertStatus::Acknowledged && report == "alert a1 (Root account used) acknowledged"),
+        "{jobs:?}"
+    );
     a.handle_key(key('p'));
     assert_eq!(a.pane, Pane::Query);
     assert!(a.query.sql().contains("sourceipaddress = '45.155.205.233'"), "{}", a.query.sql());
@@ -22,22 +26,21 @@ fn marked_alerts_are_triaged_assigned_and_noted_together() {
     a.pane = Pane::Alerts;
     special(&mut a, KeyCode::Char(' '));
     special(&mut a, KeyCode::Char(' '));
-    assert!(draw(&a, 80, 24).contains("alerts · 2 marked"));
+    assert!(draw(&a, 80, 24).contains("· 2 marked"));
     let jobs = press(&mut a, "a");
-    assert_eq!(jobs.len(), 2, "{jobs:?}");
+    let [crate::app::Job::SaveAlerts { alerts, report }] = &jobs[..] else { panic!("{jobs:?}") };
+    assert_eq!((alerts.len(), report.as_str()), (2, "2 alerts acknowledged"), "one report names both");
     assert!(a.alerts.list.items.iter().all(|al| al.status == AlertStatus::Acknowledged));
     assert!(a.alerts.list.marks.is_empty(), "a bulk action clears the marks");
     // Assign the selected one (the cursor moved down with the marks).
     press(&mut a, "A");
     let jobs = type_and_enter(&mut a, "sam");
-    assert!(
-        matches!(&jobs[..], [crate::app::Job::SaveAlert(al)] if al.assignee.as_deref() == Some("sam") && al.id == "a2")
-    );
+    assert!(matches!(&jobs[..], [crate::app::Job::SaveAlerts { alerts, report }]
+            if alerts[0].assignee.as_deref() == Some("sam") && alerts[0].id == "a2" && report.ends_with("assigned to sam")));
     press(&mut a, "N");
     let jobs = type_and_enter(&mut a, "benign scanner");
-    assert!(
-        matches!(&jobs[..], [crate::app::Job::SaveAlert(al)] if al.notes[0].ends_with("analyst: benign scanner"))
-    );
+    assert!(matches!(&jobs[..], [crate::app::Job::SaveAlerts { alerts, report }]
+            if alerts[0].notes[0].ends_with("analyst: benign scanner") && report.ends_with("noted")));
     // The detail shows attempts, assignee and notes.
     special(&mut a, KeyCode::Enter);
     let screen = draw(&a, 80, 24);
@@ -82,4 +85,38 @@ fn alerts_load_a_page_at_a_time_as_the_cursor_reaches_the_end() {
     a.update(Msg::OlderAlerts(Err("throttled".into())));
     assert!(!a.alerts.loading_more);
     assert!(a.ui.message.as_ref().is_some_and(|m| m.1.contains("throttled")));
+}
+
+#[test]
+fn s_orders_the_alerts_and_the_title_counts_them() {
+    let mut a = app();
+    a.update(Msg::Alerts(vec![
+        alert("a1", Severity::Low, 1, DeliveryStatus::Delivered),
+        alert("a2", Severity::Critical, 5, DeliveryStatus::Delivered),
+        alert("a3", Severity::Medium, 9, DeliveryStatus::Delivered),
+    ]));
+    a.pane = Pane::Alerts;
+    assert!(draw(&a, 80, 24).contains(" alerts · 3 "), "{}", draw(&a, 80, 24));
+    press(&mut a, "s");
+    let ids: Vec<&str> = a.alerts.list.items.iter().map(|al| al.id.as_str()).collect();
+    assert_eq!(ids, ["a2", "a3", "a1"], "by severity");
+    assert_eq!(a.alerts.list.selected().unwrap().id, "a1", "the cursor stays on its alert");
+    assert!(draw(&a, 80, 24).contains("alerts · by severity · 3"));
+    // A refresh keeps the order.
+    a.update(Msg::Alerts(vec![
+        alert("a0", Severity::High, 0, DeliveryStatus::Delivered),
+        alert("a1", Severity::Low, 1, DeliveryStatus::Delivered),
+        alert("a2", Severity::Critical, 5, DeliveryStatus::Delivered),
+        alert("a3", Severity::Medium, 9, DeliveryStatus::Delivered),
+    ]));
+    let ids: Vec<&str> = a.alerts.list.items.iter().map(|al| al.id.as_str()).collect();
+    assert_eq!(ids, ["a2", "a0", "a3", "a1"]);
+    press(&mut a, "sss");
+    assert_eq!(a.alerts.order, crate::panes::alerts::AlertOrder::Newest);
+    // A kept filter is in the title with its count.
+    for c in "/crit".chars() {
+        a.handle_key(key(c));
+    }
+    special(&mut a, KeyCode::Enter);
+    assert!(draw(&a, 80, 24).contains("· /crit 1 of 4"), "{}", draw(&a, 80, 24));
 }
