@@ -134,7 +134,7 @@ impl AlertsPane {
         let on = self.list.selected().map(|a| a.id.clone());
         let items = &mut self.list.items;
         match self.order {
-            AlertOrder::Newest => items.sort_by(|a, b| b.created_at.cmp(&a.created_at)),
+            AlertOrder::Newest => items.sort_by_key(|a| std::cmp::Reverse(a.created_at)),
             AlertOrder::Severity => {
                 items.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.created_at.cmp(&a.created_at)))
             }
@@ -210,8 +210,13 @@ impl Component for AlertsPane {
                 ui.info(format!("alerts {}", self.order.label()));
             }
             Action::Pivot => {
+                // Not run at once: on Athena every query is billed, so the analyst reads it first.
                 if let Some(a) = self.list.selected() {
                     ui.requests.push(Request::Query { sql: pivot_sql(a), run: false });
+                    ui.info(format!(
+                        "the alert's source over its days: {} runs it",
+                        ui.keymap.first_key(Action::Run)
+                    ));
                 }
             }
             _ => {}
@@ -322,7 +327,8 @@ impl Component for AlertsPane {
     }
 }
 
-/// A query over the alert's window, narrowed to its first sample's source address if any.
+/// A query over the days of the alert's evidence (its first to its last event), narrowed to
+/// its first sample's source address if any.
 pub fn pivot_sql(a: &Alert) -> String {
     let ip = a.sample_rows.first().and_then(|r| {
         ["sourceipaddress", "srcaddr", "remoteip"]
@@ -334,7 +340,7 @@ pub fn pivot_sql(a: &Alert) -> String {
         Some("remoteip") => ("s3_access_logs", "remoteip"),
         _ => ("cloudtrail_logs", "sourceipaddress"),
     };
-    let day = a.window_start.format("%Y-%m-%d");
+    let (first, last) = (a.window_start.format("%Y-%m-%d"), a.window_end.format("%Y-%m-%d"));
     let filter = ip.map(|(_, v)| format!("\n  AND {col} = '{}'", v.replace('\'', "''"))).unwrap_or_default();
-    format!("SELECT *\nFROM {table}\nWHERE dt >= '{day}'{filter}\nLIMIT 500")
+    format!("SELECT *\nFROM {table}\nWHERE dt BETWEEN '{first}' AND '{last}'{filter}\nLIMIT 500")
 }

@@ -86,11 +86,15 @@ impl QueryPane {
     }
 
     /// Replaces the editor's SQL with a query from another pane (a pivot, a rule's dry run),
-    /// shown from its first line, which says what it selects.
+    /// shown from its first line, which says what it selects. The last query's results and
+    /// stats go: they are not this query's.
     pub fn show(&mut self, sql: &str) {
         self.load(sql);
         self.editor.move_cursor(CursorMove::Top);
         self.editor.move_cursor(CursorMove::Head);
+        self.grid.set(vec![]);
+        self.status = None;
+        self.error = None;
     }
 
     /// Runs the editor's SQL, recording it in the history.
@@ -156,11 +160,12 @@ impl QueryPane {
         let key = |a| ui.keymap.first_key(a);
         match &self.status {
             _ if self.error.is_some() => String::new(),
-            None => format!(
+            None if self.history.entries.is_empty() => format!(
                 "No query run yet. {} edits the SQL above, {} runs it; 2-5 open the other panes, ? lists the keys.",
                 key(Action::EditQuery),
                 key(Action::Run)
             ),
+            None => format!("Not run yet: {} runs the query above.", key(Action::Run)),
             Some(s) => match s.state {
                 QueryState::Succeeded => "The query returned no rows.".into(),
                 QueryState::Cancelled => "Cancelled.".into(),

@@ -15,9 +15,17 @@ fn triage_and_pivot_from_the_keyboard() {
             if alerts[0].status == AlertStatus::Acknowledged && report == "alert a1 (Root account used) acknowledged"),
         "{jobs:?}"
     );
+    // The pivot replaces the last query's results and says how to run it.
+    results(&mut a);
+    a.pane = Pane::Alerts;
     a.handle_key(key('p'));
     assert_eq!(a.pane, Pane::Query);
     assert!(a.query.sql().contains("sourceipaddress = '45.155.205.233'"), "{}", a.query.sql());
+    let day = a.alerts.list.items[0].window_start.format("%Y-%m-%d").to_string();
+    assert!(a.query.sql().contains(&format!("dt BETWEEN '{day}' AND '{day}'")), "{}", a.query.sql());
+    let screen = draw(&a, 80, 24);
+    assert!(!screen.contains("CreateLogStream") && !screen.contains("SUCCEEDED"), "stale results:\n{screen}");
+    assert!(screen.contains("F5 runs it"), "{screen}");
 }
 
 #[test]
