@@ -215,7 +215,7 @@ fn an_analyst_queries_exports_dry_runs_a_rule_triages_redrives_and_quits() {
     c.wait_for("severity", 10);
     c.wait_until("an open alert", 120, |t| t.contains(" open "));
     c.send("a");
-    c.wait_for("is Acknowledged", 10);
+    c.wait_for(") acknowledged", 10);
     c.send("?");
     c.wait_for("keys · keymap default", 5);
     c.send("x");

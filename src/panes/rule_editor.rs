@@ -244,21 +244,22 @@ impl RuleEditor {
     }
 }
 
+/// Errors first, then the tests' outcomes, then warnings: what blocks a save is at the top of
+/// a box that may not show everything.
 fn report_lines(ed: &RuleEditor, theme: &Theme) -> Vec<Line<'static>> {
-    let mut out: Vec<Line> = ed
-        .diagnostics
-        .iter()
-        .map(|d| {
-            let (label, style) = match d.level {
-                Level::Error => ("error", theme.error()),
-                Level::Warning => ("warning", theme.warning()),
-            };
-            Line::from(vec![
-                Span::styled(format!("{}:{} {label}: ", d.line, d.col), style),
-                Span::raw(neutralize(&d.message).into_owned()),
-            ])
-        })
-        .collect();
+    let diagnostic = |d: &Diagnostic| {
+        let (label, style) = match d.level {
+            Level::Error => ("error", theme.error()),
+            Level::Warning => ("warning", theme.warning()),
+        };
+        Line::from(vec![
+            Span::styled(format!("{}:{} {label}: ", d.line, d.col), style),
+            Span::raw(neutralize(&d.message).into_owned()),
+        ])
+    };
+    let (errors, warnings): (Vec<&Diagnostic>, Vec<&Diagnostic>) =
+        ed.diagnostics.iter().partition(|d| d.is_error());
+    let mut out: Vec<Line> = errors.into_iter().map(diagnostic).collect();
     if ed.testing {
         out.push(Line::from(Span::styled("running the rule's tests…", theme.muted())));
     }
@@ -282,6 +283,7 @@ fn report_lines(ed: &RuleEditor, theme: &Theme) -> Vec<Line<'static>> {
             });
         }
     }
+    out.extend(warnings.into_iter().map(diagnostic));
     if out.is_empty() && ed.checked_generation == Some(ed.generation) {
         out.push(Line::from(Span::styled("no problems found", theme.muted())));
     }
