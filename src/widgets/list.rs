@@ -42,12 +42,19 @@ pub struct Columns<'a> {
 }
 
 impl<T: Record + PartialEq> List<T> {
-    /// New records from a refresh; returns whether anything changed.
+    /// New records from a refresh; returns whether anything changed. The cursor stays on the
+    /// record it was on (new alerts arrive above it), so a key acts on what the analyst chose.
     pub fn set(&mut self, items: Vec<T>) -> bool {
         if items == self.items {
             return false;
         }
+        let on = self.selected().map(Record::id);
         self.items = items;
+        if let Some(id) = on
+            && let Some(at) = self.visible().iter().position(|&i| self.items[i].id() == id)
+        {
+            self.cursor = at;
+        }
         true
     }
 

@@ -128,3 +128,35 @@ fn s_orders_the_alerts_and_the_title_counts_them() {
     special(&mut a, KeyCode::Enter);
     assert!(draw(&a, 80, 24).contains("· /crit 1 of 4"), "{}", draw(&a, 80, 24));
 }
+
+#[test]
+fn the_cursor_stays_on_its_alert_when_new_ones_arrive() {
+    let mut a = app();
+    a.pane = Pane::Alerts;
+    a.update(Msg::Alerts(vec![
+        alert("a1", Severity::Low, 1, DeliveryStatus::Delivered),
+        alert("a2", Severity::High, 5, DeliveryStatus::Delivered),
+    ]));
+    press(&mut a, "j");
+    assert_eq!(a.alerts.list.selected().unwrap().id, "a2");
+    // A refresh brings a newer alert above it: `a` still acknowledges a2.
+    a.update(Msg::Alerts(vec![
+        alert("a0", Severity::Critical, 0, DeliveryStatus::Delivered),
+        alert("a1", Severity::Low, 1, DeliveryStatus::Delivered),
+        alert("a2", Severity::High, 5, DeliveryStatus::Delivered),
+    ]));
+    let jobs = press(&mut a, "a");
+    assert!(
+        matches!(&jobs[..], [crate::app::Job::SaveAlerts { alerts, .. }] if alerts[0].id == "a2"),
+        "{jobs:?}"
+    );
+    // The same with an order picked: the refresh comes newest first, the cursor keeps a2.
+    press(&mut a, "s");
+    a.update(Msg::Alerts(vec![
+        alert("a00", Severity::Low, 0, DeliveryStatus::Delivered),
+        alert("a0", Severity::Critical, 0, DeliveryStatus::Delivered),
+        alert("a1", Severity::Low, 1, DeliveryStatus::Delivered),
+        alert("a2", Severity::High, 5, DeliveryStatus::Delivered),
+    ]));
+    assert_eq!(a.alerts.list.selected().unwrap().id, "a2");
+}
