@@ -207,6 +207,8 @@ impl Component for AlertsPane {
             Action::SortAlerts => {
                 self.order = self.order.next();
                 self.sort();
+                // A new order is read from its top (a refresh keeps the cursor's alert instead).
+                self.list.cursor = 0;
                 ui.info(format!("alerts {}", self.order.label()));
             }
             Action::Pivot => {
