@@ -80,14 +80,19 @@ impl TextView {
     }
 }
 
-/// `line` as rows of at most `width` columns, broken after a space where there is one; a
-/// `name  value` line (a short first span) continues indented under its value.
+/// `line` as rows of at most `width` columns, broken after a space where there is one; a line
+/// of several spans (`name  value`) continues indented under its last, when that starts in the
+/// row's first half.
 pub fn wrap_line(line: &Line<'static>, width: usize) -> Vec<Line<'static>> {
     let width = width.max(1);
     let cells: Vec<(char, Style)> =
         line.spans.iter().flat_map(|s| s.content.chars().map(move |c| (c, s.style))).collect();
-    let indent = match line.spans.as_slice() {
-        [first, _, ..] if first.width() <= width / 3 => first.width(),
+    // Under the last span: the value of `name  value`, the text of `context  keys  text`.
+    let indent = match line.spans.split_last() {
+        Some((_, head)) if !head.is_empty() => {
+            let w: usize = head.iter().map(Span::width).sum();
+            if w <= width / 2 { w } else { 0 }
+        }
         _ => 0,
     };
     let mut rows = vec![];
