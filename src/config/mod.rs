@@ -1,5 +1,6 @@
 //! Where things live: the data dir (lake, state) and the config dir (themes, keymaps).
 
+pub mod key;
 pub mod keymap;
 mod layers;
 pub mod theme;

@@ -3,7 +3,7 @@
 //! Every value from logs or the network is neutralised; secrets are only ever a masked ref.
 
 use crate::config::theme::Theme;
-use crate::widgets::grid::{decode_nested, text_lines};
+use crate::widgets::text::{decode_nested, text_lines};
 use mantissa_backend::model::{Alert, HealthStatus, Integration};
 use mantissa_backend::ports::DeadLetter;
 use mantissa_backend::text::neutralize;

@@ -5,8 +5,7 @@
 //! order), cell and row selection, and the text/JSON of a cell, a record or a selection.
 //! Text from logs is neutralised before it is drawn.
 
-use datafusion::arrow::array::{Array, ArrayRef, UInt32Array};
-use datafusion::arrow::compute::{SortOptions, concat, concat_batches, sort_to_indices, take_record_batch};
+use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use mantissa_backend::text::neutralize;
@@ -18,20 +17,14 @@ use ratatui::widgets::{Block, Paragraph};
 use std::cell::Cell;
 use std::sync::Arc;
 
+mod view;
+pub use view::{ViewRequest, compute_view, ordered};
+
 /// What `v`/`V` started: cells of the current row from a column, or rows from a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Selection {
     Cells { from_col: usize },
     Rows { from_row: usize },
-}
-
-/// Asks for a row order (sort and filter) to be computed off the UI thread.
-#[derive(Debug, Clone)]
-pub struct ViewRequest {
-    pub generation: u64,
-    pub batches: Vec<RecordBatch>,
-    pub sort: Option<(usize, bool)>,
-    pub filter: String,
 }
 
 #[derive(Default)]
@@ -57,7 +50,7 @@ pub struct Grid {
     pub selection: Option<Selection>,
 }
 
-fn format_options() -> FormatOptions<'static> {
+pub(crate) fn format_options() -> FormatOptions<'static> {
     mantissa_backend::query::display_options()
 }
 
@@ -289,11 +282,11 @@ impl Grid {
         let raw = self.value(self.selected, self.col);
         let text = match serde_json::from_str::<serde_json::Value>(&raw) {
             Ok(v @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => {
-                serde_json::to_string_pretty(&decode_nested(v)).unwrap_or(raw)
+                serde_json::to_string_pretty(&super::text::decode_nested(v)).unwrap_or(raw)
             }
             _ => raw,
         };
-        text_lines(&text)
+        super::text::text_lines(&text)
     }
 
     pub fn render(
@@ -441,182 +434,5 @@ impl Grid {
     }
 }
 
-/// Text as neutralised lines, one per line of the text (the view wraps them to its width).
-pub fn text_lines(text: &str) -> Vec<Line<'static>> {
-    text.lines().map(|l| Line::from(neutralize(l).into_owned())).collect()
-}
-
-/// JSON kept as a string inside JSON (a policy document in CloudTrail's request parameters)
-/// decoded in place, so the cell view shows it as JSON rather than one escaped line.
-pub fn decode_nested(value: serde_json::Value) -> serde_json::Value {
-    use serde_json::Value;
-    match value {
-        Value::String(s) if s.trim_start().starts_with(['{', '[']) => match serde_json::from_str::<Value>(&s)
-        {
-            Ok(inner @ (Value::Object(_) | Value::Array(_))) => decode_nested(inner),
-            _ => Value::String(s),
-        },
-        Value::Array(items) => Value::Array(items.into_iter().map(decode_nested).collect()),
-        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, decode_nested(v))).collect()),
-        other => other,
-    }
-}
-
-/// The result as shown, one batch: rows in `order` when there is one.
-pub fn ordered(
-    batches: &[RecordBatch],
-    order: Option<&[u32]>,
-) -> datafusion::arrow::error::Result<Vec<RecordBatch>> {
-    match (order, batches.first()) {
-        (Some(order), Some(first)) => {
-            let all = concat_batches(&first.schema(), batches)?;
-            Ok(vec![take_record_batch(&all, &UInt32Array::from(order.to_vec()))?])
-        }
-        _ => Ok(batches.to_vec()),
-    }
-}
-
-/// The row order for a sort and a filter (`!text` keeps rows without it), or `None` for the
-/// result as returned. Runs on a blocking task: a million rows take a while to format.
-pub fn compute_view(req: &ViewRequest) -> Result<Option<Vec<u32>>, String> {
-    let Some(first) = req.batches.first() else { return Ok(None) };
-    let total: usize = req.batches.iter().map(RecordBatch::num_rows).sum();
-    let mut order: Option<Vec<u32>> = None;
-    if let Some((col, descending)) = req.sort {
-        let arrays: Vec<&dyn Array> = req.batches.iter().map(|b| b.column(col).as_ref()).collect();
-        let column: ArrayRef = concat(&arrays).map_err(|e| e.to_string())?;
-        let opts = SortOptions { descending, nulls_first: false };
-        let idx = sort_to_indices(&column, Some(opts), None)
-            .map_err(|e| format!("cannot sort {}: {e}", first.schema().field(col).name()))?;
-        order = Some(idx.values().to_vec());
-    }
-    let filter = req.filter.to_lowercase();
-    let (invert, needle) = match filter.strip_prefix('!') {
-        Some(rest) => (true, rest.to_string()),
-        None => (false, filter.clone()),
-    };
-    if needle.is_empty() {
-        return Ok(order);
-    }
-    let opts = format_options();
-    let mut keep = vec![false; total];
-    let mut start = 0;
-    for b in &req.batches {
-        let fmts: Vec<ArrayFormatter> = b
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts))
-            .collect::<Result<_, _>>()
-            .map_err(|e| e.to_string())?;
-        for r in 0..b.num_rows() {
-            let hit = fmts.iter().any(|f| f.value(r).to_string().to_lowercase().contains(&needle));
-            keep[start + r] = hit != invert;
-        }
-        start += b.num_rows();
-    }
-    let base: Vec<u32> = order.unwrap_or_else(|| (0..total as u32).collect());
-    Ok(Some(base.into_iter().filter(|&i| keep[i as usize]).collect()))
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use datafusion::arrow::array::{Int64Array, StringArray};
-    use datafusion::arrow::datatypes::{DataType, Field, Schema};
-    use datafusion::arrow::record_batch::RecordBatchOptions;
-    use ratatui::Terminal;
-    use ratatui::backend::TestBackend;
-
-    #[test]
-    fn a_result_without_columns_says_so_instead_of_panicking() {
-        let empty = RecordBatch::try_new_with_options(
-            Arc::new(Schema::empty()),
-            vec![],
-            &RecordBatchOptions::new().with_row_count(Some(0)),
-        )
-        .unwrap();
-        let mut grid = Grid::default();
-        grid.set(vec![empty]);
-        let mut t = Terminal::new(TestBackend::new(60, 5)).unwrap();
-        t.draw(|f| grid.render(f, f.area(), Block::bordered(), "", Style::default(), Style::default()))
-            .unwrap();
-        let text: String = t.backend().buffer().content().iter().map(|c| c.symbol()).collect();
-        assert!(text.contains("returned 0 rows and no columns"), "{text}");
-    }
-
-    fn two_batches() -> Vec<RecordBatch> {
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("name", DataType::Utf8, true),
-            Field::new("n", DataType::Int64, true),
-            Field::new("params", DataType::Utf8, true),
-        ]));
-        let batch = |names: Vec<Option<&str>>, ns: Vec<Option<i64>>, ps: Vec<&str>| {
-            RecordBatch::try_new(
-                schema.clone(),
-                vec![
-                    Arc::new(StringArray::from(names)),
-                    Arc::new(Int64Array::from(ns)),
-                    Arc::new(StringArray::from(ps)),
-                ],
-            )
-            .unwrap()
-        };
-        vec![
-            batch(vec![Some("b"), Some("a")], vec![Some(2), None], vec!["{}", "{\"bucketName\":\"x\"}"]),
-            batch(vec![Some("c")], vec![Some(1)], vec!["plain"]),
-        ]
-    }
-
-    #[test]
-    fn sort_and_filter_make_a_row_order_across_batches() {
-        let mut g = Grid::default();
-        g.set(two_batches());
-        g.move_col(1);
-        let req = g.cycle_sort();
-        let order = compute_view(&req).unwrap();
-        assert_eq!(order, Some(vec![2, 0, 1]), "ascending, nulls last");
-        assert!(g.apply_view(req.generation, order));
-        assert_eq!(g.value(0, 0), "c");
-        let req = g.cycle_sort();
-        assert_eq!(compute_view(&req).unwrap(), Some(vec![0, 2, 1]), "descending, nulls last");
-        // A stale reply is dropped.
-        let newer = g.filter_by("!2".into());
-        assert!(!g.apply_view(req.generation, Some(vec![])));
-        let order = compute_view(&newer).unwrap();
-        assert_eq!(order, Some(vec![2, 1]), "rows without a `2`, still sorted");
-        g.apply_view(newer.generation, order);
-        assert_eq!(g.shown(), 2);
-        let (batches, order) = g.snapshot();
-        let out = ordered(&batches, order.as_deref().map(|v| v.as_slice())).unwrap();
-        assert_eq!(out[0].num_rows(), 2);
-        // Off again: as returned.
-        g.cycle_sort();
-        let req = g.filter_by(String::new());
-        assert_eq!(compute_view(&req).unwrap(), None);
-    }
-
-    #[test]
-    fn copy_cells_rows_and_json_keep_what_the_engine_returned() {
-        let mut g = Grid::default();
-        g.set(two_batches());
-        assert_eq!(g.copy_text(false).unwrap(), "b");
-        g.toggle_selection(false);
-        g.move_col(2);
-        assert_eq!(g.copy_text(false).unwrap(), "b\t2\t{}");
-        g.toggle_selection(true);
-        g.move_by(2);
-        assert_eq!(
-            g.copy_text(false).unwrap(),
-            "name\tn\tparams\nb\t2\t{}\na\tNULL\t{\"bucketName\":\"x\"}\nc\t1\tplain"
-        );
-        let json: serde_json::Value = serde_json::from_str(&g.copy_json().unwrap()).unwrap();
-        assert_eq!(json[2]["n"], 1, "numbers stay numbers");
-        assert_eq!(json.as_array().unwrap().len(), 3);
-        g.toggle_selection(true);
-        g.move_by(-1);
-        let cell: Vec<String> = g.cell_lines().iter().map(|l| l.to_string()).collect();
-        assert_eq!(cell, vec!["{", "  \"bucketName\": \"x\"", "}"]);
-        let record: Vec<String> = g.record_lines(Style::default()).iter().map(|l| l.to_string()).collect();
-        assert_eq!(record[1], "n       NULL");
-    }
-}
+mod tests;

@@ -7,6 +7,7 @@ pub mod list;
 pub mod picker;
 pub mod popup;
 pub mod sql_colors;
+pub mod text;
 pub mod text_edit;
 
 use crate::config::theme::Theme;
