@@ -1,6 +1,7 @@
 //! The embedded backend: DataFusion over a local Parquet lake, SQLite for state, in-process
 //! queue, secrets file and scheduler. What `cargo run --release` uses.
 
+pub mod dialect;
 pub mod lake;
 pub mod lock;
 pub mod private;

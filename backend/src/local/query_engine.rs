@@ -132,7 +132,8 @@ pub(crate) fn verify_read_only(plan: &datafusion::logical_expr::LogicalPlan) -> 
 #[async_trait]
 impl QueryEngine for LocalQueryEngine {
     async fn start(&self, sql: &str) -> Result<QueryId> {
-        let df = self.ctx.sql_with_options(sql, read_only()).await?;
+        let sql = super::dialect::trino_identifiers(sql);
+        let df = self.ctx.sql_with_options(&sql, read_only()).await?;
         let plan = cooperative_fan_outs(df.create_physical_plan().await?)?;
         let id = QueryId(uuid::Uuid::new_v4().to_string());
         let schema = readable_names(&plan.schema());

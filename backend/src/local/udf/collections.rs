@@ -73,7 +73,8 @@ pub(super) fn element_at(container: &ArrayRef, key: &ArrayRef) -> Result<ArrayRe
 }
 
 /// `contains(array, x)` as in Trino (NULL when not found but the array holds a NULL);
-/// `contains(string, substring)` as in DataFusion, so existing queries keep working.
+/// `contains('10.0.0.0/8', ip)` as Trino's IPPREFIX test (IPv4 and IPv6, the address as text:
+/// the lake has no IPADDRESS type); `contains(string, substring)` as in DataFusion otherwise.
 pub(super) fn contains(haystack: &ArrayRef, needle: &ArrayRef) -> Result<ArrayRef> {
     let mut out = BooleanBuilder::with_capacity(haystack.len());
     match haystack.data_type() {
@@ -111,11 +112,35 @@ pub(super) fn contains(haystack: &ArrayRef, needle: &ArrayRef) -> Result<ArrayRe
         _ => {
             let (h, n) = (strings(haystack, "contains")?, strings(needle, "contains")?);
             for (h, n) in h.iter().zip(n.iter()) {
-                out.append_option(h.zip(n).map(|(h, n)| h.contains(n)));
+                out.append_option(h.zip(n).map(|(h, n)| match cidr_contains(h, n) {
+                    Some(inside) => inside,
+                    None => h.contains(n),
+                }));
             }
         }
     }
     Ok(Arc::new(out.finish()))
+}
+
+/// Whether `ip` is inside the network `cidr`; `None` when either is not one.
+fn cidr_contains(cidr: &str, ip: &str) -> Option<bool> {
+    use std::net::IpAddr;
+    let (net, bits) = cidr.trim().split_once('/')?;
+    let (net, bits): (IpAddr, u32) = (net.parse().ok()?, bits.parse().ok()?);
+    let ip: IpAddr = ip.trim().parse().ok()?;
+    let (net, ip, width) = match (net, ip) {
+        (IpAddr::V4(n), IpAddr::V4(i)) => (u32::from(n) as u128, u32::from(i) as u128, 32),
+        (IpAddr::V6(n), IpAddr::V6(i)) => (u128::from(n), u128::from(i), 128),
+        (IpAddr::V4(n), IpAddr::V6(i)) => {
+            (u32::from(n) as u128, i.to_ipv4_mapped().map(u32::from)? as u128, 32)
+        }
+        (IpAddr::V6(_), IpAddr::V4(_)) => return Some(false),
+    };
+    if bits > width {
+        return None;
+    }
+    let mask = if bits == 0 { 0 } else { (u128::MAX << (128 - bits)) >> (128 - width) };
+    Some(net & mask == ip & mask)
 }
 
 pub(super) fn split_part(input: &ArrayRef, delimiter: &ArrayRef, index: &ArrayRef) -> Result<ArrayRef> {

@@ -1,19 +1,21 @@
-//! Trino functions that Athena detections use and DataFusion lacks (or spells differently),
-//! registered on the embedded lake so a rule written for Athena runs unchanged.
+//! Trino functions that Athena queries use and DataFusion lacks (or spells differently):
+//! times, JSON, arrays, regex, URLs. Registered on the embedded lake so a query written for
+//! Athena runs unchanged.
 
 mod collections;
 mod json;
+mod text;
 mod time;
 
 pub(crate) use time::parse_iso8601_millis;
 
 use datafusion::arrow::array::{Array, ArrayRef, StringArray};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::{Result, exec_err};
 use datafusion::execution::context::SessionContext;
 use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature, Volatility,
 };
 use std::sync::Arc;
 
@@ -22,12 +24,20 @@ use std::sync::Arc;
 enum Kind {
     FromIso8601Timestamp,
     ToUnixtime,
+    /// `from_unixtime(seconds[, zone])`: the zone changes how Trino shows the instant, not the
+    /// instant, so the embedded engine keeps it in UTC.
     FromUnixtime,
     DateAdd,
     DateDiff,
     DateFormat,
     /// Trino's `date_parse(text, format)`: text in a MySQL-style format as a timestamp.
     DateParse,
+    /// `parse_datetime(text, pattern)`: the same with a Java (Joda) pattern.
+    ParseDatetime,
+    Date,
+    ToIso8601,
+    /// `year(x)`, `day_of_week(x)` (`dow`) and the other field functions, by name.
+    Part(time::Part, &'static str),
     JsonExtractScalar,
     JsonExtract,
     /// JSON as text; our `json_extract` already returns text, so Trino's `json_format` is identity.
@@ -35,24 +45,53 @@ enum Kind {
     ElementAt,
     Contains,
     SplitPart,
+    Split,
+    Replace,
+    RegexpExtract,
+    RegexpExtractAll,
+    UrlExtract(text::UrlPart, &'static str),
 }
 
 impl Kind {
-    const ALL: [Kind; 13] = [
-        Kind::FromIso8601Timestamp,
-        Kind::ToUnixtime,
-        Kind::FromUnixtime,
-        Kind::DateAdd,
-        Kind::DateDiff,
-        Kind::DateFormat,
-        Kind::DateParse,
-        Kind::JsonExtractScalar,
-        Kind::JsonExtract,
-        Kind::JsonFormat,
-        Kind::ElementAt,
-        Kind::Contains,
-        Kind::SplitPart,
-    ];
+    fn all() -> Vec<Kind> {
+        use text::UrlPart;
+        let mut all = vec![
+            Kind::FromIso8601Timestamp,
+            Kind::ToUnixtime,
+            Kind::FromUnixtime,
+            Kind::DateAdd,
+            Kind::DateDiff,
+            Kind::DateFormat,
+            Kind::DateParse,
+            Kind::ParseDatetime,
+            Kind::Date,
+            Kind::ToIso8601,
+            Kind::JsonExtractScalar,
+            Kind::JsonExtract,
+            Kind::JsonFormat,
+            Kind::ElementAt,
+            Kind::Contains,
+            Kind::SplitPart,
+            Kind::Split,
+            Kind::Replace,
+            Kind::RegexpExtract,
+            Kind::RegexpExtractAll,
+        ];
+        all.extend(time::PARTS.iter().map(|&(name, part)| Kind::Part(part, name)));
+        all.extend(
+            [
+                (UrlPart::Host, "url_extract_host"),
+                (UrlPart::Path, "url_extract_path"),
+                (UrlPart::Port, "url_extract_port"),
+                (UrlPart::Protocol, "url_extract_protocol"),
+                (UrlPart::Query, "url_extract_query"),
+                (UrlPart::Fragment, "url_extract_fragment"),
+                (UrlPart::Parameter, "url_extract_parameter"),
+            ]
+            .map(|(part, name)| Kind::UrlExtract(part, name)),
+        );
+        all
+    }
 
     fn name(self) -> &'static str {
         match self {
@@ -63,25 +102,45 @@ impl Kind {
             Kind::DateDiff => "date_diff",
             Kind::DateFormat => "date_format",
             Kind::DateParse => "date_parse",
+            Kind::ParseDatetime => "parse_datetime",
+            Kind::Date => "date",
+            Kind::ToIso8601 => "to_iso8601",
+            Kind::Part(_, name) | Kind::UrlExtract(_, name) => name,
             Kind::JsonExtractScalar => "json_extract_scalar",
             Kind::JsonExtract => "json_extract",
             Kind::JsonFormat => "json_format",
             Kind::ElementAt => "element_at",
             Kind::Contains => "contains",
             Kind::SplitPart => "split_part",
+            Kind::Split => "split",
+            Kind::Replace => "replace",
+            Kind::RegexpExtract => "regexp_extract",
+            Kind::RegexpExtractAll => "regexp_extract_all",
         }
     }
 
-    fn arity(self) -> usize {
+    /// The numbers of arguments it takes.
+    fn arities(self) -> &'static [usize] {
         match self {
-            Kind::FromIso8601Timestamp | Kind::ToUnixtime | Kind::FromUnixtime | Kind::JsonFormat => 1,
+            Kind::FromIso8601Timestamp
+            | Kind::ToUnixtime
+            | Kind::JsonFormat
+            | Kind::Date
+            | Kind::ToIso8601
+            | Kind::Part(..) => &[1],
+            Kind::FromUnixtime => &[1, 2, 3],
+            Kind::UrlExtract(text::UrlPart::Parameter, _) => &[2],
+            Kind::UrlExtract(..) => &[1],
             Kind::JsonExtractScalar
             | Kind::JsonExtract
             | Kind::ElementAt
             | Kind::Contains
             | Kind::DateFormat
-            | Kind::DateParse => 2,
-            Kind::DateAdd | Kind::DateDiff | Kind::SplitPart => 3,
+            | Kind::DateParse
+            | Kind::ParseDatetime
+            | Kind::Split => &[2],
+            Kind::Replace | Kind::RegexpExtract | Kind::RegexpExtractAll => &[2, 3],
+            Kind::DateAdd | Kind::DateDiff | Kind::SplitPart => &[3],
         }
     }
 }
@@ -102,16 +161,25 @@ impl ScalarUDFImpl for TrinoFunction {
     }
 
     fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        let list_of_text = || DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)));
         match self.kind {
-            Kind::FromIso8601Timestamp | Kind::FromUnixtime | Kind::DateParse => Ok(time::utc_millis()),
+            Kind::FromIso8601Timestamp | Kind::FromUnixtime | Kind::DateParse | Kind::ParseDatetime => {
+                Ok(time::utc_millis())
+            }
             Kind::ToUnixtime => Ok(DataType::Float64),
             Kind::DateAdd => Ok(time::date_add_type(&args[2])),
-            Kind::DateDiff => Ok(DataType::Int64),
+            Kind::DateDiff | Kind::Part(..) | Kind::UrlExtract(text::UrlPart::Port, _) => Ok(DataType::Int64),
+            Kind::Date => Ok(DataType::Date32),
             Kind::JsonExtractScalar
             | Kind::JsonExtract
             | Kind::JsonFormat
             | Kind::SplitPart
-            | Kind::DateFormat => Ok(DataType::Utf8),
+            | Kind::DateFormat
+            | Kind::ToIso8601
+            | Kind::Replace
+            | Kind::RegexpExtract
+            | Kind::UrlExtract(..) => Ok(DataType::Utf8),
+            Kind::Split | Kind::RegexpExtractAll => Ok(list_of_text()),
             Kind::ElementAt => collections::element_type(&args[0]),
             Kind::Contains => Ok(DataType::Boolean),
         }
@@ -127,12 +195,21 @@ impl ScalarUDFImpl for TrinoFunction {
             Kind::DateDiff => time::date_diff(&arrays[0], &arrays[1], &arrays[2])?,
             Kind::DateFormat => time::date_format(&arrays[0], &arrays[1])?,
             Kind::DateParse => time::date_parse(&arrays[0], &arrays[1])?,
+            Kind::ParseDatetime => time::parse_datetime(&arrays[0], &arrays[1])?,
+            Kind::Date => time::date(&arrays[0])?,
+            Kind::ToIso8601 => time::to_iso8601(&arrays[0])?,
+            Kind::Part(part, _) => time::part(part, &arrays[0])?,
             Kind::JsonExtractScalar => json::extract(&arrays[0], &arrays[1], true)?,
             Kind::JsonExtract => json::extract(&arrays[0], &arrays[1], false)?,
             Kind::JsonFormat => Arc::new(strings(&arrays[0], "json_format")?),
             Kind::ElementAt => collections::element_at(&arrays[0], &arrays[1])?,
             Kind::Contains => collections::contains(&arrays[0], &arrays[1])?,
             Kind::SplitPart => collections::split_part(&arrays[0], &arrays[1], &arrays[2])?,
+            Kind::Split => text::split(&arrays)?,
+            Kind::Replace => text::replace(&arrays)?,
+            Kind::RegexpExtract => text::regexp_extract(&arrays)?,
+            Kind::RegexpExtractAll => text::regexp_extract_all(&arrays)?,
+            Kind::UrlExtract(part, _) => text::url_extract(part, &arrays)?,
         };
         Ok(ColumnarValue::Array(out))
     }
@@ -142,10 +219,14 @@ impl ScalarUDFImpl for TrinoFunction {
 /// Trino's meaning differs (`contains` on arrays, `split_part` past the end, `to_unixtime`
 /// returning seconds as a double).
 pub fn register_trino_functions(ctx: &SessionContext) {
-    for kind in Kind::ALL {
-        let signature = Signature::any(kind.arity(), Volatility::Immutable);
+    for kind in Kind::all() {
+        let forms = kind.arities().iter().map(|&n| TypeSignature::Any(n)).collect();
+        let signature = Signature::one_of(forms, Volatility::Immutable);
         ctx.register_udf(ScalarUDF::new_from_impl(TrinoFunction { kind, signature }));
     }
+    // Trino's `approx_percentile(x, p)` is DataFusion's `approx_percentile_cont`.
+    let percentile = datafusion::functions_aggregate::approx_percentile_cont::approx_percentile_cont_udaf();
+    ctx.register_udaf(percentile.as_ref().clone().with_aliases(["approx_percentile"]));
 }
 
 /// Any string-like array (Utf8, LargeUtf8, Utf8View, dictionary) as a plain `StringArray`.

@@ -183,3 +183,100 @@ async fn date_format_matches_trino() {
     // The demo rules' partition filter parses and plans.
     assert_eq!(eval("length(date_format(current_date - interval '1' day, '%Y-%m-%d'))").await, "10");
 }
+
+#[tokio::test]
+async fn parse_datetime_reads_java_patterns() {
+    // S3 access logs' requestdatetime, as every guide parses it.
+    assert_eq!(
+        eval("parse_datetime('06/Feb/2019:00:00:38 +0000', 'dd/MMM/yyyy:HH:mm:ss Z')").await,
+        "2019-02-06T00:00:38Z"
+    );
+    assert_eq!(
+        eval("parse_datetime('2024-11-20 10:15:30.250', 'yyyy-MM-dd HH:mm:ss.SSS')").await,
+        "2024-11-20T10:15:30.250Z"
+    );
+    assert_eq!(
+        eval("parse_datetime('2024-11-20T10:15', 'yyyy-MM-dd''T''HH:mm')").await,
+        "2024-11-20T10:15:00Z"
+    );
+    assert_eq!(eval("parse_datetime('nope', 'yyyy')").await, "NULL");
+}
+
+#[tokio::test]
+async fn date_fields_and_iso_text_match_trino() {
+    assert_eq!(eval("date('2024-11-20T10:15:30Z')").await, "2024-11-20");
+    assert_eq!(eval("date(from_iso8601_timestamp('2024-11-20T23:59:59Z'))").await, "2024-11-20");
+    assert_eq!(
+        eval("to_iso8601(from_iso8601_timestamp('2024-11-20T10:15:30Z'))").await,
+        "2024-11-20T10:15:30.000Z"
+    );
+    assert_eq!(eval("to_iso8601(date('2024-11-20'))").await, "2024-11-20");
+    // 2024-11-20 is a Wednesday: ISO day 3, week 47, day 325 of a leap year.
+    for (f, want) in [
+        ("day_of_week", "3"),
+        ("dow", "3"),
+        ("day_of_year", "325"),
+        ("week", "47"),
+        ("year", "2024"),
+        ("quarter", "4"),
+        ("month", "11"),
+        ("day", "20"),
+        ("hour", "10"),
+        ("minute", "15"),
+        ("second", "30"),
+    ] {
+        assert_eq!(eval(&format!("{f}(from_iso8601_timestamp('2024-11-20T10:15:30Z'))")).await, want, "{f}");
+    }
+    // The zone changes how Trino shows the instant, not the instant.
+    assert_eq!(eval("to_unixtime(from_unixtime(1732097730, 'America/New_York'))").await, "1732097730.0");
+}
+
+#[tokio::test]
+async fn regex_replace_split_and_urls_match_trino() {
+    assert_eq!(eval("regexp_extract('arn:aws:iam::123456789012:user/alice', 'user/(.*)', 1)").await, "alice");
+    assert_eq!(
+        eval("regexp_extract('arn:aws:iam::123456789012:user/alice', '[0-9]{12}')").await,
+        "123456789012"
+    );
+    assert_eq!(eval("regexp_extract('no digits', '[0-9]+')").await, "NULL");
+    assert!(eval_err("regexp_extract('x', '(a)', 2)").await.contains("no group 2"));
+    assert_eq!(eval("regexp_extract_all('a1b22c333', '[0-9]+')").await, "[1, 22, 333]");
+    assert_eq!(eval("regexp_extract_all('k=v, x=y', '(\\w)=(\\w)', 2)").await, "[v, y]");
+    assert_eq!(eval("replace('Mozilla/5.0 (X11)', ' ')").await, "Mozilla/5.0(X11)");
+    assert_eq!(eval("replace('a-b-c', '-', '+')").await, "a+b+c");
+    assert_eq!(eval("split('arn:aws:iam::1:role/x', ':')[5]").await, "1");
+    assert_eq!(eval("cardinality(split('a,b,c', ','))").await, "3");
+    let url = "'https://example.com:8443/path/to?key=a%20b&x=1#frag'";
+    assert_eq!(eval(&format!("url_extract_host({url})")).await, "example.com");
+    assert_eq!(eval(&format!("url_extract_path({url})")).await, "/path/to");
+    assert_eq!(eval(&format!("url_extract_port({url})")).await, "8443");
+    assert_eq!(eval(&format!("url_extract_protocol({url})")).await, "https");
+    assert_eq!(eval(&format!("url_extract_query({url})")).await, "key=a%20b&x=1");
+    assert_eq!(eval(&format!("url_extract_fragment({url})")).await, "frag");
+    assert_eq!(eval(&format!("url_extract_parameter({url}, 'key')")).await, "a b");
+    assert_eq!(eval("url_extract_host('not a url')").await, "NULL");
+}
+
+#[tokio::test]
+async fn approx_percentile_is_trinos_name_for_the_continuous_one() {
+    let got =
+        eval_all("SELECT approx_percentile(v, 0.5) FROM (VALUES (1.0), (2.0), (3.0)) t(v)").await.unwrap();
+    assert_eq!(got, ["2.0"]);
+}
+
+#[tokio::test]
+async fn contains_tests_an_address_against_a_network_as_trino_does() {
+    for (call, want) in [
+        ("contains('10.0.0.0/8', '10.20.30.40')", "true"),
+        ("contains('10.0.0.0/8', '11.0.0.1')", "false"),
+        ("contains('192.168.1.0/24', '192.168.1.255')", "true"),
+        ("contains('0.0.0.0/0', '203.0.113.7')", "true"),
+        ("contains('2001:db8::/32', '2001:db8:1::1')", "true"),
+        ("contains('2001:db8::/32', '2001:db9::1')", "false"),
+        ("contains('10.0.0.0/8', '::ffff:10.1.2.3')", "true"),
+        // Not a network: DataFusion's substring test, as before.
+        ("contains('ConsoleLogin', 'Login')", "true"),
+    ] {
+        assert_eq!(eval(call).await, want, "{call}");
+    }
+}

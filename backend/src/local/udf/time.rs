@@ -269,8 +269,23 @@ pub(super) fn date_format(ts: &ArrayRef, format: &ArrayRef) -> Result<ArrayRef> 
 /// for S3 access logs' `requestdatetime`); text that does not match is NULL, as in Athena's
 /// `try(date_parse(...))`, so one odd line never fails a rule's run.
 pub(super) fn date_parse(text: &ArrayRef, format: &ArrayRef) -> Result<ArrayRef> {
-    let texts = strings(text, "date_parse")?;
-    let formats = strings(format, "date_parse")?;
+    parse_with(text, format, "date_parse", chrono_format)
+}
+
+/// Trino's `parse_datetime`: the same with a Java (Joda) pattern, as every S3 access log guide
+/// writes it (`parse_datetime(requestdatetime, 'dd/MMM/yyyy:HH:mm:ss Z')`).
+pub(super) fn parse_datetime(text: &ArrayRef, format: &ArrayRef) -> Result<ArrayRef> {
+    parse_with(text, format, "parse_datetime", joda_format)
+}
+
+fn parse_with(
+    text: &ArrayRef,
+    format: &ArrayRef,
+    function: &str,
+    convert: fn(&str) -> String,
+) -> Result<ArrayRef> {
+    let texts = strings(text, function)?;
+    let formats = strings(format, function)?;
     let mut cached: Option<(String, String)> = None;
     let mut out = Vec::with_capacity(texts.len());
     for i in 0..texts.len() {
@@ -280,7 +295,7 @@ pub(super) fn date_parse(text: &ArrayRef, format: &ArrayRef) -> Result<ArrayRef>
         }
         let f = formats.value(i);
         if cached.as_ref().is_none_or(|(m, _)| m != f) {
-            cached = Some((f.to_string(), chrono_format(f)));
+            cached = Some((f.to_string(), convert(f)));
         }
         let chrono = &cached.as_ref().expect("cached").1;
         let text = texts.value(i).trim();
@@ -295,4 +310,145 @@ pub(super) fn date_parse(text: &ArrayRef, format: &ArrayRef) -> Result<ArrayRef>
         out.push(parsed);
     }
     Ok(Arc::new(TimestampMillisecondArray::from(out).with_timezone(UTC)))
+}
+
+/// A Java (Joda) date pattern as chrono's: letters repeat for width (`yyyy`, `MMM`, `dd`),
+/// text in single quotes is literal.
+fn joda_format(joda: &str) -> String {
+    let mut out = String::with_capacity(joda.len() + 8);
+    let chars: Vec<char> = joda.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\'' {
+            let end = chars[i + 1..].iter().position(|&q| q == '\'').map_or(chars.len(), |p| i + 1 + p);
+            chars[i + 1..end].iter().for_each(|&l| if l == '%' { out.push_str("%%") } else { out.push(l) });
+            i = end + 1;
+            continue;
+        }
+        let run = chars[i..].iter().take_while(|&&x| x == c).count();
+        let spec = match (c, run) {
+            ('y' | 'Y' | 'u', 2) => "%y",
+            ('y' | 'Y' | 'u', _) => "%Y",
+            ('M', 1) => "%-m",
+            ('M', 2) => "%m",
+            ('M', 3) => "%b",
+            ('M', _) => "%B",
+            ('d', 1) => "%-d",
+            ('d', _) => "%d",
+            ('D', _) => "%j",
+            ('H', 1) => "%-H",
+            ('H', _) => "%H",
+            ('h', 1) => "%-I",
+            ('h', _) => "%I",
+            ('m', 1) => "%-M",
+            ('m', _) => "%M",
+            ('s', 1) => "%-S",
+            ('s', _) => "%S",
+            ('S', 3) => "%3f",
+            ('S', 6) => "%6f",
+            ('S', _) => "%.f",
+            ('a', _) => "%p",
+            ('E', 1..=3) => "%a",
+            ('E', _) => "%A",
+            ('Z', 1) => "%z",
+            ('Z', _) => "%:z",
+            ('z', _) => "%Z",
+            ('%', _) => "%%",
+            _ => {
+                chars[i..i + run].iter().for_each(|&l| out.push(l));
+                i += run;
+                continue;
+            }
+        };
+        out.push_str(spec);
+        i += run;
+    }
+    out
+}
+
+/// Trino's `date(x)`: the day of a timestamp, or of an ISO text (`date('2024-11-20')`).
+pub(super) fn date(input: &ArrayRef) -> Result<ArrayRef> {
+    let ms = millis(input, "date")?;
+    let days: Date32Array = ms.iter().map(|v| v.map(|ms| ms.div_euclid(86_400_000) as i32)).collect();
+    Ok(Arc::new(days))
+}
+
+/// Trino's `to_iso8601(x)`: `2024-11-20T10:15:30.000Z` for a timestamp, `2024-11-20` for a date.
+pub(super) fn to_iso8601(input: &ArrayRef) -> Result<ArrayRef> {
+    let date_only = matches!(input.data_type(), DataType::Date32 | DataType::Date64);
+    let ms = millis(input, "to_iso8601")?;
+    let out: datafusion::arrow::array::StringArray = ms
+        .iter()
+        .map(|v| {
+            let t = DateTime::from_timestamp_millis(v?)?;
+            Some(if date_only {
+                t.format("%Y-%m-%d").to_string()
+            } else {
+                t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+            })
+        })
+        .collect();
+    Ok(Arc::new(out))
+}
+
+/// The fields `year(x)`, `day_of_week(x)` and the rest read, in UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum Part {
+    Year,
+    Quarter,
+    Month,
+    Week,
+    Day,
+    DayOfWeek,
+    DayOfYear,
+    Hour,
+    Minute,
+    Second,
+    Millisecond,
+}
+
+/// `(name, field)` for every name Trino gives a field function.
+pub(super) const PARTS: &[(&str, Part)] = &[
+    ("year", Part::Year),
+    ("quarter", Part::Quarter),
+    ("month", Part::Month),
+    ("week", Part::Week),
+    ("week_of_year", Part::Week),
+    ("day", Part::Day),
+    ("day_of_month", Part::Day),
+    ("day_of_week", Part::DayOfWeek),
+    ("dow", Part::DayOfWeek),
+    ("day_of_year", Part::DayOfYear),
+    ("doy", Part::DayOfYear),
+    ("hour", Part::Hour),
+    ("minute", Part::Minute),
+    ("second", Part::Second),
+    ("millisecond", Part::Millisecond),
+];
+
+/// One field of each time, as Trino numbers it (ISO weeks, Monday = 1).
+pub(super) fn part(field: Part, input: &ArrayRef) -> Result<ArrayRef> {
+    use chrono::{Datelike, Timelike};
+    let ms = millis(input, "the date field functions")?;
+    let out: Int64Array = ms
+        .iter()
+        .map(|v| {
+            let t = DateTime::from_timestamp_millis(v?)?;
+            Some(match field {
+                Part::Year => t.year() as i64,
+                Part::Quarter => (t.month0() / 3 + 1) as i64,
+                Part::Month => t.month() as i64,
+                Part::Week => t.iso_week().week() as i64,
+                Part::Day => t.day() as i64,
+                Part::DayOfWeek => t.weekday().number_from_monday() as i64,
+                Part::DayOfYear => t.ordinal() as i64,
+                Part::Hour => t.hour() as i64,
+                Part::Minute => t.minute() as i64,
+                Part::Second => t.second() as i64,
+                Part::Millisecond => (t.timestamp_subsec_millis()) as i64,
+            })
+        })
+        .collect();
+    Ok(Arc::new(out))
 }
