@@ -30,6 +30,13 @@ enum Kind {
     DateAdd,
     DateDiff,
     DateFormat,
+    /// `format_datetime(ts, pattern)`: `date_format` with a Java (Joda) pattern.
+    FormatDatetime,
+    /// `from_iso8601_date(text)`.
+    FromIso8601Date,
+    /// Trino's `try(x)`: NULL where `x` fails. The embedded functions already give NULL for
+    /// text they cannot read (dates, JSON, URLs), so here it passes its argument through.
+    Try,
     /// Trino's `date_parse(text, format)`: text in a MySQL-style format as a timestamp.
     DateParse,
     /// `parse_datetime(text, pattern)`: the same with a Java (Joda) pattern.
@@ -62,6 +69,9 @@ impl Kind {
             Kind::DateAdd,
             Kind::DateDiff,
             Kind::DateFormat,
+            Kind::FormatDatetime,
+            Kind::FromIso8601Date,
+            Kind::Try,
             Kind::DateParse,
             Kind::ParseDatetime,
             Kind::Date,
@@ -101,6 +111,9 @@ impl Kind {
             Kind::DateAdd => "date_add",
             Kind::DateDiff => "date_diff",
             Kind::DateFormat => "date_format",
+            Kind::FormatDatetime => "format_datetime",
+            Kind::FromIso8601Date => "from_iso8601_date",
+            Kind::Try => "try",
             Kind::DateParse => "date_parse",
             Kind::ParseDatetime => "parse_datetime",
             Kind::Date => "date",
@@ -127,6 +140,8 @@ impl Kind {
             | Kind::JsonFormat
             | Kind::Date
             | Kind::ToIso8601
+            | Kind::FromIso8601Date
+            | Kind::Try
             | Kind::Part(..) => &[1],
             Kind::FromUnixtime => &[1, 2, 3],
             Kind::UrlExtract(text::UrlPart::Parameter, _) => &[2],
@@ -136,6 +151,7 @@ impl Kind {
             | Kind::ElementAt
             | Kind::Contains
             | Kind::DateFormat
+            | Kind::FormatDatetime
             | Kind::DateParse
             | Kind::ParseDatetime
             | Kind::Split => &[2],
@@ -169,12 +185,14 @@ impl ScalarUDFImpl for TrinoFunction {
             Kind::ToUnixtime => Ok(DataType::Float64),
             Kind::DateAdd => Ok(time::date_add_type(&args[2])),
             Kind::DateDiff | Kind::Part(..) | Kind::UrlExtract(text::UrlPart::Port, _) => Ok(DataType::Int64),
-            Kind::Date => Ok(DataType::Date32),
+            Kind::Date | Kind::FromIso8601Date => Ok(DataType::Date32),
+            Kind::Try => Ok(args[0].clone()),
             Kind::JsonExtractScalar
             | Kind::JsonExtract
             | Kind::JsonFormat
             | Kind::SplitPart
             | Kind::DateFormat
+            | Kind::FormatDatetime
             | Kind::ToIso8601
             | Kind::Replace
             | Kind::RegexpExtract
@@ -194,6 +212,9 @@ impl ScalarUDFImpl for TrinoFunction {
             Kind::DateAdd => time::date_add(&arrays[0], &arrays[1], &arrays[2])?,
             Kind::DateDiff => time::date_diff(&arrays[0], &arrays[1], &arrays[2])?,
             Kind::DateFormat => time::date_format(&arrays[0], &arrays[1])?,
+            Kind::FormatDatetime => time::format_datetime(&arrays[0], &arrays[1])?,
+            Kind::FromIso8601Date => time::date(&arrays[0])?,
+            Kind::Try => arrays[0].clone(),
             Kind::DateParse => time::date_parse(&arrays[0], &arrays[1])?,
             Kind::ParseDatetime => time::parse_datetime(&arrays[0], &arrays[1])?,
             Kind::Date => time::date(&arrays[0])?,

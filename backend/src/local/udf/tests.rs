@@ -211,6 +211,12 @@ async fn date_fields_and_iso_text_match_trino() {
         "2024-11-20T10:15:30.000Z"
     );
     assert_eq!(eval("to_iso8601(date('2024-11-20'))").await, "2024-11-20");
+    assert_eq!(eval("from_iso8601_date('2024-11-20')").await, "2024-11-20");
+    assert_eq!(
+        eval("format_datetime(from_iso8601_timestamp('2024-11-20T10:15:30Z'), 'yyyy-MM-dd HH:mm')").await,
+        "2024-11-20 10:15"
+    );
+    assert_eq!(eval("try(date_parse('nope', '%Y'))").await, "NULL");
     // 2024-11-20 is a Wednesday: ISO day 3, week 47, day 325 of a leap year.
     for (f, want) in [
         ("day_of_week", "3"),

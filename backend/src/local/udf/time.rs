@@ -243,8 +243,22 @@ fn chrono_format(mysql: &str) -> String {
 }
 
 pub(super) fn date_format(ts: &ArrayRef, format: &ArrayRef) -> Result<ArrayRef> {
-    let ms = millis(ts, "date_format")?;
-    let formats = strings(format, "date_format")?;
+    format_with(ts, format, "date_format", chrono_format)
+}
+
+/// Trino's `format_datetime`: `date_format` with a Java (Joda) pattern.
+pub(super) fn format_datetime(ts: &ArrayRef, format: &ArrayRef) -> Result<ArrayRef> {
+    format_with(ts, format, "format_datetime", joda_format)
+}
+
+fn format_with(
+    ts: &ArrayRef,
+    format: &ArrayRef,
+    function: &str,
+    convert: fn(&str) -> String,
+) -> Result<ArrayRef> {
+    let ms = millis(ts, function)?;
+    let formats = strings(format, function)?;
     let mut out = datafusion::arrow::array::StringBuilder::with_capacity(ms.len(), ms.len() * 10);
     let mut cached: Option<(String, String)> = None;
     for i in 0..ms.len() {
@@ -254,7 +268,7 @@ pub(super) fn date_format(ts: &ArrayRef, format: &ArrayRef) -> Result<ArrayRef> 
         }
         let f = formats.value(i);
         if cached.as_ref().is_none_or(|(m, _)| m != f) {
-            cached = Some((f.to_string(), chrono_format(f)));
+            cached = Some((f.to_string(), convert(f)));
         }
         let Some(t) = DateTime::from_timestamp_millis(ms.value(i)) else {
             out.append_null();
