@@ -1,10 +1,148 @@
 //! Where Athena's SQL means something DataFusion reads differently, the text is adjusted
 //! before planning: Trino's identifiers are case-insensitive even when quoted (`"DataTransferred"`
-//! finds the column `datatransferred`), DataFusion's quoted ones are exact.
+//! finds the column `datatransferred`), `CAST(x AS IPADDRESS)` keeps the address as the text the
+//! lake has as a sortable value (`IPADDRESS '10.0.0.0'` literals too), `if(c, a, b)` is a `CASE`,
+//! `typeof` is `arrow_typeof`, and `CROSS JOIN UNNEST(t.arr) AS u(x)` (a lateral join DataFusion
+//! cannot plan) becomes `unnest` in a subquery over `t`.
 
+use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
+use datafusion::sql::sqlparser::ast::{
+    CaseWhen, DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, JoinConstraint,
+    JoinOperator, ObjectName, Select, SetExpr, Statement, TableFactor, VisitMut, VisitorMut,
+    visit_expressions_mut,
+};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::parser::Parser;
 use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
 use std::borrow::Cow;
+use std::ops::ControlFlow;
+
+/// `sql` as DataFusion should read it to mean what Athena does; the text as it is when nothing
+/// needs a change (so an error's line and column point into what was typed).
+pub fn athena_to_datafusion(sql: &str) -> Cow<'_, str> {
+    let literals = ip_literals(sql);
+    let text = literals.as_deref().unwrap_or(sql);
+    match rewrite_statement(text) {
+        Some(text) => Cow::Owned(trino_identifiers(&text).into_owned()),
+        None if literals.is_some() => Cow::Owned(trino_identifiers(text).into_owned()),
+        None => trino_identifiers(sql),
+    }
+}
+
+/// The Trino forms DataFusion lacks, rewritten in the parsed statement; `None` when there are
+/// none (or the text does not parse: the planner reports that).
+fn rewrite_statement(sql: &str) -> Option<String> {
+    let mut statements = Parser::parse_sql(&GenericDialect {}, sql).ok()?;
+    let mut unnests = Unnests::default();
+    let _ = statements.visit(&mut unnests);
+    let mut changed = unnests.changed;
+    let _ = visit_expressions_mut(&mut statements, |expr| {
+        if let Some(new) = rewrite(expr, &unnests.renamed) {
+            *expr = new;
+            changed = true;
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    changed.then(|| statements.iter().map(Statement::to_string).collect::<Vec<_>>().join(";\n"))
+}
+
+/// `FROM t CROSS JOIN UNNEST(t.arr) AS u(x)` as `FROM (SELECT t.*, unnest(t.arr) AS x FROM t) AS
+/// t`; `renamed` maps `u` to `t`, for the references to `u.x` elsewhere in the statement.
+#[derive(Default)]
+struct Unnests {
+    renamed: Vec<(String, String)>,
+    changed: bool,
+}
+
+impl VisitorMut for Unnests {
+    type Break = ();
+
+    fn pre_visit_select(&mut self, select: &mut Select) -> ControlFlow<()> {
+        for from in &mut select.from {
+            let TableFactor::Table { name, alias, .. } = &from.relation else { continue };
+            let base = alias.as_ref().map_or_else(
+                || name.0.last().map(ToString::to_string).unwrap_or_default(),
+                |a| a.name.to_string(),
+            );
+            let at = from.joins.iter().position(|j| {
+                let cross = match &j.join_operator {
+                    JoinOperator::CrossJoin(_) => true,
+                    JoinOperator::Inner(JoinConstraint::On(Expr::Value(v)))
+                    | JoinOperator::Join(JoinConstraint::On(Expr::Value(v))) => v.to_string().eq_ignore_ascii_case("true"),
+                    _ => false,
+                };
+                cross && matches!(&j.relation, TableFactor::UNNEST { alias: Some(a), array_exprs, with_offset: false, with_ordinality: false, .. }
+                    if a.columns.len() == 1 && array_exprs.len() == 1)
+            });
+            let Some(at) = at else { continue };
+            let TableFactor::UNNEST { alias: Some(u), array_exprs, .. } = &from.joins[at].relation else {
+                continue;
+            };
+            let sql = format!(
+                "SELECT 1 FROM (SELECT {base}.*, unnest({}) AS {} FROM {}) AS {base}",
+                array_exprs[0], u.columns[0].name, from.relation
+            );
+            let Ok(parsed) = Parser::parse_sql(&GenericDialect {}, &sql) else { continue };
+            let Some(Statement::Query(query)) = parsed.into_iter().next() else { continue };
+            let SetExpr::Select(wrapper) = *query.body else { continue };
+            let Some(derived) = wrapper.from.into_iter().next() else { continue };
+            self.renamed.push((u.name.value.to_ascii_lowercase(), base));
+            from.relation = derived.relation;
+            from.joins.remove(at);
+            self.changed = true;
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+fn rewrite(expr: &Expr, renamed: &[(String, String)]) -> Option<Expr> {
+    match expr {
+        // The lake keeps addresses as text: `ipaddress(x)` makes the sortable value Trino's
+        // IPADDRESS is, which `contains(cidr, ip)` reads too; a network stays text.
+        Expr::Cast { expr: inner, data_type: DataType::Custom(name, _), .. } => {
+            match name.to_string().to_ascii_lowercase().as_str() {
+                "ipaddress" => Some(call("ipaddress", (**inner).clone())),
+                "ipprefix" => Some((**inner).clone()),
+                _ => None,
+            }
+        }
+        Expr::CompoundIdentifier(parts) => {
+            let first = parts.first()?.value.to_ascii_lowercase();
+            let (_, base) = renamed.iter().find(|(u, _)| *u == first)?;
+            let mut parts = parts.clone();
+            parts[0] = Ident::new(base.clone());
+            Some(Expr::CompoundIdentifier(parts))
+        }
+        Expr::Function(f) => {
+            let name = f.name.to_string().to_ascii_lowercase();
+            let FunctionArguments::List(list) = &f.args else { return None };
+            let args: Vec<Expr> = list
+                .args
+                .iter()
+                .map(|a| match a {
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
+                    _ => None,
+                })
+                .collect::<Option<_>>()?;
+            match (name.as_str(), args.as_slice()) {
+                ("if", [condition, then, rest @ ..]) if rest.len() <= 1 => Some(Expr::Case {
+                    case_token: AttachedToken::empty(),
+                    end_token: AttachedToken::empty(),
+                    operand: None,
+                    conditions: vec![CaseWhen { condition: condition.clone(), result: then.clone() }],
+                    else_result: rest.first().map(|e| Box::new(e.clone())),
+                }),
+                ("typeof", [_]) => {
+                    let mut renamed = f.clone();
+                    renamed.name = ObjectName::from(vec![Ident::new("arrow_typeof")]);
+                    Some(Expr::Function(renamed))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
 
 /// `sql` with every double-quoted identifier in lower case, as Trino resolves them (the lake's
 /// columns and tables are lower case, as Athena stores them). Strings and comments are left
@@ -45,9 +183,77 @@ pub fn trino_identifiers(sql: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A function call `name(arg)`.
+fn call(name: &str, arg: Expr) -> Expr {
+    let sql = format!("{name}({arg})");
+    Parser::new(&GenericDialect {}).try_with_sql(&sql).and_then(|mut p| p.parse_expr()).unwrap_or(arg)
+}
+
+/// `IPADDRESS '10.0.0.1'` (a typed literal the parser does not know) as `ipaddress('10.0.0.1')`;
+/// `None` when there is none.
+fn ip_literals(sql: &str) -> Option<String> {
+    if !sql.to_ascii_lowercase().contains("ipaddress") {
+        return None;
+    }
+    let tokens = Tokenizer::new(&GenericDialect {}, sql).tokenize().ok()?;
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut changed = false;
+    let mut i = 0;
+    while i < tokens.len() {
+        if let Token::Word(w) = &tokens[i]
+            && w.quote_style.is_none()
+            && w.value.eq_ignore_ascii_case("ipaddress")
+        {
+            let next =
+                tokens[i + 1..].iter().position(|t| !matches!(t, Token::Whitespace(_))).map(|p| i + 1 + p);
+            if let Some(n) = next
+                && let Token::SingleQuotedString(text) = &tokens[n]
+            {
+                out.push_str(&format!("ipaddress('{}')", text.replace('\'', "''")));
+                changed = true;
+                i = n + 1;
+                continue;
+            }
+        }
+        out.push_str(&tokens[i].to_string());
+        i += 1;
+    }
+    changed.then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trino_forms_are_rewritten_and_the_rest_kept_as_typed() {
+        let sql = "SELECT if(errorcode IS NULL, 'ok', 'denied') AS outcome, typeof(1)\nFROM t\nWHERE contains('10.0.0.0/8', CAST(sourceipaddress AS IPADDRESS))";
+        let out = athena_to_datafusion(sql);
+        assert!(out.contains("CASE WHEN errorcode IS NULL THEN 'ok' ELSE 'denied' END"), "{out}");
+        assert!(
+            out.contains("arrow_typeof(1)")
+                && out.contains("contains('10.0.0.0/8', ipaddress(sourceipaddress))"),
+            "{out}"
+        );
+        let ips = athena_to_datafusion("SELECT 1 FROM t WHERE CAST(a AS IPADDRESS) > IPADDRESS '10.0.0.0'");
+        assert!(ips.contains("ipaddress(a) > ipaddress('10.0.0.0')"), "{ips}");
+        let unnest = athena_to_datafusion(
+            "SELECT u.r.arn FROM cloudtrail_logs t CROSS JOIN UNNEST(t.resources) u (r) WHERE u.r.type = 'x' ORDER BY u.r.arn",
+        );
+        assert!(
+            unnest.contains("FROM (SELECT t.*, unnest(t.resources) AS r FROM cloudtrail_logs t) AS t"),
+            "{unnest}"
+        );
+        assert!(
+            unnest.contains("SELECT t.r.arn")
+                && unnest.contains("ORDER BY t.r.arn")
+                && unnest.contains("t.r.type"),
+            "{unnest}"
+        );
+        // Nothing to change: the very text, so errors point into it.
+        let plain = "SELECT  eventname\nFROM t";
+        assert!(matches!(athena_to_datafusion(plain), Cow::Borrowed(s) if s == plain));
+    }
 
     #[test]
     fn quoted_identifiers_are_case_insensitive_as_in_trino() {

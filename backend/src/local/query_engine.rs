@@ -132,7 +132,7 @@ pub(crate) fn verify_read_only(plan: &datafusion::logical_expr::LogicalPlan) -> 
 #[async_trait]
 impl QueryEngine for LocalQueryEngine {
     async fn start(&self, sql: &str) -> Result<QueryId> {
-        let sql = super::dialect::trino_identifiers(sql);
+        let sql = super::dialect::athena_to_datafusion(sql);
         let df = self.ctx.sql_with_options(&sql, read_only()).await?;
         let plan = cooperative_fan_outs(df.create_physical_plan().await?)?;
         let id = QueryId(uuid::Uuid::new_v4().to_string());

@@ -138,7 +138,7 @@ pub async fn query_at(
 ) -> Result<u64> {
     let mut state = ctx.state();
     state.execution_props_mut().query_execution_start_time = Some(now);
-    let plan = state.create_logical_plan(&crate::local::dialect::trino_identifiers(sql)).await?;
+    let plan = state.create_logical_plan(&crate::local::dialect::athena_to_datafusion(sql)).await?;
     crate::local::query_engine::verify_read_only(&plan)?;
     let batches = DataFrame::new(state, plan).collect().await?;
     Ok(batches.iter().map(|b| b.num_rows() as u64).sum())
@@ -148,7 +148,7 @@ async fn only_table(
     ctx: &datafusion::prelude::SessionContext,
     sql: &str,
 ) -> std::result::Result<Table, String> {
-    let sql = crate::local::dialect::trino_identifiers(sql);
+    let sql = crate::local::dialect::athena_to_datafusion(sql);
     let plan = ctx.state().create_logical_plan(&sql).await.map_err(|e| Error::from(e).to_string())?;
     let tables = scanned_tables(&plan);
     match tables.as_slice() {

@@ -36,7 +36,7 @@ pub async fn check_text(
 pub async fn validate_query(ctx: &SessionContext, lake: &Lake, loaded: &LoadedRule) -> Vec<Diagnostic> {
     let sql = &RunWindow::last_day(chrono::Utc::now()).render(&loaded.rule.query);
     let state = ctx.state();
-    let plan = match state.create_logical_plan(&crate::local::dialect::trino_identifiers(sql)).await {
+    let plan = match state.create_logical_plan(&crate::local::dialect::athena_to_datafusion(sql)).await {
         Ok(p) => p,
         Err(e) => return vec![plan_error(loaded, &e.strip_backtrace())],
     };

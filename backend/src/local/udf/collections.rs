@@ -122,12 +122,43 @@ pub(super) fn contains(haystack: &ArrayRef, needle: &ArrayRef) -> Result<ArrayRe
     Ok(Arc::new(out.finish()))
 }
 
+/// An address as `ipaddress(x)` gives it: 32 hex digits of its 16 bytes (IPv4 mapped into
+/// IPv6, as Trino's IPADDRESS holds it), so text order is address order.
+pub(super) fn ip_key(ip: &str) -> Option<String> {
+    let ip: std::net::IpAddr = ip.trim().parse().ok()?;
+    let v6 = match ip {
+        std::net::IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+        std::net::IpAddr::V6(v6) => v6,
+    };
+    Some(format!("{:032x}", u128::from(v6)))
+}
+
+/// `ipaddress(x)`: each address as its sortable key; text that is not an address is NULL.
+pub(super) fn ipaddress(input: &ArrayRef) -> Result<ArrayRef> {
+    let s = strings(input, "ipaddress")?;
+    let out: datafusion::arrow::array::StringArray = s.iter().map(|v| v.and_then(ip_key)).collect();
+    Ok(Arc::new(out))
+}
+
+/// An address as text or as an `ipaddress` key.
+fn parse_ip(text: &str) -> Option<std::net::IpAddr> {
+    let t = text.trim();
+    if let Ok(ip) = t.parse() {
+        return Some(ip);
+    }
+    if t.len() == 32 {
+        let v6 = std::net::Ipv6Addr::from(u128::from_str_radix(t, 16).ok()?);
+        return Some(v6.to_ipv4_mapped().map_or(std::net::IpAddr::V6(v6), std::net::IpAddr::V4));
+    }
+    None
+}
+
 /// Whether `ip` is inside the network `cidr`; `None` when either is not one.
 fn cidr_contains(cidr: &str, ip: &str) -> Option<bool> {
     use std::net::IpAddr;
     let (net, bits) = cidr.trim().split_once('/')?;
     let (net, bits): (IpAddr, u32) = (net.parse().ok()?, bits.parse().ok()?);
-    let ip: IpAddr = ip.trim().parse().ok()?;
+    let ip = parse_ip(ip)?;
     let (net, ip, width) = match (net, ip) {
         (IpAddr::V4(n), IpAddr::V4(i)) => (u32::from(n) as u128, u32::from(i) as u128, 32),
         (IpAddr::V6(n), IpAddr::V6(i)) => (u128::from(n), u128::from(i), 128),

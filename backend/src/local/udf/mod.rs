@@ -51,6 +51,8 @@ enum Kind {
     JsonFormat,
     ElementAt,
     Contains,
+    /// Trino's `CAST(x AS IPADDRESS)` (written so by the dialect step): a sortable key.
+    IpAddress,
     SplitPart,
     Split,
     Replace,
@@ -81,6 +83,7 @@ impl Kind {
             Kind::JsonFormat,
             Kind::ElementAt,
             Kind::Contains,
+            Kind::IpAddress,
             Kind::SplitPart,
             Kind::Split,
             Kind::Replace,
@@ -124,6 +127,7 @@ impl Kind {
             Kind::JsonFormat => "json_format",
             Kind::ElementAt => "element_at",
             Kind::Contains => "contains",
+            Kind::IpAddress => "ipaddress",
             Kind::SplitPart => "split_part",
             Kind::Split => "split",
             Kind::Replace => "replace",
@@ -141,6 +145,7 @@ impl Kind {
             | Kind::Date
             | Kind::ToIso8601
             | Kind::FromIso8601Date
+            | Kind::IpAddress
             | Kind::Try
             | Kind::Part(..) => &[1],
             Kind::FromUnixtime => &[1, 2, 3],
@@ -196,6 +201,7 @@ impl ScalarUDFImpl for TrinoFunction {
             | Kind::ToIso8601
             | Kind::Replace
             | Kind::RegexpExtract
+            | Kind::IpAddress
             | Kind::UrlExtract(..) => Ok(DataType::Utf8),
             Kind::Split | Kind::RegexpExtractAll => Ok(list_of_text()),
             Kind::ElementAt => collections::element_type(&args[0]),
@@ -225,6 +231,7 @@ impl ScalarUDFImpl for TrinoFunction {
             Kind::JsonFormat => Arc::new(strings(&arrays[0], "json_format")?),
             Kind::ElementAt => collections::element_at(&arrays[0], &arrays[1])?,
             Kind::Contains => collections::contains(&arrays[0], &arrays[1])?,
+            Kind::IpAddress => collections::ipaddress(&arrays[0])?,
             Kind::SplitPart => collections::split_part(&arrays[0], &arrays[1], &arrays[2])?,
             Kind::Split => text::split(&arrays)?,
             Kind::Replace => text::replace(&arrays)?,

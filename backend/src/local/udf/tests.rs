@@ -280,6 +280,10 @@ async fn contains_tests_an_address_against_a_network_as_trino_does() {
         ("contains('2001:db8::/32', '2001:db8:1::1')", "true"),
         ("contains('2001:db8::/32', '2001:db9::1')", "false"),
         ("contains('10.0.0.0/8', '::ffff:10.1.2.3')", "true"),
+        ("contains('10.0.0.0/8', ipaddress('10.1.2.3'))", "true"),
+        ("ipaddress('10.0.0.9') < ipaddress('10.0.0.10')", "true"),
+        ("ipaddress('192.168.0.1') > ipaddress('10.255.255.255')", "true"),
+        ("ipaddress('not an address') IS NULL", "true"),
         // Not a network: DataFusion's substring test, as before.
         ("contains('ConsoleLogin', 'Login')", "true"),
     ] {
