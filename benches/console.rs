@@ -71,7 +71,7 @@ fn main() {
         for i in 0..frames {
             let start = Instant::now();
             app.handle_key(keys[i % keys.len()]);
-            term.draw(|f| mantissa::panes::render(&app, f)).unwrap();
+            term.draw(|f| mantissa::app::frame::render(&app, f)).unwrap();
             times.push(start.elapsed().as_secs_f64() * 1000.0);
         }
         report(&format!("frame {w}x{h}"), &times);

@@ -4,6 +4,8 @@
 pub mod app;
 pub mod cli;
 pub mod commands;
+pub mod component;
 pub mod config;
+pub mod export;
 pub mod panes;
 pub mod widgets;

@@ -2,7 +2,6 @@
 //! one loop over keys, job replies and the refresh tick. Jobs start (and are counted) here.
 
 use super::{App, Job, Msg, jobs};
-use crate::panes;
 use crossterm::event::{Event, EventStream};
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
@@ -83,7 +82,7 @@ async fn event_loop(
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {
         if dirty {
-            terminal.draw(|f| panes::render(&app, f))?;
+            terminal.draw(|f| super::frame::render(&app, f))?;
             dirty = false;
         }
         if let Some(text) = app.ui.clipboard.take() {

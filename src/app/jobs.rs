@@ -2,7 +2,7 @@
 //! so keys and redraws never wait on I/O (gitui's async jobs).
 
 use super::{Context, Job, Msg, history, rule_jobs};
-use crate::commands::output;
+use crate::export;
 use crate::panes::Pane;
 use crate::panes::alerts::ALERT_PAGE;
 use crate::panes::setup as setup_pane;
@@ -301,8 +301,8 @@ fn export(
     let mut out = std::io::BufWriter::new(file);
     let schema = batches.first().map(|b| b.schema()).context("no columns to write")?;
     match format {
-        "csv" => output::csv(&mut out, &schema, &batches, false)?,
-        "json" => output::json(&mut out, &batches)?,
+        "csv" => export::csv(&mut out, &schema, &batches, false)?,
+        "json" => export::json(&mut out, &batches)?,
         "parquet" => {
             use datafusion::parquet::arrow::ArrowWriter;
             use datafusion::parquet::basic::{Compression, ZstdLevel};

@@ -5,16 +5,15 @@
 
 mod commands;
 mod event_loop;
-pub mod history;
+pub mod frame;
 pub mod jobs;
 pub mod keys;
-mod messages;
 mod rule_jobs;
-mod ui;
+mod update;
 
+pub use crate::component::history;
+pub use crate::component::{Job, Msg, Pending, Prompt, Purpose, Request, SecretText, Ui};
 pub use event_loop::{Context, RefreshPolicy, run};
-pub use messages::{Job, Msg, Pending, SecretText};
-pub use ui::{Prompt, Purpose, Request, Ui};
 
 use crate::config::keymap::{Action, Ctx, Screen};
 use crate::panes::alerts::AlertsPane;

@@ -45,8 +45,8 @@ pub async fn run(ws: &Workspace, sql: &str, format: Format) -> Result<ExitCode> 
                 );
             }
         }
-        Format::Csv => output::csv(&mut out, &outcome.schema, &outcome.batches, tty)?,
-        Format::Json => output::json(&mut out, &outcome.batches)?,
+        Format::Csv => crate::export::csv(&mut out, &outcome.schema, &outcome.batches, tty)?,
+        Format::Json => crate::export::json(&mut out, &outcome.batches)?,
     }
     out.flush()?;
     eprintln!("{}", output::stats_line(&outcome.status.stats));

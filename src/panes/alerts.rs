@@ -2,7 +2,7 @@
 //! triage (status, assignee, notes; marked rows together) and the pivot to a query.
 
 use super::{Component, detail};
-use crate::app::{Job, Msg, Prompt, Purpose, Request, Ui};
+use crate::component::{Job, Msg, Prompt, Purpose, Request, Ui};
 use crate::config::keymap::{Action, Screen};
 use crate::widgets::input::LineInput;
 use crate::widgets::list::{Columns, List, Record, age, clean};
@@ -190,7 +190,8 @@ impl Component for AlertsPane {
     }
 
     fn handle_key(&mut self, action: Action, ui: &mut Ui) -> Vec<Job> {
-        if self.list.act(action, ui) {
+        if let Some(done) = self.list.act(action) {
+            ui.listed(done);
             return self.more_if_at_end().into_iter().collect();
         }
         match action {

@@ -2,7 +2,7 @@
 //! the payload view; redrive one, the marked or all; delete after a confirmation.
 
 use super::{Component, detail};
-use crate::app::{Job, Msg, Ui};
+use crate::component::{Job, Msg, Ui};
 use crate::config::keymap::{Action, Screen};
 use crate::widgets::list::{Columns, List, Record, age, clean};
 use crate::widgets::popup::TextView;
@@ -44,7 +44,8 @@ impl Component for DlqPane {
     }
 
     fn handle_key(&mut self, action: Action, ui: &mut Ui) -> Vec<Job> {
-        if self.list.act(action, ui) {
+        if let Some(done) = self.list.act(action) {
+            ui.listed(done);
             return vec![];
         }
         match action {
@@ -118,7 +119,7 @@ impl Component for DlqPane {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::Pending;
+    use crate::component::Pending;
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
 

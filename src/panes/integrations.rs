@@ -3,7 +3,7 @@
 
 use super::setup::{KINDS, Setup, kind_name, kinds_picker};
 use super::{Component, detail};
-use crate::app::{Job, Msg, Pending, Ui};
+use crate::component::{Job, Msg, Pending, Ui};
 use crate::config::keymap::{Action, Screen};
 use crate::widgets::list::{Columns, List, Record, clean};
 use crate::widgets::picker::{Picker, PickerKind};
@@ -53,7 +53,8 @@ impl IntegrationsPane {
     }
 
     fn list_act(&mut self, action: Action, ui: &mut Ui) -> Vec<Job> {
-        if self.list.act(action, ui) {
+        if let Some(done) = self.list.act(action) {
+            ui.listed(done);
             return vec![];
         }
         if action == Action::NewIntegration {

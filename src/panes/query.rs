@@ -2,8 +2,8 @@
 //! cost, session total) and the results grid.
 
 use super::Component;
-use crate::app::history::History;
-use crate::app::{Job, Msg, Prompt, Purpose, Ui};
+use crate::component::history::History;
+use crate::component::{Job, Msg, Prompt, Purpose, Ui};
 use crate::config::keymap::{Action, Screen};
 use crate::widgets::grid::Grid;
 use crate::widgets::input::LineInput;

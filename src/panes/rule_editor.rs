@@ -2,7 +2,7 @@
 //! validate`), tested with its inline tests (`mantissa rules test`), dry-run in the query pane,
 //! and saved to the rules folder.
 
-use crate::app::{Job, Msg, Request, Ui};
+use crate::component::{Job, Msg, Request, Ui};
 use crate::config::keymap::Action;
 use crate::config::theme::Theme;
 use crate::widgets::popup::wrap_line;

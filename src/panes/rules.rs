@@ -3,7 +3,7 @@
 
 use super::Component;
 use super::rule_editor::{NEW_RULE, RuleEditor};
-use crate::app::{Job, Msg, Pending, Request, Ui};
+use crate::component::{Job, Msg, Pending, Request, Ui};
 use crate::config::keymap::{Action, Screen};
 use crate::widgets::list::{Columns, List, Record, age, clean};
 use crossterm::event::KeyEvent;
@@ -44,7 +44,8 @@ impl RulesPane {
     }
 
     fn list_act(&mut self, action: Action, ui: &mut Ui) -> Vec<Job> {
-        if self.list.act(action, ui) {
+        if let Some(done) = self.list.act(action) {
+            ui.listed(done);
             return vec![];
         }
         if action == Action::New {

@@ -2,7 +2,7 @@
 //! kind, the integration they make, and the form's actions (check, test-send, Jira projects,
 //! save with the secret going to the secret store).
 
-use crate::app::{Job, SecretText, Ui};
+use crate::component::{Job, SecretText, Ui};
 use crate::config::keymap::Action;
 use crate::widgets::form::{Field, FieldKind, Form};
 use crate::widgets::picker::{Picker, PickerKind};
@@ -300,7 +300,7 @@ mod tests {
     }
     fn screen(app: &App) -> String {
         let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
-        t.draw(|f| crate::panes::render(app, f)).unwrap();
+        t.draw(|f| crate::app::frame::render(app, f)).unwrap();
         let buf = t.backend().buffer().clone();
         buf.content.chunks(80).map(|row| row.iter().map(|c| c.symbol()).collect::<String>() + "\n").collect()
     }

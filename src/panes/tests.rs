@@ -2,6 +2,7 @@
 //! snapshots at 80x24 and 160x48, styled in two themes).
 
 use super::*;
+use crate::app::frame::render;
 use crate::app::{App, Msg};
 use chrono::{Duration, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

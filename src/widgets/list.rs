@@ -1,7 +1,6 @@
 //! A list of records (rules, alerts, integrations, dead letters) as a table: the cursor, the
 //! `/` filter (k9s's grammar: a substring, `!` for rows without it), marks for bulk actions.
 
-use crate::app::Ui;
 use crate::config::keymap::Action;
 use crate::config::theme::Theme;
 use mantissa_backend::text::neutralize;
@@ -10,6 +9,14 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::widgets::{Block, Cell, Row, Table, TableState};
 use std::collections::BTreeSet;
+
+/// What a list action did: moved or marked, or asks for the `/` filter input, starting from
+/// the kept filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listed {
+    Moved,
+    AskFilter(String),
+}
 
 /// What a list needs of its records.
 pub trait Record {
@@ -105,12 +112,13 @@ impl<T: Record + PartialEq> List<T> {
             if len == 0 { 0 } else { (self.cursor as isize + delta).clamp(0, len as isize - 1) as usize };
     }
 
-    /// Motions, `/` and marks, which every list shares; false for any other action.
-    pub fn act(&mut self, action: Action, ui: &mut Ui) -> bool {
+    /// Motions, `/` and marks, which every list shares; `None` for any other action. The list
+    /// changes itself and says what it needs of the screen (the `/` input to open).
+    pub fn act(&mut self, action: Action) -> Option<Listed> {
         use Action::*;
         match action {
             Top => self.cursor = 0,
-            Filter => ui.filter_input = Some(self.filter.clone()),
+            Filter => return Some(Listed::AskFilter(self.filter.clone())),
             Down | Up | PageDown | PageUp | Bottom | Mark => {
                 // The filter pass runs once, and only for the actions that move over the rows.
                 let shown = self.visible();
@@ -131,9 +139,9 @@ impl<T: Record + PartialEq> List<T> {
                     }
                 }
             }
-            _ => return false,
+            _ => return None,
         }
-        true
+        Some(Listed::Moved)
     }
 
     /// The records the filter lets through as a table, a `*` column for the marks, the filter
@@ -221,23 +229,28 @@ mod tests {
 
     #[test]
     fn filter_marks_and_targets_follow_the_rows_on_screen() {
-        let mut ui = Ui::new(false);
         let mut list = List::default();
         assert!(list.set(vec![Item("Alpha"), Item("beta"), Item("alphabet")]));
         assert!(!list.set(vec![Item("Alpha"), Item("beta"), Item("alphabet")]), "no change");
         list.set_filter("ALPHA");
         assert_eq!(list.visible(), vec![0, 2]);
-        list.act(Action::Bottom, &mut ui);
+        list.act(Action::Bottom);
         assert_eq!(list.selected().map(|i| i.0), Some("alphabet"));
         list.set_filter("!alpha");
         assert_eq!(list.visible(), vec![1]);
         assert_eq!(list.take_targets(), vec!["beta"]);
         list.set_filter("");
-        list.act(Action::Mark, &mut ui);
-        list.act(Action::Mark, &mut ui);
+        list.act(Action::Mark);
+        list.act(Action::Mark);
         assert_eq!(list.cursor, 2, "marking moves down");
         assert_eq!(list.take_targets(), vec!["Alpha", "beta"]);
         assert!(list.marks.is_empty(), "a bulk action uses the marks up");
-        assert!(!list.act(Action::Acknowledge, &mut ui), "not a list action");
+        assert_eq!(list.act(Action::Acknowledge), None, "not a list action");
+        list.set_filter("beta");
+        assert_eq!(
+            list.act(Action::Filter),
+            Some(Listed::AskFilter("beta".into())),
+            "the input starts from the kept filter"
+        );
     }
 }

@@ -119,8 +119,12 @@ mod tests {
 
     #[test]
     fn a_name_starting_with_the_search_comes_before_a_mention() {
-        let items =
-            crate::panes::setup::KINDS.iter().map(|(_, n, s)| (s.to_string(), n.to_string())).collect();
+        let items = [
+            ("Slack: a message through an incoming webhook", "slack"),
+            ("Webhook: the alert as JSON to any URL", "webhook"),
+        ]
+        .map(|(shown, value)| (shown.to_string(), value.to_string()))
+        .into();
         let mut picker = Picker::new(PickerKind::IntegrationKind, "kinds", items);
         for c in "web".chars() {
             picker.key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));

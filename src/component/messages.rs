@@ -1,8 +1,7 @@
-//! What the console asks of the backend (`Job`), what comes back (`Msg`), and how a reply
-//! changes the app (`App::update`).
+//! What the console asks of the backend (`Job`) and what comes back (`Msg`); `App::update`
+//! routes a reply to the pane it is for.
 
-use super::{App, history};
-use crate::panes::{Component, Pane};
+use super::{Pane, history};
 use crate::widgets::grid::ViewRequest;
 use datafusion::arrow::record_batch::RecordBatch;
 use mantissa_backend::model::{Alert, HealthStatus, Integration, QueryId, QueryStatus, Rule};
@@ -19,7 +18,7 @@ pub enum Job {
     /// The engine's tables (on AWS from Glue), for the table picker.
     LoadTables,
     /// Reloads what the pane shows (nothing for the query pane); one at a time, see
-    /// [`App::refresh`].
+    /// `App::start`.
     Refresh(Pane),
     /// The page of alerts created before `before` (the oldest one loaded).
     OlderAlerts {
@@ -182,51 +181,4 @@ pub enum Msg {
     Done(&'static str),
     /// A refresh ended, however it ended: the next one may start.
     Refreshed,
-}
-
-impl App {
-    /// Applies a job's reply to the pane it is for; returns whether the screen changed.
-    pub fn update(&mut self, msg: Msg) -> bool {
-        let ui = &mut self.ui;
-        match msg {
-            Msg::QueryStarted(_)
-            | Msg::QueryStatus(_)
-            | Msg::QueryResults(_)
-            | Msg::QueryFailed(_)
-            | Msg::Tables(_)
-            | Msg::GridView { .. } => self.query.update(msg, ui),
-            Msg::Rules(_)
-            | Msg::RuleOpened { .. }
-            | Msg::RuleChecked { .. }
-            | Msg::RuleTested(_)
-            | Msg::RuleSaved { .. }
-            | Msg::SaveStopped { .. } => self.rules.update(msg, ui),
-            Msg::Alerts(_) | Msg::OlderAlerts(_) => self.alerts.update(msg, ui),
-            Msg::Integrations(_) | Msg::SetupSaved(_) | Msg::SetupTested(_) | Msg::JiraProjects(_) => {
-                self.integrations.update(msg, ui)
-            }
-            Msg::Dlq(_) => self.dlq.update(msg, ui),
-            Msg::Info(t) => {
-                ui.info(t);
-                true
-            }
-            Msg::Error(t) => {
-                ui.error(t);
-                true
-            }
-            Msg::Refreshed => {
-                self.refreshing = false;
-                false
-            }
-            Msg::Done(label) => {
-                if let Some(n) = self.running.get_mut(label) {
-                    *n -= 1;
-                    if *n == 0 {
-                        self.running.remove(label);
-                    }
-                }
-                true
-            }
-        }
-    }
 }

@@ -106,6 +106,13 @@ impl Ui {
         self.message = Some((is_error, text));
     }
 
+    /// What a list's motion asked of the screen.
+    pub fn listed(&mut self, done: crate::widgets::list::Listed) {
+        if let crate::widgets::list::Listed::AskFilter(kept) = done {
+            self.filter_input = Some(kept);
+        }
+    }
+
     /// Asks before `job` whatever the session (a local file to overwrite, not the backend's
     /// state, so a read-only session may too).
     pub fn confirm(&mut self, prompt: String, job: Job) {
