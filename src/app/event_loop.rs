@@ -61,6 +61,7 @@ impl Context {
 
 /// Runs the console until `:q`; the terminal is restored on exit and on panic.
 pub async fn run(ctx: Context, app: App) -> anyhow::Result<()> {
+    crate::widgets::highlight::load_in_background();
     let mut terminal = ratatui::init();
     let result = event_loop(&mut terminal, ctx, app).await;
     ratatui::restore();

@@ -3,6 +3,7 @@
 //! Every value from logs or the network is neutralised; secrets are only ever a masked ref.
 
 use crate::config::theme::Theme;
+use crate::widgets::highlight::{self, Language};
 use crate::widgets::text::{decode_nested, text_lines};
 use mantissa_backend::model::{Alert, HealthStatus, Integration};
 use mantissa_backend::ports::DeadLetter;
@@ -20,10 +21,10 @@ fn heading(text: &str, t: &Theme) -> Line<'static> {
     Line::from(Span::styled(text.to_string(), t.header()))
 }
 
-/// JSON pretty-printed, JSON kept in its strings decoded too (a policy document).
-fn json_lines(value: &serde_json::Value) -> Vec<Line<'static>> {
+/// JSON pretty-printed and coloured, JSON kept in its strings decoded too (a policy document).
+fn json_lines(value: &serde_json::Value, t: &Theme) -> Vec<Line<'static>> {
     let text = serde_json::to_string_pretty(&decode_nested(value.clone())).unwrap_or_default();
-    text_lines(&text)
+    highlight::lines(&text, Language::Json, t)
 }
 
 pub fn alert(a: &Alert, t: &Theme) -> Vec<Line<'static>> {
@@ -102,7 +103,7 @@ pub fn alert(a: &Alert, t: &Theme) -> Vec<Line<'static>> {
     lines.push(Line::default());
     lines.push(heading(&format!("sample rows ({})", a.sample_rows.len()), t));
     for row in &a.sample_rows {
-        lines.extend(json_lines(row));
+        lines.extend(json_lines(row, t));
     }
     lines.push(Line::default());
     lines.push(heading("query", t));
@@ -122,7 +123,7 @@ pub fn integration(i: &Integration, h: Option<&HealthStatus>, t: &Theme) -> Vec<
         field("secret", if i.secret_ref.is_some() { "•••••• (in the secret store)" } else { "none" }, t),
     ];
     lines.push(heading("settings", t));
-    lines.extend(json_lines(&i.config));
+    lines.extend(json_lines(&i.config, t));
     lines.push(Line::default());
     lines.push(heading("health over 24 h", t));
     match h {
@@ -157,7 +158,7 @@ pub fn dead_letter(d: &DeadLetter, t: &Theme) -> Vec<Line<'static>> {
         heading("payload", t),
     ];
     match serde_json::from_str::<serde_json::Value>(&d.body) {
-        Ok(v) => lines.extend(json_lines(&v)),
+        Ok(v) => lines.extend(json_lines(&v, t)),
         Err(_) => lines.extend(text_lines(&d.body)),
     }
     lines

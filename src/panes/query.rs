@@ -198,7 +198,7 @@ impl QueryPane {
             Action::Cell if grid.shown() > 0 => {
                 let name = grid.column_name(grid.col).unwrap_or_default();
                 let title = format!("{} · row {}", neutralize(&name), grid.selected + 1);
-                ui.popup = Some(TextView::new(title, grid.cell_lines()));
+                ui.popup = Some(TextView::new(title, grid.cell_lines(&ui.theme)));
             }
             Action::Copy | Action::CopyRaw | Action::CopyJson => {
                 let text = match action {

@@ -274,19 +274,19 @@ impl Grid {
     }
 
     /// The cursor's cell in full: JSON objects and arrays pretty-printed (JSON strings inside
-    /// decoded too), then neutralised.
-    pub fn cell_lines(&self) -> Vec<Line<'static>> {
+    /// decoded too) and coloured, neutralised.
+    pub fn cell_lines(&self, theme: &crate::config::theme::Theme) -> Vec<Line<'static>> {
         if self.shown() == 0 || self.columns() == 0 {
             return vec![];
         }
         let raw = self.value(self.selected, self.col);
-        let text = match serde_json::from_str::<serde_json::Value>(&raw) {
+        match serde_json::from_str::<serde_json::Value>(&raw) {
             Ok(v @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => {
-                serde_json::to_string_pretty(&super::text::decode_nested(v)).unwrap_or(raw)
+                let pretty = serde_json::to_string_pretty(&super::text::decode_nested(v)).unwrap_or(raw);
+                super::highlight::lines(&pretty, super::highlight::Language::Json, theme)
             }
-            _ => raw,
-        };
-        super::text::text_lines(&text)
+            _ => super::text::text_lines(&raw),
+        }
     }
 
     pub fn render(

@@ -2,6 +2,7 @@
 
 pub mod form;
 pub mod grid;
+pub mod highlight;
 pub mod input;
 pub mod list;
 pub mod picker;

@@ -93,7 +93,8 @@ fn copy_cells_rows_and_json_keep_what_the_engine_returned() {
     assert_eq!(json.as_array().unwrap().len(), 3);
     g.toggle_selection(true);
     g.move_by(-1);
-    let cell: Vec<String> = g.cell_lines().iter().map(|l| l.to_string()).collect();
+    let cell: Vec<String> =
+        g.cell_lines(&crate::config::theme::Theme::default()).iter().map(|l| l.to_string()).collect();
     assert_eq!(cell, vec!["{", "  \"bucketName\": \"x\"", "}"]);
     let record: Vec<String> = g.record_lines(Style::default()).iter().map(|l| l.to_string()).collect();
     assert_eq!(record[1], "n       NULL");
