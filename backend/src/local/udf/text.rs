@@ -48,52 +48,52 @@ fn groups(args: &[ArrayRef], len: usize) -> Result<Option<Int64Array>> {
     }
 }
 
-/// `regexp_extract(s, pattern[, group])`: the first match (or its group), NULL when none.
-pub(super) fn regexp_extract(args: &[ArrayRef]) -> Result<ArrayRef> {
-    let (s, p) = (strings(&args[0], "regexp_extract")?, strings(&args[1], "regexp_extract")?);
+/// Calls `visit` for each row with its text, compiled pattern and group, or `None` where any
+/// of them is NULL; a group the pattern lacks is an error naming it.
+fn each_match(
+    args: &[ArrayRef],
+    function: &str,
+    mut visit: impl FnMut(Option<(&str, &Regex, usize)>),
+) -> Result<()> {
+    let (s, p) = (strings(&args[0], function)?, strings(&args[1], function)?);
     let group = groups(args, s.len())?;
     let mut patterns = Patterns { last: None };
-    let mut out = StringBuilder::with_capacity(s.len(), s.len() * 8);
     for row in 0..s.len() {
         if s.is_null(row) || p.is_null(row) || group.as_ref().is_some_and(|g| g.is_null(row)) {
-            out.append_null();
+            visit(None);
             continue;
         }
-        let re = patterns.get(p.value(row), "regexp_extract")?;
+        let re = patterns.get(p.value(row), function)?;
         let g = group.as_ref().map_or(0, |g| g.value(row));
         if g < 0 || g as usize >= re.captures_len() {
-            return exec_err!(
-                "regexp_extract: the pattern has no group {g} (it has {})",
-                re.captures_len() - 1
-            );
+            return exec_err!("{function}: the pattern has no group {g} (it has {})", re.captures_len() - 1);
         }
-        let found = re.captures(s.value(row)).and_then(|c| c.get(g as usize)).map(|m| m.as_str());
-        out.append_option(found);
+        visit(Some((s.value(row), re, g as usize)));
     }
+    Ok(())
+}
+
+/// `regexp_extract(s, pattern[, group])`: the first match (or its group), NULL when none.
+pub(super) fn regexp_extract(args: &[ArrayRef]) -> Result<ArrayRef> {
+    let mut out = StringBuilder::with_capacity(args[0].len(), args[0].len() * 8);
+    each_match(args, "regexp_extract", |m| {
+        out.append_option(m.and_then(|(text, re, g)| re.captures(text)?.get(g).map(|c| c.as_str())))
+    })?;
     Ok(Arc::new(out.finish()))
 }
 
 /// `regexp_extract_all(s, pattern[, group])`: every match (or its group) as an array.
 pub(super) fn regexp_extract_all(args: &[ArrayRef]) -> Result<ArrayRef> {
-    let (s, p) = (strings(&args[0], "regexp_extract_all")?, strings(&args[1], "regexp_extract_all")?);
-    let group = groups(args, s.len())?;
-    let mut patterns = Patterns { last: None };
     let mut out = ListBuilder::new(StringBuilder::new());
-    for row in 0..s.len() {
-        if s.is_null(row) || p.is_null(row) || group.as_ref().is_some_and(|g| g.is_null(row)) {
-            out.append_null();
-            continue;
+    each_match(args, "regexp_extract_all", |m| match m {
+        None => out.append_null(),
+        Some((text, re, g)) => {
+            for c in re.captures_iter(text) {
+                out.values().append_option(c.get(g).map(|m| m.as_str()));
+            }
+            out.append(true);
         }
-        let re = patterns.get(p.value(row), "regexp_extract_all")?;
-        let g = group.as_ref().map_or(0, |g| g.value(row));
-        if g < 0 || g as usize >= re.captures_len() {
-            return exec_err!("regexp_extract_all: the pattern has no group {g}");
-        }
-        for c in re.captures_iter(s.value(row)) {
-            out.values().append_option(c.get(g as usize).map(|m| m.as_str()));
-        }
-        out.append(true);
-    }
+    })?;
     Ok(Arc::new(out.finish()))
 }
 

@@ -246,6 +246,26 @@ pub(super) fn date_format(ts: &ArrayRef, format: &ArrayRef) -> Result<ArrayRef> 
     format_with(ts, format, "date_format", chrono_format)
 }
 
+/// A column's format as chrono's, converted once per distinct format (they are nearly always
+/// one literal).
+struct Converted {
+    convert: fn(&str) -> String,
+    last: Option<(String, String)>,
+}
+
+impl Converted {
+    fn new(convert: fn(&str) -> String) -> Self {
+        Converted { convert, last: None }
+    }
+
+    fn get(&mut self, format: &str) -> &str {
+        if self.last.as_ref().is_none_or(|(f, _)| f != format) {
+            self.last = Some((format.to_string(), (self.convert)(format)));
+        }
+        &self.last.as_ref().expect("just set").1
+    }
+}
+
 /// Trino's `format_datetime`: `date_format` with a Java (Joda) pattern.
 pub(super) fn format_datetime(ts: &ArrayRef, format: &ArrayRef) -> Result<ArrayRef> {
     format_with(ts, format, "format_datetime", joda_format)
@@ -260,21 +280,19 @@ fn format_with(
     let ms = millis(ts, function)?;
     let formats = strings(format, function)?;
     let mut out = datafusion::arrow::array::StringBuilder::with_capacity(ms.len(), ms.len() * 10);
-    let mut cached: Option<(String, String)> = None;
+    let mut formats_seen = Converted::new(convert);
     for i in 0..ms.len() {
         if ms.is_null(i) || formats.is_null(i) {
             out.append_null();
             continue;
         }
         let f = formats.value(i);
-        if cached.as_ref().is_none_or(|(m, _)| m != f) {
-            cached = Some((f.to_string(), convert(f)));
-        }
+        let chrono = formats_seen.get(f);
         let Some(t) = DateTime::from_timestamp_millis(ms.value(i)) else {
             out.append_null();
             continue;
         };
-        out.append_value(t.format(&cached.as_ref().expect("cached").1).to_string());
+        out.append_value(t.format(chrono).to_string());
     }
     Ok(Arc::new(out.finish()))
 }
@@ -300,7 +318,7 @@ fn parse_with(
 ) -> Result<ArrayRef> {
     let texts = strings(text, function)?;
     let formats = strings(format, function)?;
-    let mut cached: Option<(String, String)> = None;
+    let mut formats_seen = Converted::new(convert);
     let mut out = Vec::with_capacity(texts.len());
     for i in 0..texts.len() {
         if texts.is_null(i) || formats.is_null(i) {
@@ -308,10 +326,7 @@ fn parse_with(
             continue;
         }
         let f = formats.value(i);
-        if cached.as_ref().is_none_or(|(m, _)| m != f) {
-            cached = Some((f.to_string(), convert(f)));
-        }
-        let chrono = &cached.as_ref().expect("cached").1;
+        let chrono = formats_seen.get(f);
         let text = texts.value(i).trim();
         let parsed = DateTime::parse_from_str(text, chrono)
             .map(|t| t.timestamp_millis())
