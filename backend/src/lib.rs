@@ -1,6 +1,7 @@
 //! Mantissa Log's backend: the domain model, the ports, the embedded (local) backend, log
 //! ingest and demo data. The console, the CLI and the Lambdas all call into this crate.
 
+pub mod assist;
 pub mod aws;
 pub mod clock;
 pub mod deliver;
@@ -15,6 +16,7 @@ pub mod ports;
 pub mod query;
 pub mod rules;
 pub mod services;
+pub mod settings;
 pub mod sql_problem;
 pub mod text;
 

@@ -158,6 +158,8 @@ pub trait DedupCache: Send + Sync {
 pub trait SettingsStore: Send + Sync {
     async fn get_setting(&self, user_id: &str, key: &str) -> Result<Option<serde_json::Value>>;
     async fn put_setting(&self, user_id: &str, key: &str, value: &serde_json::Value) -> Result<()>;
+    /// Every setting of the user in one read (the settings view, the console's start).
+    async fn all_settings(&self, user_id: &str) -> Result<serde_json::Map<String, serde_json::Value>>;
 }
 
 /// A message handed out by the queue; `receipt` deletes it or changes its visibility.

@@ -6,6 +6,7 @@ mod integration;
 mod query;
 mod rule;
 pub mod schedule;
+pub mod settings;
 mod severity;
 pub mod tables;
 pub mod window;

@@ -82,6 +82,11 @@ pub async fn validate_query(ctx: &SessionContext, lake: &Lake, loaded: &LoadedRu
 
 /// Lake tables scanned by the plan with no filter on their partition column.
 fn tables_without_dt_filter(plan: &LogicalPlan) -> Vec<String> {
+    scanned_tables(plan).into_iter().filter(|(_, dt)| !dt).map(|(t, _)| t).collect()
+}
+
+/// The lake tables a plan reads, each with whether a `dt` filter prunes its partitions.
+pub fn scanned_tables(plan: &LogicalPlan) -> Vec<(String, bool)> {
     let mut scanned = BTreeSet::new();
     let mut filtered = BTreeSet::new();
     let _ = plan.apply(|node| {
@@ -109,8 +114,24 @@ fn tables_without_dt_filter(plan: &LogicalPlan) -> Vec<String> {
     let lake_tables: Vec<&str> = Table::ALL.iter().map(|t| t.name()).collect();
     scanned
         .into_iter()
-        .filter(|t| lake_tables.contains(&t.as_str()) && !filtered.contains(t) && !filtered.contains(""))
+        .filter(|t| lake_tables.contains(&t.as_str()))
+        .map(|t| {
+            let dt = filtered.contains(&t) || filtered.contains("");
+            (t, dt)
+        })
         .collect()
+}
+
+/// Plans a query as the engine would (Athena's dialect translated, read-only checked,
+/// optimized), or says in words why it cannot run.
+pub async fn plan_query(ctx: &SessionContext, sql: &str) -> Result<LogicalPlan, String> {
+    let state = ctx.state();
+    let plan = state
+        .create_logical_plan(&crate::local::dialect::athena_to_datafusion(sql))
+        .await
+        .map_err(|e| crate::sql_problem::explain(&e.strip_backtrace()).message)?;
+    crate::local::query_engine::verify_read_only(&plan).map_err(|e| e.to_string())?;
+    Ok(state.optimize(&plan).unwrap_or(plan))
 }
 
 fn plan_error(loaded: &LoadedRule, message: &str) -> Diagnostic {

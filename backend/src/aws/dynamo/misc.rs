@@ -201,4 +201,18 @@ impl SettingsStore for DynamoStore {
             .map_err(|e| sdk_err("dynamodb UpdateItem", e))?;
         Ok(())
     }
+
+    async fn all_settings(&self, user_id: &str) -> Result<serde_json::Map<String, serde_json::Value>> {
+        let Some(item) = self.get_by_key(Table::UserSettings, &[("user_id", user_id)]).await? else {
+            return Ok(serde_json::Map::new());
+        };
+        item.into_iter()
+            .filter(|(k, _)| k != "user_id" && k != "updated_at")
+            .map(|(k, v)| {
+                serde_dynamo::from_attribute_value(v)
+                    .map(|v| (k, v))
+                    .map_err(|e| crate::error::Error::backend("user setting", e))
+            })
+            .collect()
+    }
 }

@@ -173,4 +173,21 @@ impl SettingsStore for Db {
         })
         .await
     }
+
+    async fn all_settings(&self, user_id: &str) -> Result<serde_json::Map<String, serde_json::Value>> {
+        let user = user_id.to_string();
+        self.call(move |c| {
+            let mut st = c.prepare("SELECT key, value FROM settings WHERE user_id = ?1").map_err(sql_err)?;
+            let rows = st
+                .query_map([&user], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                .map_err(sql_err)?;
+            let mut out = serde_json::Map::new();
+            for row in rows {
+                let (key, value) = row.map_err(sql_err)?;
+                out.insert(key, serde_json::from_str(&value).map_err(json_err)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
 }
