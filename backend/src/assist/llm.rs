@@ -103,7 +103,9 @@ impl Post<'_> {
                         );
                     }
                     None => {
-                        return Err(self.fail("is rate-limiting requests (429): try again in a minute".into()));
+                        return Err(
+                            self.fail("is rate-limiting requests (429): try again in a minute".into())
+                        );
                     }
                 }
             }

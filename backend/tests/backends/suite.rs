@@ -158,6 +158,34 @@ pub async fn settings_round_trip(s: &Services) {
     assert_eq!(s.settings.get_setting("bob", "theme").await.unwrap(), None);
 }
 
+/// The user's settings through the settings service: checked values, UI preferences in one
+/// map, the assistant's key in the secret store under the user's own name, and nothing of one
+/// user's settings or key visible to another.
+pub async fn user_settings_and_keys_are_per_user(s: &Services) {
+    use mantissa_backend::settings;
+    settings::set(s, "alice", "llm_provider", "openai").await.unwrap();
+    settings::set(s, "alice", "llm_api_key", "sk-alice-0000").await.unwrap();
+    settings::set(s, "alice", "theme", "light").await.unwrap();
+    settings::set(s, "alice", "items_per_page", "25").await.unwrap();
+    settings::set(s, "bob", "llm_provider", "google").await.unwrap();
+    let err = settings::set(s, "bob", "default_time_range", "90d").await.unwrap_err().to_string();
+    assert!(err.contains("24h|7d|30d"), "{err}");
+    let alice = settings::load(s, "alice").await.unwrap();
+    let bob = settings::load(s, "bob").await.unwrap();
+    assert_eq!(alice.ui.theme.as_deref(), Some("light"));
+    assert_eq!(alice.ui.items_per_page, 25);
+    assert_eq!(bob.ui.theme, None);
+    let (a, b) = (alice.llm.unwrap(), bob.llm.unwrap());
+    assert_eq!(settings::api_key(s, &a).await.unwrap().as_deref(), Some("sk-alice-0000"));
+    assert_eq!(b.api_key_secret_id, None);
+    assert_eq!(settings::api_key(s, &b).await.unwrap(), None);
+    assert!(a.api_key_secret_id.unwrap().contains("/users/alice/"));
+    // The stored item holds the secret's id, never the key.
+    let stored = serde_json::to_string(&s.settings.all_settings("alice").await.unwrap()).unwrap();
+    assert!(!stored.contains("sk-alice"), "{stored}");
+    assert!(stored.contains("ui_preferences"), "{stored}");
+}
+
 /// FIFO order within a group, a retry that hides the message, the DLQ after three receives,
 /// redrive back to the queue, delete and purge.
 pub async fn queue_fifo_dlq_and_redrive(s: &Services) {
