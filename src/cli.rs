@@ -143,6 +143,28 @@ pub enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Your settings: the query assistant's provider, model and key, and console preferences.
+    #[command(after_help = "Examples:\n  \
+        mantissa settings list\n  \
+        mantissa settings set llm_provider anthropic\n  \
+        mantissa settings set llm_api_key          (reads the key from stdin, so it stays out of shell history)\n  \
+        mantissa settings set llm_provider openai && mantissa settings set llm_base_url http://127.0.0.1:8080/v1\n  \
+        mantissa settings set default_time_range 7d\n\n\
+        The API key goes to the secret store; the settings keep only its id.")]
+    Settings {
+        #[command(subcommand)]
+        command: SettingsCommand,
+    },
+    /// Ask the query assistant for SQL: printed on stdout, planned against the lake but never
+    /// run; what it reads and would cost on Athena on stderr. Only table schemas are sent.
+    #[command(after_help = "Examples:\n  \
+        mantissa ask failed console logins by IP in the last day, more than 5\n  \
+        mantissa ask who deleted S3 buckets this week | mantissa query -")]
+    Ask {
+        /// The question, in words.
+        #[arg(required = true, num_args = 1..)]
+        question: Vec<String>,
+    },
     /// The AWS backend's resources.
     Aws {
         #[command(subcommand)]
@@ -209,12 +231,34 @@ pub enum RulesCommand {
     },
     /// What a push or pull would do, rule by rule, with the fields that differ.
     Diff,
+    /// Ask the assistant for a rule file: YAML on stdout once it passes `rules validate` and
+    /// its own tests (one correction round); what still fails on stderr, exit 1.
+    Draft {
+        #[arg(required = true, num_args = 1..)]
+        question: Vec<String>,
+        /// Write the draft into the rules folder as `<id>.yml` when it passes (never over a file).
+        #[arg(long)]
+        save: bool,
+    },
     /// Run stored rules now, as the scheduler would: each over the window after its last run,
     /// alerts stored and routed, the window moved on. Exit 1 if any run failed.
     Run {
         /// Rule ids (default: every enabled rule).
         ids: Vec<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SettingsCommand {
+    /// Every key with its value (the API key masked; defaults in brackets) and what it accepts.
+    List {
+        #[arg(long, short, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// One key's value.
+    Get { key: String },
+    /// Set a key; an empty value clears it. Without VALUE (or with `-`) it is read from stdin.
+    Set { key: String, value: Option<String> },
 }
 
 #[derive(Debug, Subcommand)]

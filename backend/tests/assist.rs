@@ -79,8 +79,8 @@ fn header<'a>(seen: &'a canned::Seen, name: &str) -> &'a str {
 #[tokio::test]
 async fn each_provider_gets_its_public_request_shape_and_the_sql_is_checked() {
     let (_dir, _s, tables, session) = lake().await;
-    let sizes = |_: &str| Some(4u64 << 20);
-    let view = LakeView { tables: &tables, session: &session, table_bytes: &sizes };
+    let sizes = [("cloudtrail_logs".to_string(), 4u64 << 20)].into();
+    let view = LakeView { tables: &tables, session: &session, sizes: &sizes };
     for kind in Provider::ALL {
         let reply = answer(kind.name(), &format!("Here you are:\n```sql\n{GOOD_SQL};\n```"));
         let (base, server) = canned::start(vec![Reply::Json(200, reply)]).await;
@@ -168,7 +168,7 @@ async fn each_provider_gets_its_public_request_shape_and_the_sql_is_checked() {
 #[tokio::test]
 async fn an_unknown_column_gets_one_correction_round_then_the_error_is_shown() {
     let (_dir, _s, tables, session) = lake().await;
-    let view = LakeView { tables: &tables, session: &session, table_bytes: &|_| None };
+    let view = LakeView { tables: &tables, session: &session, sizes: &Default::default() };
     let wrong = answer("anthropic", &format!("```sql\n{WRONG_COLUMN_SQL}\n```"));
     let right = answer("anthropic", &format!("```sql\n{GOOD_SQL}\n```"));
     let (base, server) = canned::start(vec![Reply::Json(200, wrong.clone()), Reply::Json(200, right)]).await;
@@ -203,7 +203,7 @@ async fn an_unknown_column_gets_one_correction_round_then_the_error_is_shown() {
 #[tokio::test]
 async fn rate_limits_timeouts_and_malformed_answers_say_what_happened_without_the_key() {
     let (_dir, _s, tables, session) = lake().await;
-    let view = LakeView { tables: &tables, session: &session, table_bytes: &|_| None };
+    let view = LakeView { tables: &tables, session: &session, sizes: &Default::default() };
     let ok = answer("openai", GOOD_SQL);
     let view = &view;
     let ask = |base: String, timeout: Duration| async move {
@@ -301,7 +301,7 @@ const NEGATIVE_TEST: &str = r#"  - name: an IAM user's sign-in does not fire
 #[tokio::test]
 async fn a_rule_draft_must_pass_validate_and_its_own_tests_after_one_correction() {
     let (dir, _s, tables, session) = lake().await;
-    let view = LakeView { tables: &tables, session: &session, table_bytes: &|_| None };
+    let view = LakeView { tables: &tables, session: &session, sizes: &Default::default() };
     let lake = mantissa_backend::local::Lake::new(dir.path());
     let fixed = RULE_WITHOUT_NEGATIVE.replace("\n```", &format!("\n{NEGATIVE_TEST}```"));
     let (base, server) = canned::start(vec![
@@ -343,7 +343,7 @@ async fn a_rule_draft_must_pass_validate_and_its_own_tests_after_one_correction(
 #[tokio::test]
 async fn an_alert_explanation_sends_its_samples_and_checks_each_follow_up_query() {
     let (_dir, _s, tables, session) = lake().await;
-    let view = LakeView { tables: &tables, session: &session, table_bytes: &|_| None };
+    let view = LakeView { tables: &tables, session: &session, sizes: &Default::default() };
     let mut alert = mantissa_backend::model::Alert::by_hand("a1", "analyst", chrono::Utc::now());
     alert.rule_name = "Console login without MFA".into();
     alert.sample_rows = (0..15).map(|i| json!({"sourceipaddress": "185.220.101.47", "n": i})).collect();

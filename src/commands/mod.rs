@@ -1,5 +1,6 @@
 //! The subcommands. Each takes the parsed arguments and returns the process exit code.
 
+mod assist;
 mod demo;
 mod ingest;
 mod lists;
@@ -140,6 +141,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             ws.local_only("demo", "load logs into the S3 lake instead")?;
             demo::run(&ws, days, seed, scale, end.as_deref()).await
         }
+        Some(Command::Settings { command }) => assist::settings(&ws, command).await,
+        Some(Command::Ask { question }) => assist::ask(&ws, &question.join(" ")).await,
         Some(Command::Aws { command: AwsCommand::Bootstrap }) => {
             let Some(settings) = &ws.aws else { bail!("`aws bootstrap` needs --backend aws") };
             let mut settings = settings.clone();

@@ -16,6 +16,9 @@ pub async fn run(ws: &Workspace, dir: &Path, backend: &str, command: RulesComman
     match command {
         RulesCommand::List { format } => list(ws, dir, &target, format).await,
         RulesCommand::Run { ids } => run_now(ws, &ids).await,
+        RulesCommand::Draft { question, save } => {
+            super::assist::draft(ws, dir, &question.join(" "), save).await
+        }
         RulesCommand::Validate { paths } => validate(ws, &or_folder(paths)).await,
         RulesCommand::Test { paths, minimum_tests } => test(&or_folder(paths), minimum_tests).await,
         RulesCommand::ImportSigma { paths, out } => {

@@ -5,10 +5,13 @@
 
 use super::{Assistant, Task, answer, llm::Turn, prompt};
 use crate::error::{Error, Result};
+use crate::local::Lake;
 use crate::model::{athena_cost_usd, human_bytes};
 use crate::ports::TableSchema;
 use crate::rules::validate::{plan_query, scanned_tables};
+use crate::services::Services;
 use datafusion::prelude::SessionContext;
+use std::collections::HashMap;
 
 /// The longest question sent.
 pub const MAX_QUESTION_CHARS: usize = 2_000;
@@ -74,7 +77,34 @@ pub fn clean_question(question: &str) -> Result<String> {
 pub struct LakeView<'a> {
     pub tables: &'a [TableSchema],
     pub session: &'a SessionContext,
-    pub table_bytes: &'a (dyn Fn(&str) -> Option<u64> + Sync),
+    pub sizes: &'a HashMap<String, u64>,
+}
+
+/// The facts a [`LakeView`] borrows, read once per request: the engine's tables (on AWS the
+/// Glue catalog) and, for a lake in the data dir, the bytes of each table's files.
+pub struct LakeFacts {
+    pub tables: Vec<TableSchema>,
+    pub session: SessionContext,
+    pub sizes: HashMap<String, u64>,
+}
+
+impl LakeFacts {
+    pub async fn read(s: &Services, lake: &Lake) -> Result<Self> {
+        let tables = s.engine.tables().await?;
+        let session = crate::query::planning_session(&tables)?;
+        // An empty data-dir lake (the AWS backend's) says nothing of the tables' sizes.
+        let sizes = lake
+            .inventory()
+            .into_iter()
+            .filter(|(_, _, b)| *b > 0)
+            .map(|(t, _, b)| (t.name().to_string(), b))
+            .collect();
+        Ok(LakeFacts { tables, session, sizes })
+    }
+
+    pub fn view(&self) -> LakeView<'_> {
+        LakeView { tables: &self.tables, session: &self.session, sizes: &self.sizes }
+    }
 }
 
 impl LakeView<'_> {
@@ -83,7 +113,7 @@ impl LakeView<'_> {
         let plan = plan_query(self.session, sql).await?;
         Ok(scanned_tables(&plan)
             .into_iter()
-            .map(|(table, dt_filtered)| Scan { bytes: (self.table_bytes)(&table), table, dt_filtered })
+            .map(|(table, dt_filtered)| Scan { bytes: self.sizes.get(&table).copied(), table, dt_filtered })
             .collect())
     }
 }

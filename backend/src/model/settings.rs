@@ -116,7 +116,7 @@ const PROVIDERS: &[&str] = &["anthropic", "openai", "google", "bedrock", "none"]
 pub const MAX_TOKENS_LIMIT: i64 = 64_000;
 pub const DEFAULT_MAX_TOKENS: u32 = 2_048;
 pub const DEFAULT_TEMPERATURE: f64 = 0.0;
-pub const DEFAULT_ITEMS_PER_PAGE: u32 = 500;
+pub const DEFAULT_ITEMS_PER_PAGE: u32 = 200;
 
 /// Every key, in the order `settings list` shows them.
 pub const KEYS: &[SettingKey] = &[
