@@ -20,6 +20,11 @@ const COMMANDS: &[&str] = &[
     "redrive-all",
     "route",
     "query",
+    "ask",
+    "draft",
+    "explain",
+    "settings",
+    "set",
     "rules",
     "alerts",
     "integrations",
@@ -40,6 +45,7 @@ pub fn complete(line: &str, app: &mut App) -> String {
         "theme" => theme::names(app.theme_dir.as_deref()),
         "keymap" => keymap::names(app.keymap_dir.as_deref()),
         "export" => FORMATS.iter().map(|c| c.to_string()).collect(),
+        "set" => mantissa_backend::model::settings::KEYS.iter().map(|k| k.name.to_string()).collect(),
         "route" => app
             .integrations
             .list
@@ -104,6 +110,13 @@ impl App {
                 }
             }
             ("export", arg) => return self.export(arg),
+            ("settings", _) => return vec![Job::LoadSettings { view: true }],
+            ("set", arg) => return self.set_command(arg),
+            ("ask", "") => return self.act(keymap::Action::Ask),
+            ("ask", question) => return self.asked(&super::Purpose::Ask, question.to_string()),
+            ("draft", "") => return self.act(keymap::Action::DraftRule),
+            ("draft", question) => return self.asked(&super::Purpose::DraftRule, question.to_string()),
+            ("explain", _) => return self.act(keymap::Action::Explain),
             ("redrive-all", _) => return self.dlq.redrive_all(&mut self.ui),
             ("route", words) => return self.route(words),
             ("1" | "query", _) => self.pane = Pane::Query,

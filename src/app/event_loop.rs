@@ -25,6 +25,8 @@ pub struct Context {
     /// Planning needs only the schemas: one session serves every check.
     pub session: Arc<tokio::sync::OnceCell<SessionContext>>,
     pub refresh: RefreshPolicy,
+    /// Alerts per page, as the user's settings say (the app sets it before each job).
+    pub alert_page: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// How often the visible pane is reloaded, and from where health comes.
@@ -55,6 +57,7 @@ impl Context {
             lake: Lake::new(dir),
             session: Default::default(),
             refresh: RefreshPolicy::LOCAL,
+            alert_page: Default::default(),
         }
     }
 }
@@ -147,6 +150,7 @@ impl App {
         if let Some(label) = job.label() {
             *self.running.entry(label).or_default() += 1;
         }
+        ctx.alert_page.store(self.alerts.page_size(), std::sync::atomic::Ordering::Relaxed);
         jobs::spawn(ctx, job, tx.clone());
     }
 

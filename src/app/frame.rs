@@ -68,7 +68,11 @@ fn footer_line(app: &App) -> (Line<'static>, bool) {
             Span::styled(format!("{}: ", p.label), ui.theme.header()),
             Span::raw({
                 let (before, after) = p.input.split();
-                format!("{}▏{}", clean(&before), clean(&after))
+                if p.purpose.masks() {
+                    format!("{}▏{}", "•".repeat(before.chars().count()), "•".repeat(after.chars().count()))
+                } else {
+                    format!("{}▏{}", clean(&before), clean(&after))
+                }
             }),
             Span::styled("  (Enter ok · Esc cancel)", ui.theme.muted()),
         ])

@@ -1,10 +1,9 @@
 //! Backend work for the console: every call runs on a tokio task and reports back by message,
 //! so keys and redraws never wait on I/O (gitui's async jobs).
 
-use super::{Context, Job, Msg, history, rule_jobs};
+use super::{Context, Job, Msg, assist_jobs, history, rule_jobs};
 use crate::export;
 use crate::panes::Pane;
-use crate::panes::alerts::ALERT_PAGE;
 use crate::panes::setup as setup_pane;
 use crate::widgets::grid;
 use datafusion::arrow::record_batch::RecordBatch;
@@ -100,14 +99,14 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
         }
         Job::Refresh(Pane::Query) => {}
         Job::Refresh(Pane::Alerts) => {
-            let q = AlertQuery { limit: Some(ALERT_PAGE), ..Default::default() };
+            let q = AlertQuery { limit: Some(alert_page(&ctx)), ..Default::default() };
             match s.alerts.list_alerts(user, &q).await {
                 Ok(a) => send(Msg::Alerts(a)),
                 Err(e) => send(Msg::Error(e.to_string())),
             }
         }
         Job::OlderAlerts { before } => {
-            let q = AlertQuery { before: Some(before), limit: Some(ALERT_PAGE), ..Default::default() };
+            let q = AlertQuery { before: Some(before), limit: Some(alert_page(&ctx)), ..Default::default() };
             send(Msg::OlderAlerts(s.alerts.list_alerts(user, &q).await.map_err(|e| e.to_string())));
         }
         Job::Refresh(Pane::Rules) => {
@@ -263,6 +262,19 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
             Ok(text) => Msg::Info(text),
             Err(e) => Msg::Error(e.to_string()),
         }),
+        Job::Ask(question) => send(assist_jobs::ask(&ctx, &question).await),
+        Job::DraftRule(question) => send(assist_jobs::draft_rule(&ctx, &question).await),
+        Job::Explain(alert) => send(assist_jobs::explain(&ctx, &alert).await),
+        Job::LoadSettings { view } => send(assist_jobs::load_settings(&ctx, view).await),
+        Job::SetSetting { key, value } => send(assist_jobs::set_setting(&ctx, &key, &value.0).await),
+    }
+}
+
+/// Alerts per page: the user's setting, the default before the app has set it.
+fn alert_page(ctx: &Context) -> usize {
+    match ctx.alert_page.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => crate::panes::alerts::ALERT_PAGE,
+        n => n,
     }
 }
 

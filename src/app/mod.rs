@@ -3,6 +3,8 @@
 //! `event_loop` runs it (drawing only when something changed); `messages` holds the jobs and
 //! their replies.
 
+mod assist;
+mod assist_jobs;
 mod commands;
 mod event_loop;
 pub mod frame;
@@ -51,6 +53,10 @@ pub struct App {
     /// Set while another process (a `serve`, another console) runs this workspace's rules, so
     /// this console runs none of its own and says so on the status line.
     pub scheduler_elsewhere: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The user's settings as last read (the assistant's provider, the preferences).
+    pub settings: mantissa_backend::model::settings::UserSettings,
+    /// The follow-up queries of the explanation on screen, opened with 1-9.
+    pub suggested: Vec<String>,
 }
 
 impl App {
@@ -71,6 +77,8 @@ impl App {
             quit: false,
             status_line,
             scheduler_elsewhere: Default::default(),
+            settings: Default::default(),
+            suggested: vec![],
         }
     }
 
@@ -127,10 +135,17 @@ impl App {
                 }
             };
         }
+        if let KeyCode::Char(c) = key.code
+            && self.ui.popup.is_some()
+            && self.open_suggested(c)
+        {
+            return vec![];
+        }
         if let Some(view) = self.ui.popup.as_mut() {
             // Scroll with the list motions of the keymap; anything else closes.
             if !view.scroll_by(self.ui.keymap.action_in(&[Ctx::List], key)) {
                 self.ui.popup = None;
+                self.suggested.clear();
             }
             return vec![];
         }
@@ -186,6 +201,9 @@ impl App {
             Action::PaneIntegrations => self.pane = Pane::Integrations,
             Action::PaneDlq => self.pane = Pane::Dlq,
             _ => {
+                if let Some(jobs) = self.assist_action(action) {
+                    return jobs;
+                }
                 let (pane, ui) = self.active_mut();
                 let mut jobs = pane.handle_key(action, ui);
                 jobs.extend(self.follow_requests());
@@ -285,6 +303,8 @@ impl App {
             Purpose::Assign(ids) => self.alerts.assign(&ids, &text),
             Purpose::Note(ids) => self.alerts.note(&ids, &text, &self.ui.user),
             Purpose::Export => self.run_command(&format!("export {text}")),
+            Purpose::Ask | Purpose::DraftRule => self.asked(&prompt.purpose, text),
+            Purpose::Setting(key) => self.set_setting(&key, &text),
         }
     }
 }

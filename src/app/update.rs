@@ -25,6 +25,14 @@ impl App {
                 self.integrations.update(msg, ui)
             }
             Msg::Dlq(_) => self.dlq.update(msg, ui),
+            Msg::QueryDrafted(_)
+            | Msg::RuleDrafted(_)
+            | Msg::Explained(_)
+            | Msg::Settings { .. }
+            | Msg::SettingSaved(_) => {
+                self.assist_update(msg);
+                true
+            }
             Msg::Info(t) => {
                 ui.info(t);
                 true

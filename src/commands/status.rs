@@ -68,12 +68,22 @@ async fn console(ws: &Workspace, global: &GlobalArgs) -> Result<ExitCode> {
         lake: ws.lake.clone(),
         session: Default::default(),
         refresh: if on_aws { crate::app::RefreshPolicy::AWS } else { crate::app::RefreshPolicy::LOCAL },
+        alert_page: Default::default(),
     };
     let mut app = crate::app::App::new(status, read_only);
     app.scheduler_elsewhere = scheduler_elsewhere;
+    // The user's settings: the theme unless --theme names one, page size, look-back, and
+    // whether the assistant is on. One read before the first frame.
+    let (user_settings, settings_problem) = match mantissa_backend::settings::load(&ctx.s, &ws.user).await {
+        Ok(s) => (s, None),
+        Err(e) => (Default::default(), Some(format!("cannot read your settings (defaults used): {e}"))),
+    };
     let theme_dir = crate::config::user_dir("themes");
+    let chosen = global.theme.clone().or_else(|| user_settings.ui.theme.clone());
     let (theme, theme_problem) =
-        crate::config::theme::for_session(global.theme.as_deref(), env, theme_dir.as_deref());
+        crate::config::theme::for_session(chosen.as_deref(), env, theme_dir.as_deref());
+    app.query.start_with(user_settings.ui.default_time_range);
+    app.apply_settings(user_settings);
     app.ui.theme = theme;
     app.theme_dir = theme_dir;
     app.ui.user = ws.user.clone();
@@ -95,7 +105,7 @@ async fn console(ws: &Workspace, global: &GlobalArgs) -> Result<ExitCode> {
             }
         )
     });
-    match (theme_problem.or(keymap_problem).or(history_problem), welcome) {
+    match (theme_problem.or(keymap_problem).or(history_problem).or(settings_problem), welcome) {
         (Some(problem), _) => app.ui.error(problem),
         (None, Some(w)) => app.ui.info(w),
         (None, None) => {}

@@ -4,9 +4,12 @@
 use super::{Pane, history};
 use crate::widgets::grid::ViewRequest;
 use datafusion::arrow::record_batch::RecordBatch;
+use mantissa_backend::assist::{explain::Explanation, query::QueryDraft, rule::RuleDraft};
+use mantissa_backend::model::settings::UserSettings;
 use mantissa_backend::model::{Alert, HealthStatus, Integration, QueryId, QueryStatus, Rule};
 use mantissa_backend::ports::DeadLetter;
 use mantissa_backend::rules::{Diagnostic, runner::TestOutcome};
+use mantissa_backend::settings;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -84,6 +87,19 @@ pub enum Job {
         alert_ids: Vec<String>,
         words: String,
     },
+    /// The assistant: a question to SQL for the editor, a question to a rule draft, an alert
+    /// explained (its samples are sent: the analyst said yes).
+    Ask(String),
+    DraftRule(String),
+    Explain(Box<Alert>),
+    /// The user's settings; `view` shows them in a popup.
+    LoadSettings {
+        view: bool,
+    },
+    SetSetting {
+        key: String,
+        value: SecretText,
+    },
     /// Several jobs behind one confirmation (a bulk delete).
     Batch(Vec<Job>),
 }
@@ -111,6 +127,9 @@ impl Job {
             Job::SaveIntegration { .. } => "save integration",
             Job::JiraProjects { .. } => "jira projects",
             Job::Route { .. } => "route",
+            Job::Ask(_) | Job::DraftRule(_) | Job::Explain(_) => "assistant",
+            Job::LoadSettings { .. } => "settings",
+            Job::SetSetting { .. } => "save setting",
         })
     }
 }
@@ -175,6 +194,14 @@ pub enum Msg {
     SetupSaved(Result<String, String>),
     SetupTested(Result<String, String>),
     JiraProjects(Result<Vec<(String, String)>, String>),
+    QueryDrafted(Result<QueryDraft, String>),
+    RuleDrafted(Result<RuleDraft, String>),
+    Explained(Result<Explanation, String>),
+    Settings {
+        view: bool,
+        settings: Result<(UserSettings, Vec<settings::Shown>), String>,
+    },
+    SettingSaved(Result<String, String>),
     Info(String),
     Error(String),
     /// A labelled job ended (see [`Job::label`]).

@@ -60,6 +60,18 @@ pub enum Purpose {
     Note(Vec<String>),
     /// `csv PATH`, `json PATH` or `parquet PATH`, as `:export` takes.
     Export,
+    /// A question for the assistant: SQL for the editor, or a rule draft.
+    Ask,
+    DraftRule,
+    /// A value for this settings key.
+    Setting(String),
+}
+
+impl Purpose {
+    /// What is typed is a secret: shown as dots.
+    pub fn masks(&self) -> bool {
+        matches!(self, Purpose::Setting(k) if k == "llm_api_key")
+    }
 }
 
 /// A pane's request of another pane.

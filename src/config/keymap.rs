@@ -131,6 +131,7 @@ actions! {
     Query Cancel = "cancel", "cancel the running query (never quits)";
     Query History = "history", "query history: search, Enter to edit";
     Query Tables = "tables", "tables and columns: Enter inserts";
+    Query Ask = "ask", "ask the assistant for SQL (sends schemas)";
     Editor ToResults = "to_results", "leave the editor for the results";
     Text Undo = "undo", "undo (both editors)";
     Text Redo = "redo", "redo";
@@ -161,6 +162,7 @@ actions! {
     Rules New = "new_rule", "new rule";
     Rules Toggle = "toggle", "enable/disable (asks)";
     Rules RunNow = "run_now", "run now";
+    Rules DraftRule = "draft_rule", "draft a rule with the assistant";
     Alerts Acknowledge = "acknowledge", "acknowledge";
     Alerts Resolve = "resolve", "resolve";
     Alerts FalsePositive = "false_positive", "false positive";
@@ -169,6 +171,7 @@ actions! {
     Alerts Note = "note", "add a note";
     Alerts Pivot = "pivot", "pivot: query the alert's entity";
     Alerts SortAlerts = "sort_alerts", "order: newest, severity, rule, status";
+    Alerts Explain = "explain", "explain the alert (sends samples; asks)";
     Integrations NewIntegration = "new_integration", "set up an integration";
     Integrations EditIntegration = "edit_integration", "change the setup";
     Integrations TestSend = "test_send", "send a test alert";

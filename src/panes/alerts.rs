@@ -7,15 +7,16 @@ use crate::config::keymap::{Action, Screen};
 use crate::widgets::input::LineInput;
 use crate::widgets::list::{Columns, List, Record, age, clean};
 use crate::widgets::popup::TextView;
+use mantissa_backend::model::settings::{TimeRange, UiPreferences};
 use mantissa_backend::model::{Alert, AlertStatus};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::widgets::Cell;
 use std::collections::HashSet;
 
-/// Alerts loaded at a time: the newest page at each refresh, older pages as the cursor
-/// reaches the end of what is loaded.
-pub const ALERT_PAGE: usize = 200;
+/// Alerts loaded at a time unless the user's `items_per_page` says otherwise: the newest page
+/// at each refresh, older pages as the cursor reaches the end of what is loaded.
+pub const ALERT_PAGE: usize = mantissa_backend::model::settings::DEFAULT_ITEMS_PER_PAGE as usize;
 
 #[derive(Default)]
 pub struct AlertsPane {
@@ -26,6 +27,8 @@ pub struct AlertsPane {
     pub more: bool,
     /// A page of older alerts is on its way.
     pub loading_more: bool,
+    /// The user's page size and look-back (for the pivot).
+    pub prefs: UiPreferences,
 }
 
 /// The alerts list's orders, in the order `s` cycles through them.
@@ -85,6 +88,11 @@ impl Record for Alert {
 }
 
 impl AlertsPane {
+    /// Alerts asked for per page.
+    pub fn page_size(&self) -> usize {
+        self.prefs.items_per_page as usize
+    }
+
     /// Changes the alerts with these ids here and asks the backend to store them; `done` says
     /// what happened (`acknowledged`), for one report naming how many.
     pub fn edit(&mut self, ids: &[String], done: &str, change: impl Fn(&mut Alert)) -> Vec<Job> {
@@ -215,7 +223,10 @@ impl Component for AlertsPane {
             Action::Pivot => {
                 // Not run at once: on Athena every query is billed, so the analyst reads it first.
                 if let Some(a) = self.list.selected() {
-                    ui.requests.push(Request::Query { sql: pivot_sql(a), run: false });
+                    ui.requests.push(Request::Query {
+                        sql: pivot_sql(a, self.prefs.default_time_range),
+                        run: false,
+                    });
                     ui.info(format!(
                         "the alert's source over its days: {} runs it",
                         ui.keymap.first_key(Action::Run)
@@ -231,7 +242,7 @@ impl Component for AlertsPane {
         match msg {
             Msg::Alerts(newest) => {
                 // The newest page replaces its span; older pages already loaded stay below it.
-                let full = newest.len() >= ALERT_PAGE;
+                let full = newest.len() >= self.page_size();
                 let mut items = newest;
                 if full && let Some(oldest) = items.last().map(|a| a.created_at) {
                     let fresh: HashSet<&str> = items.iter().map(|a| a.id.as_str()).collect();
@@ -258,7 +269,7 @@ impl Component for AlertsPane {
             }
             Msg::OlderAlerts(Ok(page)) => {
                 self.loading_more = false;
-                self.more = page.len() >= ALERT_PAGE;
+                self.more = page.len() >= self.page_size();
                 let loaded: HashSet<&str> = self.list.items.iter().map(|a| a.id.as_str()).collect();
                 let new: Vec<Alert> = page.into_iter().filter(|a| !loaded.contains(a.id.as_str())).collect();
                 let changed = !new.is_empty();
@@ -330,9 +341,9 @@ impl Component for AlertsPane {
     }
 }
 
-/// A query over the days of the alert's evidence (its first to its last event), narrowed to
-/// its first sample's source address if any.
-pub fn pivot_sql(a: &Alert) -> String {
+/// A query over the days of the alert's evidence (its first to its last event, and at least the
+/// user's look-back up to its last), narrowed to its first sample's source address if any.
+pub fn pivot_sql(a: &Alert, look_back: TimeRange) -> String {
     let ip = a.sample_rows.first().and_then(|r| {
         ["sourceipaddress", "srcaddr", "remoteip"]
             .iter()
@@ -343,7 +354,8 @@ pub fn pivot_sql(a: &Alert) -> String {
         Some("remoteip") => ("s3_access_logs", "remoteip"),
         _ => ("cloudtrail_logs", "sourceipaddress"),
     };
-    let (first, last) = (a.window_start.format("%Y-%m-%d"), a.window_end.format("%Y-%m-%d"));
+    let first = a.window_start.min(a.window_end - chrono::Duration::days(look_back.days() - 1));
+    let (first, last) = (first.format("%Y-%m-%d"), a.window_end.format("%Y-%m-%d"));
     let filter = ip.map(|(_, v)| format!("\n  AND {col} = '{}'", v.replace('\'', "''"))).unwrap_or_default();
     format!("SELECT *\nFROM {table}\nWHERE dt BETWEEN '{first}' AND '{last}'{filter}\nLIMIT 500")
 }

@@ -11,6 +11,7 @@ use crate::widgets::picker::{Picker, PickerKind};
 use crate::widgets::popup::TextView;
 use crate::widgets::{sql_colors, text_edit};
 use crossterm::event::KeyEvent;
+use mantissa_backend::model::settings::TimeRange;
 use mantissa_backend::model::{QueryId, QueryState, QueryStatus};
 use mantissa_backend::ports::TableSchema;
 use mantissa_backend::text::neutralize;
@@ -64,14 +65,23 @@ impl Default for QueryPane {
             tables: mantissa_backend::query::lake_tables(),
             error: None,
         };
-        pane.load("SELECT eventname, count(*) AS n\nFROM cloudtrail_logs\nGROUP BY 1 ORDER BY 2 DESC");
-        // The first screen reads keys as commands (2 opens the rules pane); i enters the editor.
-        pane.focus = Focus::Grid;
+        pane.start_with(TimeRange::Day);
         pane
     }
 }
 
 impl QueryPane {
+    /// The first query: the commonest events over the user's look-back. The first screen reads
+    /// keys as commands (2 opens the rules pane); i enters the editor.
+    pub fn start_with(&mut self, look_back: TimeRange) {
+        self.load(&format!(
+            "SELECT eventname, count(*) AS n\nFROM cloudtrail_logs\n\
+             WHERE dt >= date_format(current_date - interval '{}' day, '%Y-%m-%d')\nGROUP BY 1 ORDER BY 2 DESC",
+            look_back.days()
+        ));
+        self.focus = Focus::Grid;
+    }
+
     pub fn sql(&self) -> String {
         self.editor.lines().join("\n")
     }

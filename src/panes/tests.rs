@@ -19,6 +19,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 mod alerts;
+mod assistant;
 mod narrow;
 mod query_costs;
 
