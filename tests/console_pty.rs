@@ -4,7 +4,8 @@
 //! typed, run, read in the grid, copied and exported (twice: the second asks before
 //! overwriting); an unknown column gets the closest real one, readable in full in `:messages`;
 //! a long join is cancelled; a rule is opened and dry-run; a new rule whose test fails is not
-//! saved without a yes; an alert acknowledged; integration health read; a dead letter
+//! saved without a yes; the assistant set up with `:set` against a loopback OpenAI-compatible
+//! server turns a question into SQL (corrected once) that runs; an alert acknowledged; integration health read; a dead letter
 //! redriven; `:q` restores the terminal.
 
 #[path = "support/pty.rs"]
@@ -16,6 +17,46 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 struct Console(Pty);
+
+/// An OpenAI-compatible server on loopback: the first answer names a column the lake lacks,
+/// the second the right one. Returns its base URL and the request bodies it got.
+fn fake_openai() -> (String, std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>) {
+    use axum::{Json, Router, routing::post};
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(vec![]));
+    let seen = asked.clone();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let base = format!("http://{}/v1", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let app = Router::new().route(
+                "/v1/chat/completions",
+                post(move |Json(body): Json<serde_json::Value>| {
+                    let seen = seen.clone();
+                    async move {
+                        let n = {
+                            let mut s = seen.lock().unwrap();
+                            s.push(body);
+                            s.len()
+                        };
+                        let column = if n == 1 { "sourceip" } else { "sourceipaddress" };
+                        let sql = format!(
+                            "```sql\nSELECT {column}, count(*) AS attempts FROM cloudtrail_logs \
+                             WHERE dt >= '2000-01-01' AND eventname = 'ConsoleLogin' GROUP BY 1 ORDER BY 2 DESC\n```"
+                        );
+                        Json(serde_json::json!({"id": "chatcmpl-1", "object": "chat.completion",
+                            "choices": [{"index": 0, "message": {"role": "assistant", "content": sql},
+                            "finish_reason": "stop"}]}))
+                    }
+                }),
+            );
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    (base, asked)
+}
 
 impl Console {
     fn start(data: &std::path::Path, config: &std::path::Path) -> Console {
@@ -65,6 +106,7 @@ impl Console {
 }
 
 const F5: &str = "\x1b[15~";
+const F4: &str = "\x1bOS";
 const ESC: &str = "\x1b";
 const CTRL_C: &str = "\x03";
 const CTRL_L: &str = "\x0c";
@@ -141,6 +183,34 @@ fn an_analyst_queries_exports_dry_runs_a_rule_triages_redrives_and_quits() {
         log.split(|c: char| c.is_whitespace() || c == '│').filter(|w| !w.is_empty()).collect();
     assert!(words.join(" ").contains("unknown column `sourceip`; did you mean `sourceipaddress`?"), "{log}");
     c.send("x");
+
+    // The assistant: off until a provider is set, then a question becomes SQL that runs.
+    c.send(F4);
+    c.wait_for("the assistant is off", 5);
+    let (base, asked) = fake_openai();
+    c.send(":set llm_provider openai\r");
+    c.wait_for("llm_provider = openai", 10);
+    c.send(&format!(":set llm_base_url {base}\r"));
+    c.wait_for("llm_base_url = http://127.0.0.1", 10);
+    // F4 again until the console has read the settings back (a job after the save).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !c.0.text().contains("ask for SQL") {
+        assert!(Instant::now() < deadline, "no ask prompt:\n{}", c.0.text());
+        c.send(ESC);
+        c.send(F4);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    c.send("failed console logins by IP\r");
+    let drafted = c.wait_for("assistant's SQL (corrected once)", 30);
+    assert!(drafted.contains("SELECT sourceipaddress, count(*) AS attempts"), "{drafted}");
+    assert!(drafted.contains("cloudtrail_logs (days chosen by dt"), "{drafted}");
+    c.send(F5);
+    c.wait_until("the assistant's query run", 60, |t| t.contains("SUCCEEDED") && t.contains("attempts"));
+    let requests = asked.lock().unwrap().clone();
+    assert_eq!(requests.len(), 2, "one question, one correction round");
+    assert_eq!(requests[0]["messages"][1]["content"], "failed console logins by IP");
+    assert!(requests[1]["messages"][3]["content"].as_str().unwrap().contains("sourceipaddress"));
+    c.send(ESC);
 
     // A long join: its elapsed time moves while it runs, and Ctrl-c cancels it within a bound.
     c.send("i");
