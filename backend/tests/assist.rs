@@ -254,7 +254,7 @@ async fn with_no_provider_nothing_is_sent_and_the_error_says_how_to_set_one() {
     mantissa_backend::settings::set(&s, "analyst", "llm_provider", "anthropic").await.unwrap();
     mantissa_backend::settings::set(&s, "analyst", "llm_base_url", &base).await.unwrap();
     let e = Assistant::connect(&s, "analyst", Duration::from_secs(5)).await.err().unwrap().to_string();
-    assert!(e.contains("anthropic needs an API key: `mantissa settings set llm_api_key KEY`"), "{e}");
+    assert!(e.contains("anthropic needs an API key: `:set llm_api_key` in the console"), "{e}");
     assert!(server.seen().is_empty());
     // With the key set through the settings, the stored key is what is sent.
     mantissa_backend::settings::set(&s, "analyst", "llm_api_key", "sk-ant-from-store").await.unwrap();

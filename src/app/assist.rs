@@ -12,9 +12,8 @@ use mantissa_backend::model::settings::{self, UserSettings};
 use ratatui::text::{Line, Span};
 
 /// [`mantissa_backend::assist::NOT_SET`] in the console's words.
-pub const OFF: &str = "the assistant is off (no provider set, nothing was sent anywhere): \
-    `:set llm_provider anthropic|openai|google|bedrock`, then `:set llm_api_key` (typed masked); \
-    `:settings` lists every key";
+pub const OFF: &str = "the assistant is off (nothing sent): `:set llm_provider anthropic|openai|google|bedrock`, \
+    then `:set llm_api_key`; `:settings` lists the keys";
 
 /// How many follow-up queries an explanation offers on digit keys.
 const MAX_SUGGESTED: usize = 9;
@@ -229,12 +228,14 @@ impl App {
         let t = &self.ui.theme;
         let mut lines: Vec<Line<'static>> = shown
             .into_iter()
-            .map(|r| {
-                Line::from(vec![
-                    Span::styled(format!("{:<19}", r.key), t.header()),
-                    Span::raw(format!("{:<24} ", r.value)),
-                    Span::styled(r.help.to_string(), t.muted()),
-                ])
+            .flat_map(|r| {
+                [
+                    Line::from(vec![Span::styled(format!("{:<19}", r.key), t.header()), Span::raw(r.value)]),
+                    Line::from(vec![
+                        Span::raw(" ".repeat(19)),
+                        Span::styled(format!("{} · {}", r.help, r.accepts), t.muted()),
+                    ]),
+                ]
             })
             .collect();
         lines.push(Line::from(""));

@@ -58,7 +58,8 @@ impl Assistant {
             Error::invalid(
                 "assistant",
                 format!(
-                    "{} needs an API key: `mantissa settings set llm_api_key KEY` (kept in the secret store)",
+                    "{} needs an API key: `:set llm_api_key` in the console, `mantissa settings set llm_api_key` \
+                     on the command line (kept in the secret store)",
                     settings.provider.name()
                 ),
             )
