@@ -1,10 +1,17 @@
 //! What is taken out of a model's answer: the SQL, the YAML of a rule, or a JSON object,
 //! whether it comes in a fenced block or bare.
 
+/// The answer without control characters other than newlines and tabs: what a model says is
+/// untrusted text bound for a terminal and an editor.
+pub fn without_controls(answer: &str) -> String {
+    answer.chars().filter(|c| !c.is_control() || *c == '\n' || *c == '\t').collect()
+}
+
 /// The body of the first fenced block whose language is one of `langs` (or has none), else
 /// the whole answer trimmed.
 pub fn fenced(answer: &str, langs: &[&str]) -> String {
-    let mut rest = answer;
+    let answer = &without_controls(answer);
+    let mut rest = answer.as_str();
     while let Some(start) = rest.find("```") {
         let after = &rest[start + 3..];
         let (lang, body) = after.split_once('\n').unwrap_or((after, ""));
@@ -64,6 +71,7 @@ mod tests {
         assert_eq!(sql("  select 2  ").unwrap(), "select 2");
         assert!(sql("I cannot help with that.").is_err());
         assert!(sql("```sql\nDROP TABLE x\n```").is_err());
+        assert_eq!(sql("SELECT '\x1b[2J' AS x\r").unwrap(), "SELECT '[2J' AS x");
     }
 
     #[test]

@@ -48,6 +48,7 @@ pub async fn explain(assistant: &Assistant, alert: &Alert, view: &LakeView<'_>) 
         .ok_or_else(|| fail("the answer has no `summary`; try again".into()))?
         .trim()
         .to_string();
+    let summary = answer::without_controls(&summary);
     let mut queries = vec![];
     for q in v.get("queries").and_then(Value::as_array).into_iter().flatten().take(9) {
         let (Some(title), Some(sql)) =
@@ -56,7 +57,8 @@ pub async fn explain(assistant: &Assistant, alert: &Alert, view: &LakeView<'_>) 
             continue;
         };
         let problem = view.check(sql).await.err();
-        queries.push((title.to_string(), sql.trim().trim_end_matches(';').to_string(), problem));
+        let (title, sql) = (answer::without_controls(title), answer::without_controls(sql));
+        queries.push((title, sql.trim().trim_end_matches(';').to_string(), problem));
     }
     Ok(Explanation { summary, queries })
 }
