@@ -1,9 +1,8 @@
 //! Anthropic's Messages API (`POST /v1/messages`, `x-api-key`, `anthropic-version`).
 
-use super::llm::{Llm, Post, Request, Role, endpoint, joined_text};
+use super::llm::{Llm, Post, Request, endpoint, joined_text};
 use crate::error::Result;
 use async_trait::async_trait;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde_json::{Value, json};
 
 pub const DEFAULT_BASE: &str = "https://api.anthropic.com";
@@ -17,11 +16,8 @@ pub struct Anthropic {
 
 /// The request body, as the Messages API documents it.
 pub fn body(req: &Request) -> Value {
-    let messages: Vec<Value> = req
-        .turns
-        .iter()
-        .map(|t| json!({"role": if t.role == Role::User { "user" } else { "assistant" }, "content": t.text}))
-        .collect();
+    let messages: Vec<Value> =
+        req.turns.iter().map(|t| json!({"role": t.role.name("assistant"), "content": t.text})).collect();
     json!({
         "model": req.model,
         "max_tokens": req.max_tokens,
@@ -39,21 +35,12 @@ impl Llm for Anthropic {
     }
 
     async fn complete(&self, req: &Request) -> Result<String> {
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert("anthropic-version", HeaderValue::from_static(API_VERSION));
-        headers.insert("x-api-key", super::secret_header(&self.api_key)?);
         let url = endpoint(self.base_url.as_deref(), DEFAULT_BASE, "/v1/messages");
-        let answer = Post {
-            provider: self.name(),
-            client: &self.client,
-            url: &url,
-            headers,
-            body: body(req).to_string().into_bytes(),
-            secret: Some(&self.api_key),
-        }
-        .send()
-        .await?;
+        let answer = Post::json(self.name(), &self.client, &url, &body(req), Some(&self.api_key))
+            .header("anthropic-version", API_VERSION)?
+            .header("x-api-key", &self.api_key)?
+            .send()
+            .await?;
         let parts = answer.get("content").and_then(Value::as_array).into_iter().flatten();
         joined_text(self.name(), parts.filter(|p| p.get("type").and_then(Value::as_str) == Some("text")))
     }

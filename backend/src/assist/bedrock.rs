@@ -1,12 +1,12 @@
 //! Amazon Bedrock's Converse API (`POST /model/{modelId}/converse`), signed with SigV4 from
 //! the standard AWS credential chain; no API key.
 
-use super::llm::{Llm, Post, Request, Role, joined_text};
+use super::llm::{Llm, Post, Request, joined_text};
 use crate::error::{Error, Result};
 use async_trait::async_trait;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::HeaderName;
 use serde_json::{Value, json};
 
 pub struct Bedrock {
@@ -21,7 +21,7 @@ pub fn body(req: &Request) -> Value {
     let messages: Vec<Value> = req
         .turns
         .iter()
-        .map(|t| json!({"role": if t.role == Role::User { "user" } else { "assistant" }, "content": [{"text": t.text}]}))
+        .map(|t| json!({"role": t.role.name("assistant"), "content": [{"text": t.text}]}))
         .collect();
     json!({
         "messages": messages,
@@ -42,12 +42,14 @@ impl Bedrock {
         Ok(Bedrock { client, base_url, region, credentials })
     }
 
-    fn signed_headers(
+    /// The SigV4 headers (`authorization`, `x-amz-date`, a session token) for this request.
+    fn signature(
         &self,
         url: &str,
         body: &[u8],
         identity: &aws_smithy_runtime_api::client::identity::Identity,
-    ) -> Result<HeaderMap> {
+    ) -> Result<Vec<(String, String)>> {
+        let failed = |e: &dyn std::fmt::Display| Error::backend("assistant", format!("bedrock signing: {e}"));
         let params = aws_sigv4::sign::v4::SigningParams::builder()
             .identity(identity)
             .region(&self.region)
@@ -55,22 +57,13 @@ impl Bedrock {
             .time(std::time::SystemTime::now())
             .settings(SigningSettings::default())
             .build()
-            .map_err(|e| Error::backend("assistant", format!("bedrock signing: {e}")))?
+            .map_err(|e| failed(&e))?
             .into();
         let unsigned = [("content-type", "application/json")];
         let signable = SignableRequest::new("POST", url, unsigned.iter().copied(), SignableBody::Bytes(body))
-            .map_err(|e| Error::backend("assistant", format!("bedrock signing: {e}")))?;
-        let (instructions, _) = sign(signable, &params)
-            .map_err(|e| Error::backend("assistant", format!("bedrock signing: {e}")))?
-            .into_parts();
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        for (name, value) in instructions.headers() {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|e| Error::backend("assistant", format!("bedrock signing: {e}")))?;
-            headers.insert(name, super::secret_header(value)?);
-        }
-        Ok(headers)
+            .map_err(|e| failed(&e))?;
+        let (instructions, _) = sign(signable, &params).map_err(|e| failed(&e))?.into_parts();
+        Ok(instructions.headers().map(|(n, v)| (n.to_string(), v.to_string())).collect())
     }
 }
 
@@ -92,13 +85,13 @@ impl Llm for Bedrock {
             .unwrap_or_else(|| format!("https://bedrock-runtime.{}.amazonaws.com", self.region));
         let url =
             format!("{}/model/{}/converse", base.trim_end_matches('/'), super::path_segment(&req.model));
-        let body = body(req).to_string().into_bytes();
-        let identity = creds.into();
-        let headers = self.signed_headers(&url, &body, &identity)?;
-        let answer =
-            Post { provider: self.name(), client: &self.client, url: &url, headers, body, secret: None }
-                .send()
-                .await?;
+        let mut post = Post::json(self.name(), &self.client, &url, &body(req), None);
+        for (name, value) in self.signature(&url, &post.body, &creds.into())? {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|e| Error::backend("assistant", format!("bedrock signing: {e}")))?;
+            post = post.header(name, &value)?;
+        }
+        let answer = post.send().await?;
         let parts = answer.pointer("/output/message/content").and_then(Value::as_array).into_iter().flatten();
         joined_text(self.name(), parts)
     }

@@ -1,10 +1,9 @@
 //! Google's Gemini API (`POST /v1beta/models/{model}:generateContent`, key in the
 //! `x-goog-api-key` header, never in the URL where logs and errors would carry it).
 
-use super::llm::{Llm, Post, Request, Role, endpoint, joined_text};
+use super::llm::{Llm, Post, Request, endpoint, joined_text};
 use crate::error::Result;
 use async_trait::async_trait;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde_json::{Value, json};
 
 pub const DEFAULT_BASE: &str = "https://generativelanguage.googleapis.com";
@@ -19,7 +18,7 @@ pub fn body(req: &Request) -> Value {
     let contents: Vec<Value> = req
         .turns
         .iter()
-        .map(|t| json!({"role": if t.role == Role::User { "user" } else { "model" }, "parts": [{"text": t.text}]}))
+        .map(|t| json!({"role": t.role.name("model"), "parts": [{"text": t.text}]}))
         .collect();
     json!({
         "systemInstruction": {"parts": [{"text": req.system}]},
@@ -35,21 +34,12 @@ impl Llm for Gemini {
     }
 
     async fn complete(&self, req: &Request) -> Result<String> {
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert("x-goog-api-key", super::secret_header(&self.api_key)?);
         let path = format!("/v1beta/models/{}:generateContent", super::path_segment(&req.model));
         let url = endpoint(self.base_url.as_deref(), DEFAULT_BASE, &path);
-        let answer = Post {
-            provider: self.name(),
-            client: &self.client,
-            url: &url,
-            headers,
-            body: body(req).to_string().into_bytes(),
-            secret: Some(&self.api_key),
-        }
-        .send()
-        .await?;
+        let answer = Post::json(self.name(), &self.client, &url, &body(req), Some(&self.api_key))
+            .header("x-goog-api-key", &self.api_key)?
+            .send()
+            .await?;
         let parts =
             answer.pointer("/candidates/0/content/parts").and_then(Value::as_array).into_iter().flatten();
         joined_text(self.name(), parts)

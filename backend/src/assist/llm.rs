@@ -21,6 +21,16 @@ pub struct Turn {
     pub text: String,
 }
 
+impl Role {
+    /// The role's name in a provider's API, which names the model's side `assistant_is`.
+    pub fn name(self, assistant_is: &'static str) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Assistant => assistant_is,
+        }
+    }
+}
+
 impl Turn {
     pub fn user(text: impl Into<String>) -> Self {
         Turn { role: Role::User, text: text.into() }
@@ -76,7 +86,34 @@ pub struct Post<'a> {
     pub secret: Option<&'a str>,
 }
 
-impl Post<'_> {
+impl<'a> Post<'a> {
+    /// A JSON `body` for `url`; `secret`, if any, is scrubbed from errors.
+    pub fn json(
+        provider: &'static str,
+        client: &'a reqwest::Client,
+        url: &'a str,
+        body: &Value,
+        secret: Option<&'a str>,
+    ) -> Self {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            reqwest::header::HeaderValue::from_static("application/json"),
+        );
+        Post { provider, client, url, headers, body: body.to_string().into_bytes(), secret }
+    }
+
+    /// Adds a header whose value is marked sensitive (a key, a signature), so no debug output
+    /// shows it.
+    pub fn header(mut self, name: impl reqwest::header::IntoHeaderName, value: &str) -> Result<Self> {
+        let mut v = reqwest::header::HeaderValue::from_str(value).map_err(|_| {
+            Error::invalid("llm_api_key", "the key holds characters a header cannot carry; set it again")
+        })?;
+        v.set_sensitive(true);
+        self.headers.insert(name, v);
+        Ok(self)
+    }
+
     /// Posts the body and returns the answer's JSON, waiting out one short `retry-after`.
     pub async fn send(&self) -> Result<Value> {
         let mut waited = false;

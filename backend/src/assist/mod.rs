@@ -106,12 +106,3 @@ fn path_segment(s: &str) -> String {
         &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
     percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
 }
-
-/// A header value holding a secret: marked sensitive so no debug output shows it.
-fn secret_header(value: &str) -> Result<reqwest::header::HeaderValue> {
-    let mut v = reqwest::header::HeaderValue::from_str(value).map_err(|_| {
-        Error::invalid("llm_api_key", "the key holds characters a header cannot carry; set it again")
-    })?;
-    v.set_sensitive(true);
-    Ok(v)
-}

@@ -1,10 +1,9 @@
 //! OpenAI's Chat Completions API (`POST {base}/chat/completions`, bearer key), which
 //! compatible servers (a local model server, a gateway) also speak: set `llm_base_url`.
 
-use super::llm::{Llm, Post, Request, Role, endpoint, no_text};
+use super::llm::{Llm, Post, Request, endpoint, no_text};
 use crate::error::Result;
 use async_trait::async_trait;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde_json::{Value, json};
 
 pub const DEFAULT_BASE: &str = "https://api.openai.com/v1";
@@ -18,9 +17,7 @@ pub struct OpenAi {
 
 pub fn body(req: &Request) -> Value {
     let mut messages = vec![json!({"role": "system", "content": req.system})];
-    messages.extend(req.turns.iter().map(
-        |t| json!({"role": if t.role == Role::User { "user" } else { "assistant" }, "content": t.text}),
-    ));
+    messages.extend(req.turns.iter().map(|t| json!({"role": t.role.name("assistant"), "content": t.text})));
     json!({
         "model": req.model,
         "messages": messages,
@@ -36,22 +33,12 @@ impl Llm for OpenAi {
     }
 
     async fn complete(&self, req: &Request) -> Result<String> {
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        if let Some(key) = &self.api_key {
-            headers.insert(AUTHORIZATION, super::secret_header(&format!("Bearer {key}"))?);
-        }
         let url = endpoint(self.base_url.as_deref(), DEFAULT_BASE, "/chat/completions");
-        let answer = Post {
-            provider: self.name(),
-            client: &self.client,
-            url: &url,
-            headers,
-            body: body(req).to_string().into_bytes(),
-            secret: self.api_key.as_deref(),
+        let mut post = Post::json(self.name(), &self.client, &url, &body(req), self.api_key.as_deref());
+        if let Some(key) = &self.api_key {
+            post = post.header(reqwest::header::AUTHORIZATION, &format!("Bearer {key}"))?;
         }
-        .send()
-        .await?;
+        let answer = post.send().await?;
         match answer.pointer("/choices/0/message/content").and_then(Value::as_str) {
             Some(text) if !text.trim().is_empty() => Ok(text.to_string()),
             _ => Err(no_text(self.name())),
