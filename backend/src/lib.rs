@@ -19,5 +19,6 @@ pub mod services;
 pub mod settings;
 pub mod sql_problem;
 pub mod text;
+pub mod triage;
 
 pub use error::{Error, Result};

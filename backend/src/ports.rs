@@ -154,6 +154,15 @@ pub trait DedupCache: Send + Sync {
     }
 }
 
+/// The alerts' activity logs, append-only: entries are added, never changed or removed.
+#[async_trait]
+pub trait ActivityLog: Send + Sync {
+    /// Adds the entries (of any of the user's alerts) in their order.
+    async fn append_activity(&self, user_id: &str, entries: &[crate::model::Activity]) -> Result<()>;
+    /// One alert's entries, oldest first.
+    async fn activity(&self, user_id: &str, alert_id: &str) -> Result<Vec<crate::model::Activity>>;
+}
+
 #[async_trait]
 pub trait SettingsStore: Send + Sync {
     async fn get_setting(&self, user_id: &str, key: &str) -> Result<Option<serde_json::Value>>;

@@ -4,8 +4,8 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::Result;
 use crate::local::{Db, FileSecretStore, Lake, LocalQueryEngine};
 use crate::ports::{
-    AlertQueue, AlertStore, DedupCache, IntegrationStore, QueryEngine, RuleStore, Scheduler, SecretStore,
-    SettingsStore,
+    ActivityLog, AlertQueue, AlertStore, DedupCache, IntegrationStore, QueryEngine, RuleStore, Scheduler,
+    SecretStore, SettingsStore,
 };
 use std::path::Path;
 use std::sync::Arc;
@@ -18,6 +18,7 @@ pub struct Services {
     pub integrations: Arc<dyn IntegrationStore>,
     pub dedup: Arc<dyn DedupCache>,
     pub settings: Arc<dyn SettingsStore>,
+    pub activity: Arc<dyn ActivityLog>,
     pub queue: Arc<dyn AlertQueue>,
     pub secrets: Arc<dyn SecretStore>,
     pub scheduler: Arc<dyn Scheduler>,
@@ -49,6 +50,7 @@ impl Services {
             integrations: db.clone(),
             dedup: db.clone(),
             settings: db.clone(),
+            activity: db.clone(),
             queue: db.clone(),
             scheduler: db,
             secrets: Arc::new(FileSecretStore::new(data_dir)),

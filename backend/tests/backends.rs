@@ -44,6 +44,7 @@ on_both_backends!(
     dedup_claims_are_atomic_and_expire,
     settings_round_trip,
     user_settings_and_keys_are_per_user,
+    triage_is_logged_per_alert_and_field_and_keeps_folded_events,
     queue_fifo_dlq_and_redrive,
     dead_letters_are_scoped_to_their_user_exactly,
     dead_letters_from_history_list_redrive_and_discard,

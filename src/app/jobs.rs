@@ -147,14 +147,15 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
                 Err(e) => send(Msg::Error(e.to_string())),
             }
         }
-        Job::SaveAlerts { alerts, report } => {
-            let total = alerts.len();
-            for (saved, alert) in alerts.iter().enumerate() {
-                if let Err(e) = s.alerts.put_alert(alert).await {
-                    return send(Msg::Error(format!("saved {saved} of {total} alert(s), then: {e}")));
-                }
-            }
-            send(Msg::Info(report))
+        Job::SaveAlerts { alerts, report } => match mantissa_backend::triage::save(s, user, user, &alerts)
+            .await
+        {
+            Ok(_) => send(Msg::Info(report)),
+            Err(e) => send(Msg::Error(format!("not all of the {} alert(s) were saved: {e}", alerts.len()))),
+        },
+        Job::LoadActivity(alert_id) => {
+            let entries = s.activity.activity(user, &alert_id).await.map_err(|e| e.to_string());
+            send(Msg::Activity { alert_id, entries })
         }
         Job::SaveRule(rule) => match s.rules.put_rule(user, &rule).await {
             Ok(()) => send(Msg::Info(format!(

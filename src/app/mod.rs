@@ -302,6 +302,7 @@ impl App {
         match prompt.purpose {
             Purpose::Assign(ids) => self.alerts.assign(&ids, &text),
             Purpose::Note(ids) => self.alerts.note(&ids, &text, &self.ui.user),
+            Purpose::Resolve(ids) => self.alerts.resolve(&ids, &text, &mut self.ui),
             Purpose::Export => self.run_command(&format!("export {text}")),
             Purpose::Ask | Purpose::DraftRule => self.asked(&prompt.purpose, text),
             Purpose::Setting(key) => self.set_setting(&key, &text),

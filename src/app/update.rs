@@ -20,7 +20,7 @@ impl App {
             | Msg::RuleTested(_)
             | Msg::RuleSaved { .. }
             | Msg::SaveStopped { .. } => self.rules.update(msg, ui),
-            Msg::Alerts(_) | Msg::OlderAlerts(_) => self.alerts.update(msg, ui),
+            Msg::Alerts(_) | Msg::OlderAlerts(_) | Msg::Activity { .. } => self.alerts.update(msg, ui),
             Msg::Integrations(_) | Msg::SetupSaved(_) | Msg::SetupTested(_) | Msg::JiraProjects(_) => {
                 self.integrations.update(msg, ui)
             }

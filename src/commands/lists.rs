@@ -5,7 +5,7 @@ use crate::cli::{DlqCommand, Format, IntegrationsCommand};
 use anyhow::{Result, bail};
 use mantissa_backend::deliver::dead_letters;
 use mantissa_backend::detect::DeliveryMessage;
-use mantissa_backend::model::{AlertStatus, Severity};
+use mantissa_backend::model::Severity;
 use mantissa_backend::ports::AlertQuery;
 use serde_json::json;
 use std::process::ExitCode;
@@ -29,16 +29,19 @@ pub async fn alerts(
         .iter()
         .map(|a| {
             json!({
-                "created_at": a.created_at.to_rfc3339(), "severity": a.severity, "rule": a.rule_name,
-                "count": a.result_count, "status": match a.status {
-                    AlertStatus::Open => "open", AlertStatus::Acknowledged => "acknowledged",
-                    AlertStatus::Resolved => "resolved", AlertStatus::FalsePositive => "false_positive" },
+                "created_at": a.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "severity": a.severity, "rule": a.rule_name,
+                "count": a.result_count, "status": mantissa_backend::model::status_name(a.status),
+                "classification": a.classification.map(|c| c.name()),
                 "delivery": crate::widgets::delivery_summary(a), "id": a.id,
                 "attempts": a.attempts,
             })
         })
         .collect();
-    print(format, &["created_at", "severity", "rule", "count", "status", "delivery", "id"], &rows)?;
+    print(
+        format,
+        &["created_at", "severity", "rule", "count", "status", "classification", "delivery", "id"],
+        &rows,
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

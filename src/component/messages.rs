@@ -6,7 +6,7 @@ use crate::widgets::grid::ViewRequest;
 use datafusion::arrow::record_batch::RecordBatch;
 use mantissa_backend::assist::{explain::Explanation, query::QueryDraft, rule::RuleDraft};
 use mantissa_backend::model::settings::UserSettings;
-use mantissa_backend::model::{Alert, HealthStatus, Integration, QueryId, QueryStatus, Rule};
+use mantissa_backend::model::{Activity, Alert, HealthStatus, Integration, QueryId, QueryStatus, Rule};
 use mantissa_backend::ports::DeadLetter;
 use mantissa_backend::rules::{Diagnostic, runner::TestOutcome};
 use mantissa_backend::settings;
@@ -32,6 +32,8 @@ pub enum Job {
         alerts: Vec<Alert>,
         report: String,
     },
+    /// One alert's activity log, for its open detail.
+    LoadActivity(String),
     SaveRule(Rule),
     RunRule(Rule),
     Redrive(Vec<String>),
@@ -109,7 +111,13 @@ impl Job {
     /// periodic refresh, history appends) that would only flicker there.
     pub fn label(&self) -> Option<&'static str> {
         Some(match self {
-            Job::Refresh(_) | Job::SaveHistory(..) | Job::Batch(_) | Job::LoadTables => return None,
+            Job::Refresh(_)
+            | Job::SaveHistory(..)
+            | Job::Batch(_)
+            | Job::LoadTables
+            | Job::LoadActivity(_) => {
+                return None;
+            }
             Job::RunQuery(_) => "query",
             Job::CancelQuery(_) => "cancel",
             Job::OlderAlerts { .. } => "older alerts",
@@ -161,6 +169,10 @@ pub enum Msg {
     QueryFailed(String),
     Tables(Vec<mantissa_backend::ports::TableSchema>),
     Alerts(Vec<Alert>),
+    Activity {
+        alert_id: String,
+        entries: Result<Vec<Activity>, String>,
+    },
     OlderAlerts(Result<Vec<Alert>, String>),
     Rules(Vec<Rule>),
     Integrations(Vec<(Integration, Option<HealthStatus>)>),

@@ -58,6 +58,8 @@ pub struct Prompt {
 pub enum Purpose {
     Assign(Vec<String>),
     Note(Vec<String>),
+    /// `tp|bp|fp|un REASON` for these alerts.
+    Resolve(Vec<String>),
     /// `csv PATH`, `json PATH` or `parquet PATH`, as `:export` takes.
     Export,
     /// A question for the assistant: SQL for the editor, or a rule draft.

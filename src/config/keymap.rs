@@ -164,8 +164,9 @@ actions! {
     Rules RunNow = "run_now", "run now";
     Rules DraftRule = "draft_rule", "draft a rule with the assistant";
     Alerts Acknowledge = "acknowledge", "acknowledge";
-    Alerts Resolve = "resolve", "resolve";
-    Alerts FalsePositive = "false_positive", "false positive";
+    Alerts InProgress = "in_progress", "mark in progress";
+    Alerts Resolve = "resolve", "resolve: tp|bp|fp|un and why";
+    Alerts FalsePositive = "false_positive", "resolve as false positive, and why";
     Alerts Reopen = "reopen", "reopen";
     Alerts Assign = "assign", "assign (empty clears)";
     Alerts Note = "note", "add a note";

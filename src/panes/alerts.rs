@@ -8,7 +8,7 @@ use crate::widgets::input::LineInput;
 use crate::widgets::list::{Columns, List, Record, age, clean};
 use crate::widgets::popup::TextView;
 use mantissa_backend::model::settings::{TimeRange, UiPreferences};
-use mantissa_backend::model::{Alert, AlertStatus};
+use mantissa_backend::model::{Alert, AlertStatus, Classification};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::widgets::Cell;
@@ -66,8 +66,8 @@ fn status_rank(s: AlertStatus) -> u8 {
     match s {
         AlertStatus::Open => 0,
         AlertStatus::Acknowledged => 1,
-        AlertStatus::Resolved => 2,
-        AlertStatus::FalsePositive => 3,
+        AlertStatus::InProgress => 2,
+        AlertStatus::Resolved => 3,
     }
 }
 
@@ -115,10 +115,52 @@ impl AlertsPane {
         let done = match status {
             AlertStatus::Open => "reopened",
             AlertStatus::Acknowledged => "acknowledged",
+            AlertStatus::InProgress => "marked in progress",
             AlertStatus::Resolved => "resolved",
-            AlertStatus::FalsePositive => "marked false positive",
         };
-        self.edit(&ids, done, |a| a.status = status)
+        self.edit(&ids, done, |a| {
+            a.status = status;
+            // A reopened alert is judged again when it is next resolved.
+            if status == AlertStatus::Open {
+                a.classification = None;
+                a.classification_reason = None;
+            }
+        })
+    }
+
+    /// Asks how the marked or selected alerts are judged before resolving them (`f` starts
+    /// the answer at false positive).
+    fn ask_resolution(&mut self, start: &str, ui: &mut Ui) {
+        let ids = self.list.take_targets();
+        if ids.is_empty() {
+            return;
+        }
+        let what = if ids.len() == 1 { "the alert".to_string() } else { format!("{} alerts", ids.len()) };
+        ui.prompt = Some(Prompt {
+            label: format!("resolve {what} as tp|bp|fp|un, then why"),
+            input: LineInput::new(start),
+            purpose: Purpose::Resolve(ids),
+        });
+    }
+
+    /// The answer to the resolution question: `fp known scanner` resolves as a false positive
+    /// with that reason; a word that is no classification says which ones there are.
+    pub fn resolve(&mut self, ids: &[String], answer: &str, ui: &mut Ui) -> Vec<Job> {
+        let (word, reason) = answer.split_once(' ').map_or((answer, ""), |(w, r)| (w, r.trim()));
+        let Some(class) = Classification::parse(word) else {
+            ui.error(format!(
+                "`{}` is no classification: tp (true positive), bp (benign positive), fp (false positive) \
+                 or un (undetermined), then the reason",
+                clean(word)
+            ));
+            return vec![];
+        };
+        let reason = (!reason.is_empty()).then(|| reason.to_string());
+        self.edit(ids, &format!("resolved as {}", class.name()), |a| {
+            a.status = AlertStatus::Resolved;
+            a.classification = Some(class);
+            a.classification_reason = reason.clone();
+        })
     }
 
     /// The answer to the assignee question: a name, or nothing to unassign.
@@ -205,12 +247,16 @@ impl Component for AlertsPane {
         match action {
             Action::Open => {
                 if let Some(a) = self.list.selected() {
-                    ui.popup = Some(TextView::new(format!("alert {}", a.id), detail::alert(a, &ui.theme)));
+                    ui.popup =
+                        Some(TextView::new(format!("alert {}", a.id), detail::alert(a, &[], &ui.theme)));
+                    // The activity log comes from its own store, into the open detail.
+                    return vec![Job::LoadActivity(a.id.clone())];
                 }
             }
             Action::Acknowledge => return self.set_status(AlertStatus::Acknowledged),
-            Action::Resolve => return self.set_status(AlertStatus::Resolved),
-            Action::FalsePositive => return self.set_status(AlertStatus::FalsePositive),
+            Action::InProgress => return self.set_status(AlertStatus::InProgress),
+            Action::Resolve => self.ask_resolution("", ui),
+            Action::FalsePositive => self.ask_resolution("fp ", ui),
             Action::Reopen => return self.set_status(AlertStatus::Open),
             Action::Assign | Action::Note => self.ask_assign_or_note(action, ui),
             Action::SortAlerts => {
@@ -267,6 +313,21 @@ impl Component for AlertsPane {
                 ui.error(e);
                 true
             }
+            Msg::Activity { alert_id, entries } => {
+                let open = format!("alert {alert_id}");
+                match entries {
+                    Ok(entries) => {
+                        let Some(view) = ui.popup.as_mut().filter(|v| v.title == open) else { return false };
+                        let Some(a) = self.list.items.iter().find(|a| a.id == alert_id) else { return false };
+                        view.lines = detail::alert(a, &entries, &ui.theme);
+                        true
+                    }
+                    Err(e) => {
+                        ui.error(format!("cannot read the alert's activity: {e}"));
+                        true
+                    }
+                }
+            }
             Msg::OlderAlerts(Ok(page)) => {
                 self.loading_more = false;
                 self.more = page.len() >= self.page_size();
@@ -322,11 +383,15 @@ impl Component for AlertsPane {
             ],
         };
         let cells = |a: &Alert| {
-            let status = match a.status {
-                AlertStatus::Open => "open",
-                AlertStatus::Acknowledged => "ack",
-                AlertStatus::Resolved => "resolved",
-                AlertStatus::FalsePositive => "false+",
+            let status = match (a.status, a.classification) {
+                (AlertStatus::Open, _) => "open",
+                (AlertStatus::Acknowledged, _) => "ack",
+                (AlertStatus::InProgress, _) => "working",
+                (AlertStatus::Resolved, Some(Classification::TruePositive)) => "res tp",
+                (AlertStatus::Resolved, Some(Classification::BenignPositive)) => "res bp",
+                (AlertStatus::Resolved, Some(Classification::FalsePositive)) => "res fp",
+                (AlertStatus::Resolved, Some(Classification::Undetermined)) => "res ?",
+                (AlertStatus::Resolved, None) => "resolved",
             };
             vec![
                 Cell::from(age(a.created_at)),

@@ -5,7 +5,7 @@
 use crate::config::theme::Theme;
 use crate::widgets::highlight::{self, Language};
 use crate::widgets::text::{decode_nested, text_lines};
-use mantissa_backend::model::{Alert, HealthStatus, Integration};
+use mantissa_backend::model::{Activity, Alert, HealthStatus, Integration, status_name};
 use mantissa_backend::ports::DeadLetter;
 use mantissa_backend::text::neutralize;
 use ratatui::text::{Line, Span};
@@ -27,14 +27,14 @@ fn json_lines(value: &serde_json::Value, t: &Theme) -> Vec<Line<'static>> {
     highlight::lines(&text, Language::Json, t)
 }
 
-pub fn alert(a: &Alert, t: &Theme) -> Vec<Line<'static>> {
+pub fn alert(a: &Alert, activity: &[Activity], t: &Theme) -> Vec<Line<'static>> {
     let mut lines = vec![
         Line::from(vec![
             Span::styled(format!("{:<12}", a.severity.as_str()), t.severity(a.severity)),
             Span::raw(neutralize(&a.rule_name).into_owned()),
         ]),
         field("summary", &a.summary, t),
-        field("status", format!("{:?}", a.status), t),
+        field("status", status_name(a.status), t),
         field("assignee", a.assignee.as_deref().unwrap_or("nobody"), t),
         field("created", a.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(), t),
         field(
@@ -49,6 +49,10 @@ pub fn alert(a: &Alert, t: &Theme) -> Vec<Line<'static>> {
         field("events", a.event_count.max(a.result_count).to_string(), t),
         field("rule", &a.rule_id, t),
     ];
+    if let Some(c) = a.classification {
+        let why = a.classification_reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+        lines.insert(3, field("judged", format!("{}{why}", c.name()), t));
+    }
     if !a.dedup_key.is_empty() {
         lines.push(field("incident", &a.dedup_key, t));
     }
@@ -100,6 +104,18 @@ pub fn alert(a: &Alert, t: &Theme) -> Vec<Line<'static>> {
     lines.extend(
         a.notes.iter().map(|n| Line::from(vec![Span::raw("  "), Span::raw(neutralize(n).into_owned())])),
     );
+    lines.push(Line::default());
+    lines.push(heading("activity", t));
+    if activity.is_empty() {
+        lines.push(Line::from("  no changes by anyone yet"));
+    }
+    for e in activity {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {}  ", e.at.format("%m-%d %H:%M:%S")), t.muted()),
+            Span::raw(format!("{:<10} {:<15} ", neutralize(&e.who), e.kind.name())),
+            Span::raw(neutralize(&e.detail).into_owned()),
+        ]));
+    }
     lines.push(Line::default());
     lines.push(heading(&format!("sample rows ({})", a.sample_rows.len()), t));
     for row in &a.sample_rows {

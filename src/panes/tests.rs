@@ -92,6 +92,8 @@ fn alert(id: &str, sev: Severity, mins: i64, status: DeliveryStatus) -> Alert {
         created_at: t,
         status: AlertStatus::Open,
         assignee: None,
+        classification: None,
+        classification_reason: None,
         notes: vec![],
         attempts: vec![DeliveryAttempt {
             integration_id: "soc-webhook".into(),

@@ -30,7 +30,7 @@ struct TableSpec {
     ttl: Option<&'static str>,
 }
 
-const SPECS: [TableSpec; 5] = [
+const SPECS: [TableSpec; 6] = [
     TableSpec {
         table: Table::Rules,
         hash: "user_id",
@@ -64,6 +64,15 @@ const SPECS: [TableSpec; 5] = [
         ttl: Some("expires_at"),
     },
     TableSpec { table: Table::UserSettings, hash: "user_id", range: None, indexes: &[], ttl: None },
+    // One item an entry: `entry_key` is `<alert_id>#<time>#<id>`, so one alert's log is one
+    // Query in time order and an append never rewrites the alert's item.
+    TableSpec {
+        table: Table::AlertActivity,
+        hash: "user_id",
+        range: Some("entry_key"),
+        indexes: &[],
+        ttl: None,
+    },
 ];
 
 fn key(name: &str, kind: KeyType) -> Result<KeySchemaElement> {

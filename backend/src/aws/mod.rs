@@ -253,7 +253,8 @@ impl Services {
             alerts: store.clone(),
             integrations: store.clone(),
             dedup: store.clone(),
-            settings: store,
+            settings: store.clone(),
+            activity: store,
             queue: Arc::new(queue),
             secrets: Arc::new(secrets::SecretsManager::new(aws_sdk_secretsmanager::Client::new(&conf))),
             scheduler: Arc::new(events::EventBridgeScheduler::new(

@@ -11,11 +11,18 @@ pub enum Table {
     AlertHistory,
     DedupCache,
     UserSettings,
+    AlertActivity,
 }
 
 impl Table {
-    pub const ALL: [Table; 5] =
-        [Table::Rules, Table::Integrations, Table::AlertHistory, Table::DedupCache, Table::UserSettings];
+    pub const ALL: [Table; 6] = [
+        Table::Rules,
+        Table::Integrations,
+        Table::AlertHistory,
+        Table::DedupCache,
+        Table::UserSettings,
+        Table::AlertActivity,
+    ];
 
     pub fn stem(self) -> &'static str {
         match self {
@@ -24,6 +31,7 @@ impl Table {
             Table::AlertHistory => "alert-history",
             Table::DedupCache => "dedup-cache",
             Table::UserSettings => "user-settings",
+            Table::AlertActivity => "alert-activity",
         }
     }
 

@@ -143,6 +143,8 @@ fn new_alert(user: &str, rule: &Rule, window: RunWindow, incident: Incident, now
         created_at: now,
         status: AlertStatus::Open,
         assignee: None,
+        classification: None,
+        classification_reason: None,
         notes: vec![],
         attempts: vec![],
         dedup_key: incident.key,

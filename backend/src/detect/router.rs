@@ -89,6 +89,8 @@ pub async fn route_alert(s: &Services, rule: &Rule, alert: &mut Alert) -> Result
     alert.status = prev.status;
     alert.assignee = prev.assignee.clone();
     alert.notes = prev.notes.clone();
+    alert.classification = prev.classification;
+    alert.classification_reason = prev.classification_reason.clone();
     let again = rule.notify.again(alert.event_count, prev.notified_count);
     if again {
         alert.notified_count = alert.event_count;

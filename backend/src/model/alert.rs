@@ -10,8 +10,11 @@ pub enum AlertStatus {
     #[default]
     Open,
     Acknowledged,
+    InProgress,
+    /// Closed; how it was judged is the alert's [`Classification`](super::Classification).
+    /// Alerts stored as `false_positive` before classifications existed read as resolved.
+    #[serde(alias = "false_positive")]
     Resolved,
-    FalsePositive,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,6 +40,12 @@ pub struct Alert {
     pub status: AlertStatus,
     #[serde(default)]
     pub assignee: Option<String>,
+    /// How the alert was judged when resolved, and why (kept apart from the status).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classification: Option<super::Classification>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classification_reason: Option<String>,
+    /// `YYYY-MM-DD HH:MM author: text`, oldest first.
     #[serde(default)]
     pub notes: Vec<String>,
     #[serde(default)]
@@ -70,9 +79,9 @@ pub struct AlertEvent {
 }
 
 impl Alert {
-    /// Open or acknowledged: new events of the same incident are folded into it.
+    /// Not resolved: new events of the same incident are folded into it.
     pub fn is_open(&self) -> bool {
-        matches!(self.status, AlertStatus::Open | AlertStatus::Acknowledged)
+        self.status != AlertStatus::Resolved
     }
 
     /// An open alert made by hand, not by a rule (test sends, tests, benches): an info
@@ -95,6 +104,8 @@ impl Alert {
             created_at: at,
             status: AlertStatus::Open,
             assignee: None,
+            classification: None,
+            classification_reason: None,
             notes: vec![],
             attempts: vec![],
             dedup_key: String::new(),

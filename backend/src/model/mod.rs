@@ -1,6 +1,7 @@
 //! The domain: rules, alerts, integrations, query statistics, schedules and the lake's
 //! table schemas. Free of SQLite and AWS SDK types; adapters translate at the edge.
 
+mod activity;
 mod alert;
 mod integration;
 mod query;
@@ -11,6 +12,7 @@ mod severity;
 pub mod tables;
 pub mod window;
 
+pub use activity::{Activity, ActivityKind, Classification, changes, status_name};
 pub use alert::{Alert, AlertEvent, AlertStatus, DeliveryAttempt, DeliveryStatus, MAX_SAMPLE_ROWS};
 pub use integration::{HealthState, HealthStatus, Integration, IntegrationKind};
 pub use query::{QueryId, QueryState, QueryStats, QueryStatus, athena_cost_usd, human_bytes};

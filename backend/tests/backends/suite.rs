@@ -34,6 +34,8 @@ pub fn alert(user: &str, rule: &str, sev: Severity, mins_ago: i64) -> Alert {
         created_at: t,
         status: AlertStatus::Open,
         assignee: None,
+        classification: None,
+        classification_reason: None,
         notes: vec![],
         attempts: vec![],
         // Non-default incident fields, so both backends are seen to keep them.
@@ -470,3 +472,52 @@ mod sync_round_trip {
 }
 
 pub use sync_round_trip::rule_folder_push_pull_and_conflicts_round_trip;
+
+/// The activity log through the triage service: one entry per field changed per alert (a bulk
+/// change logs each alert), oldest first, scoped by user, and the triage laid onto the stored
+/// alert so events folded in by a run meanwhile are kept.
+pub async fn triage_is_logged_per_alert_and_field_and_keeps_folded_events(s: &Services) {
+    use mantissa_backend::model::{ActivityKind, AlertStatus, Classification};
+    let now = chrono::Utc::now();
+    let mut a1 = Alert::by_hand("act-1", "alice", now);
+    a1.event_count = 3;
+    let a2 = Alert::by_hand("act-2", "alice", now);
+    s.alerts.put_alert(&a1).await.unwrap();
+    s.alerts.put_alert(&a2).await.unwrap();
+    // The console read a1 with 3 events; a run folds in 2 more before the analyst saves.
+    let (mut seen1, mut seen2) = (a1.clone(), a2.clone());
+    a1.event_count = 5;
+    s.alerts.put_alert(&a1).await.unwrap();
+    for a in [&mut seen1, &mut seen2] {
+        a.status = AlertStatus::Acknowledged;
+        a.assignee = Some("bob".into());
+    }
+    let logged = mantissa_backend::triage::save(s, "alice", "alice", &[seen1.clone(), seen2]).await.unwrap();
+    assert_eq!(logged, 4, "two fields, two alerts");
+    let stored = s.alerts.get_alert("alice", "act-1").await.unwrap().unwrap();
+    assert_eq!((stored.status, stored.event_count), (AlertStatus::Acknowledged, 5));
+    seen1.status = AlertStatus::Resolved;
+    seen1.classification = Some(Classification::FalsePositive);
+    seen1.classification_reason = Some("the vendor's scanner".into());
+    seen1.notes.push("2026-12-01 10:00 bob: checked with the vendor".into());
+    mantissa_backend::triage::save(s, "alice", "bob", &[seen1]).await.unwrap();
+    let log = s.activity.activity("alice", "act-1").await.unwrap();
+    let said: Vec<(ActivityKind, &str, &str)> =
+        log.iter().map(|e| (e.kind, e.who.as_str(), e.detail.as_str())).collect();
+    assert_eq!(
+        said,
+        [
+            (ActivityKind::Status, "alice", "open → acknowledged"),
+            (ActivityKind::Assignee, "alice", "unassigned → bob"),
+            (ActivityKind::Status, "bob", "acknowledged → resolved"),
+            (ActivityKind::Classification, "bob", "false positive: the vendor's scanner"),
+            (ActivityKind::Note, "bob", "2026-12-01 10:00 bob: checked with the vendor"),
+        ]
+    );
+    assert_eq!(s.activity.activity("alice", "act-2").await.unwrap().len(), 2);
+    assert!(s.activity.activity("bob", "act-1").await.unwrap().is_empty(), "scoped by user");
+    // An alert id that is a prefix of another does not see the other's log.
+    assert!(s.activity.activity("alice", "act").await.unwrap().is_empty());
+    let stored = s.alerts.get_alert("alice", "act-1").await.unwrap().unwrap();
+    assert_eq!(stored.classification, Some(Classification::FalsePositive));
+}

@@ -161,3 +161,52 @@ fn the_cursor_stays_on_its_alert_when_new_ones_arrive() {
     ]));
     assert_eq!(a.alerts.list.selected().unwrap().id, "a2");
 }
+
+#[test]
+fn resolving_asks_how_the_alert_is_judged_and_the_detail_shows_the_activity() {
+    let mut a = app();
+    a.update(Msg::Alerts(vec![alert("a1", Severity::Critical, 5, DeliveryStatus::Delivered)]));
+    a.pane = Pane::Alerts;
+    let jobs = press(&mut a, "w");
+    assert!(
+        matches!(&jobs[..], [crate::app::Job::SaveAlerts { alerts, .. }] if alerts[0].status == AlertStatus::InProgress),
+        "{jobs:?}"
+    );
+    assert!(draw(&a, 80, 24).contains("working"));
+    // r asks; a word that is no classification says which there are, and nothing is saved.
+    assert!(press(&mut a, "r").is_empty());
+    assert!(a.ui.prompt.as_ref().unwrap().label.contains("tp|bp|fp|un"));
+    assert!(type_and_enter(&mut a, "maybe it was fine").is_empty());
+    assert!(a.ui.message.as_ref().unwrap().1.contains("tp (true positive), bp (benign positive)"));
+    // f starts the answer at fp: the reason typed after it is kept.
+    press(&mut a, "f");
+    let jobs = type_and_enter(&mut a, "the vendor's weekly scan");
+    let [crate::app::Job::SaveAlerts { alerts, report }] = &jobs[..] else { panic!("{jobs:?}") };
+    assert_eq!(alerts[0].status, AlertStatus::Resolved);
+    assert_eq!(alerts[0].classification, Some(mantissa_backend::model::Classification::FalsePositive));
+    assert_eq!(alerts[0].classification_reason.as_deref(), Some("the vendor's weekly scan"));
+    assert!(report.ends_with("resolved as false positive"), "{report}");
+    assert!(draw(&a, 80, 24).contains("res fp"));
+    // The detail asks for the log, and shows it when it comes.
+    let jobs = special(&mut a, KeyCode::Enter);
+    assert!(matches!(&jobs[..], [crate::app::Job::LoadActivity(id)] if id == "a1"), "{jobs:?}");
+    let entry = |kind, detail: &str| mantissa_backend::model::Activity {
+        alert_id: "a1".into(),
+        at: chrono::Utc::now(),
+        who: "alice".into(),
+        kind,
+        detail: detail.into(),
+    };
+    use mantissa_backend::model::ActivityKind;
+    a.update(Msg::Activity {
+        alert_id: "a1".into(),
+        entries: Ok(vec![
+            entry(ActivityKind::Status, "open → in progress"),
+            entry(ActivityKind::Classification, "false positive: the vendor's weekly scan"),
+        ]),
+    });
+    let view = a.ui.popup.as_ref().unwrap();
+    let text: String = view.lines.iter().map(|l| l.to_string() + "\n").collect();
+    assert!(text.contains("judged") && text.contains("false positive: the vendor's weekly scan"), "{text}");
+    assert!(text.contains("alice      status          open → in progress"), "{text}");
+}

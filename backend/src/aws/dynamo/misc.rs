@@ -216,3 +216,48 @@ impl SettingsStore for DynamoStore {
             .collect()
     }
 }
+
+#[async_trait]
+impl crate::ports::ActivityLog for DynamoStore {
+    async fn append_activity(&self, user_id: &str, entries: &[crate::model::Activity]) -> Result<()> {
+        for (i, e) in entries.iter().enumerate() {
+            // The time to the nanosecond, the place in the call and a random part: entries of
+            // the same instant keep their order, and two writers never overwrite each other.
+            let at = e.at.format("%Y-%m-%dT%H:%M:%S%.9fZ");
+            let key = format!("{}#{at}#{i:06}#{}", e.alert_id, uuid::Uuid::new_v4().simple());
+            let mut item: std::collections::HashMap<String, AttributeValue> = serde_dynamo::to_item(e)
+                .map_err(|err| crate::error::Error::backend("activity entry", err))?;
+            item.insert("user_id".into(), s(user_id));
+            item.insert("entry_key".into(), s(key));
+            self.client
+                .put_item()
+                .table_name(self.table(Table::AlertActivity))
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(entry_key)")
+                .send()
+                .await
+                .map_err(|err| sdk_err("dynamodb PutItem", err))?;
+        }
+        Ok(())
+    }
+
+    async fn activity(&self, user_id: &str, alert_id: &str) -> Result<Vec<crate::model::Activity>> {
+        let q = self
+            .client
+            .query()
+            .table_name(self.table(Table::AlertActivity))
+            .key_condition_expression("user_id = :u AND begins_with(entry_key, :a)")
+            .expression_attribute_values(":u", s(user_id))
+            .expression_attribute_values(":a", s(format!("{alert_id}#")));
+        self.collect(q, None)
+            .await?
+            .into_iter()
+            .map(|mut item| {
+                item.remove("user_id");
+                item.remove("entry_key");
+                serde_dynamo::from_item(item)
+                    .map_err(|err| crate::error::Error::backend("activity entry", err))
+            })
+            .collect()
+    }
+}

@@ -191,3 +191,38 @@ impl SettingsStore for Db {
         .await
     }
 }
+
+#[async_trait]
+impl crate::ports::ActivityLog for Db {
+    async fn append_activity(&self, user_id: &str, entries: &[crate::model::Activity]) -> Result<()> {
+        let user = user_id.to_string();
+        let rows: Vec<(String, String, String)> = entries
+            .iter()
+            .map(|e| Ok((e.alert_id.clone(), super::ts(e.at), serde_json::to_string(e).map_err(json_err)?)))
+            .collect::<Result<_>>()?;
+        self.call(move |c| {
+            let tx = super::write_tx(c)?;
+            for (alert_id, at, body) in &rows {
+                tx.execute(
+                    "INSERT INTO activity (user_id, alert_id, at, body) VALUES (?1, ?2, ?3, ?4)",
+                    params![user, alert_id, at, body],
+                )
+                .map_err(sql_err)?;
+            }
+            tx.commit().map_err(sql_err)
+        })
+        .await
+    }
+
+    async fn activity(&self, user_id: &str, alert_id: &str) -> Result<Vec<crate::model::Activity>> {
+        let (user, alert) = (user_id.to_string(), alert_id.to_string());
+        self.call(move |c| {
+            let mut st = c
+                .prepare("SELECT body FROM activity WHERE user_id = ?1 AND alert_id = ?2 ORDER BY seq")
+                .map_err(sql_err)?;
+            let rows = st.query_map([&user, &alert], |r| r.get::<_, String>(0)).map_err(sql_err)?;
+            rows.map(|r| serde_json::from_str(&r.map_err(sql_err)?).map_err(json_err)).collect()
+        })
+        .await
+    }
+}

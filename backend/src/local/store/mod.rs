@@ -31,6 +31,10 @@ CREATE TABLE IF NOT EXISTS integrations (
     PRIMARY KEY (user_id, integration_id));
 CREATE TABLE IF NOT EXISTS dedup (
     dedup_key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS activity (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, user_id TEXT NOT NULL, alert_id TEXT NOT NULL,
+    at TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS activity_by_alert ON activity (user_id, alert_id, seq);
 CREATE TABLE IF NOT EXISTS settings (
     user_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (user_id, key));
 CREATE TABLE IF NOT EXISTS schedules (

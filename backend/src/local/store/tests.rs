@@ -33,6 +33,8 @@ fn alert(id: &str, user: &str, rule: &str, sev: Severity, mins: i64) -> Alert {
         created_at: t,
         status: AlertStatus::Open,
         assignee: None,
+        classification: None,
+        classification_reason: None,
         notes: vec![],
         attempts: vec![],
         dedup_key: String::new(),
