@@ -231,6 +231,12 @@ pub enum RulesCommand {
     },
     /// What a push or pull would do, rule by rule, with the fields that differ.
     Diff,
+    /// ATT&CK coverage of the stored, enabled rules: each cloud tactic's techniques with the
+    /// rules that detect them (none: a gap); tags outside the matrix on stderr.
+    Coverage {
+        #[arg(long, short, value_enum, default_value = "table")]
+        format: Format,
+    },
     /// Ask the assistant for a rule file: YAML on stdout once it passes `rules validate` and
     /// its own tests (one correction round); what still fails on stderr, exit 1.
     Draft {

@@ -24,6 +24,7 @@ const COMMANDS: &[&str] = &[
     "draft",
     "explain",
     "settings",
+    "coverage",
     "set",
     "rules",
     "alerts",
@@ -111,6 +112,10 @@ impl App {
             }
             ("export", arg) => return self.export(arg),
             ("settings", _) => return vec![Job::LoadSettings { view: true }],
+            ("coverage", _) => {
+                self.pane = Pane::Rules;
+                return self.act(keymap::Action::Coverage);
+            }
             ("set", arg) => return self.set_command(arg),
             ("ask", "") => return self.act(keymap::Action::Ask),
             ("ask", question) => return self.asked(&super::Purpose::Ask, question.to_string()),

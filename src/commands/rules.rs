@@ -16,6 +16,7 @@ pub async fn run(ws: &Workspace, dir: &Path, backend: &str, command: RulesComman
     match command {
         RulesCommand::List { format } => list(ws, dir, &target, format).await,
         RulesCommand::Run { ids } => run_now(ws, &ids).await,
+        RulesCommand::Coverage { format } => coverage(ws, format).await,
         RulesCommand::Draft { question, save } => {
             super::assist::draft(ws, dir, &question.join(" "), save).await
         }
@@ -218,4 +219,32 @@ async fn run_now(ws: &Workspace, ids: &[String]) -> Result<ExitCode> {
         }
     }
     Ok(if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+async fn coverage(ws: &Workspace, format: Format) -> Result<ExitCode> {
+    let rules = ws.services().await?.rules.list_rules(&ws.user).await?;
+    let (tactics, unknown) = rules::coverage::coverage(&rules);
+    let rows: Vec<_> = tactics
+        .iter()
+        .flat_map(|t| {
+            t.techniques.iter().map(|tech| {
+                json!({"tactic": t.name, "technique": tech.id, "name": tech.name, "rules": tech.rules.join(", ")})
+            })
+        })
+        .collect();
+    records(&mut std::io::stdout().lock(), format, &["tactic", "technique", "name", "rules"], &rows)?;
+    let covered: usize = tactics.iter().map(|t| t.covered()).sum();
+    let gaps: Vec<&str> = tactics.iter().filter(|t| t.covered() == 0).map(|t| t.name).collect();
+    eprintln!(
+        "{covered} of {} techniques have an enabled rule{}",
+        rows.len(),
+        if gaps.is_empty() { String::new() } else { format!("; no rule at all for {}", gaps.join(", ")) }
+    );
+    for (rule, tag) in unknown {
+        eprintln!(
+            "rule {rule}: tag `attack.{}` is not in the matrix (a typo, or a technique it lacks)",
+            tag.to_ascii_lowercase()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -163,6 +163,7 @@ actions! {
     Rules Toggle = "toggle", "enable/disable (asks)";
     Rules RunNow = "run_now", "run now";
     Rules DraftRule = "draft_rule", "draft a rule with the assistant";
+    Rules Coverage = "coverage", "ATT&CK coverage of the enabled rules";
     Alerts Acknowledge = "acknowledge", "acknowledge";
     Alerts InProgress = "in_progress", "mark in progress";
     Alerts Resolve = "resolve", "resolve: tp|bp|fp|un and why";

@@ -2,6 +2,7 @@
 //! replies, and draws itself without changing; the frame around them is `app::frame`.
 
 pub mod alerts;
+mod coverage;
 mod detail;
 pub mod dlq;
 pub mod integrations;

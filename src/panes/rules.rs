@@ -51,6 +51,10 @@ impl RulesPane {
         if action == Action::New {
             return self.open(RuleEditor::new(None, None, NEW_RULE), false);
         }
+        if action == Action::Coverage {
+            ui.popup = Some(super::coverage::view(&self.list.items, &ui.theme));
+            return vec![];
+        }
         let Some(rule) = self.list.selected().cloned() else { return vec![] };
         match action {
             Action::Open => vec![Job::OpenRule { rule, test: false }],

@@ -553,3 +553,19 @@ fn a_long_message_takes_two_rows_and_points_to_messages_past_them() {
     let rows = draw(&a, 80, 24).lines().filter(|l| l.contains("help")).count();
     assert_eq!(rows, 1);
 }
+
+#[test]
+fn attack_coverage_view_at_both_sizes() {
+    let mut a = filled();
+    a.pane = Pane::Rules;
+    assert!(press(&mut a, "C").is_empty());
+    let title = a.ui.popup.as_ref().unwrap().title.clone();
+    assert!(title.starts_with("ATT&CK coverage · ") && title.ends_with("· 12 enabled rules"), "{title}");
+    for (w, h) in [(80, 24), (160, 48)] {
+        insta::assert_snapshot!(format!("coverage_{w}x{h}"), draw(&a, w, h));
+    }
+    // Gaps are named: a tactic no rule of these twelve covers.
+    let text: String = a.ui.popup.as_ref().unwrap().lines.iter().map(|l| l.to_string() + "\n").collect();
+    assert!(text.contains("Execution  0/4") && text.contains("T1651     Cloud Administration Co…"), "{text}");
+    assert!(text.contains("no rule"));
+}
