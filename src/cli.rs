@@ -237,6 +237,12 @@ pub enum RulesCommand {
         #[arg(long, short, value_enum, default_value = "table")]
         format: Format,
     },
+    /// The rule ledger: runs, last status, mean duration, alerts a day, the share judged
+    /// false or benign positive, bytes scanned a day and the Athena bill, costliest first.
+    Ledger {
+        #[arg(long, short, value_enum, default_value = "table")]
+        format: Format,
+    },
     /// Ask the assistant for a rule file: YAML on stdout once it passes `rules validate` and
     /// its own tests (one correction round); what still fails on stderr, exit 1.
     Draft {

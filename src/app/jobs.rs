@@ -153,6 +153,9 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
             Ok(_) => send(Msg::Info(report)),
             Err(e) => send(Msg::Error(format!("not all of the {} alert(s) were saved: {e}", alerts.len()))),
         },
+        Job::LoadLedger => {
+            send(Msg::Ledger(mantissa_backend::rules::ledger::read(s, user).await.map_err(|e| e.to_string())))
+        }
         Job::LoadActivity(alert_id) => {
             let entries = s.activity.activity(user, &alert_id).await.map_err(|e| e.to_string());
             send(Msg::Activity { alert_id, entries })

@@ -15,6 +15,7 @@ impl App {
             | Msg::Tables(_)
             | Msg::GridView { .. } => self.query.update(msg, ui),
             Msg::Rules(_)
+            | Msg::Ledger(_)
             | Msg::RuleOpened { .. }
             | Msg::RuleChecked { .. }
             | Msg::RuleTested(_)

@@ -4,6 +4,7 @@ use super::Workspace;
 use super::output::records;
 use crate::cli::{Format, RulesCommand};
 use anyhow::Result;
+use mantissa_backend::model::RunStatus;
 use mantissa_backend::rules::{self, Diagnostic, LoadedRule, sync};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ pub async fn run(ws: &Workspace, dir: &Path, backend: &str, command: RulesComman
         RulesCommand::List { format } => list(ws, dir, &target, format).await,
         RulesCommand::Run { ids } => run_now(ws, &ids).await,
         RulesCommand::Coverage { format } => coverage(ws, format).await,
+        RulesCommand::Ledger { format } => ledger(ws, format).await,
         RulesCommand::Draft { question, save } => {
             super::assist::draft(ws, dir, &question.join(" "), save).await
         }
@@ -246,5 +248,45 @@ async fn coverage(ws: &Workspace, format: Format) -> Result<ExitCode> {
             tag.to_ascii_lowercase()
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn ledger(ws: &Workspace, format: Format) -> Result<ExitCode> {
+    let mut rows = rules::ledger::read(&ws.services().await?, &ws.user).await?;
+    rows.sort_by(|a, b| b.cost_per_day_usd.total_cmp(&a.cost_per_day_usd));
+    let json: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            json!({
+                "rule": r.rule_id, "runs": r.executions,
+                "last": match &r.last_status { Some(RunStatus::Success) => "ok", Some(RunStatus::Failed(_)) => "failed", None => "-" },
+                "last_error": r.last_error(), "avg_ms": (r.avg_duration_ms * 10.0).round() / 10.0,
+                "alerts_per_day": (r.alerts_per_day * 100.0).round() / 100.0,
+                "fp_bp_share": r.noise_share.map(|s| (s * 100.0).round() / 100.0),
+                "mb_per_day": (r.bytes_per_day / 1_048_576.0 * 10.0).round() / 10.0,
+                "usd_per_day": (r.cost_per_day_usd * 10_000.0).round() / 10_000.0,
+                "usd_per_month": (r.cost_per_month_usd() * 100.0).round() / 100.0,
+            })
+        })
+        .collect();
+    let columns = [
+        "rule",
+        "runs",
+        "last",
+        "avg_ms",
+        "alerts_per_day",
+        "fp_bp_share",
+        "mb_per_day",
+        "usd_per_day",
+        "usd_per_month",
+        "last_error",
+    ];
+    records(&mut std::io::stdout().lock(), format, &columns, &json)?;
+    let month: f64 = rows.iter().map(|r| r.cost_per_month_usd()).sum();
+    eprintln!(
+        "{} rules; the enabled ones would cost ${month:.2} a month on Athena at their schedules (alerts over the last {} days)",
+        rows.len(),
+        rules::ledger::LEDGER_DAYS
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -32,6 +32,8 @@ pub enum Job {
         alerts: Vec<Alert>,
         report: String,
     },
+    /// Every rule's runs, noise and cost (`rules::ledger`).
+    LoadLedger,
     /// One alert's activity log, for its open detail.
     LoadActivity(String),
     SaveRule(Rule),
@@ -119,6 +121,7 @@ impl Job {
                 return None;
             }
             Job::RunQuery(_) => "query",
+            Job::LoadLedger => "ledger",
             Job::CancelQuery(_) => "cancel",
             Job::OlderAlerts { .. } => "older alerts",
             Job::SaveAlerts { .. } => "save alert",
@@ -175,6 +178,7 @@ pub enum Msg {
     },
     OlderAlerts(Result<Vec<Alert>, String>),
     Rules(Vec<Rule>),
+    Ledger(Result<Vec<mantissa_backend::rules::ledger::LedgerRow>, String>),
     Integrations(Vec<(Integration, Option<HealthStatus>)>),
     Dlq(Vec<DeadLetter>),
     RuleOpened {

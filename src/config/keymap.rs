@@ -164,6 +164,8 @@ actions! {
     Rules RunNow = "run_now", "run now";
     Rules DraftRule = "draft_rule", "draft a rule with the assistant";
     Rules Coverage = "coverage", "ATT&CK coverage of the enabled rules";
+    Rules Ledger = "ledger", "rule ledger: runs, noise, cost";
+    Rules SortLedger = "sort_ledger", "ledger order: noise, cost, time, name";
     Alerts Acknowledge = "acknowledge", "acknowledge";
     Alerts InProgress = "in_progress", "mark in progress";
     Alerts Resolve = "resolve", "resolve: tp|bp|fp|un and why";

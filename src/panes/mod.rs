@@ -6,6 +6,7 @@ mod coverage;
 mod detail;
 pub mod dlq;
 pub mod integrations;
+pub mod ledger;
 pub mod query;
 pub mod rule_editor;
 pub mod rules;

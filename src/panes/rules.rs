@@ -17,6 +17,8 @@ pub struct RulesPane {
     pub list: List<Rule>,
     /// The rule file being edited, over the list.
     pub editor: Option<RuleEditor>,
+    /// The ledger shown instead of the list (`L`).
+    pub ledger: Option<super::ledger::Ledger>,
 }
 
 impl Record for Rule {
@@ -44,6 +46,18 @@ impl RulesPane {
     }
 
     fn list_act(&mut self, action: Action, ui: &mut Ui) -> Vec<Job> {
+        if action == Action::Ledger {
+            if self.ledger.take().is_some() {
+                return vec![];
+            }
+            self.ledger = Some(Default::default());
+            return vec![Job::LoadLedger];
+        }
+        if let Some(ledger) = self.ledger.as_mut()
+            && ledger.act(action, ui)
+        {
+            return vec![];
+        }
         if let Some(done) = self.list.act(action) {
             ui.listed(done);
             return vec![];
@@ -105,6 +119,17 @@ impl Component for RulesPane {
     fn update(&mut self, msg: Msg, ui: &mut Ui) -> bool {
         match msg {
             Msg::Rules(rules) => self.list.set(rules),
+            Msg::Ledger(rows) => match (rows, self.ledger.as_mut()) {
+                (Ok(rows), Some(ledger)) => {
+                    ledger.set(rows);
+                    true
+                }
+                (Err(e), _) => {
+                    ui.error(format!("cannot read the ledger: {e}"));
+                    true
+                }
+                (Ok(_), None) => false,
+            },
             Msg::RuleOpened { rule_id, path, text, test } => {
                 // The jobs that check (and maybe test) the opened text start here, not from a key.
                 let jobs = self.open(RuleEditor::new(rule_id, path, &text), test);
@@ -120,7 +145,10 @@ impl Component for RulesPane {
     }
 
     fn filter(&mut self, text: &str, _done: bool) -> Vec<Job> {
-        self.list.set_filter(text);
+        match self.ledger.as_mut() {
+            Some(ledger) => ledger.list.set_filter(text),
+            None => self.list.set_filter(text),
+        }
         vec![]
     }
 
@@ -128,6 +156,9 @@ impl Component for RulesPane {
         let t = &ui.theme;
         if let Some(editor) = &self.editor {
             return editor.render(f, area, t);
+        }
+        if let Some(ledger) = &self.ledger {
+            return ledger.render(f, area, ui);
         }
         let columns = Columns {
             title: " rules ",

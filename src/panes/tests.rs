@@ -569,3 +569,38 @@ fn attack_coverage_view_at_both_sizes() {
     assert!(text.contains("Execution  0/4") && text.contains("T1651     Cloud Administration Co…"), "{text}");
     assert!(text.contains("no rule"));
 }
+
+#[test]
+fn the_rule_ledger_orders_by_noise_and_cost_at_both_sizes() {
+    use mantissa_backend::rules::ledger::LedgerRow;
+    let mut a = filled();
+    a.pane = Pane::Rules;
+    assert!(matches!(&press(&mut a, "L")[..], [crate::app::Job::LoadLedger]));
+    assert!(draw(&a, 80, 24).contains("reading runs and alerts"));
+    let row = |id: &str, alerts: f64, cost: f64, noise: Option<f64>| LedgerRow {
+        rule_id: id.into(),
+        name: id.into(),
+        enabled: true,
+        executions: 288,
+        last_status: Some(mantissa_backend::model::RunStatus::Success),
+        avg_duration_ms: 42.0,
+        alerts_per_day: alerts,
+        noise_share: noise,
+        bytes_per_day: 288.0 * 1_048_576.0,
+        cost_per_day_usd: cost,
+    };
+    a.update(Msg::Ledger(Ok(vec![
+        row("quiet-but-costly", 0.1, 0.14, None),
+        row("noisy-and-cheap", 12.0, 0.01, Some(0.75)),
+    ])));
+    for (w, h) in [(80, 24), (160, 48)] {
+        insta::assert_snapshot!(format!("ledger_{w}x{h}"), draw(&a, w, h));
+    }
+    assert_eq!(a.rules.ledger.as_ref().unwrap().list.items[0].rule_id, "noisy-and-cheap");
+    press(&mut a, "s");
+    assert_eq!(a.rules.ledger.as_ref().unwrap().list.items[0].rule_id, "quiet-but-costly");
+    assert!(a.ui.message.as_ref().unwrap().1.contains("costliest first"));
+    // L again: back to the rules.
+    press(&mut a, "L");
+    assert!(a.rules.ledger.is_none());
+}

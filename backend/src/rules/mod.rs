@@ -5,6 +5,7 @@ pub mod coverage;
 mod diagnostic;
 mod file;
 pub mod import;
+pub mod ledger;
 pub mod pack;
 pub mod runner;
 pub mod sigma;
