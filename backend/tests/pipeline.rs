@@ -836,3 +836,90 @@ async fn an_analyst_routes_a_stored_alert_past_severity_filters_and_again() {
     let delivered = stored.attempts.iter().filter(|a| a.status == DeliveryStatus::Delivered).count();
     assert_eq!(delivered, 2, "{:?}", stored.attempts);
 }
+
+/// A suppression by the intruder's address holds the rule's alert back (stored, shown as
+/// suppressed with who and why, nothing delivered) until it expires while the rule keeps
+/// running on the clock; the next incident after expiry is delivered. A snooze holds every
+/// alert of its rule, and a lifted one holds nothing.
+#[tokio::test]
+async fn a_suppression_holds_alerts_back_until_it_expires() {
+    use mantissa_backend::detect::suppressions;
+    use mantissa_backend::model::suppression::{Scope, Suppression};
+    let w = world().await;
+    let path = w._dir.path().join("f.jsonl");
+    w.s.integrations
+        .put_integration(&integration(
+            "f",
+            IntegrationKind::File,
+            Severity::Info,
+            json!({"path": path}),
+            None,
+        ))
+        .await
+        .unwrap();
+    let mut rule = root_rule();
+    // The demo's root story is hours old: a day's window folds the new events into it.
+    rule.dedup = DedupSpec { fields: vec!["sourceipaddress".into()], window_secs: 86_400 };
+    w.s.rules.put_rule(USER, &rule).await.unwrap();
+    let now = w.clock.now();
+    let by_ip = Suppression {
+        id: "s-ip".into(),
+        rule_id: "*".into(),
+        scope: Scope::Match { field: "sourceipaddress".into(), values: vec!["45.155.205.233".into()] },
+        reason: "the red team's exercise".into(),
+        who: "alice".into(),
+        created_at: now,
+        until: now + Duration::minutes(12),
+    };
+    suppressions::add(&w.s, USER, by_ip).await.unwrap();
+    let first = fire(&w.s, USER, &rule, now).await;
+    assert_eq!(first.alert_ids.len(), 1, "{:?}", first.error);
+    assert_eq!(drain(&w).await, vec![], "held back: nothing is delivered");
+    let held = w.s.alerts.get_alert(USER, &first.alert_ids[0]).await.unwrap().unwrap();
+    let by = held.suppressed.clone().expect("stored as suppressed");
+    assert_eq!((by.who.as_str(), by.reason.as_str()), ("alice", "the red team's exercise"));
+    assert!(held.attempts.is_empty());
+    // The rule runs on; a new event from the same address 5 minutes on is still held.
+    land_root_event(&w, now + Duration::minutes(2));
+    w.clock.advance(Duration::minutes(5));
+    let second = fire(&w.s, USER, &rule, w.clock.now()).await;
+    assert_eq!(second.alert_ids, first.alert_ids, "folded into the held alert");
+    assert_eq!(drain(&w).await, vec![]);
+    // The suppression expires at +12 min; the incident is closed and the address comes back.
+    let mut closed = w.s.alerts.get_alert(USER, &first.alert_ids[0]).await.unwrap().unwrap();
+    closed.status = mantissa_backend::model::AlertStatus::Resolved;
+    w.s.alerts.put_alert(&closed).await.unwrap();
+    w.clock.advance(Duration::minutes(10));
+    land_root_event(&w, w.clock.now() - Duration::minutes(2));
+    let after = fire(&w.s, USER, &rule, w.clock.now()).await;
+    assert_eq!(after.alert_ids.len(), 1);
+    assert_ne!(after.alert_ids[0], first.alert_ids[0]);
+    let fresh = w.s.alerts.get_alert(USER, &after.alert_ids[0]).await.unwrap().unwrap();
+    assert_eq!(fresh.suppressed, None, "{:?} at {}", fresh.suppressed, w.clock.now());
+    assert_eq!(drain(&w).await, vec![Verdict::Delivered], "expired: delivered again: {:?}", fresh.attempts);
+    let listed = suppressions::list(&w.s, USER).await.unwrap();
+    assert!(!listed[0].is_live(w.clock.now()), "still listed, as expired");
+
+    // A snooze of the rule holds any address; lifted, it holds nothing.
+    let snooze = Suppression {
+        id: "s-snooze".into(),
+        rule_id: rule.id.clone(),
+        scope: Scope::Snooze,
+        reason: "noisy during the migration".into(),
+        who: "bob".into(),
+        created_at: w.clock.now(),
+        until: w.clock.now() + Duration::hours(2),
+    };
+    suppressions::add(&w.s, USER, snooze).await.unwrap();
+    let mut closed = w.s.alerts.get_alert(USER, &after.alert_ids[0]).await.unwrap().unwrap();
+    closed.status = mantissa_backend::model::AlertStatus::Resolved;
+    w.s.alerts.put_alert(&closed).await.unwrap();
+    land_root_event(&w, w.clock.now() + Duration::minutes(1));
+    w.clock.advance(Duration::minutes(5));
+    let snoozed = fire(&w.s, USER, &rule, w.clock.now()).await;
+    assert_eq!(drain(&w).await, vec![]);
+    let a = w.s.alerts.get_alert(USER, &snoozed.alert_ids[0]).await.unwrap().unwrap();
+    assert_eq!(a.suppressed.unwrap().what, format!("snooze of {}", rule.id));
+    assert!(suppressions::lift(&w.s, USER, "s-snooze").await.unwrap());
+    assert!(!suppressions::lift(&w.s, USER, "s-snooze").await.unwrap(), "already lifted");
+}

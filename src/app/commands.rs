@@ -25,6 +25,8 @@ const COMMANDS: &[&str] = &[
     "explain",
     "settings",
     "coverage",
+    "suppressions",
+    "unsuppress",
     "set",
     "rules",
     "alerts",
@@ -112,6 +114,9 @@ impl App {
             }
             ("export", arg) => return self.export(arg),
             ("settings", _) => return vec![Job::LoadSettings { view: true }],
+            ("suppressions", _) => return vec![Job::LoadSuppressions],
+            ("unsuppress", "") => self.ui.error("usage: :unsuppress ID (:suppressions lists them)"),
+            ("unsuppress", id) => return vec![Job::LiftSuppression(id.to_string())],
             ("coverage", _) => {
                 self.pane = Pane::Rules;
                 return self.act(keymap::Action::Coverage);

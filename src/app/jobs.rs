@@ -153,6 +153,42 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
             Ok(_) => send(Msg::Info(report)),
             Err(e) => send(Msg::Error(format!("not all of the {} alert(s) were saved: {e}", alerts.len()))),
         },
+        Job::AddSuppression { suppression, alert_id } => {
+            use mantissa_backend::detect::suppressions;
+            let said = format!(
+                "{} until {}: {}",
+                suppression.what(),
+                suppression.until.format("%Y-%m-%d %H:%M"),
+                suppression.reason
+            );
+            let entry = alert_id.map(|id| mantissa_backend::model::Activity {
+                alert_id: id,
+                at: s.clock.now(),
+                who: user.to_string(),
+                kind: mantissa_backend::model::ActivityKind::Suppression,
+                detail: said.clone(),
+            });
+            let stored = async {
+                suppressions::add(s, user, *suppression).await?;
+                s.activity.append_activity(user, &entry.into_iter().collect::<Vec<_>>()).await
+            };
+            send(match stored.await {
+                Ok(()) => {
+                    Msg::Info(format!("suppressed: {said}; its alerts are kept, marked, and not delivered"))
+                }
+                Err(e) => Msg::Error(format!("the suppression was not stored: {e}")),
+            })
+        }
+        Job::LoadSuppressions => send(Msg::Suppressions(
+            mantissa_backend::detect::suppressions::list(s, user).await.map_err(|e| e.to_string()),
+        )),
+        Job::LiftSuppression(id) => {
+            send(match mantissa_backend::detect::suppressions::lift(s, user, &id).await {
+                Ok(true) => Msg::Info(format!("suppression {id} ended; new alerts are delivered again")),
+                Ok(false) => Msg::Error(format!("no live suppression `{id}`: :suppressions lists them")),
+                Err(e) => Msg::Error(e.to_string()),
+            })
+        }
         Job::LoadLedger => {
             send(Msg::Ledger(mantissa_backend::rules::ledger::read(s, user).await.map_err(|e| e.to_string())))
         }

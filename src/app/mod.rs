@@ -11,6 +11,7 @@ pub mod frame;
 pub mod jobs;
 pub mod keys;
 mod rule_jobs;
+mod suppress;
 mod update;
 
 pub use crate::component::history;
@@ -204,6 +205,9 @@ impl App {
                 if let Some(jobs) = self.assist_action(action) {
                     return jobs;
                 }
+                if let Some(jobs) = self.suppress_action(action) {
+                    return jobs;
+                }
                 let (pane, ui) = self.active_mut();
                 let mut jobs = pane.handle_key(action, ui);
                 jobs.extend(self.follow_requests());
@@ -306,6 +310,9 @@ impl App {
             Purpose::Export => self.run_command(&format!("export {text}")),
             Purpose::Ask | Purpose::DraftRule => self.asked(&prompt.purpose, text),
             Purpose::Setting(key) => self.set_setting(&key, &text),
+            purpose @ (Purpose::Snooze(_) | Purpose::Suppress { .. }) => {
+                self.suppression_answered(purpose, &text)
+            }
         }
     }
 }

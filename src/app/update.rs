@@ -26,6 +26,10 @@ impl App {
                 self.integrations.update(msg, ui)
             }
             Msg::Dlq(_) => self.dlq.update(msg, ui),
+            Msg::Suppressions(_) => {
+                self.suppress_update(msg);
+                true
+            }
             Msg::QueryDrafted(_)
             | Msg::RuleDrafted(_)
             | Msg::Explained(_)

@@ -34,6 +34,13 @@ pub enum Job {
     },
     /// Every rule's runs, noise and cost (`rules::ledger`).
     LoadLedger,
+    /// Stores a suppression (logged on the alert it was made from, if any), lists them, ends one.
+    AddSuppression {
+        suppression: Box<mantissa_backend::model::suppression::Suppression>,
+        alert_id: Option<String>,
+    },
+    LoadSuppressions,
+    LiftSuppression(String),
     /// One alert's activity log, for its open detail.
     LoadActivity(String),
     SaveRule(Rule),
@@ -122,6 +129,8 @@ impl Job {
             }
             Job::RunQuery(_) => "query",
             Job::LoadLedger => "ledger",
+            Job::AddSuppression { .. } | Job::LiftSuppression(_) => "suppression",
+            Job::LoadSuppressions => "suppressions",
             Job::CancelQuery(_) => "cancel",
             Job::OlderAlerts { .. } => "older alerts",
             Job::SaveAlerts { .. } => "save alert",
@@ -179,6 +188,7 @@ pub enum Msg {
     OlderAlerts(Result<Vec<Alert>, String>),
     Rules(Vec<Rule>),
     Ledger(Result<Vec<mantissa_backend::rules::ledger::LedgerRow>, String>),
+    Suppressions(Result<Vec<mantissa_backend::model::suppression::Suppression>, String>),
     Integrations(Vec<(Integration, Option<HealthStatus>)>),
     Dlq(Vec<DeadLetter>),
     RuleOpened {

@@ -67,6 +67,13 @@ pub enum Purpose {
     DraftRule,
     /// A value for this settings key.
     Setting(String),
+    /// `UNTIL REASON` for snoozing this rule; `FIELD=VALUE UNTIL REASON` for suppressing on
+    /// this alert's rule.
+    Snooze(String),
+    Suppress {
+        rule_id: String,
+        alert_id: String,
+    },
 }
 
 impl Purpose {

@@ -164,6 +164,7 @@ actions! {
     Rules RunNow = "run_now", "run now";
     Rules DraftRule = "draft_rule", "draft a rule with the assistant";
     Rules Coverage = "coverage", "ATT&CK coverage of the enabled rules";
+    Rules Snooze = "snooze", "snooze the rule until a time, and why";
     Rules Ledger = "ledger", "rule ledger: runs, noise, cost";
     Rules SortLedger = "sort_ledger", "ledger order: noise, cost, time, name";
     Alerts Acknowledge = "acknowledge", "acknowledge";
@@ -175,6 +176,7 @@ actions! {
     Alerts Note = "note", "add a note";
     Alerts Pivot = "pivot", "pivot: query the alert's entity";
     Alerts SortAlerts = "sort_alerts", "order: newest, severity, rule, status";
+    Alerts Suppress = "suppress", "suppress the alert's entity (asks why)";
     Alerts Explain = "explain", "explain the alert (sends samples; asks)";
     Integrations NewIntegration = "new_integration", "set up an integration";
     Integrations EditIntegration = "edit_integration", "change the setup";

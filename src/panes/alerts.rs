@@ -384,6 +384,7 @@ impl Component for AlertsPane {
         };
         let cells = |a: &Alert| {
             let status = match (a.status, a.classification) {
+                (_, _) if a.suppressed.is_some() && a.is_open() => "suppr",
                 (AlertStatus::Open, _) => "open",
                 (AlertStatus::Acknowledged, _) => "ack",
                 (AlertStatus::InProgress, _) => "working",

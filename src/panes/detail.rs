@@ -49,6 +49,16 @@ pub fn alert(a: &Alert, activity: &[Activity], t: &Theme) -> Vec<Line<'static>> 
         field("events", a.event_count.max(a.result_count).to_string(), t),
         field("rule", &a.rule_id, t),
     ];
+    if let Some(by) = &a.suppressed {
+        let said = format!(
+            "{} · by {}: {} · until {}",
+            by.what,
+            by.who,
+            by.reason,
+            by.until.format("%Y-%m-%d %H:%M")
+        );
+        lines.insert(3, field("suppressed", said, t));
+    }
     if let Some(c) = a.classification {
         let why = a.classification_reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
         lines.insert(3, field("judged", format!("{}{why}", c.name()), t));

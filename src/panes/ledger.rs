@@ -95,10 +95,7 @@ impl Ledger {
         let t = &ui.theme;
         let month: f64 = self.list.items.iter().map(|r| r.cost_per_month_usd()).sum();
         let title = if self.loaded {
-            format!(
-                " ledger · {LEDGER_DAYS} days · {} · Athena ${month:.2}/month ",
-                self.order.label()
-            )
+            format!(" ledger · {LEDGER_DAYS} days · {} · Athena ${month:.2}/month ", self.order.label())
         } else {
             " rule ledger · reading runs and alerts … ".to_string()
         };

@@ -94,6 +94,7 @@ fn alert(id: &str, sev: Severity, mins: i64, status: DeliveryStatus) -> Alert {
         assignee: None,
         classification: None,
         classification_reason: None,
+        suppressed: None,
         notes: vec![],
         attempts: vec![DeliveryAttempt {
             integration_id: "soc-webhook".into(),

@@ -145,6 +145,7 @@ fn new_alert(user: &str, rule: &Rule, window: RunWindow, incident: Incident, now
         assignee: None,
         classification: None,
         classification_reason: None,
+        suppressed: None,
         notes: vec![],
         attempts: vec![],
         dedup_key: incident.key,

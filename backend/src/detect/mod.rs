@@ -5,6 +5,7 @@ pub mod evidence;
 pub mod executor;
 pub mod router;
 pub mod scheduler;
+pub mod suppressions;
 
 pub use executor::{RunOutcome, run_rule, run_window};
 pub use router::{DeliveryMessage, resolve_route, route_alert, route_to};

@@ -62,13 +62,18 @@ fn wanted_by_rule(rule: &Rule, i: &Integration) -> bool {
 ///
 /// Returns the number of messages sent.
 pub async fn route_alert(s: &Services, rule: &Rule, alert: &mut Alert) -> Result<usize> {
-    let targets: Vec<Integration> = s
-        .integrations
-        .list_integrations(&alert.user_id)
-        .await?
-        .into_iter()
-        .filter(|i| i.admits(alert.severity) && wanted_by_rule(rule, i))
-        .collect();
+    // A suppressed alert is stored with why, and goes nowhere.
+    alert.suppressed = super::suppressions::holding(s, rule, alert).await?;
+    let targets: Vec<Integration> = if alert.suppressed.is_some() {
+        vec![]
+    } else {
+        s.integrations
+            .list_integrations(&alert.user_id)
+            .await?
+            .into_iter()
+            .filter(|i| i.admits(alert.severity) && wanted_by_rule(rule, i))
+            .collect()
+    };
     let basis = dedup_basis(rule, alert);
     let window = rule.dedup.window_secs;
     let now = s.clock.now();

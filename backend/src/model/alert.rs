@@ -45,6 +45,9 @@ pub struct Alert {
     pub classification: Option<super::Classification>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub classification_reason: Option<String>,
+    /// Set when a suppression held the alert back: it is kept and shown, never delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<super::suppression::SuppressedBy>,
     /// `YYYY-MM-DD HH:MM author: text`, oldest first.
     #[serde(default)]
     pub notes: Vec<String>,
@@ -106,6 +109,7 @@ impl Alert {
             assignee: None,
             classification: None,
             classification_reason: None,
+            suppressed: None,
             notes: vec![],
             attempts: vec![],
             dedup_key: String::new(),

@@ -9,6 +9,7 @@ mod rule;
 pub mod schedule;
 pub mod settings;
 mod severity;
+pub mod suppression;
 pub mod tables;
 pub mod window;
 

@@ -119,6 +119,9 @@ pub struct Rule {
     pub runbook: String,
     #[serde(default)]
     pub false_positives: Vec<String>,
+    /// The rule file's `suppress:` entries (field values kept quiet until a date).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppress: Vec<super::suppression::Suppression>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     // Run statistics, as the seed's rules table keeps them.
@@ -164,6 +167,7 @@ impl Rule {
             references: vec![],
             runbook: String::new(),
             false_positives: vec![],
+            suppress: vec![],
             created_at: now,
             updated_at: now,
             executions: 0,

@@ -42,9 +42,23 @@ pub struct RuleFile {
     pub runbook: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub false_positives: Vec<String>,
+    /// Field values kept quiet until a date, each with its reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppress: Vec<SuppressFile>,
     pub query: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tests: Vec<RuleTest>,
+}
+
+/// `{field: sourceipaddress, values: [203.0.113.7], until: 2026-12-31, reason: our scanner}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuppressFile {
+    pub field: String,
+    pub values: Vec<String>,
+    /// A date (`2026-12-31`, midnight UTC) or an RFC 3339 time.
+    pub until: String,
+    pub reason: String,
 }
 
 fn yes() -> bool {
@@ -158,6 +172,48 @@ pub fn parse_rule_file(path: &Path, text: &str) -> Result<(LoadedRule, Vec<Diagn
     if file.query.trim().is_empty() {
         error("query", "query is empty".into());
     }
+    let mut suppress = vec![];
+    for (i, entry) in file.suppress.iter().enumerate() {
+        let until = chrono::DateTime::parse_from_rfc3339(entry.until.trim())
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .or_else(|_| {
+                chrono::NaiveDate::parse_from_str(entry.until.trim(), "%Y-%m-%d")
+                    .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+            });
+        let Ok(until) = until else {
+            error(
+                "suppress",
+                format!("suppress: until `{}` is not a date (2026-12-31) or an RFC 3339 time", entry.until),
+            );
+            continue;
+        };
+        if entry.field.trim().is_empty() || entry.values.is_empty() || entry.reason.trim().is_empty() {
+            error("suppress", "suppress: each entry needs a field, values and a reason".into());
+            continue;
+        }
+        if until <= chrono::Utc::now() {
+            let (line, col) = at("suppress");
+            warnings.push(Diagnostic::warning(
+                path,
+                line,
+                col,
+                format!("suppress: the entry for `{}` ended {}; remove it", entry.field, entry.until),
+            ));
+        }
+        suppress.push(crate::model::suppression::Suppression {
+            id: format!("{}:suppress:{}", file.id, i + 1),
+            rule_id: file.id.clone(),
+            scope: crate::model::suppression::Scope::Match {
+                field: entry.field.trim().to_string(),
+                values: entry.values.clone(),
+            },
+            reason: entry.reason.trim().to_string(),
+            who: "rule file".into(),
+            // A file's entry has no time of making; a fixed one keeps reads of it equal (sync).
+            created_at: until,
+            until,
+        });
+    }
     let mut names: std::collections::HashMap<&str, usize> = Default::default();
     for t in &file.tests {
         let seen = names.entry(t.name.as_str()).or_default();
@@ -188,6 +244,7 @@ pub fn parse_rule_file(path: &Path, text: &str) -> Result<(LoadedRule, Vec<Diagn
     };
     let mut rule = to_rule(&file, severity, schedule, window_secs);
     rule.notify = notify;
+    rule.suppress = suppress;
     Ok((LoadedRule { path: path.to_path_buf(), text: text.to_string(), file, rule }, warnings))
 }
 
@@ -326,6 +383,37 @@ mod tests {
     use super::*;
 
     const GOOD: &str = "# why this rule exists\nid: root-use\nname: Root used\nseverity: high\nschedule: rate(5 minutes)\nquery: |\n  SELECT 1\ntests:\n  - name: fires\n    expect: {alert: true}\n    records: []\n";
+
+    #[test]
+    fn suppress_entries_become_suppressions_and_bad_ones_are_named() {
+        let text = GOOD.replace(
+            "query: |",
+            "suppress:\n  - {field: sourceipaddress, values: [203.0.113.7], until: 2099-01-31, reason: our scanner}\nquery: |",
+        );
+        let (loaded, warnings) = parse_rule_file(Path::new("root-use.yml"), &text).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let s = &loaded.rule.suppress[0];
+        assert_eq!(
+            (s.id.as_str(), s.reason.as_str(), s.who.as_str()),
+            ("root-use:suppress:1", "our scanner", "rule file")
+        );
+        assert_eq!(s.until.to_rfc3339(), "2099-01-31T00:00:00+00:00");
+        // Written back as the same entry.
+        let back = crate::rules::sync::to_rule_file(&loaded.rule, vec![]);
+        assert_eq!(back.suppress[0].until, "2099-01-31T00:00:00Z");
+        let past = GOOD.replace(
+            "query: |",
+            "suppress:\n  - {field: f, values: [v], until: 2020-01-01, reason: r}\nquery: |",
+        );
+        let (_, warnings) = parse_rule_file(Path::new("root-use.yml"), &past).unwrap();
+        assert!(warnings[0].message.contains("ended 2020-01-01; remove it"), "{warnings:?}");
+        let bad = GOOD.replace(
+            "query: |",
+            "suppress:\n  - {field: f, values: [v], until: someday, reason: r}\nquery: |",
+        );
+        let errors = parse_rule_file(Path::new("root-use.yml"), &bad).unwrap_err();
+        assert!(errors[0].message.contains("until `someday` is not a date"), "{errors:?}");
+    }
 
     fn parse(text: &str) -> Result<(LoadedRule, Vec<Diagnostic>), Vec<Diagnostic>> {
         parse_rule_file(Path::new("rules/root-use.yml"), text)

@@ -96,6 +96,7 @@ pub fn to_rule_file(c: &ConvertedRule, id: &str) -> RuleFile {
         references: c.references.clone(),
         runbook: String::new(),
         false_positives: c.false_positives.clone(),
+        suppress: vec![],
         query: format!("{}\n", c.query.trim_end()),
         tests: vec![],
     }

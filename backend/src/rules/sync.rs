@@ -338,6 +338,21 @@ pub fn to_rule_file(rule: &Rule, tests: Vec<super::RuleTest>) -> RuleFile {
         references: rule.references.clone(),
         runbook: rule.runbook.clone(),
         false_positives: rule.false_positives.clone(),
+        suppress: rule
+            .suppress
+            .iter()
+            .filter_map(|x| match &x.scope {
+                crate::model::suppression::Scope::Match { field, values } => {
+                    Some(super::file::SuppressFile {
+                        field: field.clone(),
+                        values: values.clone(),
+                        until: x.until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        reason: x.reason.clone(),
+                    })
+                }
+                crate::model::suppression::Scope::Snooze => None,
+            })
+            .collect(),
         query: format!("{}\n", rule.query.trim_end()),
         tests,
     }

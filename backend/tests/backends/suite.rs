@@ -36,6 +36,7 @@ pub fn alert(user: &str, rule: &str, sev: Severity, mins_ago: i64) -> Alert {
         assignee: None,
         classification: None,
         classification_reason: None,
+        suppressed: None,
         notes: vec![],
         attempts: vec![],
         // Non-default incident fields, so both backends are seen to keep them.

@@ -210,3 +210,51 @@ fn resolving_asks_how_the_alert_is_judged_and_the_detail_shows_the_activity() {
     assert!(text.contains("judged") && text.contains("false positive: the vendor's weekly scan"), "{text}");
     assert!(text.contains("alice      status          open → in progress"), "{text}");
 }
+
+#[test]
+fn snooze_and_suppress_ask_until_when_and_why() {
+    use mantissa_backend::model::suppression::Scope;
+    let mut a = filled();
+    a.pane = Pane::Rules;
+    assert!(press(&mut a, "z").is_empty());
+    assert!(a.ui.prompt.as_ref().unwrap().label.starts_with("snooze "));
+    assert!(type_and_enter(&mut a, "2h").is_empty(), "no reason: refused");
+    assert!(a.ui.message.as_ref().unwrap().1.contains("say why"));
+    press(&mut a, "z");
+    let jobs = type_and_enter(&mut a, "2h noisy during the migration");
+    let [crate::app::Job::AddSuppression { suppression, alert_id: None }] = &jobs[..] else {
+        panic!("{jobs:?}")
+    };
+    assert_eq!(
+        (&suppression.scope, suppression.reason.as_str()),
+        (&Scope::Snooze, "noisy during the migration")
+    );
+    assert_eq!(suppression.who, "analyst");
+
+    // S on an alert starts from its entity; the suppression is logged on the alert.
+    a.pane = Pane::Alerts;
+    press(&mut a, "S");
+    let input = a.ui.prompt.as_ref().unwrap().input.text.clone();
+    assert!(input.starts_with("sourceipaddress=45.155.205.233 7d"), "{input}");
+    let jobs = type_and_enter(&mut a, "our red team");
+    let [crate::app::Job::AddSuppression { suppression, alert_id: Some(id) }] = &jobs[..] else {
+        panic!("{jobs:?}")
+    };
+    assert_eq!(id, "a1");
+    assert_eq!(suppression.reason, "our red team");
+    assert!(
+        matches!(&suppression.scope, Scope::Match { field, values } if field == "sourceipaddress" && values == &["45.155.205.233"])
+    );
+
+    // A suppressed alert shows so in the list and says why in its detail.
+    let mut held = a.alerts.list.items[0].clone();
+    held.suppressed = Some(suppression.stamp());
+    a.update(Msg::Alerts(vec![held]));
+    assert!(draw(&a, 80, 24).contains("suppr"));
+    special(&mut a, KeyCode::Enter);
+    let text: String = a.ui.popup.as_ref().unwrap().lines.iter().map(|l| l.to_string() + "\n").collect();
+    assert!(text.contains("suppressed") && text.contains("by analyst: our red team"), "{text}");
+    assert!(
+        matches!(&a.run_command("unsuppress s-1")[..], [crate::app::Job::LiftSuppression(id)] if id == "s-1")
+    );
+}

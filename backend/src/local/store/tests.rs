@@ -35,6 +35,7 @@ fn alert(id: &str, user: &str, rule: &str, sev: Severity, mins: i64) -> Alert {
         assignee: None,
         classification: None,
         classification_reason: None,
+        suppressed: None,
         notes: vec![],
         attempts: vec![],
         dedup_key: String::new(),

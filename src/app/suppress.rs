@@ -1,0 +1,116 @@
+//! Suppressions in the console: `z` snoozes the selected rule, `S` suppresses the selected
+//! alert's entity (its dedup field values, else its source address), `:suppressions` lists
+//! them with who, why and until, `:unsuppress ID` lifts one. Each asks until when and why.
+
+use super::{App, Job, Msg, Prompt, Purpose};
+use crate::config::keymap::Action;
+use crate::panes::Pane;
+use crate::widgets::input::LineInput;
+use crate::widgets::popup::TextView;
+use mantissa_backend::model::suppression::{Request, Scope, Suppression, parse_request};
+use ratatui::text::{Line, Span};
+
+impl App {
+    pub(super) fn suppress_action(&mut self, action: Action) -> Option<Vec<Job>> {
+        match action {
+            Action::Snooze => {
+                let rule = self.rules.list.selected()?.id.clone();
+                self.ui.prompt = Some(Prompt {
+                    label: format!("snooze {rule} until (2h, 3d, 2026-12-31), then why"),
+                    input: LineInput::default(),
+                    purpose: Purpose::Snooze(rule),
+                });
+            }
+            Action::Suppress => {
+                let alert = self.alerts.list.selected()?;
+                let (field, value) = entity_of(alert)?;
+                self.ui.prompt = Some(Prompt {
+                    label: format!("suppress on {} FIELD=VALUE until, then why", alert.rule_id),
+                    input: LineInput::new(format!("{field}={value} 7d ")),
+                    purpose: Purpose::Suppress { rule_id: alert.rule_id.clone(), alert_id: alert.id.clone() },
+                });
+            }
+            _ => return None,
+        }
+        Some(vec![])
+    }
+
+    /// The answer to a snooze or suppress question, as a suppression to store.
+    pub(super) fn suppression_answered(&mut self, purpose: Purpose, text: &str) -> Vec<Job> {
+        let now = chrono::Utc::now();
+        let (rule_id, alert_id, with_match) = match &purpose {
+            Purpose::Snooze(rule) => (rule.clone(), None, false),
+            Purpose::Suppress { rule_id, alert_id } => (rule_id.clone(), Some(alert_id.clone()), true),
+            _ => return vec![],
+        };
+        let Request { matched, until, reason } = match parse_request(text, with_match, now) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                self.ui.error(e);
+                return vec![];
+            }
+        };
+        let scope = match matched {
+            Some((field, values)) => Scope::Match { field, values },
+            None => Scope::Snooze,
+        };
+        let suppression = Suppression {
+            id: format!("s-{:x}", now.timestamp_millis()),
+            rule_id,
+            scope,
+            reason,
+            who: self.ui.user.clone(),
+            created_at: now,
+            until,
+        };
+        vec![Job::AddSuppression { suppression: Box::new(suppression), alert_id }]
+    }
+
+    pub(super) fn show_suppressions(&mut self, all: Vec<Suppression>) {
+        let now = chrono::Utc::now();
+        let t = &self.ui.theme;
+        let mut lines: Vec<Line<'static>> = vec![];
+        for x in &all {
+            let state = if x.is_live(now) {
+                Span::styled(format!("until {}", x.until.format("%Y-%m-%d %H:%M")), t.header())
+            } else {
+                Span::styled(format!("ended {}", x.until.format("%Y-%m-%d %H:%M")), t.muted())
+            };
+            lines.push(Line::from(vec![Span::styled(format!("{:<12}", x.id), t.muted()), state]));
+            lines.push(Line::from(vec![
+                Span::raw(" ".repeat(12)),
+                Span::raw(format!("{} · by {}: {}", x.what(), x.who, x.reason)),
+            ]));
+        }
+        if lines.is_empty() {
+            lines.push(Line::from("none: z on a rule snoozes it, S on an alert suppresses its entity"));
+        } else {
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled(":unsuppress ID ends one now", t.muted())));
+        }
+        let live = all.iter().filter(|x| x.is_live(now)).count();
+        self.ui.popup = Some(TextView::new(format!("suppressions · {live} live"), lines));
+    }
+
+    pub(super) fn suppress_update(&mut self, msg: Msg) {
+        match msg {
+            Msg::Suppressions(Ok(all)) => self.show_suppressions(all),
+            Msg::Suppressions(Err(e)) => self.ui.error(e),
+            _ => {}
+        }
+        if self.pane == Pane::Alerts {
+            self.ui.queued.push(Job::Refresh(Pane::Alerts));
+        }
+    }
+}
+
+/// The alert's entity to suppress: its first dedup field and value, else a source address.
+fn entity_of(a: &mantissa_backend::model::Alert) -> Option<(String, String)> {
+    if let Some((f, v)) = a.dedup_key.split(',').next().and_then(|p| p.split_once('=')) {
+        return Some((f.to_string(), v.to_string()));
+    }
+    let row = a.sample_rows.first()?;
+    ["sourceipaddress", "srcaddr", "remoteip"]
+        .iter()
+        .find_map(|k| row.get(*k).and_then(|v| v.as_str()).map(|v| (k.to_string(), v.to_string())))
+}
