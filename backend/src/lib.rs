@@ -19,6 +19,7 @@ pub mod services;
 pub mod settings;
 pub mod sql_problem;
 pub mod text;
+pub mod timeline;
 pub mod triage;
 
 pub use error::{Error, Result};

@@ -179,6 +179,25 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
                 Err(e) => Msg::Error(format!("the suppression was not stored: {e}")),
             })
         }
+        Job::Estimate(sql) => {
+            let facts = mantissa_backend::assist::query::LakeFacts::read(s, &ctx.lake).await;
+            let said = match facts {
+                Ok(facts) => match facts.view().check(&sql).await {
+                    Ok(scan) => {
+                        let draft = mantissa_backend::assist::query::QueryDraft {
+                            sql: String::new(),
+                            problem: None,
+                            corrected: false,
+                            scan,
+                        };
+                        Msg::Info(format!("the timeline {}; F5 runs it", draft.estimate()))
+                    }
+                    Err(e) => Msg::Error(format!("the timeline does not plan: {e}")),
+                },
+                Err(e) => Msg::Error(e.to_string()),
+            };
+            send(said)
+        }
         Job::LoadSuppressions => send(Msg::Suppressions(
             mantissa_backend::detect::suppressions::list(s, user).await.map_err(|e| e.to_string()),
         )),

@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod keys;
 mod rule_jobs;
 mod suppress;
+mod timeline;
 mod update;
 
 pub use crate::component::history;
@@ -206,6 +207,9 @@ impl App {
                     return jobs;
                 }
                 if let Some(jobs) = self.suppress_action(action) {
+                    return jobs;
+                }
+                if let Some(jobs) = self.timeline_action(action) {
                     return jobs;
                 }
                 let (pane, ui) = self.active_mut();

@@ -23,7 +23,7 @@ impl App {
             }
             Action::Suppress => {
                 let alert = self.alerts.list.selected()?;
-                let (field, value) = entity_of(alert)?;
+                let (field, value) = mantissa_backend::timeline::entity_of_alert(alert)?;
                 self.ui.prompt = Some(Prompt {
                     label: format!("suppress on {} FIELD=VALUE until, then why", alert.rule_id),
                     input: LineInput::new(format!("{field}={value} 7d ")),
@@ -102,15 +102,4 @@ impl App {
             self.ui.queued.push(Job::Refresh(Pane::Alerts));
         }
     }
-}
-
-/// The alert's entity to suppress: its first dedup field and value, else a source address.
-fn entity_of(a: &mantissa_backend::model::Alert) -> Option<(String, String)> {
-    if let Some((f, v)) = a.dedup_key.split(',').next().and_then(|p| p.split_once('=')) {
-        return Some((f.to_string(), v.to_string()));
-    }
-    let row = a.sample_rows.first()?;
-    ["sourceipaddress", "srcaddr", "remoteip"]
-        .iter()
-        .find_map(|k| row.get(*k).and_then(|v| v.as_str()).map(|v| (k.to_string(), v.to_string())))
 }

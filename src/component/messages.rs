@@ -40,6 +40,8 @@ pub enum Job {
         alert_id: Option<String>,
     },
     LoadSuppressions,
+    /// What a query would scan and cost, planned against the lake, said as a message.
+    Estimate(String),
     LiftSuppression(String),
     /// One alert's activity log, for its open detail.
     LoadActivity(String),
@@ -131,6 +133,7 @@ impl Job {
             Job::LoadLedger => "ledger",
             Job::AddSuppression { .. } | Job::LiftSuppression(_) => "suppression",
             Job::LoadSuppressions => "suppressions",
+            Job::Estimate(_) => "estimate",
             Job::CancelQuery(_) => "cancel",
             Job::OlderAlerts { .. } => "older alerts",
             Job::SaveAlerts { .. } => "save alert",

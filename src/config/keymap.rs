@@ -156,6 +156,7 @@ actions! {
     Grid Copy = "copy", "copy cell or selection as shown (OSC 52)";
     Grid CopyRaw = "copy_raw", "copy it raw, as the log has it";
     Grid CopyJson = "copy_json", "copy row(s) as JSON (OSC 52)";
+    Grid Timeline = "timeline", "the cell's entity across all logs";
     Grid Export = "export", "export the result: csv, json or parquet";
     Rules Test = "test", "run the rule's tests";
     Rules DryRun = "dry_run", "dry-run its query in the query pane";
@@ -176,6 +177,7 @@ actions! {
     Alerts Note = "note", "add a note";
     Alerts Pivot = "pivot", "pivot: query the alert's entity";
     Alerts SortAlerts = "sort_alerts", "order: newest, severity, rule, status";
+    Alerts AlertTimeline = "timeline", "the alert's entity across all logs";
     Alerts Suppress = "suppress", "suppress the alert's entity (asks why)";
     Alerts Explain = "explain", "explain the alert (sends samples; asks)";
     Integrations NewIntegration = "new_integration", "set up an integration";

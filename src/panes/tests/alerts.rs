@@ -258,3 +258,33 @@ fn snooze_and_suppress_ask_until_when_and_why() {
         matches!(&a.run_command("unsuppress s-1")[..], [crate::app::Job::LiftSuppression(id)] if id == "s-1")
     );
 }
+
+#[test]
+fn t_opens_the_entitys_timeline_from_a_cell_or_an_alert() {
+    let mut a = app();
+    // A cell that is no entity says what would be.
+    results(&mut a);
+    a.query.focus = crate::panes::query::Focus::Grid;
+    assert!(press(&mut a, "T").is_empty());
+    assert!(a.ui.message.as_ref().unwrap().1.contains("is no entity to follow"));
+    // An address cell: the query lands in the editor, not run, and its cost is asked for.
+    let schema = Arc::new(Schema::new(vec![Field::new("sourceipaddress", DataType::Utf8, true)]));
+    let batch =
+        RecordBatch::try_new(schema, vec![Arc::new(StringArray::from(vec!["45.155.205.233"]))]).unwrap();
+    a.update(Msg::QueryResults(vec![batch]));
+    let jobs = press(&mut a, "T");
+    assert!(matches!(&jobs[..], [crate::app::Job::Estimate(sql)] if sql.contains("UNION ALL")), "{jobs:?}");
+    assert!(a.query.sql().starts_with("-- timeline of address 45.155.205.233"), "{}", a.query.sql());
+    assert!(a.query.sql().contains("FROM vpc_flow_logs") && a.query.sql().contains("FROM s3_access_logs"));
+    assert!(a.query.running.is_none(), "not run by itself");
+    // From an alert: over its window, an hour either side.
+    a.update(Msg::Alerts(vec![alert("a1", Severity::High, 5, DeliveryStatus::Delivered)]));
+    a.pane = Pane::Alerts;
+    let jobs = press(&mut a, "T");
+    assert!(matches!(&jobs[..], [crate::app::Job::Estimate(_)]), "{jobs:?}");
+    assert_eq!(a.pane, Pane::Query);
+    let start = (a.alerts.list.items[0].window_start - chrono::Duration::hours(1))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    assert!(a.query.sql().contains(&start), "{}", a.query.sql());
+}

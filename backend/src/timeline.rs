@@ -1,0 +1,194 @@
+//! Entity timelines: an address, ARN, access key, account, bucket, instance or user name
+//! followed across every log table in one query (a `UNION ALL` merged by time), for the analyst
+//! to read, edit and run. Which tables and columns are searched depends on the kind of entity.
+
+use chrono::{DateTime, Utc};
+
+/// What an entity is, from its value and the column it was found in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntityKind {
+    Ip,
+    Arn,
+    AccessKey,
+    Account,
+    Bucket,
+    Instance,
+    User,
+}
+
+impl EntityKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            EntityKind::Ip => "address",
+            EntityKind::Arn => "ARN",
+            EntityKind::AccessKey => "access key",
+            EntityKind::Account => "account",
+            EntityKind::Bucket => "bucket",
+            EntityKind::Instance => "instance",
+            EntityKind::User => "user",
+        }
+    }
+}
+
+/// The kind of `value`, with the column name as a hint (`bucket_name`, `username`); none for
+/// values that are no entity (an event name, a count).
+pub fn classify(column: &str, value: &str) -> Option<EntityKind> {
+    let v = value.trim();
+    let column = column.to_ascii_lowercase();
+    if v.is_empty() || v.len() > 2048 {
+        return None;
+    }
+    if v.parse::<std::net::IpAddr>().is_ok() {
+        return Some(EntityKind::Ip);
+    }
+    if v.starts_with("arn:") {
+        return Some(EntityKind::Arn);
+    }
+    let upper_alnum = |s: &str| s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    if v.len() == 20 && (v.starts_with("AKIA") || v.starts_with("ASIA")) && upper_alnum(v) {
+        return Some(EntityKind::AccessKey);
+    }
+    if v.len() == 12 && v.chars().all(|c| c.is_ascii_digit()) {
+        return Some(EntityKind::Account);
+    }
+    if let Some(hex) = v.strip_prefix("i-")
+        && matches!(hex.len(), 8 | 17)
+        && hex.chars().all(|c| c.is_ascii_hexdigit())
+    {
+        return Some(EntityKind::Instance);
+    }
+    if column.contains("bucket") {
+        return Some(EntityKind::Bucket);
+    }
+    if column.ends_with("username") || column == "user" || column == "principal" {
+        return Some(EntityKind::User);
+    }
+    None
+}
+
+/// The entity an alert is about: its first dedup field and value, else the address of its
+/// first sample row, as `(column, value)`.
+pub fn entity_of_alert(a: &crate::model::Alert) -> Option<(String, String)> {
+    if let Some((f, v)) = a.dedup_key.split(',').next().and_then(|p| p.split_once('=')) {
+        return Some((f.to_string(), v.to_string()));
+    }
+    let row = a.sample_rows.first()?;
+    ["sourceipaddress", "srcaddr", "remoteip"]
+        .iter()
+        .find_map(|k| row.get(*k).and_then(|v| v.as_str()).map(|v| (k.to_string(), v.to_string())))
+}
+
+/// One query over every table that can mention the entity between `from` and `to`: columns
+/// `time` (UTC, `yyyy-MM-dd HH:mm:ss`), `source`, `what`, `who`, `address`, `detail`, newest
+/// first. Athena's SQL, as the engine also runs it.
+pub fn timeline_sql(kind: EntityKind, value: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> String {
+    let v = format!("'{}'", value.trim().replace('\'', "''"));
+    let dt = format!("dt BETWEEN '{}' AND '{}'", from.format("%Y-%m-%d"), to.format("%Y-%m-%d"));
+    let (t0, t1) = (from.format("%Y-%m-%d %H:%M:%S"), to.format("%Y-%m-%d %H:%M:%S"));
+    let window = |time: &str| format!("{time} >= timestamp '{t0}' AND {time} < timestamp '{t1}'");
+    let mentions = |column: &str| format!("strpos({column}, {v}) > 0");
+    let cloudtrail = match kind {
+        EntityKind::Ip => Some(format!("sourceipaddress = {v}")),
+        EntityKind::Arn => {
+            Some(format!("(useridentity.arn = {v} OR useridentity.sessioncontext.sessionissuer.arn = {v})"))
+        }
+        EntityKind::AccessKey => Some(format!("useridentity.accesskeyid = {v}")),
+        EntityKind::Account => Some(format!("(useridentity.accountid = {v} OR recipientaccountid = {v})")),
+        EntityKind::Bucket => Some(format!("json_extract_scalar(requestparameters, '$.bucketName') = {v}")),
+        EntityKind::Instance => {
+            Some(format!("({} OR {})", mentions("requestparameters"), mentions("responseelements")))
+        }
+        EntityKind::User => Some(format!(
+            "(useridentity.username = {v} OR useridentity.sessioncontext.sessionissuer.username = {v})"
+        )),
+    };
+    let vpc = match kind {
+        EntityKind::Ip => Some(format!("(srcaddr = {v} OR dstaddr = {v})")),
+        EntityKind::Account => Some(format!("account_id = {v}")),
+        EntityKind::Instance => Some(format!("instance_id = {v}")),
+        _ => None,
+    };
+    let s3 = match kind {
+        EntityKind::Ip => Some(format!("remoteip = {v}")),
+        EntityKind::Arn => Some(format!("requester = {v}")),
+        EntityKind::Bucket => Some(format!("bucket_name = {v}")),
+        EntityKind::User => Some(format!("strpos(requester, '/' || {v}) > 0")),
+        _ => None,
+    };
+    let lambda = match kind {
+        EntityKind::Ip
+        | EntityKind::Arn
+        | EntityKind::AccessKey
+        | EntityKind::Instance
+        | EntityKind::Bucket => Some(mentions("message")),
+        _ => None,
+    };
+    let ct_time = "from_iso8601_timestamp(eventtime)";
+    let vpc_time = "from_unixtime(\"start\")";
+    let s3_time = "date_parse(requestdatetime, '%d/%b/%Y:%H:%i:%s +0000')";
+    let lambda_time = "\"timestamp\"";
+    let shown = |time: &str| format!("format_datetime({time}, 'yyyy-MM-dd HH:mm:ss')");
+    let mut parts = vec![];
+    if let Some(p) = cloudtrail {
+        parts.push(format!(
+            "SELECT {} AS time, 'cloudtrail' AS source, eventname AS what,\n  \
+             coalesce(useridentity.arn, useridentity.username) AS who, sourceipaddress AS address,\n  \
+             coalesce(errorcode, eventsource) AS detail\nFROM cloudtrail_logs\nWHERE {dt} AND {}\n  AND {p}",
+            shown(ct_time),
+            window(ct_time)
+        ));
+    }
+    if let Some(p) = vpc {
+        parts.push(format!(
+            "SELECT {} AS time, 'vpcflow' AS source, action AS what,\n  \
+             coalesce(instance_id, interface_id) AS who, srcaddr AS address,\n  \
+             concat(srcaddr, ':', cast(srcport AS varchar), ' -> ', dstaddr, ':', cast(dstport AS varchar), ' ', \
+             cast(bytes AS varchar), ' B') AS detail\nFROM vpc_flow_logs\nWHERE {dt} AND {}\n  AND {p}",
+            shown(vpc_time),
+            window(vpc_time)
+        ));
+    }
+    if let Some(p) = s3 {
+        parts.push(format!(
+            "SELECT {} AS time, 's3access' AS source, operation AS what,\n  \
+             requester AS who, remoteip AS address,\n  \
+             concat(bucket_name, '/', coalesce(\"key\", '-'), ' ', httpstatus) AS detail\nFROM s3_access_logs\n\
+             WHERE {dt} AND {}\n  AND {p}",
+            shown(s3_time),
+            window(s3_time)
+        ));
+    }
+    if let Some(p) = lambda {
+        parts.push(format!(
+            "SELECT {} AS time, 'lambda' AS source, coalesce(level, \"type\") AS what,\n  \
+             function_name AS who, '' AS address, message AS detail\nFROM lambda_logs\nWHERE {dt} AND {}\n  AND {p}",
+            shown(lambda_time),
+            window(lambda_time)
+        ));
+    }
+    format!(
+        "-- timeline of {} {}, {t0} to {t1} UTC\nSELECT * FROM (\n{}\n) ORDER BY time DESC\nLIMIT 5000",
+        kind.name(),
+        value.trim().replace(['\n', '\r'], " "),
+        parts.join("\nUNION ALL\n")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entities_are_known_by_their_shape_and_column() {
+        assert_eq!(classify("sourceipaddress", "45.155.205.233"), Some(EntityKind::Ip));
+        assert_eq!(classify("x", "2001:db8::1"), Some(EntityKind::Ip));
+        assert_eq!(classify("who", "arn:aws:iam::123456789012:user/carol"), Some(EntityKind::Arn));
+        assert_eq!(classify("k", "AKIAIOSFODNN7EXAMPLE"), Some(EntityKind::AccessKey));
+        assert_eq!(classify("account", "123456789012"), Some(EntityKind::Account));
+        assert_eq!(classify("instance_id", "i-0abcd1234ef567890"), Some(EntityKind::Instance));
+        assert_eq!(classify("bucket_name", "acme-payroll-exports"), Some(EntityKind::Bucket));
+        assert_eq!(classify("useridentity.username", "carol"), Some(EntityKind::User));
+        assert_eq!(classify("eventname", "ConsoleLogin"), None);
+        assert_eq!(classify("n", "42"), None);
+    }
+}
