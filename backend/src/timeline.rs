@@ -66,16 +66,37 @@ pub fn classify(column: &str, value: &str) -> Option<EntityKind> {
     None
 }
 
-/// The entity an alert is about: its first dedup field and value, else the address of its
-/// first sample row, as `(column, value)`.
+/// The entity an alert is about, as `(column, value)`: the first of its dedup field values
+/// that is an entity, else the first entity in its first sample row (an address, ARN or key
+/// before an account id, which every CloudTrail row carries).
 pub fn entity_of_alert(a: &crate::model::Alert) -> Option<(String, String)> {
-    if let Some((f, v)) = a.dedup_key.split(',').next().and_then(|p| p.split_once('=')) {
+    let pairs = a.dedup_key.split(',').filter_map(|p| p.split_once('='));
+    if let Some((f, v)) = pairs.into_iter().find(|(f, v)| classify(f, v).is_some()) {
         return Some((f.to_string(), v.to_string()));
     }
-    let row = a.sample_rows.first()?;
-    ["sourceipaddress", "srcaddr", "remoteip"]
+    let mut leaves = vec![];
+    flatten("", a.sample_rows.first()?, &mut leaves);
+    let kinded: Vec<(EntityKind, String, String)> =
+        leaves.into_iter().filter_map(|(k, v)| classify(&k, &v).map(|kind| (kind, k, v))).collect();
+    kinded
         .iter()
-        .find_map(|k| row.get(*k).and_then(|v| v.as_str()).map(|v| (k.to_string(), v.to_string())))
+        .find(|(kind, ..)| *kind != EntityKind::Account)
+        .or_else(|| kinded.first())
+        .map(|(_, k, v)| (k.clone(), v.clone()))
+}
+
+/// A row's string leaves as `(dotted.key, value)`, in the row's order.
+fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                flatten(&key, v, out);
+            }
+        }
+        serde_json::Value::String(s) => out.push((prefix.to_string(), s.clone())),
+        _ => {}
+    }
 }
 
 /// One query over every table that can mention the entity between `from` and `to`: columns
@@ -190,5 +211,16 @@ mod tests {
         assert_eq!(classify("useridentity.username", "carol"), Some(EntityKind::User));
         assert_eq!(classify("eventname", "ConsoleLogin"), None);
         assert_eq!(classify("n", "42"), None);
+        let mut a = crate::model::Alert::by_hand("a", "u", chrono::Utc::now());
+        a.dedup_key = "awsregion=ap-southeast-1".into();
+        a.sample_rows = vec![serde_json::json!({"awsregion": "ap-southeast-1", "account": "123456789012",
+            "principal": "arn:aws:iam::123456789012:user/mallory"})];
+        assert_eq!(
+            entity_of_alert(&a),
+            Some(("principal".into(), "arn:aws:iam::123456789012:user/mallory".into())),
+            "a region is no entity; the ARN comes before the account"
+        );
+        a.dedup_key = "sourceipaddress=45.155.205.233".into();
+        assert_eq!(entity_of_alert(&a).unwrap().1, "45.155.205.233");
     }
 }
