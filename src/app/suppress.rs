@@ -76,9 +76,9 @@ impl App {
             } else {
                 Span::styled(format!("ended {}", x.until.format("%Y-%m-%d %H:%M")), t.muted())
             };
-            lines.push(Line::from(vec![Span::styled(format!("{:<12}", x.id), t.muted()), state]));
+            lines.push(Line::from(vec![Span::styled(format!("{:<15}", x.id), t.muted()), state]));
             lines.push(Line::from(vec![
-                Span::raw(" ".repeat(12)),
+                Span::raw(" ".repeat(15)),
                 Span::raw(format!("{} · by {}: {}", x.what(), x.who, x.reason)),
             ]));
         }
