@@ -5,7 +5,8 @@
 //! overwriting); an unknown column gets the closest real one, readable in full in `:messages`;
 //! a long join is cancelled; a rule is opened and dry-run; a new rule whose test fails is not
 //! saved without a yes; the assistant set up with `:set` against a loopback OpenAI-compatible
-//! server turns a question into SQL (corrected once) that runs; an alert acknowledged; integration health read; a dead letter
+//! server turns a question into SQL (corrected once) that runs; an address cell's timeline
+//! across the tables; an alert acknowledged, then resolved as a false positive with a reason; integration health read; a dead letter
 //! redriven; `:q` restores the terminal.
 
 #[path = "support/pty.rs"]
@@ -210,6 +211,13 @@ fn an_analyst_queries_exports_dry_runs_a_rule_triages_redrives_and_quits() {
     assert_eq!(requests.len(), 2, "one question, one correction round");
     assert_eq!(requests[0]["messages"][1]["content"], "failed console logins by IP");
     assert!(requests[1]["messages"][3]["content"].as_str().unwrap().contains("sourceipaddress"));
+
+    // T on an address cell: its timeline across the tables, in the editor, run with F5.
+    c.send("T");
+    c.wait_for("timeline of address", 10);
+    c.wait_for("the timeline reads", 30);
+    c.send(F5);
+    c.wait_until("the timeline's rows", 60, |t| t.contains("SUCCEEDED") && t.contains("cloudtrail"));
     c.send(ESC);
 
     // A long join: its elapsed time moves while it runs, and Ctrl-c cancels it within a bound.
@@ -286,6 +294,14 @@ fn an_analyst_queries_exports_dry_runs_a_rule_triages_redrives_and_quits() {
     c.wait_until("an open alert", 120, |t| t.contains(" open "));
     c.send("a");
     c.wait_for(") acknowledged", 10);
+    // Resolved as a false positive with a reason: the detail shows the judgement.
+    c.send("f");
+    c.wait_for("as tp|bp|fp|un, then why", 5);
+    c.send("the vendor's weekly scan\r");
+    c.wait_for("resolved as false positive", 10);
+    c.send("\r");
+    c.wait_for("false positive: the vendor's weekly scan", 10);
+    c.send("x");
     c.send("?");
     c.wait_for("keys · keymap default", 5);
     c.send("x");
