@@ -543,24 +543,22 @@ fn land_root_event(w: &World, at: chrono::DateTime<Utc>) {
     ingest_bytes(&Lake::new(w._dir.path()), Table::CloudTrail, std::path::Path::new(&name), &body).unwrap();
 }
 
-#[tokio::test]
-async fn dedup_d_new_events_fold_into_the_open_alert_and_notify_as_the_rule_says() {
+/// A world whose root-account rule (dedup by address over a day: the demo's root story is
+/// hours old, so new events fold into it) delivers to a file integration, the file's path.
+async fn root_story_to_a_file() -> (World, std::path::PathBuf, Rule) {
     let w = world().await;
     let path = w._dir.path().join("f.jsonl");
-    w.s.integrations
-        .put_integration(&integration(
-            "f",
-            IntegrationKind::File,
-            Severity::Info,
-            json!({"path": path}),
-            None,
-        ))
-        .await
-        .unwrap();
+    let file = integration("f", IntegrationKind::File, Severity::Info, json!({"path": path}), None);
+    w.s.integrations.put_integration(&file).await.unwrap();
     let mut rule = root_rule();
-    // The demo's root story is hours old: a day's window folds the new events into it.
     rule.dedup = DedupSpec { fields: vec!["sourceipaddress".into()], window_secs: 86_400 };
     w.s.rules.put_rule(USER, &rule).await.unwrap();
+    (w, path, rule)
+}
+
+#[tokio::test]
+async fn dedup_d_new_events_fold_into_the_open_alert_and_notify_as_the_rule_says() {
+    let (w, path, mut rule) = root_story_to_a_file().await;
     let first = fire(&w.s, USER, &rule, w.clock.now()).await;
     assert_eq!(drain(&w).await, vec![Verdict::Delivered]);
     let id = first.alert_ids[0].clone();
@@ -845,22 +843,7 @@ async fn an_analyst_routes_a_stored_alert_past_severity_filters_and_again() {
 async fn a_suppression_holds_alerts_back_until_it_expires() {
     use mantissa_backend::detect::suppressions;
     use mantissa_backend::model::suppression::{Scope, Suppression};
-    let w = world().await;
-    let path = w._dir.path().join("f.jsonl");
-    w.s.integrations
-        .put_integration(&integration(
-            "f",
-            IntegrationKind::File,
-            Severity::Info,
-            json!({"path": path}),
-            None,
-        ))
-        .await
-        .unwrap();
-    let mut rule = root_rule();
-    // The demo's root story is hours old: a day's window folds the new events into it.
-    rule.dedup = DedupSpec { fields: vec!["sourceipaddress".into()], window_secs: 86_400 };
-    w.s.rules.put_rule(USER, &rule).await.unwrap();
+    let (w, _, rule) = root_story_to_a_file().await;
     let now = w.clock.now();
     let by_ip = Suppression {
         id: "s-ip".into(),
