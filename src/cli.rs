@@ -125,6 +125,19 @@ pub enum Command {
         #[command(subcommand)]
         command: AlertsCommand,
     },
+    /// Cases (incidents): alerts grouped, owned, noted and closed together.
+    #[command(after_help = "Examples:\n  \
+        mantissa cases suggest                     alerts that share an entity, not in a case yet\n  \
+        mantissa cases new \"carol's account taken over\" 1a2b3c4d… 5e6f7a8b…\n  \
+        mantissa cases add case-1a2b3c4d 9c0d1e2f…\n  \
+        mantissa cases set case-1a2b3c4d owner alice\n  \
+        mantissa cases note case-1a2b3c4d keys revoked, carol's password reset\n  \
+        mantissa cases close case-1a2b3c4d tp intruder from 185.220.101.47\n\n\
+        Closing resolves the case's open alerts with its judgement; every change is logged with who and when.")]
+    Cases {
+        #[command(subcommand)]
+        command: CasesCommand,
+    },
     /// The dead-letter queue: deliveries that failed three times.
     Dlq {
         #[command(subcommand)]
@@ -284,6 +297,65 @@ pub enum AlertsCommand {
         /// Only this severity and above: critical, high, medium, low, info.
         #[arg(long)]
         severity: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CasesCommand {
+    /// The cases, the latest changed first (closed ones too with --all).
+    List {
+        #[arg(long, short, value_enum, default_value = "table")]
+        format: Format,
+        #[arg(long)]
+        all: bool,
+    },
+    /// One case whole: its fields, alerts, entities, notes and merged timeline.
+    Show {
+        id: String,
+        #[arg(long, short, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Open a case of these alerts (ids as `alerts list` prints them).
+    New { title: String, alerts: Vec<String> },
+    /// Add alerts to a case.
+    Add {
+        id: String,
+        #[arg(required = true)]
+        alerts: Vec<String>,
+    },
+    /// Take alerts out of a case.
+    Remove {
+        id: String,
+        #[arg(required = true)]
+        alerts: Vec<String>,
+    },
+    /// Change a field: title, owner (empty clears), severity (critical..info, or `auto` for
+    /// its alerts' highest), status (open, in_progress).
+    Set {
+        id: String,
+        field: String,
+        #[arg(num_args = 0..)]
+        value: Vec<String>,
+    },
+    /// Add a note, signed and dated.
+    Note {
+        id: String,
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
+    /// Close with a judgement (tp, bp, fp or un) and why; its open alerts are resolved with it.
+    Close {
+        id: String,
+        #[arg(required = true, num_args = 1..)]
+        judgement: Vec<String>,
+    },
+    /// Open alerts not yet in an open case that name the same entity within a window.
+    Suggest {
+        /// How far apart alerts of one incident may be: 30m, 6h, 2d.
+        #[arg(long, default_value = "24h")]
+        window: String,
+        #[arg(long, short, value_enum, default_value = "table")]
+        format: Format,
     },
 }
 

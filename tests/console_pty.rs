@@ -6,8 +6,9 @@
 //! a long join is cancelled; a rule is opened and dry-run; a new rule whose test fails is not
 //! saved without a yes; the assistant set up with `:set` against a loopback OpenAI-compatible
 //! server turns a question into SQL (corrected once) that runs; an address cell's timeline
-//! across the tables; an alert acknowledged, then resolved as a false positive with a reason; integration health read; a dead letter
-//! redriven; `:q` restores the terminal.
+//! across the tables; an alert acknowledged, then resolved as a false positive with a reason;
+//! two alerts marked into a case, read and closed as a true positive; integration health read;
+//! a dead letter redriven; `:q` restores the terminal.
 
 #[path = "support/pty.rs"]
 mod pty;
@@ -134,7 +135,7 @@ fn an_analyst_queries_exports_dry_runs_a_rule_triages_redrives_and_quits() {
 
     // i enters the editor with a sample query; type onto it and run.
     c.send("i");
-    c.wait_for("Alt-1…Alt-5 panes", 5);
+    c.wait_for("Alt-1…Alt-6 panes", 5);
     c.send(" LIMIT 3");
     c.send(F5);
     let ran = c.wait_for("SUCCEEDED", 60);
@@ -305,6 +306,25 @@ fn an_analyst_queries_exports_dry_runs_a_rule_triages_redrives_and_quits() {
         t.contains("judged") && t.contains("false positive: the vendor's weekly")
     });
     c.send("x");
+    // Two alerts marked make a case; the cases pane shows it, its detail its alerts and who
+    // opened it; closed as a true positive with a reason.
+    c.send("g");
+    c.send(" ");
+    c.send(" ");
+    c.wait_for("2 marked", 5);
+    c.send("c");
+    c.wait_for("2 alert(s) to: new TITLE", 5);
+    c.send("intruder in carol's account\r");
+    c.wait_for("opened: intruder in carol's account", 10);
+    c.send("6");
+    c.wait_for("cases · 1 open", 10);
+    c.send("\r");
+    c.wait_until("the case's detail", 10, |t| t.contains("alerts (2)") && t.contains("opened: intruder"));
+    c.send("x");
+    c.send("r");
+    c.wait_for("close as tp|bp|fp|un", 5);
+    c.send("tp carol's password was sprayed\r");
+    c.wait_for("closed tp", 10);
     c.send("?");
     c.wait_for("keys · keymap default", 5);
     c.send("x");

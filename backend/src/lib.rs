@@ -3,6 +3,7 @@
 
 pub mod assist;
 pub mod aws;
+pub mod cases;
 pub mod clock;
 pub mod deliver;
 pub mod demo;

@@ -163,6 +163,19 @@ pub trait ActivityLog: Send + Sync {
     async fn activity(&self, user_id: &str, alert_id: &str) -> Result<Vec<crate::model::Activity>>;
 }
 
+/// Cases (incidents), each written whole. A write carries the version it makes (one past the
+/// version it read), so of two analysts changing one case at once the second learns of the
+/// first and applies its change again rather than overwriting it.
+#[async_trait]
+pub trait CaseStore: Send + Sync {
+    /// Stores `case` if the stored one is at `case.version - 1` (absent, for version 1);
+    /// false when another write got there first.
+    async fn put_case(&self, case: &crate::model::Case) -> Result<bool>;
+    async fn get_case(&self, user_id: &str, case_id: &str) -> Result<Option<crate::model::Case>>;
+    /// The user's cases, the latest changed first.
+    async fn list_cases(&self, user_id: &str) -> Result<Vec<crate::model::Case>>;
+}
+
 #[async_trait]
 pub trait SettingsStore: Send + Sync {
     async fn get_setting(&self, user_id: &str, key: &str) -> Result<Option<serde_json::Value>>;

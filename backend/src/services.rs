@@ -4,8 +4,8 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::Result;
 use crate::local::{Db, FileSecretStore, Lake, LocalQueryEngine};
 use crate::ports::{
-    ActivityLog, AlertQueue, AlertStore, DedupCache, IntegrationStore, QueryEngine, RuleStore, Scheduler,
-    SecretStore, SettingsStore,
+    ActivityLog, AlertQueue, AlertStore, CaseStore, DedupCache, IntegrationStore, QueryEngine, RuleStore,
+    Scheduler, SecretStore, SettingsStore,
 };
 use std::path::Path;
 use std::sync::Arc;
@@ -19,6 +19,7 @@ pub struct Services {
     pub dedup: Arc<dyn DedupCache>,
     pub settings: Arc<dyn SettingsStore>,
     pub activity: Arc<dyn ActivityLog>,
+    pub cases: Arc<dyn CaseStore>,
     pub queue: Arc<dyn AlertQueue>,
     pub secrets: Arc<dyn SecretStore>,
     pub scheduler: Arc<dyn Scheduler>,
@@ -51,6 +52,7 @@ impl Services {
             dedup: db.clone(),
             settings: db.clone(),
             activity: db.clone(),
+            cases: db.clone(),
             queue: db.clone(),
             scheduler: db,
             secrets: Arc::new(FileSecretStore::new(data_dir)),

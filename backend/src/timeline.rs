@@ -85,6 +85,29 @@ pub fn entity_of_alert(a: &crate::model::Alert) -> Option<(String, String)> {
         .map(|(_, k, v)| (k.clone(), v.clone()))
 }
 
+/// Every entity an alert's dedup values and sample rows name, once each, in the order found;
+/// accounts left out (every CloudTrail row of an account carries it, so it groups nothing).
+pub fn entities_of_alert(a: &crate::model::Alert) -> Vec<(EntityKind, String)> {
+    let mut leaves: Vec<(String, String)> = a
+        .dedup_key
+        .split(',')
+        .filter_map(|p| p.split_once('='))
+        .map(|(f, v)| (f.to_string(), v.to_string()))
+        .collect();
+    for row in &a.sample_rows {
+        flatten("", row, &mut leaves);
+    }
+    let mut out: Vec<(EntityKind, String)> = vec![];
+    for (column, value) in leaves {
+        if let Some(kind) = classify(&column, &value).filter(|k| *k != EntityKind::Account)
+            && !out.iter().any(|(_, v)| *v == value)
+        {
+            out.push((kind, value));
+        }
+    }
+    out
+}
+
 /// A row's string leaves as `(dotted.key, value)`, in the row's order.
 fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
     match v {
@@ -103,10 +126,13 @@ fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>)
 /// `time` (UTC, `yyyy-MM-dd HH:mm:ss`), `source`, `what`, `who`, `address`, `detail`, newest
 /// first. Athena's SQL, as the engine also runs it.
 pub fn timeline_sql(kind: EntityKind, value: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> String {
+    timeline_sql_of(&[(kind, value.to_string())], from, to)
+}
+
+/// Where each table mentions the entity: CloudTrail, VPC Flow, S3 access, Lambda (none where
+/// the table cannot).
+fn mentions_of(kind: EntityKind, value: &str) -> [Option<String>; 4] {
     let v = format!("'{}'", value.trim().replace('\'', "''"));
-    let dt = format!("dt BETWEEN '{}' AND '{}'", from.format("%Y-%m-%d"), to.format("%Y-%m-%d"));
-    let (t0, t1) = (from.format("%Y-%m-%d %H:%M:%S"), to.format("%Y-%m-%d %H:%M:%S"));
-    let window = |time: &str| format!("{time} >= timestamp '{t0}' AND {time} < timestamp '{t1}'");
     let mentions = |column: &str| format!("strpos({column}, {v}) > 0");
     let cloudtrail = match kind {
         EntityKind::Ip => Some(format!("sourceipaddress = {v}")),
@@ -144,6 +170,27 @@ pub fn timeline_sql(kind: EntityKind, value: &str, from: DateTime<Utc>, to: Date
         | EntityKind::Bucket => Some(mentions("message")),
         _ => None,
     };
+    [cloudtrail, vpc, s3, lambda]
+}
+
+/// [`timeline_sql`] for several entities at once (a case's key and address): an event that
+/// mentions any of them, each table searched for the entities it can hold.
+pub fn timeline_sql_of(entities: &[(EntityKind, String)], from: DateTime<Utc>, to: DateTime<Utc>) -> String {
+    let dt = format!("dt BETWEEN '{}' AND '{}'", from.format("%Y-%m-%d"), to.format("%Y-%m-%d"));
+    let (t0, t1) = (from.format("%Y-%m-%d %H:%M:%S"), to.format("%Y-%m-%d %H:%M:%S"));
+    let window = |time: &str| format!("{time} >= timestamp '{t0}' AND {time} < timestamp '{t1}'");
+    let per_table: Vec<[Option<String>; 4]> = entities.iter().map(|(k, v)| mentions_of(*k, v)).collect();
+    let any_of = |table: usize| -> Option<String> {
+        let parts: Vec<&String> = per_table.iter().filter_map(|p| p[table].as_ref()).collect();
+        match parts.as_slice() {
+            [] => None,
+            [one] => Some(one.to_string()),
+            many => {
+                Some(format!("({})", many.iter().map(|p| p.as_str()).collect::<Vec<_>>().join("\n    OR ")))
+            }
+        }
+    };
+    let (cloudtrail, vpc, s3, lambda) = (any_of(0), any_of(1), any_of(2), any_of(3));
     let ct_time = "from_iso8601_timestamp(eventtime)";
     let vpc_time = "from_unixtime(\"start\")";
     let s3_time = "date_parse(requestdatetime, '%d/%b/%Y:%H:%i:%s +0000')";
@@ -187,10 +234,13 @@ pub fn timeline_sql(kind: EntityKind, value: &str, from: DateTime<Utc>, to: Date
             window(lambda_time)
         ));
     }
+    let named: Vec<String> = entities
+        .iter()
+        .map(|(kind, value)| format!("{} {}", kind.name(), value.trim().replace(['\n', '\r'], " ")))
+        .collect();
     format!(
-        "-- timeline of {} {}, {t0} to {t1} UTC\nSELECT * FROM (\n{}\n) ORDER BY time DESC\nLIMIT 5000",
-        kind.name(),
-        value.trim().replace(['\n', '\r'], " "),
+        "-- timeline of {}, {t0} to {t1} UTC\nSELECT * FROM (\n{}\n) ORDER BY time DESC\nLIMIT 5000",
+        named.join(" and "),
         parts.join("\nUNION ALL\n")
     )
 }

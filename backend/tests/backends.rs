@@ -4,6 +4,7 @@
 mod backends {
     pub mod alerts;
     pub mod aws_only;
+    pub mod cases;
     pub mod dlq;
     pub mod lake_aws;
     pub mod moto;
@@ -45,6 +46,7 @@ on_both_backends!(
     settings_round_trip,
     user_settings_and_keys_are_per_user,
     triage_is_logged_per_alert_and_field_and_keeps_folded_events,
+    cases_are_scoped_versioned_logged_and_close_their_alerts,
     queue_fifo_dlq_and_redrive,
     dead_letters_are_scoped_to_their_user_exactly,
     dead_letters_from_history_list_redrive_and_discard,

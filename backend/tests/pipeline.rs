@@ -852,6 +852,7 @@ async fn a_suppression_holds_alerts_back_until_it_expires() {
         reason: "the red team's exercise".into(),
         who: "alice".into(),
         created_at: now,
+        from: None,
         until: now + Duration::minutes(12),
     };
     suppressions::add(&w.s, USER, by_ip).await.unwrap();
@@ -891,6 +892,7 @@ async fn a_suppression_holds_alerts_back_until_it_expires() {
         reason: "noisy during the migration".into(),
         who: "bob".into(),
         created_at: w.clock.now(),
+        from: None,
         until: w.clock.now() + Duration::hours(2),
     };
     suppressions::add(&w.s, USER, snooze).await.unwrap();

@@ -19,6 +19,8 @@ const COMMANDS: &[&str] = &[
     "tables",
     "redrive-all",
     "route",
+    "case",
+    "cases",
     "query",
     "ask",
     "draft",
@@ -27,6 +29,7 @@ const COMMANDS: &[&str] = &[
     "coverage",
     "suppressions",
     "unsuppress",
+    "maintenance",
     "set",
     "rules",
     "alerts",
@@ -117,6 +120,7 @@ impl App {
             ("suppressions", _) => return vec![Job::LoadSuppressions],
             ("unsuppress", "") => self.ui.error("usage: :unsuppress ID (:suppressions lists them)"),
             ("unsuppress", id) => return vec![Job::LiftSuppression(id.to_string())],
+            ("maintenance", arg) => return self.maintenance_command(arg),
             ("coverage", _) => {
                 self.pane = Pane::Rules;
                 return self.act(keymap::Action::Coverage);
@@ -134,6 +138,8 @@ impl App {
             ("3" | "alerts", _) => self.pane = Pane::Alerts,
             ("4" | "integrations", _) => self.pane = Pane::Integrations,
             ("5" | "dlq", _) => self.pane = Pane::Dlq,
+            ("6" | "cases", _) => self.pane = Pane::Cases,
+            ("case", arg) => return self.case_command(arg),
             ("", _) => {}
             (other, _) => {
                 let hint = mantissa_backend::rules::closest(other, COMMANDS.iter().copied())

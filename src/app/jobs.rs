@@ -1,7 +1,7 @@
 //! Backend work for the console: every call runs on a tokio task and reports back by message,
 //! so keys and redraws never wait on I/O (gitui's async jobs).
 
-use super::{Context, Job, Msg, assist_jobs, history, rule_jobs};
+use super::{Context, Job, Msg, assist_jobs, case_jobs, history, rule_jobs};
 use crate::export;
 use crate::panes::Pane;
 use crate::panes::setup as setup_pane;
@@ -136,6 +136,15 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
                 send(Msg::Integrations(rows));
             }
         }
+        Job::Refresh(Pane::Cases) => send(case_jobs::list(&ctx).await),
+        Job::LoadCase { case_id, timeline } => send(case_jobs::load(&ctx, &case_id, timeline).await),
+        Job::OpenCase { title, alert_ids } => {
+            case_jobs::open(&ctx, &title, &alert_ids).await.into_iter().for_each(send)
+        }
+        Job::ChangeCase { case_id, change } => {
+            case_jobs::change(&ctx, &case_id, &change).await.into_iter().for_each(send)
+        }
+        Job::LoadSuggestions => send(case_jobs::suggestions(&ctx).await),
         Job::Refresh(Pane::Dlq) => {
             // On SQS a listing receives every message of the DLQ; history answers in one query.
             let mine = match ctx.refresh.stored_state {

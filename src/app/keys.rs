@@ -39,10 +39,19 @@ fn hinted(screen: Screen) -> &'static [(Action, &'static str)] {
             (Resolve, "resolve"),
             (FalsePositive, "false+"),
             (Mark, "mark ↓"),
+            (AddToCase, "case"),
             (Assign, "assign"),
             (Note, "note"),
             (Pivot, "pivot"),
             (SortAlerts, "sort"),
+        ],
+        Screen::Cases => &[
+            (Open, "case"),
+            (CaseSuggested, "suggested"),
+            (CaseTimeline, "timeline"),
+            (CaseOwner, "owner"),
+            (CaseNote, "note"),
+            (CaseClose, "close"),
         ],
         Screen::Dlq => &[
             (Open, "payload"),
@@ -83,7 +92,7 @@ pub fn hints(keymap: &Keymap, screen: Screen) -> String {
     parts.extend(hinted(screen).iter().map(|(a, label)| format!("{} {label}", first(*a))));
     // In an editor the tab bar's plain digits are text: say which keys switch panes there.
     if let (false, Some(from), Some(to)) =
-        (global, keymap.chord_key(Action::PaneQuery), keymap.chord_key(Action::PaneDlq))
+        (global, keymap.chord_key(Action::PaneQuery), keymap.chord_key(Action::PaneCases))
     {
         parts.insert(parts.len().min(2), format!("{from}…{to} panes"));
     }

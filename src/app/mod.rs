@@ -1,10 +1,12 @@
-//! The console's state (`App`): the five panes, what they share (`Ui`), and what keys do: the
+//! The console's state (`App`): the six panes, what they share (`Ui`), and what keys do: the
 //! overlays take keys first, then the keymap names an action for the pane on screen.
 //! `event_loop` runs it (drawing only when something changed); `messages` holds the jobs and
 //! their replies.
 
 mod assist;
 mod assist_jobs;
+mod case_jobs;
+mod cases;
 mod commands;
 mod event_loop;
 pub mod frame;
@@ -21,6 +23,7 @@ pub use event_loop::{Context, RefreshPolicy, run};
 
 use crate::config::keymap::{Action, Ctx, Screen};
 use crate::panes::alerts::AlertsPane;
+use crate::panes::cases::CasesPane;
 use crate::panes::dlq::DlqPane;
 use crate::panes::integrations::IntegrationsPane;
 use crate::panes::query::QueryPane;
@@ -41,6 +44,7 @@ pub struct App {
     pub alerts: AlertsPane,
     pub integrations: IntegrationsPane,
     pub dlq: DlqPane,
+    pub cases: CasesPane,
     /// The `:` command line being typed.
     pub command: Option<String>,
     /// Where user keymaps and themes live, for `:keymap NAME` and `:theme NAME`.
@@ -71,6 +75,7 @@ impl App {
             alerts: AlertsPane::default(),
             integrations: IntegrationsPane::default(),
             dlq: DlqPane::default(),
+            cases: CasesPane::default(),
             command: None,
             keymap_dir: None,
             theme_dir: None,
@@ -92,6 +97,7 @@ impl App {
             Pane::Alerts => &self.alerts,
             Pane::Integrations => &self.integrations,
             Pane::Dlq => &self.dlq,
+            Pane::Cases => &self.cases,
         }
     }
 
@@ -103,6 +109,7 @@ impl App {
             Pane::Alerts => &mut self.alerts,
             Pane::Integrations => &mut self.integrations,
             Pane::Dlq => &mut self.dlq,
+            Pane::Cases => &mut self.cases,
         };
         (pane, &mut self.ui)
     }
@@ -202,6 +209,7 @@ impl App {
             Action::PaneAlerts => self.pane = Pane::Alerts,
             Action::PaneIntegrations => self.pane = Pane::Integrations,
             Action::PaneDlq => self.pane = Pane::Dlq,
+            Action::PaneCases => self.pane = Pane::Cases,
             _ => {
                 if let Some(jobs) = self.assist_action(action) {
                     return jobs;
@@ -210,6 +218,9 @@ impl App {
                     return jobs;
                 }
                 if let Some(jobs) = self.timeline_action(action) {
+                    return jobs;
+                }
+                if let Some(jobs) = self.case_action(action) {
                     return jobs;
                 }
                 let (pane, ui) = self.active_mut();
@@ -317,6 +328,11 @@ impl App {
             purpose @ (Purpose::Snooze(_) | Purpose::Suppress { .. }) => {
                 self.suppression_answered(purpose, &text)
             }
+            purpose @ (Purpose::AddToCase(_)
+            | Purpose::CaseFrom(_)
+            | Purpose::CaseOwner(_)
+            | Purpose::CaseNote(_)
+            | Purpose::CaseClose(_)) => self.case_answered(purpose, &text),
         }
     }
 }

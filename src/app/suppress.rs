@@ -1,13 +1,14 @@
 //! Suppressions in the console: `z` snoozes the selected rule, `S` suppresses the selected
-//! alert's entity (its dedup field values, else its source address), `:suppressions` lists
-//! them with who, why and until, `:unsuppress ID` lifts one. Each asks until when and why.
+//! alert's entity (its dedup field values, else its source address), `:maintenance` sets a
+//! maintenance window (a range or a schedule), `:suppressions` lists them with who, why and
+//! until, `:unsuppress ID` lifts one. Each asks until when and why.
 
 use super::{App, Job, Msg, Prompt, Purpose};
 use crate::config::keymap::Action;
 use crate::panes::Pane;
 use crate::widgets::input::LineInput;
 use crate::widgets::popup::TextView;
-use mantissa_backend::model::suppression::{Request, Scope, Suppression, parse_request};
+use mantissa_backend::model::suppression::{Request, Scope, Suppression, parse_maintenance, parse_request};
 use ratatui::text::{Line, Span};
 
 impl App {
@@ -61,9 +62,49 @@ impl App {
             reason,
             who: self.ui.user.clone(),
             created_at: now,
+            from: None,
             until,
         };
         vec![Job::AddSuppression { suppression: Box::new(suppression), alert_id }]
+    }
+
+    /// `:maintenance RULE|* FROM UNTIL REASON` or `:maintenance RULE|* SCHEDULE LASTS UNTIL
+    /// REASON`: a maintenance window, one-off or recurring, for a rule or every rule.
+    pub(super) fn maintenance_command(&mut self, arg: &str) -> Vec<Job> {
+        let now = chrono::Utc::now();
+        let (rule_id, rest) = arg.split_once(' ').map_or((arg, ""), |(r, rest)| (r, rest.trim()));
+        if rule_id.is_empty() {
+            self.ui.error(
+                "usage: :maintenance RULE|* FROM UNTIL REASON, or RULE|* cron(…) LASTS UNTIL REASON \
+                 (e.g. :maintenance * cron(0 2 ? * SUN *) 3h 30d weekly patching)",
+            );
+            return vec![];
+        }
+        if rule_id != "*" && !self.rules.list.items.iter().any(|r| r.id == rule_id) {
+            self.ui.error(format!(
+                "no rule `{}`: name a rule id, or * for every rule",
+                crate::widgets::list::clean(rule_id)
+            ));
+            return vec![];
+        }
+        let window = match parse_maintenance(rest, now) {
+            Ok(w) => w,
+            Err(e) => {
+                self.ui.error(e);
+                return vec![];
+            }
+        };
+        let suppression = Suppression {
+            id: format!("m-{:x}", now.timestamp_millis()),
+            rule_id: rule_id.to_string(),
+            scope: window.scope,
+            reason: window.reason,
+            who: self.ui.user.clone(),
+            created_at: now,
+            from: window.from,
+            until: window.until,
+        };
+        vec![Job::AddSuppression { suppression: Box::new(suppression), alert_id: None }]
     }
 
     pub(super) fn show_suppressions(&mut self, all: Vec<Suppression>) {
@@ -71,7 +112,9 @@ impl App {
         let t = &self.ui.theme;
         let mut lines: Vec<Line<'static>> = vec![];
         for x in &all {
-            let state = if x.is_live(now) {
+            let state = if x.from.is_some_and(|f| now < f) {
+                Span::styled(format!("from {}", x.from.unwrap_or(now).format("%Y-%m-%d %H:%M")), t.header())
+            } else if x.is_live(now) {
                 Span::styled(format!("until {}", x.until.format("%Y-%m-%d %H:%M")), t.header())
             } else {
                 Span::styled(format!("ended {}", x.until.format("%Y-%m-%d %H:%M")), t.muted())

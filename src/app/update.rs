@@ -26,6 +26,8 @@ impl App {
                 self.integrations.update(msg, ui)
             }
             Msg::Dlq(_) => self.dlq.update(msg, ui),
+            Msg::CaseView { timeline: true, .. } => self.case_timeline(msg),
+            Msg::Cases(_) | Msg::CaseView { .. } | Msg::Suggestions(_) => self.cases.update(msg, ui),
             Msg::Suppressions(_) => {
                 self.suppress_update(msg);
                 true

@@ -1,6 +1,7 @@
 //! The subcommands. Each takes the parsed arguments and returns the process exit code.
 
 mod assist;
+mod cases;
 mod demo;
 mod ingest;
 mod lists;
@@ -131,6 +132,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 .map_err(|e: String| anyhow::anyhow!("--severity: {e}"))?;
             lists::alerts(&ws, format, limit, severity).await
         }
+        Some(Command::Cases { command }) => cases::run(&ws, command).await,
         Some(Command::Dlq { command }) => lists::dlq(&ws, command).await,
         Some(Command::Integrations { command }) => lists::integrations(&ws, command).await,
         Some(Command::Rules { rules_dir, command }) => {

@@ -45,6 +45,22 @@ pub enum Job {
     LiftSuppression(String),
     /// One alert's activity log, for its open detail.
     LoadActivity(String),
+    /// A case read whole, for its detail or (`timeline`) its entities' timeline query.
+    LoadCase {
+        case_id: String,
+        timeline: bool,
+    },
+    /// A new case of these alerts; a change to a case (then the list again).
+    OpenCase {
+        title: String,
+        alert_ids: Vec<String>,
+    },
+    ChangeCase {
+        case_id: String,
+        change: mantissa_backend::cases::Change,
+    },
+    /// Open alerts sharing an entity, not yet in an open case.
+    LoadSuggestions,
     SaveRule(Rule),
     RunRule(Rule),
     Redrive(Vec<String>),
@@ -131,6 +147,9 @@ impl Job {
             }
             Job::RunQuery(_) => "query",
             Job::LoadLedger => "ledger",
+            Job::LoadCase { .. } => "case",
+            Job::OpenCase { .. } | Job::ChangeCase { .. } => "save case",
+            Job::LoadSuggestions => "suggestions",
             Job::AddSuppression { .. } | Job::LiftSuppression(_) => "suppression",
             Job::LoadSuppressions => "suppressions",
             Job::Estimate(_) => "estimate",
@@ -189,6 +208,12 @@ pub enum Msg {
         entries: Result<Vec<Activity>, String>,
     },
     OlderAlerts(Result<Vec<Alert>, String>),
+    Cases(Vec<mantissa_backend::model::Case>),
+    CaseView {
+        timeline: bool,
+        view: Result<Box<mantissa_backend::cases::CaseView>, String>,
+    },
+    Suggestions(Result<Vec<mantissa_backend::cases::suggest::Suggestion>, String>),
     Rules(Vec<Rule>),
     Ledger(Result<Vec<mantissa_backend::rules::ledger::LedgerRow>, String>),
     Suppressions(Result<Vec<mantissa_backend::model::suppression::Suppression>, String>),

@@ -21,10 +21,12 @@ pub enum Pane {
     Alerts = 2,
     Integrations = 3,
     Dlq = 4,
+    Cases = 5,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 5] = [Pane::Query, Pane::Rules, Pane::Alerts, Pane::Integrations, Pane::Dlq];
+    pub const ALL: [Pane; 6] =
+        [Pane::Query, Pane::Rules, Pane::Alerts, Pane::Integrations, Pane::Dlq, Pane::Cases];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -33,6 +35,7 @@ impl Pane {
             Pane::Alerts => "3 Alerts",
             Pane::Integrations => "4 Integrations",
             Pane::Dlq => "5 DLQ",
+            Pane::Cases => "6 Cases",
         }
     }
 }

@@ -74,6 +74,14 @@ pub enum Purpose {
         rule_id: String,
         alert_id: String,
     },
+    /// `new TITLE` or an open case's id, for these alerts.
+    AddToCase(Vec<String>),
+    /// The title of a new case of these (suggested) alerts.
+    CaseFrom(Vec<String>),
+    /// The owner, a note, or `tp|bp|fp|un REASON` closing this case.
+    CaseOwner(String),
+    CaseNote(String),
+    CaseClose(String),
 }
 
 impl Purpose {

@@ -26,6 +26,7 @@ pub enum Ctx {
     Grid,
     Rules,
     Alerts,
+    Cases,
     Integrations,
     Dlq,
     RuleEditor,
@@ -33,7 +34,7 @@ pub enum Ctx {
 }
 
 impl Ctx {
-    pub const ALL: [Ctx; 12] = [
+    pub const ALL: [Ctx; 13] = [
         Ctx::Global,
         Ctx::Query,
         Ctx::Editor,
@@ -42,6 +43,7 @@ impl Ctx {
         Ctx::Grid,
         Ctx::Rules,
         Ctx::Alerts,
+        Ctx::Cases,
         Ctx::Integrations,
         Ctx::Dlq,
         Ctx::RuleEditor,
@@ -58,6 +60,7 @@ impl Ctx {
             Ctx::Grid => "grid",
             Ctx::Rules => "rules",
             Ctx::Alerts => "alerts",
+            Ctx::Cases => "cases",
             Ctx::Integrations => "integrations",
             Ctx::Dlq => "dlq",
             Ctx::RuleEditor => "rule_editor",
@@ -74,6 +77,7 @@ pub enum Screen {
     QueryGrid,
     Rules,
     Alerts,
+    Cases,
     Integrations,
     Dlq,
     RuleEditor,
@@ -82,11 +86,12 @@ pub enum Screen {
 }
 
 impl Screen {
-    pub const ALL: [Screen; 8] = [
+    pub const ALL: [Screen; 9] = [
         Screen::QueryEditor,
         Screen::QueryGrid,
         Screen::Rules,
         Screen::Alerts,
+        Screen::Cases,
         Screen::Integrations,
         Screen::Dlq,
         Screen::RuleEditor,
@@ -100,6 +105,7 @@ impl Screen {
             Screen::QueryGrid => &[Ctx::Query, Ctx::Grid, Ctx::List, Ctx::Global],
             Screen::Rules => &[Ctx::Rules, Ctx::List, Ctx::Global],
             Screen::Alerts => &[Ctx::Alerts, Ctx::List, Ctx::Global],
+            Screen::Cases => &[Ctx::Cases, Ctx::List, Ctx::Global],
             Screen::Integrations => &[Ctx::Integrations, Ctx::List, Ctx::Global],
             Screen::Dlq => &[Ctx::Dlq, Ctx::List, Ctx::Global],
             Screen::RuleEditor => &[Ctx::RuleEditor, Ctx::Text],
@@ -127,6 +133,7 @@ actions! {
     Global PaneAlerts = "pane_alerts", "alerts pane";
     Global PaneIntegrations = "pane_integrations", "integrations pane";
     Global PaneDlq = "pane_dlq", "dead-letter queue pane";
+    Global PaneCases = "pane_cases", "cases pane";
     Query Run = "run", "run the query";
     Query Cancel = "cancel", "cancel the running query (never quits)";
     Query History = "history", "query history: search, Enter to edit";
@@ -180,6 +187,14 @@ actions! {
     Alerts AlertTimeline = "timeline", "the alert's entity across all logs";
     Alerts Suppress = "suppress", "suppress the alert's entity (asks why)";
     Alerts Explain = "explain", "explain the alert (sends samples; asks)";
+    Alerts AddToCase = "case", "marked alerts to a new or open case";
+    Cases CaseOwner = "assign", "set the case's owner (empty clears)";
+    Cases CaseNote = "note", "add a note to the case";
+    Cases CaseWorking = "in_progress", "mark the case in progress";
+    Cases CaseReopen = "reopen", "reopen the case";
+    Cases CaseClose = "close_case", "close: tp|bp|fp|un and why";
+    Cases CaseTimeline = "timeline", "its entities across all logs";
+    Cases CaseSuggested = "suggested", "suggested cases / the cases";
     Integrations NewIntegration = "new_integration", "set up an integration";
     Integrations EditIntegration = "edit_integration", "change the setup";
     Integrations TestSend = "test_send", "send a test alert";
@@ -203,7 +218,7 @@ impl Action {
     /// The pane switches, which editors read too when bound with Ctrl or Alt.
     pub fn switches_pane(self) -> bool {
         use Action::*;
-        matches!(self, PaneQuery | PaneRules | PaneAlerts | PaneIntegrations | PaneDlq)
+        matches!(self, PaneQuery | PaneRules | PaneAlerts | PaneIntegrations | PaneDlq | PaneCases)
     }
 
     fn row(self) -> &'static (Action, Ctx, &'static str, &'static str) {

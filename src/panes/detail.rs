@@ -1,5 +1,6 @@
 //! The text of the detail views `open` shows over a list: an alert (triage state, delivery
-//! attempts, sample rows), an integration (settings and health) and a DLQ message's payload.
+//! attempts, sample rows), a case (alerts, entities, timeline), an integration (settings and
+//! health) and a DLQ message's payload.
 //! Every value from logs or the network is neutralised; secrets are only ever a masked ref.
 
 use crate::config::theme::Theme;
@@ -186,6 +187,73 @@ pub fn dead_letter(d: &DeadLetter, t: &Theme) -> Vec<Line<'static>> {
     match serde_json::from_str::<serde_json::Value>(&d.body) {
         Ok(v) => lines.extend(json_lines(&v, t)),
         Err(_) => lines.extend(text_lines(&d.body)),
+    }
+    lines
+}
+
+/// A case read whole: its fields, alerts, shared entities, notes and merged timeline.
+pub fn case(v: &mantissa_backend::cases::CaseView, t: &Theme) -> Vec<Line<'static>> {
+    let c = &v.case;
+    let judged = match (c.classification, &c.classification_reason) {
+        (Some(k), Some(r)) => format!(" · judged {}: {r}", k.name()),
+        (Some(k), None) => format!(" · judged {}", k.name()),
+        _ => String::new(),
+    };
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!("{:<12}", c.severity_shown().as_str()), t.severity(c.severity_shown())),
+            Span::raw(neutralize(&c.title).into_owned()),
+        ]),
+        field("status", format!("{}{judged}", c.status.name()), t),
+        field("owner", c.owner.as_deref().unwrap_or("nobody (A sets one)"), t),
+        field(
+            "opened",
+            format!(
+                "{} by {} · changed {}",
+                c.created_at.format("%Y-%m-%d %H:%M"),
+                c.created_by,
+                c.updated_at.format("%Y-%m-%d %H:%M")
+            ),
+            t,
+        ),
+        Line::default(),
+        heading(&format!("alerts ({})", c.alert_ids.len()), t),
+    ];
+    for a in &v.alerts {
+        lines.push(Line::from(vec![
+            Span::raw("  "),
+            Span::styled(format!("{:<9}", a.severity.as_str()), t.severity(a.severity)),
+            Span::raw(format!("{:<13}", status_name(a.status))),
+            Span::raw(neutralize(&a.rule_name).into_owned()),
+            Span::styled(format!("  {}", a.window_start.format("%m-%d %H:%M")), t.muted()),
+        ]));
+    }
+    for id in &v.missing {
+        lines.push(Line::from(format!("  {} (no longer stored)", neutralize(id))));
+    }
+    lines.push(Line::default());
+    lines.push(heading("entities (T follows the shared ones across the logs)", t));
+    if v.entities.is_empty() {
+        lines.push(Line::from("  none named by its alerts"));
+    }
+    for (kind, value, n) in v.entities.iter().take(12) {
+        lines.push(Line::from(format!("  {:<11}{}  · {n} alert(s)", kind.name(), neutralize(value))));
+    }
+    lines.push(Line::default());
+    lines.push(heading("notes", t));
+    if c.notes.is_empty() {
+        lines.push(Line::from("  none yet (N adds one)"));
+    }
+    lines.extend(c.notes.iter().map(|n| Line::from(format!("  {}", neutralize(n)))));
+    lines.push(Line::default());
+    lines.push(heading("timeline (the case, its alerts, who did what)", t));
+    for e in &v.timeline {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {}  ", e.at.format("%m-%d %H:%M:%S")), t.muted()),
+            Span::raw(format!("{:<10} ", neutralize(&e.who))),
+            Span::styled(format!("{} · ", neutralize(&e.subject)), t.header()),
+            Span::raw(neutralize(&e.what).into_owned()),
+        ]));
     }
     lines
 }

@@ -1,7 +1,8 @@
-//! The five panes. Each is a [`Component`]: it takes the actions the keymap names, applies job
+//! The six panes. Each is a [`Component`]: it takes the actions the keymap names, applies job
 //! replies, and draws itself without changing; the frame around them is `app::frame`.
 
 pub mod alerts;
+pub mod cases;
 mod coverage;
 mod detail;
 pub mod dlq;

@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 mod alerts;
 mod assistant;
+mod cases;
 mod narrow;
 mod query_costs;
 
@@ -190,13 +191,19 @@ fn filled() -> App {
         last_error: Some("connection refused".into()),
         sent_at: Utc::now() - Duration::minutes(3),
     }]));
+    let mut closed = cases::case("case-0f0e0d0c", "the vendor's scanner again", 600, &["a2"]);
+    closed.status = mantissa_backend::model::CaseStatus::Closed;
+    closed.classification = Some(mantissa_backend::model::Classification::BenignPositive);
+    let mut open = cases::case("case-1a2b3c4d", "intruder in carol's account", 5, &["a1", "a2"]);
+    open.owner = Some("bob".into());
+    a.update(Msg::Cases(vec![closed, open]));
     a
 }
 
 #[test]
 fn list_panes_at_both_sizes() {
     let mut a = filled();
-    for pane in [Pane::Rules, Pane::Alerts, Pane::Integrations, Pane::Dlq] {
+    for pane in [Pane::Rules, Pane::Alerts, Pane::Integrations, Pane::Dlq, Pane::Cases] {
         a.pane = pane;
         for (w, h) in [(80, 24), (160, 48)] {
             insta::assert_snapshot!(format!("{pane:?}_{w}x{h}").to_lowercase(), draw(&a, w, h));

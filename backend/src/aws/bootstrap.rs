@@ -30,7 +30,7 @@ struct TableSpec {
     ttl: Option<&'static str>,
 }
 
-const SPECS: [TableSpec; 6] = [
+const SPECS: [TableSpec; 7] = [
     TableSpec {
         table: Table::Rules,
         hash: "user_id",
@@ -73,6 +73,8 @@ const SPECS: [TableSpec; 6] = [
         indexes: &[],
         ttl: None,
     },
+    // One item a case; a user's cases are one Query.
+    TableSpec { table: Table::Cases, hash: "user_id", range: Some("case_id"), indexes: &[], ttl: None },
 ];
 
 fn key(name: &str, kind: KeyType) -> Result<KeySchemaElement> {

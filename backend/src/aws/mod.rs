@@ -254,7 +254,8 @@ impl Services {
             integrations: store.clone(),
             dedup: store.clone(),
             settings: store.clone(),
-            activity: store,
+            activity: store.clone(),
+            cases: store,
             queue: Arc::new(queue),
             secrets: Arc::new(secrets::SecretsManager::new(aws_sdk_secretsmanager::Client::new(&conf))),
             scheduler: Arc::new(events::EventBridgeScheduler::new(

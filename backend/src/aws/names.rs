@@ -12,16 +12,18 @@ pub enum Table {
     DedupCache,
     UserSettings,
     AlertActivity,
+    Cases,
 }
 
 impl Table {
-    pub const ALL: [Table; 6] = [
+    pub const ALL: [Table; 7] = [
         Table::Rules,
         Table::Integrations,
         Table::AlertHistory,
         Table::DedupCache,
         Table::UserSettings,
         Table::AlertActivity,
+        Table::Cases,
     ];
 
     pub fn stem(self) -> &'static str {
@@ -32,6 +34,7 @@ impl Table {
             Table::DedupCache => "dedup-cache",
             Table::UserSettings => "user-settings",
             Table::AlertActivity => "alert-activity",
+            Table::Cases => "cases",
         }
     }
 

@@ -1,8 +1,9 @@
-//! VPC flow records: web, DNS and NTP traffic with a trickle of internet noise, plus a port
-//! scan with its rejected flows, a compromised host calling out to rare ports (4444, IRC) and
-//! sending gigabytes out, and an SSH/RDP sweep that gets in where SSH was opened to the world.
+//! VPC flow records: web, DNS and NTP traffic with a trickle of internet noise, plus the
+//! intruder's look at the web app, a port scan with its rejected flows, a compromised host
+//! calling out to rare ports (4444, IRC) and sending gigabytes out, and an SSH/RDP sweep that
+//! gets in where SSH was opened to the world.
 
-use super::cloudtrail::{ACCOUNT, SCANNER_IP};
+use super::cloudtrail::{ACCOUNT, ATTACKER_IP, SCANNER_IP};
 use super::{per_day, time_in};
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
@@ -122,6 +123,24 @@ pub(super) fn stories(rng: &mut ChaCha8Rng, end: DateTime<Utc>) -> Vec<Value> {
             1,
             44,
             action,
+        ));
+    }
+    // Before the password spray on carol (the CloudTrail story), the intruder's machine looks
+    // over the company's web app: a few accepted HTTPS flows, quiet on their own, that its
+    // timeline ties to the rest. Fixed values: the random draws of the stories after it stay.
+    let t_recon = end - Duration::minutes(330);
+    for i in 0..8 {
+        out.push(flow(
+            t_recon + Duration::seconds(i * 40),
+            ENIS[0],
+            ATTACKER_IP,
+            HOSTS[0],
+            51_200 + i as u32,
+            443,
+            6,
+            12 + i as u64,
+            4_800 + 610 * i as u64,
+            "ACCEPT",
         ));
     }
     // A compromised host calls a rare port outside, every five minutes for an hour.

@@ -1,8 +1,9 @@
-//! The domain: rules, alerts, integrations, query statistics, schedules and the lake's
+//! The domain: rules, alerts, cases, integrations, query statistics, schedules and the lake's
 //! table schemas. Free of SQLite and AWS SDK types; adapters translate at the edge.
 
 mod activity;
 mod alert;
+mod case;
 mod integration;
 mod query;
 mod rule;
@@ -15,6 +16,7 @@ pub mod window;
 
 pub use activity::{Activity, ActivityKind, Classification, changes, status_name};
 pub use alert::{Alert, AlertEvent, AlertStatus, DeliveryAttempt, DeliveryStatus, MAX_SAMPLE_ROWS};
+pub use case::{Case, CaseStatus, MAX_CASE_ALERTS, MAX_TITLE_CHARS, case_changes};
 pub use integration::{HealthState, HealthStatus, Integration, IntegrationKind};
 pub use query::{QueryId, QueryState, QueryStats, QueryStatus, athena_cost_usd, human_bytes};
 pub use rule::{

@@ -1,8 +1,10 @@
-//! Suppressions: a rule snoozed until a time, or alerts whose evidence holds given field values
-//! (a known scanner's address, a break-glass role) kept quiet until they expire. A suppressed
-//! alert is stored and shown with why and by whom, and never delivered; expiry is automatic.
+//! Suppressions: a rule snoozed until a time, a maintenance window (a time range, or a schedule
+//! in the rules' grammar with how long each window lasts), or alerts whose evidence holds given
+//! field values (a known scanner's address, a break-glass role) kept quiet until they expire. A
+//! suppressed alert is stored and shown with why and by whom, and never delivered; expiry is
+//! automatic.
 
-use super::Alert;
+use super::{Alert, Schedule};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -16,7 +18,13 @@ pub enum Scope {
     Snooze,
     /// Alerts whose sample rows hold `field = value` (any row, any of the values).
     Match { field: String, values: Vec<String> },
+    /// Every alert of the rule while a recurring maintenance window is open: each time `every`
+    /// fires, for `lasts_mins` minutes.
+    Window { every: Schedule, lasts_mins: u32 },
 }
+
+/// The longest a recurring maintenance window lasts each time.
+pub const MAX_WINDOW_MINS: u32 = 24 * 60;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Suppression {
@@ -27,6 +35,9 @@ pub struct Suppression {
     pub reason: String,
     pub who: String,
     pub created_at: DateTime<Utc>,
+    /// It holds from this time (a maintenance window set ahead); from its making when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<DateTime<Utc>>,
     pub until: DateTime<Utc>,
 }
 
@@ -48,19 +59,35 @@ impl Suppression {
     /// In words: `snooze of aws-root-login`, `sourceipaddress = 45.155.205.233 on every rule`.
     pub fn what(&self) -> String {
         let rule = if self.rule_id == "*" { "every rule".to_string() } else { self.rule_id.clone() };
-        match &self.scope {
-            Scope::Snooze => format!("snooze of {rule}"),
-            Scope::Match { field, values } => format!("{field} = {} on {rule}", values.join(" | ")),
+        match (&self.scope, self.from) {
+            (Scope::Snooze, None) => format!("snooze of {rule}"),
+            (Scope::Snooze, Some(from)) => format!(
+                "maintenance window of {rule}, {} to {}",
+                from.format("%Y-%m-%d %H:%M"),
+                self.until.format("%Y-%m-%d %H:%M")
+            ),
+            (Scope::Match { field, values }, _) => format!("{field} = {} on {rule}", values.join(" | ")),
+            (Scope::Window { every, lasts_mins }, _) => {
+                format!("maintenance window of {rule}, {} for {}", every.as_str(), minutes_text(*lasts_mins))
+            }
         }
     }
 
     /// Whether the suppression holds this alert back at `now`.
     pub fn holds(&self, alert: &Alert, now: DateTime<Utc>) -> bool {
-        if !self.is_live(now) || (self.rule_id != "*" && self.rule_id != alert.rule_id) {
+        if !self.is_live(now)
+            || self.from.is_some_and(|from| now < from)
+            || (self.rule_id != "*" && self.rule_id != alert.rule_id)
+        {
             return false;
         }
         match &self.scope {
             Scope::Snooze => true,
+            // Open when the schedule fired within the last `lasts_mins` minutes.
+            Scope::Window { every, lasts_mins } => {
+                let opened_since = now - Duration::minutes(i64::from(*lasts_mins));
+                every.next_after(opened_since).is_some_and(|fired| fired <= now)
+            }
             Scope::Match { field, values } => alert.sample_rows.iter().any(|row| {
                 field_text(row, field)
                     .is_some_and(|v| values.iter().any(|want| want.eq_ignore_ascii_case(&v)))
@@ -77,6 +104,67 @@ impl Suppression {
             until: self.until,
         }
     }
+}
+
+fn minutes_text(m: u32) -> String {
+    match (m / 60, m % 60) {
+        (0, m) => format!("{m}m"),
+        (h, 0) => format!("{h}h"),
+        (h, m) => format!("{h}h{m}m"),
+    }
+}
+
+/// What `:maintenance RULE …` reads after the rule: a time range, `FROM UNTIL REASON` (each a
+/// time, or `FROM` a duration from now: `2h 6h` starts in two hours and ends in six), or a
+/// recurring window, `SCHEDULE LASTS UNTIL REASON` (`cron(0 2 ? * SUN *) 3h 30d weekly
+/// patching`: every Sunday 02:00 UTC for three hours, for the next thirty days).
+pub fn parse_maintenance(text: &str, now: DateTime<Utc>) -> Result<Maintenance, String> {
+    let text = text.trim();
+    let usage = "a time range (FROM UNTIL REASON: 2026-12-05T22:00:00Z 2026-12-06T02:00:00Z patching) \
+                 or a schedule (SCHEDULE LASTS UNTIL REASON: cron(0 2 ? * SUN *) 3h 30d weekly patching)";
+    if text.starts_with("cron(") || text.starts_with("rate(") {
+        let close =
+            text.find(')').ok_or_else(|| format!("`{text}`: the schedule's `)` is missing; {usage}"))?;
+        let every = Schedule::parse(&text[..=close]).map_err(|e| e.to_string())?;
+        let mut words = text[close + 1..].split_whitespace();
+        let lasts = words.next().unwrap_or_default();
+        let lasts_mins = match parse_until(lasts, now) {
+            Ok(end) => ((end - now).num_minutes()).clamp(0, i64::from(u32::MAX)) as u32,
+            Err(_) => return Err(format!("`{lasts}`: how long each window lasts (30m, 3h); {usage}")),
+        };
+        if lasts_mins == 0 || lasts_mins > MAX_WINDOW_MINS {
+            return Err(format!("`{lasts}`: a window lasts from 1 minute to {}h", MAX_WINDOW_MINS / 60));
+        }
+        let rest: Vec<&str> = words.collect();
+        let Request { until, reason, .. } = parse_request(&rest.join(" "), false, now)?;
+        return Ok(Maintenance { from: None, scope: Scope::Window { every, lasts_mins }, until, reason });
+    }
+    let mut words = text.split_whitespace();
+    let from_text = words.next().unwrap_or_default();
+    let from = parse_until(from_text, now).or_else(|e| match DateTime::parse_from_rfc3339(from_text) {
+        // A range already begun is fine: it holds from now.
+        Ok(t) if t.with_timezone(&Utc) <= now => Ok(now),
+        _ => Err(format!("{e}; {usage}")),
+    })?;
+    let rest: Vec<&str> = words.collect();
+    let Request { until, reason, .. } = parse_request(&rest.join(" "), false, now)?;
+    if until <= from {
+        return Err(format!(
+            "the window ends ({}) before it starts ({})",
+            until.format("%Y-%m-%d %H:%M"),
+            from.format("%Y-%m-%d %H:%M")
+        ));
+    }
+    Ok(Maintenance { from: Some(from), scope: Scope::Snooze, until, reason })
+}
+
+/// What [`parse_maintenance`] read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Maintenance {
+    pub from: Option<DateTime<Utc>>,
+    pub scope: Scope,
+    pub until: DateTime<Utc>,
+    pub reason: String,
 }
 
 /// A row's field as text: `useridentity.arn` reads nested objects.
@@ -181,6 +269,7 @@ mod tests {
             reason: "r".into(),
             who: "alice".into(),
             created_at: now,
+            from: None,
             until: now + Duration::hours(1),
         };
         assert!(s("r1", Scope::Snooze).holds(&alert, now));
@@ -196,6 +285,57 @@ mod tests {
         let other = Scope::Match { field: "sourceipaddress".into(), values: vec!["10.0.0.1".into()] };
         assert!(!s("*", other).holds(&alert, now));
         assert_eq!(s("*", ip).what(), "sourceipaddress = 45.155.205.233 on every rule");
+    }
+
+    #[test]
+    fn maintenance_windows_hold_only_while_open() {
+        // A Monday, 10:00 UTC.
+        let now = DateTime::parse_from_rfc3339("2026-11-30T10:00:00Z").unwrap().with_timezone(&Utc);
+        let mut alert = Alert::by_hand("a1", "u", now);
+        alert.rule_id = "r1".into();
+        let weekly = parse_maintenance("cron(0 2 ? * SUN *) 3h 30d weekly patching", now).unwrap();
+        assert_eq!(weekly.from, None);
+        assert_eq!(weekly.reason, "weekly patching");
+        let s = Suppression {
+            id: "m1".into(),
+            rule_id: "*".into(),
+            scope: weekly.scope,
+            reason: weekly.reason,
+            who: "alice".into(),
+            created_at: now,
+            from: weekly.from,
+            until: weekly.until,
+        };
+        let sunday = |h: u32, m: u32| {
+            DateTime::parse_from_rfc3339(&format!("2026-12-06T{h:02}:{m:02}:00Z"))
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        assert!(!s.holds(&alert, now), "Monday is outside the window");
+        assert!(!s.holds(&alert, sunday(1, 59)));
+        assert!(s.holds(&alert, sunday(2, 0)), "opens as the schedule fires");
+        assert!(s.holds(&alert, sunday(4, 59)));
+        assert!(!s.holds(&alert, sunday(5, 0)), "closed after 3h");
+        assert!(!s.holds(&alert, sunday(2, 0) + Duration::days(35)), "the window series expired");
+        assert_eq!(s.what(), "maintenance window of every rule, cron(0 2 ? * SUN *) for 3h");
+
+        // A one-off range set ahead holds from its start to its end only.
+        let range = parse_maintenance("2h 6h patching the fleet", now).unwrap();
+        let s = Suppression { from: range.from, until: range.until, scope: range.scope, ..s };
+        assert!(!s.holds(&alert, now + Duration::hours(1)));
+        assert!(s.holds(&alert, now + Duration::hours(3)));
+        assert!(!s.holds(&alert, now + Duration::hours(6)));
+        assert!(
+            s.what().starts_with("maintenance window of every rule, 2026-11-30 12:00 to"),
+            "{}",
+            s.what()
+        );
+        assert!(parse_maintenance("6h 2h x", now).unwrap_err().contains("ends"));
+        assert!(
+            parse_maintenance("cron(0 2 ? * SUN *) 2d 30d x", now).unwrap_err().contains("a window lasts")
+        );
+        assert!(parse_maintenance("cron(0 2 ? * SUN *) 3h 30d", now).unwrap_err().contains("say why"));
+        assert!(parse_maintenance("cron(0 2 ? * SUN) 3h 30d x", now).is_err(), "a bad schedule says why");
     }
 
     #[test]

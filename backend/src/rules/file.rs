@@ -211,6 +211,7 @@ pub fn parse_rule_file(path: &Path, text: &str) -> Result<(LoadedRule, Vec<Diagn
             who: "rule file".into(),
             // A file's entry has no time of making; a fixed one keeps reads of it equal (sync).
             created_at: until,
+            from: None,
             until,
         });
     }

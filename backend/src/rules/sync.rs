@@ -350,7 +350,9 @@ pub fn to_rule_file(rule: &Rule, tests: Vec<super::RuleTest>) -> RuleFile {
                         reason: x.reason.clone(),
                     })
                 }
-                crate::model::suppression::Scope::Snooze => None,
+                // Rule files hold field-value suppressions only.
+                crate::model::suppression::Scope::Snooze
+                | crate::model::suppression::Scope::Window { .. } => None,
             })
             .collect(),
         query: format!("{}\n", rule.query.trim_end()),

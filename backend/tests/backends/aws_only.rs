@@ -458,6 +458,14 @@ fn deploy_template_passes_cfn_lint_and_grants_no_wildcard_resources() {
     for wildcard in ["Resource: \"*\"", "Resource: '*'", "Resource: *", "- \"*\"", "Action: \"*\""] {
         assert!(!text.contains(wildcard), "least privilege: `{wildcard}` in the template");
     }
+    for table in mantissa_backend::aws::names::Table::ALL {
+        let name = format!("mantissa-log-{}-${{Env}}", table.stem());
+        assert!(text.contains(&name), "the template makes every table the stores use: {name} is missing");
+    }
+    let analyst = &text[text.find("AnalystPolicy:").unwrap()..];
+    for resource in ["AlertActivityTable.Arn", "CasesTable.Arn", "UserSettingsTable.Arn"] {
+        assert!(analyst.contains(resource), "the analyst's console writes {resource}");
+    }
     for function in ["mantissa-detection", "mantissa-delivery", "mantissa-health"] {
         assert!(
             text.contains(&format!("target/lambda/{function}/")),

@@ -9,6 +9,7 @@ use mantissa_backend::ports::ScheduledRule;
 use mantissa_backend::services::Services;
 
 pub use super::alerts::alert_history_filters_newest_first_and_keeps_attempts;
+pub use super::cases::cases_are_scoped_versioned_logged_and_close_their_alerts;
 pub use super::dlq::{
     dead_letters_are_scoped_to_their_user_exactly, dead_letters_from_history_list_redrive_and_discard,
 };

@@ -257,6 +257,19 @@ fn snooze_and_suppress_ask_until_when_and_why() {
     assert!(
         matches!(&a.run_command("unsuppress s-1")[..], [crate::app::Job::LiftSuppression(id)] if id == "s-1")
     );
+
+    // A recurring maintenance window for every rule, and a one-off range for one rule.
+    let jobs = a.run_command("maintenance * cron(0 2 ? * SUN *) 3h 30d weekly patching");
+    let [crate::app::Job::AddSuppression { suppression, alert_id: None }] = &jobs[..] else {
+        panic!("{jobs:?} {:?}", a.ui.message)
+    };
+    assert!(matches!(&suppression.scope, Scope::Window { lasts_mins: 180, .. }), "{:?}", suppression.scope);
+    let rule = a.rules.list.items[0].id.clone();
+    let jobs = a.run_command(&format!("maintenance {rule} 1h 3h the database failover"));
+    let [crate::app::Job::AddSuppression { suppression, .. }] = &jobs[..] else { panic!("{jobs:?}") };
+    assert!(suppression.from.is_some() && suppression.rule_id == rule);
+    assert!(a.run_command("maintenance no-such-rule 1h 3h x").is_empty());
+    assert!(a.ui.message.as_ref().unwrap().1.contains("no rule `no-such-rule`"));
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! written attribute by attribute (serde_dynamo), keyed by `user_id` so every read is scoped.
 
 mod alerts;
+mod cases;
 mod misc;
 mod rules;
 

@@ -3,6 +3,7 @@
 //! kept as JSON bodies beside the columns that queries filter on; every row carries user_id.
 
 mod alerts;
+mod cases;
 mod misc;
 mod rules;
 
@@ -35,6 +36,9 @@ CREATE TABLE IF NOT EXISTS activity (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, user_id TEXT NOT NULL, alert_id TEXT NOT NULL,
     at TEXT NOT NULL, body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS activity_by_alert ON activity (user_id, alert_id, seq);
+CREATE TABLE IF NOT EXISTS cases (
+    user_id TEXT NOT NULL, case_id TEXT NOT NULL, version INTEGER NOT NULL, updated_at TEXT NOT NULL,
+    body TEXT NOT NULL, PRIMARY KEY (user_id, case_id));
 CREATE TABLE IF NOT EXISTS settings (
     user_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (user_id, key));
 CREATE TABLE IF NOT EXISTS schedules (
