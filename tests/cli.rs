@@ -190,6 +190,56 @@ fn first_start_makes_the_demo_workspace() {
     assert!(!again.contains("First start"), "{again}");
 }
 
+/// Cases from the shell: suggested from the demo's alerts, opened from their ids (a unique start
+/// will do), noted, shown with the note in the timeline, and closed, which resolves the alerts.
+#[test]
+fn cases_are_suggested_opened_noted_shown_and_closed() {
+    let dir = TempDir::new().unwrap();
+    let out = mantissa(dir.path(), &["demo", "--days", "1", "--scale", "0.05"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = mantissa(dir.path(), &["rules", "run"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = mantissa(dir.path(), &["cases", "suggest", "-f", "json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let found: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let top = found.first().unwrap_or_else(|| panic!("no suggestion: {}", text(&out.stdout)));
+    assert!(top["shared"].as_str().unwrap().contains("185.220.101.47"), "{top}");
+    let ids: Vec<&str> = top["alerts"].as_str().unwrap().split(' ').collect();
+    let out = mantissa(dir.path(), &["cases", "new", "carol's account taken over", ids[0], &ids[1][..8]]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    let case = said.split_whitespace().next().unwrap().to_string();
+    assert!(case.starts_with("case-") && said.contains("(open, 2 alerts)"), "{said}");
+    let out = mantissa(dir.path(), &["cases", "note", &case, "keys", "revoked"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = mantissa(dir.path(), &["cases", "show", &case, "-f", "json"]);
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let timeline = shown["timeline"].as_array().unwrap();
+    assert!(timeline.iter().any(|e| e["what"].as_str().unwrap().ends_with("keys revoked")), "{shown}");
+    assert!(shown["lake_timeline_sql"].as_str().unwrap().contains("185.220.101.47"));
+    let out = mantissa(dir.path(), &["cases", "close", &case, "maybe"]);
+    assert!(
+        !out.status.success() && text(&out.stderr).contains("no classification"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = mantissa(dir.path(), &["cases", "close", &case, "tp", "password", "sprayed"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = mantissa(dir.path(), &["alerts", "list", "-f", "json", "--limit", "500"]);
+    let alerts: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    for id in &ids[..2] {
+        let a = alerts.iter().find(|a| a["id"] == *id).unwrap();
+        assert_eq!(
+            (a["status"].as_str(), a["classification"].as_str()),
+            (Some("resolved"), Some("true positive"))
+        );
+    }
+    let open = text(&mantissa(dir.path(), &["cases", "list"]).stdout);
+    assert!(!open.contains(&case), "{open}");
+    let all = text(&mantissa(dir.path(), &["cases", "list", "--all"]).stdout);
+    assert!(all.contains(&case) && all.contains("closed"), "{all}");
+}
+
 /// `mantissa demo && mantissa serve`: alerts from the stories reach the file sink; the closed
 /// webhook fails three times into the DLQ; `dlq redrive` puts them back; SIGTERM stops cleanly.
 #[test]

@@ -319,7 +319,7 @@ fn an_analyst_queries_exports_dry_runs_a_rule_triages_redrives_and_quits() {
     c.send("6");
     c.wait_for("cases · 1 open", 10);
     c.send("\r");
-    c.wait_until("the case's detail", 10, |t| t.contains("alerts (2)") && t.contains("opened: intruder"));
+    c.wait_until("the case's detail", 10, |t| t.contains("alerts (2)") && t.contains("by analyst"));
     c.send("x");
     c.send("r");
     c.wait_for("close as tp|bp|fp|un", 5);

@@ -266,11 +266,11 @@ async fn entity_timelines_run_across_tables() {
         .unwrap();
     assert!(bucket.batches.iter().map(|b| b.num_rows()).sum::<usize>() > 0, "the public bucket's story");
 
-    // A case's entities together: the intruder's address and carol's key it used, followed
+    // A case's entities together: the intruder's address and the key it made for bob, followed
     // across CloudTrail, VPC Flow and the S3 access logs in one query.
     let intruder = [
         (EntityKind::Ip, "185.220.101.47".to_string()),
-        (EntityKind::AccessKey, "AKIA00000000000CAROL".to_string()),
+        (EntityKind::AccessKey, "AKIAQX3INTRUDER4BOB7".to_string()),
     ];
     let sql = mantissa_backend::timeline::timeline_sql_of(&intruder, from, to);
     let out = run_to_end(&engine, &sql).await.unwrap_or_else(|e| panic!("{e}\n{sql}"));

@@ -15,7 +15,7 @@ impl App {
     pub(super) fn suppress_action(&mut self, action: Action) -> Option<Vec<Job>> {
         match action {
             Action::Snooze => {
-                let rule = self.rules.list.selected()?.id.clone();
+                let rule = self.rules.selected_rule()?.id.clone();
                 self.ui.prompt = Some(Prompt {
                     label: format!("snooze {rule} until (2h, 3d, 2026-12-31), then why"),
                     input: LineInput::default(),

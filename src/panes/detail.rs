@@ -221,11 +221,10 @@ pub fn case(v: &mantissa_backend::cases::CaseView, t: &Theme) -> Vec<Line<'stati
     ];
     for a in &v.alerts {
         lines.push(Line::from(vec![
-            Span::raw("  "),
+            Span::styled(format!("  {}  ", a.window_start.format("%m-%d %H:%M")), t.muted()),
             Span::styled(format!("{:<9}", a.severity.as_str()), t.severity(a.severity)),
             Span::raw(format!("{:<13}", status_name(a.status))),
             Span::raw(neutralize(&a.rule_name).into_owned()),
-            Span::styled(format!("  {}", a.window_start.format("%m-%d %H:%M")), t.muted()),
         ]));
     }
     for id in &v.missing {

@@ -171,7 +171,7 @@ impl QueryPane {
         match &self.status {
             _ if self.error.is_some() => String::new(),
             None if self.history.entries.is_empty() => format!(
-                "No query run yet. {} edits the SQL above, {} runs it; 2-5 open the other panes, ? lists the keys.",
+                "No query run yet. {} edits the SQL above, {} runs it; 2-6 open the other panes, ? lists the keys.",
                 key(Action::EditQuery),
                 key(Action::Run)
             ),

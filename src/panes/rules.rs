@@ -45,6 +45,17 @@ impl RulesPane {
         jobs
     }
 
+    /// The rule under the cursor: the ledger's row when the ledger is shown, else the list's.
+    pub fn selected_rule(&self) -> Option<&mantissa_backend::model::Rule> {
+        match &self.ledger {
+            Some(ledger) => {
+                let id = &ledger.list.selected()?.rule_id;
+                self.list.items.iter().find(|r| &r.id == id)
+            }
+            None => self.list.selected(),
+        }
+    }
+
     fn list_act(&mut self, action: Action, ui: &mut Ui) -> Vec<Job> {
         if action == Action::Ledger {
             if self.ledger.take().is_some() {
@@ -69,7 +80,7 @@ impl RulesPane {
             ui.popup = Some(super::coverage::view(&self.list.items, &ui.theme));
             return vec![];
         }
-        let Some(rule) = self.list.selected().cloned() else { return vec![] };
+        let Some(rule) = self.selected_rule().cloned() else { return vec![] };
         match action {
             Action::Open => vec![Job::OpenRule { rule, test: false }],
             Action::Test => vec![Job::OpenRule { rule, test: true }],

@@ -611,4 +611,12 @@ fn the_rule_ledger_orders_by_noise_and_cost_at_both_sizes() {
     // L again: back to the rules.
     press(&mut a, "L");
     assert!(a.rules.ledger.is_none());
+
+    // Keys on a ledger row act on that row's rule: the noisiest one read there is snoozed.
+    let noisy = a.rules.list.items[3].id.clone();
+    press(&mut a, "L");
+    a.update(Msg::Ledger(Ok(vec![row(&noisy, 40.0, 0.01, Some(0.9)), row("quiet", 0.1, 0.01, None)])));
+    press(&mut a, "z");
+    let label = &a.ui.prompt.as_ref().unwrap().label;
+    assert!(label.starts_with(&format!("snooze {noisy} ")), "{label}");
 }

@@ -287,8 +287,34 @@ pub async fn show(s: &Services, user_id: &str, case_id: &str) -> Result<CaseView
         }
     }
     timeline.sort_by_key(|e| e.at);
+    let timeline = fold_alike(timeline);
     let entities = shared_entities(&alerts);
     Ok(CaseView { case, alerts, missing, entities, timeline })
+}
+
+/// One line for what a single act did to many alerts at once (a close resolving 28 alerts logs
+/// 56 entries): entries of the same time, author and text become `28 alerts · …`.
+fn fold_alike(sorted: Vec<TimelineEntry>) -> Vec<TimelineEntry> {
+    let mut out: Vec<(TimelineEntry, usize)> = vec![];
+    let mut at: std::collections::HashMap<(DateTime<Utc>, String, String), usize> = Default::default();
+    for e in sorted {
+        let key = (e.at, e.who.clone(), e.what.clone());
+        match at.get(&key) {
+            Some(&i) if e.subject != "case" && out[i].0.subject != "case" => out[i].1 += 1,
+            _ => {
+                at.insert(key, out.len());
+                out.push((e, 1));
+            }
+        }
+    }
+    out.into_iter()
+        .map(|(mut e, n)| {
+            if n > 1 {
+                e.subject = format!("{n} alerts");
+            }
+            e
+        })
+        .collect()
 }
 
 fn entry_text(e: &Activity) -> String {
@@ -314,17 +340,21 @@ pub fn shared_entities(alerts: &[Alert]) -> Vec<(EntityKind, String, usize)> {
     out
 }
 
-/// The merged timeline of the case's entities across every log table: those two or more of its
-/// alerts share (at most four), else its first entities; over its alerts' span with an hour
-/// either side. None when its alerts name no entity.
+/// The merged timeline of the case's entities across every log table: the addresses and access
+/// keys it names (an intruder's handles, the most shared first, at most four), else the
+/// entities two or more of its alerts share, else its first two; over its alerts' span with an
+/// hour either side. None when its alerts name no entity.
 pub fn lake_timeline_sql(view: &CaseView) -> Option<String> {
-    let shared: Vec<(EntityKind, String)> =
-        view.entities.iter().filter(|e| e.2 >= 2).take(4).map(|(k, v, _)| (*k, v.clone())).collect();
-    let chosen = if shared.is_empty() {
-        view.entities.iter().take(2).map(|(k, v, _)| (*k, v.clone())).collect()
-    } else {
-        shared
+    let pick = |keep: &dyn Fn(&(EntityKind, String, usize)) -> bool, n: usize| -> Vec<(EntityKind, String)> {
+        view.entities.iter().filter(|e| keep(e)).take(n).map(|(k, v, _)| (*k, v.clone())).collect()
     };
+    let mut chosen = pick(&|e| matches!(e.0, EntityKind::Ip | EntityKind::AccessKey), 4);
+    if chosen.is_empty() {
+        chosen = pick(&|e| e.2 >= 2, 4);
+    }
+    if chosen.is_empty() {
+        chosen = pick(&|_| true, 2);
+    }
     if chosen.is_empty() {
         return None;
     }

@@ -16,6 +16,8 @@ pub(super) const ACCOUNT: &str = "123456789012";
 pub(super) const ATTACKER_IP: &str = "185.220.101.47";
 pub(super) const SCANNER_IP: &str = "45.155.205.233";
 pub(super) const PUBLIC_BUCKET: &str = "acme-payroll-exports";
+/// The key the intruder makes for bob, then tries from its own machine.
+const INTRUDER_KEY: &str = "AKIAQX3INTRUDER4BOB7";
 /// The user the intruder makes for itself.
 const BACKDOOR_USER: &str = "aws-support-sync";
 /// Production secrets the insider reads in bulk.
@@ -78,6 +80,8 @@ struct Event {
     error: Option<(&'static str, &'static str)>,
     read_only: bool,
     mfa: bool,
+    /// The access key signing the call, when not the user's everyday one.
+    key: Option<&'static str>,
 }
 
 impl Event {
@@ -95,6 +99,7 @@ impl Event {
             error: None,
             read_only: name.starts_with("Describe") || name.starts_with("List") || name.starts_with("Get"),
             mfa: true,
+            key: None,
         }
     }
 
@@ -107,7 +112,7 @@ impl Event {
                 "principalId": format!("AIDA{}", name.to_uppercase()),
                 "arn": format!("arn:aws:iam::{ACCOUNT}:user/{name}"),
                 "accountId": ACCOUNT,
-                "accessKeyId": format!("AKIA{:0>16}", name.to_uppercase()),
+                "accessKeyId": self.key.map_or_else(|| format!("AKIA{:0>16}", name.to_uppercase()), str::to_string),
                 "userName": name,
                 "sessionContext": {"attributes": {"creationDate": created, "mfaAuthenticated": mfa}}
             }),
@@ -338,7 +343,10 @@ pub(super) fn stories(rng: &mut ChaCha8Rng, end: DateTime<Utc>) -> Vec<Value> {
         "AttachUserPolicy",
         json!({"userName": "carol", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
     ));
-    ev.push(carol_step(9, "iam.amazonaws.com", "CreateAccessKey", json!({"userName": "bob"})));
+    let mut key_for_bob = carol_step(9, "iam.amazonaws.com", "CreateAccessKey", json!({"userName": "bob"}));
+    key_for_bob.response =
+        json!({"accessKey": {"userName": "bob", "accessKeyId": INTRUDER_KEY, "status": "Active"}});
+    ev.push(key_for_bob);
     // A backdoor user of its own, made an admin, with a key and a console password.
     ev.push(carol_step(12, "iam.amazonaws.com", "CreateUser", json!({"userName": BACKDOOR_USER})));
     ev.push(carol_step(
@@ -515,6 +523,7 @@ pub(super) fn stories(rng: &mut ChaCha8Rng, end: DateTime<Utc>) -> Vec<Value> {
         );
         e.agent = "aws-cli/2.15.30 Python/3.11.8 Linux/6.8.0 exe/x86_64.kali.2024".into();
         e.mfa = false;
+        e.key = Some(INTRUDER_KEY);
         if let Some(code) = error {
             let service = source.split('.').next().unwrap_or_default();
             e.error = Some((code, "User is not authorized to perform this operation"));

@@ -109,7 +109,15 @@ pub async fn cases_are_scoped_versioned_logged_and_close_their_alerts(s: &Servic
     let view = cases::show(s, "alice", &case.id).await.unwrap();
     assert_eq!(view.alerts.len(), 2);
     assert!(view.timeline.windows(2).all(|w| w[0].at <= w[1].at), "merged by time");
-    assert!(view.timeline.iter().any(|e| e.subject == "Rule spray" && e.what.starts_with("status:")));
+    // The close resolved two alerts at once: one line says it of both.
+    assert!(
+        view.timeline
+            .iter()
+            .any(|e| e.subject == "2 alerts" && e.who == "bob" && e.what == "status: open → resolved"),
+        "{:#?}",
+        view.timeline
+    );
+    assert!(view.timeline.iter().any(|e| e.subject == "Rule spray" && e.who == "detection"));
     assert_eq!(view.entities.first().map(|e| e.1.as_str()), Some("185.220.101.47"));
     let sql = cases::lake_timeline_sql(&view).unwrap();
     assert!(sql.contains("185.220.101.47"), "{sql}");
