@@ -293,23 +293,36 @@ pub async fn show(s: &Services, user_id: &str, case_id: &str) -> Result<CaseView
 }
 
 /// One line for what a single act did to many alerts at once (a close resolving 28 alerts logs
-/// 56 entries): entries of the same time, author and text become `28 alerts · …`.
+/// 56 entries; opening a case of 28 alerts logs 28 additions): entries of the same time, author
+/// and text become `28 alerts · …`, and the case's `alert … added` lines `28 alerts added`.
 fn fold_alike(sorted: Vec<TimelineEntry>) -> Vec<TimelineEntry> {
+    // The text an entry shares with its like: a case's addition or removal without the alert.
+    let generic = |e: &TimelineEntry| -> String {
+        let is_case = e.subject == "case";
+        match e.what.strip_prefix("alert ") {
+            Some(rest) if is_case && rest.ends_with(" added") => "an alert added".into(),
+            Some(rest) if is_case && rest.ends_with(" removed") => "an alert removed".into(),
+            _ => e.what.clone(),
+        }
+    };
     let mut out: Vec<(TimelineEntry, usize)> = vec![];
-    let mut at: std::collections::HashMap<(DateTime<Utc>, String, String), usize> = Default::default();
+    let mut seen: std::collections::HashMap<(DateTime<Utc>, String, String, bool), usize> =
+        Default::default();
     for e in sorted {
-        let key = (e.at, e.who.clone(), e.what.clone());
-        match at.get(&key) {
-            Some(&i) if e.subject != "case" && out[i].0.subject != "case" => out[i].1 += 1,
-            _ => {
-                at.insert(key, out.len());
+        let key = (e.at, e.who.clone(), generic(&e), e.subject == "case");
+        match seen.get(&key) {
+            Some(&i) => out[i].1 += 1,
+            None => {
+                seen.insert(key, out.len());
                 out.push((e, 1));
             }
         }
     }
     out.into_iter()
         .map(|(mut e, n)| {
-            if n > 1 {
+            if n > 1 && e.subject == "case" {
+                e.what = generic(&e).replace("an alert", &format!("{n} alerts"));
+            } else if n > 1 {
                 e.subject = format!("{n} alerts");
             }
             e

@@ -118,6 +118,12 @@ pub async fn cases_are_scoped_versioned_logged_and_close_their_alerts(s: &Servic
         view.timeline
     );
     assert!(view.timeline.iter().any(|e| e.subject == "Rule spray" && e.who == "detection"));
+    assert!(
+        view.timeline.iter().any(|e| e.subject == "case" && e.what == "2 alerts added"),
+        "opened with two"
+    );
+    let removal = format!("alert {} removed", a2.id);
+    assert!(view.timeline.iter().any(|e| e.subject == "case" && e.what == removal), "one stays itself");
     assert_eq!(view.entities.first().map(|e| e.1.as_str()), Some("185.220.101.47"));
     let sql = cases::lake_timeline_sql(&view).unwrap();
     assert!(sql.contains("185.220.101.47"), "{sql}");
