@@ -75,10 +75,15 @@ pub async fn run(ws: &Workspace, cmd: CasesCommand) -> Result<ExitCode> {
             println!(
                 "status {}{}",
                 c.status.name(),
-                match (c.classification, &c.classification_reason) {
-                    (Some(k), Some(r)) => format!(" as {}: {}", k.name(), clean(r)),
-                    (Some(k), None) => format!(" as {}", k.name()),
-                    _ => String::new(),
+                match c.classification {
+                    Some(_) => format!(
+                        " as {}",
+                        clean(&mantissa_backend::model::judgement_text(
+                            c.classification,
+                            &c.classification_reason
+                        ))
+                    ),
+                    None => String::new(),
                 }
             );
             println!("opened {} by {}, changed {}", time(c.created_at), c.created_by, time(c.updated_at));

@@ -6,7 +6,7 @@
 use crate::config::theme::Theme;
 use crate::widgets::highlight::{self, Language};
 use crate::widgets::text::{decode_nested, text_lines};
-use mantissa_backend::model::{Activity, Alert, HealthStatus, Integration, status_name};
+use mantissa_backend::model::{Activity, Alert, HealthStatus, Integration, judgement_text, status_name};
 use mantissa_backend::ports::DeadLetter;
 use mantissa_backend::text::neutralize;
 use ratatui::text::{Line, Span};
@@ -194,10 +194,9 @@ pub fn dead_letter(d: &DeadLetter, t: &Theme) -> Vec<Line<'static>> {
 /// A case read whole: its fields, alerts, shared entities, notes and merged timeline.
 pub fn case(v: &mantissa_backend::cases::CaseView, t: &Theme) -> Vec<Line<'static>> {
     let c = &v.case;
-    let judged = match (c.classification, &c.classification_reason) {
-        (Some(k), Some(r)) => format!(" · judged {}: {r}", k.name()),
-        (Some(k), None) => format!(" · judged {}", k.name()),
-        _ => String::new(),
+    let judged = match c.classification {
+        Some(_) => format!(" · judged {}", judgement_text(c.classification, &c.classification_reason)),
+        None => String::new(),
     };
     let mut lines = vec![
         Line::from(vec![

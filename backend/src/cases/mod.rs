@@ -206,15 +206,8 @@ async fn read_alerts(s: &Services, user_id: &str, ids: &[String]) -> Result<Vec<
 
 /// `in case case-1a2b3c4d: title` on each alert added; `out of case …` on each removed.
 fn alert_entries(case: &Case, ids: &[String], how: &str, who: &str, at: DateTime<Utc>) -> Vec<Activity> {
-    ids.iter()
-        .map(|id| Activity {
-            alert_id: id.clone(),
-            at,
-            who: who.to_string(),
-            kind: ActivityKind::Case,
-            detail: format!("{how} case {}: {}", case.id, case.title),
-        })
-        .collect()
+    let detail = format!("{how} case {}: {}", case.id, case.title);
+    ids.iter().map(|id| Activity::on(id, at, who, ActivityKind::Case, detail.clone())).collect()
 }
 
 /// One line of a case's merged timeline: what happened to the case or one of its alerts.

@@ -82,6 +82,22 @@ pub struct Activity {
     pub detail: String,
 }
 
+impl Activity {
+    /// An entry on `subject` (an alert's id, or a case's).
+    pub fn on(subject: &str, at: DateTime<Utc>, who: &str, kind: ActivityKind, detail: String) -> Activity {
+        Activity { alert_id: subject.to_string(), at, who: who.to_string(), kind, detail }
+    }
+}
+
+/// A judgement in words: `false positive: the vendor's scanner`, or `cleared`.
+pub fn judgement_text(classification: Option<Classification>, reason: &Option<String>) -> String {
+    match (classification, reason) {
+        (Some(c), Some(r)) => format!("{}: {r}", c.name()),
+        (Some(c), None) => c.name().to_string(),
+        (None, _) => "cleared".to_string(),
+    }
+}
+
 pub fn status_name(s: AlertStatus) -> &'static str {
     match s {
         AlertStatus::Open => "open",
@@ -94,13 +110,7 @@ pub fn status_name(s: AlertStatus) -> &'static str {
 /// The entries that take `before` (the stored alert; none for a new one) to `after`, by `who`
 /// at `at`: one per field changed, each note added its own.
 pub fn changes(before: Option<&Alert>, after: &Alert, who: &str, at: DateTime<Utc>) -> Vec<Activity> {
-    let entry = |kind, detail: String| Activity {
-        alert_id: after.id.clone(),
-        at,
-        who: who.to_string(),
-        kind,
-        detail,
-    };
+    let entry = |kind, detail: String| Activity::on(&after.id, at, who, kind, detail);
     let mut out = vec![];
     let (status, assignee, classification, reason, notes) = match before {
         Some(b) => {
@@ -119,11 +129,7 @@ pub fn changes(before: Option<&Alert>, after: &Alert, who: &str, at: DateTime<Ut
         out.push(entry(ActivityKind::Assignee, format!("{} → {}", name(&assignee), name(&after.assignee))));
     }
     if classification != after.classification || reason != after.classification_reason {
-        let said = match (after.classification, &after.classification_reason) {
-            (Some(c), Some(r)) => format!("{}: {r}", c.name()),
-            (Some(c), None) => c.name().to_string(),
-            (None, _) => "cleared".to_string(),
-        };
+        let said = judgement_text(after.classification, &after.classification_reason);
         out.push(entry(ActivityKind::Classification, said));
     }
     for note in after.notes.iter().skip(notes) {

@@ -111,13 +111,7 @@ impl Case {
 /// The entries that take `before` (none for a new case) to `after`, logged under the case's id:
 /// one per field changed, each alert added or removed and each note its own.
 pub fn case_changes(before: Option<&Case>, after: &Case, who: &str, at: DateTime<Utc>) -> Vec<Activity> {
-    let entry = |kind, detail: String| Activity {
-        alert_id: after.id.clone(),
-        at,
-        who: who.to_string(),
-        kind,
-        detail,
-    };
+    let entry = |kind, detail: String| Activity::on(&after.id, at, who, kind, detail);
     let mut out = vec![];
     let Some(b) = before else {
         out.push(entry(ActivityKind::Case, format!("opened: {}", after.title)));
@@ -147,11 +141,7 @@ pub fn case_changes(before: Option<&Case>, after: &Case, who: &str, at: DateTime
         out.push(entry(ActivityKind::Status, format!("{} → {}", b.status.name(), after.status.name())));
     }
     if (b.classification, &b.classification_reason) != (after.classification, &after.classification_reason) {
-        let said = match (after.classification, &after.classification_reason) {
-            (Some(c), Some(r)) => format!("{}: {r}", c.name()),
-            (Some(c), None) => c.name().to_string(),
-            (None, _) => "cleared".to_string(),
-        };
+        let said = super::activity::judgement_text(after.classification, &after.classification_reason);
         out.push(entry(ActivityKind::Classification, said));
     }
     for id in after.alert_ids.iter().filter(|id| !b.alert_ids.contains(id)) {

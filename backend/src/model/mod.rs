@@ -14,7 +14,7 @@ pub mod suppression;
 pub mod tables;
 pub mod window;
 
-pub use activity::{Activity, ActivityKind, Classification, changes, status_name};
+pub use activity::{Activity, ActivityKind, Classification, changes, judgement_text, status_name};
 pub use alert::{Alert, AlertEvent, AlertStatus, DeliveryAttempt, DeliveryStatus, MAX_SAMPLE_ROWS};
 pub use case::{Case, CaseStatus, MAX_CASE_ALERTS, MAX_TITLE_CHARS, case_changes};
 pub use integration::{HealthState, HealthStatus, Integration, IntegrationKind};
