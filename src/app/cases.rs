@@ -33,14 +33,19 @@ impl App {
     }
 
     /// `:case new TITLE` or `:case ID` with the marked or selected alerts (on the alerts pane);
-    /// `:case` alone shows the cases.
+    /// `:case title …` or `:case severity …` on the cases pane; `:case` alone shows the cases.
     pub(super) fn case_command(&mut self, arg: &str) -> Vec<Job> {
         if arg.is_empty() {
             self.pane = Pane::Cases;
             return vec![];
         }
+        if self.pane == Pane::Cases {
+            return self.case_field(arg);
+        }
         if self.pane != Pane::Alerts {
-            self.ui.error(":case takes the marked or selected alerts: go to the alerts pane (3) first");
+            self.ui.error(
+                ":case takes the marked or selected alerts: go to the alerts pane (3) first (on the cases pane, :case title or :case severity)",
+            );
             return vec![];
         }
         let ids = self.alerts.list.take_targets();
@@ -49,6 +54,33 @@ impl App {
             return vec![];
         }
         self.case_target(ids, arg)
+    }
+
+    /// `:case title TEXT` or `:case severity critical..info|auto` on the selected case.
+    fn case_field(&mut self, arg: &str) -> Vec<Job> {
+        let Some(case) = self.cases.list.selected() else {
+            self.ui.error("no case selected");
+            return vec![];
+        };
+        let (field, value) = arg.split_once(' ').map_or((arg, ""), |(f, v)| (f, v.trim()));
+        let change = match (field, value) {
+            ("title", t) if !t.is_empty() => Change::Title(t.to_string()),
+            ("severity", "auto") => Change::Severity(None),
+            ("severity", s) => match s.parse() {
+                Ok(s) => Change::Severity(Some(s)),
+                Err(e) => {
+                    self.ui.error(format!("{e}, or auto for its alerts' highest"));
+                    return vec![];
+                }
+            },
+            _ => {
+                self.ui.error(
+                    "on the cases pane: :case title TEXT, or :case severity critical|high|medium|low|info|auto",
+                );
+                return vec![];
+            }
+        };
+        vec![Job::ChangeCase { case_id: case.id.clone(), change }]
     }
 
     /// `new TITLE` opens a case of the alerts; a case id (or its unique start) adds them to it.

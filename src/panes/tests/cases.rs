@@ -116,6 +116,17 @@ fn owner_notes_status_and_closing_from_the_keyboard() {
     press(&mut a, "N");
     let jobs = type_and_enter(&mut a, "keys revoked");
     assert!(matches!(&jobs[..], [Job::ChangeCase { change: Change::Note(n), .. }] if n == "keys revoked"));
+    let jobs = a.run_command("case severity high");
+    assert!(
+        matches!(&jobs[..], [Job::ChangeCase { change: Change::Severity(Some(Severity::High)), .. }]),
+        "{jobs:?}"
+    );
+    let jobs = a.run_command("case title carol's account, taken over");
+    assert!(
+        matches!(&jobs[..], [Job::ChangeCase { change: Change::Title(t), .. }] if t == "carol's account, taken over")
+    );
+    assert!(a.run_command("case severity huge").is_empty());
+    assert!(a.ui.message.as_ref().unwrap().1.contains("unknown severity `huge`"), "{:?}", a.ui.message);
     let jobs = press(&mut a, "w");
     assert!(matches!(&jobs[..], [Job::ChangeCase { change: Change::Status(CaseStatus::InProgress), .. }]));
     press(&mut a, "r");
