@@ -364,8 +364,9 @@ pub fn lake_timeline_sql(view: &CaseView) -> Option<String> {
     if chosen.is_empty() {
         return None;
     }
-    let from = view.alerts.iter().map(|a| a.window_start).min()? - Duration::hours(1);
-    let to = view.alerts.iter().map(|a| a.window_end).max()? + Duration::hours(1);
+    // Checked: evidence times come from logs, and a forged extreme year must not panic.
+    let from = view.alerts.iter().map(|a| a.window_start).min()?.checked_sub_signed(Duration::hours(1))?;
+    let to = view.alerts.iter().map(|a| a.window_end).max()?.checked_add_signed(Duration::hours(1))?;
     Some(timeline_sql_of(&chosen, from, to))
 }
 

@@ -92,7 +92,10 @@ fn within<'a>(sorted: &[&'a Alert], window: Duration) -> Vec<Vec<&'a Alert>> {
     let mut end = DateTime::<Utc>::MIN_UTC;
     for a in sorted {
         match runs.last_mut() {
-            Some(run) if a.window_start <= end + window => run.push(a),
+            // Checked: evidence times come from logs, and a forged year 262143 must not panic.
+            Some(run) if end.checked_add_signed(window).is_none_or(|reach| a.window_start <= reach) => {
+                run.push(a)
+            }
             _ => runs.push(vec![a]),
         }
         end = end.max(a.window_end);
@@ -166,5 +169,12 @@ mod tests {
         resolved[2].status = crate::model::AlertStatus::Resolved;
         let got = suggest(&resolved, &[case], Duration::hours(2));
         assert!(got.is_empty(), "{got:#?}");
+
+        // Forged times at the end of chrono's range group without a panic.
+        let mut far = alerts[..2].to_vec();
+        far[0].window_end = DateTime::<Utc>::MAX_UTC;
+        far[1].window_start = DateTime::<Utc>::MAX_UTC;
+        far[1].window_end = DateTime::<Utc>::MAX_UTC;
+        assert_eq!(suggest(&far, &[], Duration::hours(2)).len(), 1);
     }
 }
