@@ -56,31 +56,21 @@ impl App {
         self.case_target(ids, arg)
     }
 
-    /// `:case title TEXT` or `:case severity critical..info|auto` on the selected case.
+    /// `:case title TEXT`, `:case severity critical..info|auto`, `:case owner NAME` or
+    /// `:case status open|in_progress` on the selected case.
     fn case_field(&mut self, arg: &str) -> Vec<Job> {
         let Some(case) = self.cases.list.selected() else {
             self.ui.error("no case selected");
             return vec![];
         };
         let (field, value) = arg.split_once(' ').map_or((arg, ""), |(f, v)| (f, v.trim()));
-        let change = match (field, value) {
-            ("title", t) if !t.is_empty() => Change::Title(t.to_string()),
-            ("severity", "auto") => Change::Severity(None),
-            ("severity", s) => match s.parse() {
-                Ok(s) => Change::Severity(Some(s)),
-                Err(e) => {
-                    self.ui.error(format!("{e}, or auto for its alerts' highest"));
-                    return vec![];
-                }
-            },
-            _ => {
-                self.ui.error(
-                    "on the cases pane: :case title TEXT, or :case severity critical|high|medium|low|info|auto",
-                );
-                return vec![];
+        match Change::parse(field, value) {
+            Ok(change) => vec![Job::ChangeCase { case_id: case.id.clone(), change }],
+            Err(e) => {
+                self.ui.error(format!("{e} (on the cases pane: :case title|severity|owner|status VALUE)"));
+                vec![]
             }
-        };
-        vec![Job::ChangeCase { case_id: case.id.clone(), change }]
+        }
     }
 
     /// `new TITLE` opens a case of the alerts; a case id (or its unique start) adds them to it.

@@ -5,7 +5,7 @@ use super::{Workspace, output};
 use crate::cli::{CasesCommand, Format};
 use anyhow::{Result, bail};
 use mantissa_backend::cases::{self, Change, suggest};
-use mantissa_backend::model::{Case, CaseStatus, Severity};
+use mantissa_backend::model::Case;
 use mantissa_backend::ports::AlertQuery;
 use mantissa_backend::services::Services;
 use serde_json::json;
@@ -131,7 +131,7 @@ pub async fn run(ws: &Workspace, cmd: CasesCommand) -> Result<ExitCode> {
             done(&cases::change(&s, user, who, &id, &Change::Remove(ids)).await?, "changed");
         }
         CasesCommand::Set { id, field, value } => {
-            let change = field_change(&field, &value.join(" "))?;
+            let change = Change::parse(&field, &value.join(" "))?;
             done(&cases::change(&s, user, who, &id, &change).await?, "changed");
         }
         CasesCommand::Note { id, text } => {
@@ -161,26 +161,6 @@ pub async fn run(ws: &Workspace, cmd: CasesCommand) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// `cases set` FIELD VALUE as a change.
-fn field_change(field: &str, value: &str) -> Result<Change> {
-    let value = value.trim();
-    Ok(match field {
-        "title" => Change::Title(value.to_string()),
-        "owner" => Change::Owner((!value.is_empty()).then(|| value.to_string())),
-        "severity" if value == "auto" || value.is_empty() => Change::Severity(None),
-        "severity" => {
-            Change::Severity(Some(value.parse::<Severity>().map_err(|e| anyhow::anyhow!("severity: {e}"))?))
-        }
-        "status" => Change::Status(match value.replace([' ', '-'], "_").as_str() {
-            "open" => CaseStatus::Open,
-            "in_progress" | "working" => CaseStatus::InProgress,
-            "closed" => bail!("status: close with `mantissa cases close ID tp|bp|fp|un REASON`"),
-            other => bail!("status `{other}`: open or in_progress"),
-        }),
-        other => bail!("`{other}` is no case field: title, owner, severity or status"),
-    })
 }
 
 /// Full alert ids for what was typed: an id, or the unique start of one (8 characters or more)

@@ -34,6 +34,38 @@ pub enum Change {
     },
 }
 
+impl Change {
+    /// A field set by name, as `mantissa cases set` and `:case` take it: `title TEXT`, `owner
+    /// NAME` (empty clears), `severity critical..info|auto` (auto: its alerts' highest),
+    /// `status open|in_progress` (closing takes a judgement: [`Change::Close`]).
+    pub fn parse(field: &str, value: &str) -> Result<Change> {
+        let value = value.trim();
+        let bad = |reason: String| Error::invalid(format!("case {field}"), reason);
+        Ok(match field {
+            "title" => Change::Title(value.to_string()),
+            "owner" => Change::Owner((!value.is_empty()).then(|| value.to_string())),
+            "severity" if value == "auto" || value.is_empty() => Change::Severity(None),
+            "severity" => Change::Severity(Some(
+                value
+                    .parse::<Severity>()
+                    .map_err(|e| bad(format!("{e}, or auto for its alerts' highest")))?,
+            )),
+            "status" => Change::Status(match value.replace([' ', '-'], "_").as_str() {
+                "open" => CaseStatus::Open,
+                "in_progress" | "working" => CaseStatus::InProgress,
+                "closed" => return Err(bad("close it with a judgement: tp|bp|fp|un and why".into())),
+                other => return Err(bad(format!("`{other}`: open or in_progress"))),
+            }),
+            other => {
+                return Err(Error::invalid(
+                    "case field",
+                    format!("`{other}` is no case field: title, owner, severity or status"),
+                ));
+            }
+        })
+    }
+}
+
 /// Opens a case of these alerts (none is fine: alerts come later) as `who`.
 pub async fn open(s: &Services, user_id: &str, who: &str, title: &str, alert_ids: &[String]) -> Result<Case> {
     let title = checked_title(title)?;
@@ -142,7 +174,7 @@ async fn apply(
         }
         Change::Remove(ids) => {
             case.alert_ids.retain(|id| !ids.contains(id));
-            let left = read_alerts(s, user_id, &case.alert_ids).await.unwrap_or_default();
+            let (left, _gone) = stored_alerts(s, user_id, &case.alert_ids).await?;
             case.take_severity_of(&left);
         }
         Change::Close { classification, reason } => {
@@ -164,7 +196,7 @@ async fn resolve_alerts(
     classification: Classification,
     reason: Option<&str>,
 ) -> Result<usize> {
-    let alerts = read_alerts(s, user_id, &case.alert_ids).await?;
+    let (alerts, _gone) = stored_alerts(s, user_id, &case.alert_ids).await?;
     let why =
         reason.map_or_else(|| format!("case {} closed", case.id), |r| format!("{r} (case {})", case.id));
     let resolved: Vec<Alert> = alerts
@@ -194,14 +226,23 @@ fn checked_title(title: &str) -> Result<String> {
 
 /// The alerts by id, in that order; an id that names no alert of the user is an error naming it.
 async fn read_alerts(s: &Services, user_id: &str, ids: &[String]) -> Result<Vec<Alert>> {
-    let mut out = Vec::with_capacity(ids.len());
+    match stored_alerts(s, user_id, ids).await? {
+        (found, gone) if gone.is_empty() => Ok(found),
+        (_, gone) => Err(Error::NotFound { kind: "alert", id: gone[0].clone() }),
+    }
+}
+
+/// The alerts by id that are still stored, and the ids that no longer name one (a case keeps
+/// the ids of alerts deleted since).
+async fn stored_alerts(s: &Services, user_id: &str, ids: &[String]) -> Result<(Vec<Alert>, Vec<String>)> {
+    let (mut found, mut gone) = (Vec::with_capacity(ids.len()), vec![]);
     for id in ids {
         match s.alerts.get_alert(user_id, id).await? {
-            Some(a) => out.push(a),
-            None => return Err(Error::NotFound { kind: "alert", id: id.clone() }),
+            Some(a) => found.push(a),
+            None => gone.push(id.clone()),
         }
     }
-    Ok(out)
+    Ok((found, gone))
 }
 
 /// `in case case-1a2b3c4d: title` on each alert added; `out of case …` on each removed.
@@ -235,14 +276,7 @@ pub struct CaseView {
 
 pub async fn show(s: &Services, user_id: &str, case_id: &str) -> Result<CaseView> {
     let case = get(s, user_id, case_id).await?;
-    let mut alerts = vec![];
-    let mut missing = vec![];
-    for id in &case.alert_ids {
-        match s.alerts.get_alert(user_id, id).await? {
-            Some(a) => alerts.push(a),
-            None => missing.push(id.clone()),
-        }
-    }
+    let (alerts, missing) = stored_alerts(s, user_id, &case.alert_ids).await?;
     let mut timeline: Vec<TimelineEntry> = s
         .activity
         .activity(user_id, &case.id)

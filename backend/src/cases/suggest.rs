@@ -48,11 +48,15 @@ pub fn suggest(alerts: &[Alert], cases: &[Case], window: Duration) -> Vec<Sugges
         .collect();
     // Entity → the candidates naming it, in the order entities were found.
     let mut by_entity: Vec<((EntityKind, String), Vec<&Alert>)> = vec![];
+    let mut at: std::collections::HashMap<String, usize> = Default::default();
     for a in &candidates {
         for entity in entities_of_alert(a) {
-            match by_entity.iter_mut().find(|(e, _)| e.1 == entity.1) {
-                Some((_, list)) => list.push(a),
-                None => by_entity.push((entity, vec![a])),
+            match at.get(&entity.1) {
+                Some(&i) => by_entity[i].1.push(a),
+                None => {
+                    at.insert(entity.1.clone(), by_entity.len());
+                    by_entity.push((entity, vec![a]));
+                }
             }
         }
     }
