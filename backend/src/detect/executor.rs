@@ -8,6 +8,7 @@ use crate::model::{Alert, AlertEvent, AlertStatus, MAX_SAMPLE_ROWS, Rule, RunWin
 use crate::query::run_to_end;
 use crate::services::Services;
 use chrono::{DateTime, Duration, Utc};
+use datafusion::arrow::record_batch::RecordBatch;
 use sha2::{Digest, Sha256};
 use std::time::Instant;
 
@@ -21,6 +22,26 @@ pub struct RunOutcome {
     pub error: Option<String>,
     pub bytes_scanned: u64,
     pub duration_ms: f64,
+    /// How its rows were read: alone (and why it could not share) or in a shared scan.
+    pub scan: Scan,
+}
+
+/// How a run read its rows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scan {
+    /// Its own query; the reason it could not share a scan, when it was due with others.
+    Alone(Option<String>),
+    /// One query for this many distinct rule queries of one table and window.
+    Shared(usize),
+}
+
+/// What a rule's query returned: its rows, or the engine's error; the bytes are its share.
+#[derive(Clone)]
+pub struct Scanned {
+    pub rows: std::result::Result<Vec<RecordBatch>, String>,
+    pub bytes_scanned: u64,
+    pub duration_ms: f64,
+    pub scan: Scan,
 }
 
 /// The user's allowance for late delivery, in seconds (a setting; 15 minutes by default).
@@ -33,55 +54,93 @@ pub async fn lateness_secs(s: &Services, user: &str) -> Result<u64> {
 /// alerts it makes or updates. Nothing is stored here: [`super::fire`] stores and routes them,
 /// then moves the rule's window on, so a run that fails half-way is simply run again.
 pub async fn run_rule(s: &Services, user: &str, rule: &Rule, fired_at: DateTime<Utc>) -> Result<RunOutcome> {
+    let Some(window) = window_for(s, user, rule, fired_at).await? else {
+        return Ok(RunOutcome::nothing_due());
+    };
+    run_window(s, user, rule, window).await
+}
+
+/// The window `rule` runs over when fired at `fired_at`; `None` when nothing new is due.
+pub async fn window_for(
+    s: &Services,
+    user: &str,
+    rule: &Rule,
+    fired_at: DateTime<Utc>,
+) -> Result<Option<RunWindow>> {
     let stored = s.rules.get_rule(user, &rule.id).await?;
     let previous_end = stored.as_ref().and_then(|r| r.detected_until).or(rule.detected_until);
     let lateness = lateness_secs(s, user).await?;
-    let Some(window) = RunWindow::for_run(fired_at, lateness, previous_end) else {
-        return Ok(RunOutcome {
+    Ok(RunWindow::for_run(fired_at, lateness, previous_end))
+}
+
+impl RunOutcome {
+    pub fn nothing_due() -> Self {
+        RunOutcome {
             window: None,
             rows: 0,
             alerts: vec![],
             error: None,
             bytes_scanned: 0,
             duration_ms: 0.0,
-        });
-    };
-    run_window(s, user, rule, window).await
+            scan: Scan::Alone(None),
+        }
+    }
+}
+
+/// Runs `sql` on its own.
+pub async fn scan_alone(s: &Services, sql: &str, why: Option<String>) -> Scanned {
+    let started = Instant::now();
+    let result = run_to_end(s.engine.as_ref(), sql).await;
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    match result {
+        Ok(out) => Scanned {
+            bytes_scanned: out.status.stats.bytes_scanned,
+            rows: Ok(out.batches),
+            duration_ms,
+            scan: Scan::Alone(why),
+        },
+        Err(e) => Scanned { rows: Err(e.to_string()), bytes_scanned: 0, duration_ms, scan: Scan::Alone(why) },
+    }
 }
 
 /// Runs `rule` over exactly `window`.
 pub async fn run_window(s: &Services, user: &str, rule: &Rule, window: RunWindow) -> Result<RunOutcome> {
-    let started = Instant::now();
-    let result = run_to_end(s.engine.as_ref(), &window.render(&rule.query)).await;
-    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let out = match result {
-        Err(e) => {
-            return Ok(RunOutcome {
-                window: Some(window),
-                rows: 0,
-                alerts: vec![],
-                error: Some(e.to_string()),
-                bytes_scanned: 0,
-                duration_ms,
-            });
-        }
-        Ok(out) => out,
+    let scanned = scan_alone(s, &window.render(&rule.query), None).await;
+    outcome_of(s, user, rule, window, scanned).await
+}
+
+/// The alerts `rule` makes or updates from what its query over `window` returned.
+pub async fn outcome_of(
+    s: &Services,
+    user: &str,
+    rule: &Rule,
+    window: RunWindow,
+    scanned: Scanned,
+) -> Result<RunOutcome> {
+    let Scanned { rows: batches, bytes_scanned, duration_ms, scan } = scanned;
+    let mut outcome = RunOutcome {
+        window: Some(window),
+        rows: 0,
+        alerts: vec![],
+        error: None,
+        bytes_scanned,
+        duration_ms,
+        scan,
     };
-    let rows = out.num_rows() as u64;
-    let mut alerts = vec![];
-    if rule.threshold.is_exceeded_by(rows) {
-        for incident in evidence::incidents(rule, &out.batches, rows) {
-            alerts.push(alert_for(s, user, rule, window, incident).await?);
+    let batches = match batches {
+        Ok(b) => b,
+        Err(e) => {
+            outcome.error = Some(e);
+            return Ok(outcome);
+        }
+    };
+    outcome.rows = batches.iter().map(RecordBatch::num_rows).sum::<usize>() as u64;
+    if rule.threshold.is_exceeded_by(outcome.rows) {
+        for incident in evidence::incidents(rule, &batches, outcome.rows) {
+            outcome.alerts.push(alert_for(s, user, rule, window, incident).await?);
         }
     }
-    Ok(RunOutcome {
-        window: Some(window),
-        rows,
-        alerts,
-        error: None,
-        bytes_scanned: out.status.stats.bytes_scanned,
-        duration_ms,
-    })
+    Ok(outcome)
 }
 
 /// The open alert of the incident with the new evidence folded in, or a new alert.

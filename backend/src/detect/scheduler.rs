@@ -3,13 +3,15 @@
 //! gap) and a failed one is retried soon. A panic in one rule's run is recorded against that
 //! rule; the others keep going. Time comes from the services' clock, so tests step it by hand.
 
-use super::{route_alert, run_rule};
+use super::due::{Due, run_due};
+use super::executor::{RunOutcome, Scan};
+use super::route_alert;
 use crate::error::Result;
 use crate::local::SchedulerLock;
 use crate::model::{Rule, RunStatus, RunWindow};
 use crate::services::Services;
 use chrono::{DateTime, Duration, Utc};
-use futures::FutureExt;
+use futures::{FutureExt, StreamExt};
 use std::collections::{HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
@@ -19,6 +21,8 @@ use tokio::task::JoinHandle;
 
 /// The first retry of a failed run comes after this long, doubling up to the rule's period.
 const RETRY_AFTER_SECS: i64 = 30;
+/// Runs stored and routed at once after a tick's queries (store calls, not queries).
+const FINISHING_AT_ONCE: usize = 8;
 
 /// A fired rule's run: its window, the alerts it made or updated, or its error.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -31,10 +35,15 @@ pub struct Fired {
     pub window_end: Option<DateTime<Utc>>,
     pub alert_ids: Vec<String>,
     pub error: Option<String>,
+    /// This run's share of the bytes its scan read.
+    pub bytes_scanned: u64,
+    pub duration_ms: f64,
+    /// How many rule queries read their rows in the same scan (1: alone).
+    pub shared_with: usize,
 }
 
 impl Fired {
-    fn new(rule_id: &str, at: DateTime<Utc>, window: Option<RunWindow>) -> Self {
+    pub fn new(rule_id: &str, at: DateTime<Utc>, window: Option<RunWindow>) -> Self {
         Fired {
             rule_id: rule_id.to_string(),
             at,
@@ -42,6 +51,9 @@ impl Fired {
             window_end: window.map(|w| w.end),
             alert_ids: vec![],
             error: None,
+            bytes_scanned: 0,
+            duration_ms: 0.0,
+            shared_with: 1,
         }
     }
 }
@@ -52,7 +64,31 @@ impl Fired {
 /// alert is stored and routed; otherwise the error is returned and the next try runs the same
 /// window again, which makes the same alert ids (nothing is doubled).
 pub async fn fire(s: &Services, user: &str, rule: &Rule, at: DateTime<Utc>) -> Fired {
-    let outcome = match run_rule(s, user, rule, at).await {
+    let due = [Due { user: user.to_string(), rule: rule.clone() }];
+    let mut fired = fire_due(s, &due, at).await;
+    fired.pop().unwrap_or_else(|| Fired::new(&rule.id, at, None))
+}
+
+/// [`fire`] for every rule due at one tick, their queries planned together ([`run_due`]: one
+/// scan for the filters of one table and window); one [`Fired`] a rule, in the order given.
+pub async fn fire_due(s: &Services, due: &[Due], at: DateTime<Utc>) -> Vec<Fired> {
+    let outcomes = run_due(s, due, at).await;
+    // Futures made first, then polled: a stream of closures over borrows is not `Send` enough
+    // for `tokio::spawn`.
+    let runs: Vec<_> =
+        due.iter().zip(outcomes).map(|(d, outcome)| finish(s, &d.user, &d.rule, at, outcome)).collect();
+    futures::stream::iter(runs).buffered(FINISHING_AT_ONCE).collect().await
+}
+
+/// Stores and routes one run's alerts, then records the run.
+async fn finish(
+    s: &Services,
+    user: &str,
+    rule: &Rule,
+    at: DateTime<Utc>,
+    outcome: Result<RunOutcome>,
+) -> Fired {
+    let outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
             let mut f = Fired::new(&rule.id, at, None);
@@ -62,6 +98,12 @@ pub async fn fire(s: &Services, user: &str, rule: &Rule, at: DateTime<Utc>) -> F
     };
     let mut fired = Fired::new(&rule.id, at, outcome.window);
     fired.error = outcome.error.clone();
+    fired.bytes_scanned = outcome.bytes_scanned;
+    fired.duration_ms = outcome.duration_ms;
+    fired.shared_with = match outcome.scan {
+        Scan::Shared(n) => n,
+        Scan::Alone(_) => 1,
+    };
     if outcome.window.is_none() {
         return fired;
     }
@@ -157,6 +199,7 @@ impl SchedulerRunner {
         let rules = self.s.rules.list_rules(&self.user).await?;
         let mut started = vec![];
         let live: HashSet<&str> = rules.iter().filter(|r| r.enabled).map(|r| r.id.as_str()).collect();
+        let mut batch = vec![];
         let mut plans = self.plans.lock().expect("plans lock");
         plans.retain(|id, _| live.contains(id.as_str()));
         for rule in rules.into_iter().filter(|r| r.enabled) {
@@ -181,18 +224,54 @@ impl SchedulerRunner {
             if !self.running.lock().expect("running lock").insert(rule.id.clone()) {
                 continue;
             }
-            let guard = RunningGuard { running: self.running.clone(), rule_id: rule.id.clone() };
-            let (s, user, plans) = (self.s.clone(), self.user.clone(), self.plans.clone());
+            batch.push(rule);
+        }
+        drop(plans);
+        if batch.is_empty() {
+            return Ok(started);
+        }
+        // One task for the tick's runs, so their queries are planned together; a handle a rule.
+        let guards: Vec<RunningGuard> = batch
+            .iter()
+            .map(|r| RunningGuard { running: self.running.clone(), rule_id: r.id.clone() })
+            .collect();
+        let mut senders = vec![];
+        for rule in &batch {
+            let (tx, rx) = tokio::sync::oneshot::channel::<Fired>();
+            senders.push(tx);
+            let (rule_id, at) = (rule.id.clone(), now);
             started.push(tokio::spawn(async move {
-                let _guard = guard;
-                let fired = match AssertUnwindSafe(fire(&s, &user, &rule, now)).catch_unwind().await {
-                    Ok(f) => f,
-                    Err(panic) => record_panic(&s, &user, &rule, now, panic_text(&panic)).await,
-                };
-                plan_retry(&plans, &rule, now, fired.error.is_some());
-                fired
+                rx.await.unwrap_or_else(|_| {
+                    let mut f = Fired::new(&rule_id, at, None);
+                    f.error = Some("the run was cancelled".into());
+                    f
+                })
             }));
         }
+        let (s, user, plans) = (self.s.clone(), self.user.clone(), self.plans.clone());
+        tokio::spawn(async move {
+            let due: Vec<Due> = batch.iter().map(|r| Due { user: user.clone(), rule: r.clone() }).collect();
+            let fired = match AssertUnwindSafe(fire_due(&s, &due, now)).catch_unwind().await {
+                Ok(f) => f,
+                // Each rule again on its own, so the panic is recorded against its rule only
+                // (a retried run makes the same alerts: nothing doubles).
+                Err(_) => {
+                    let mut out = vec![];
+                    for rule in &batch {
+                        out.push(match AssertUnwindSafe(fire(&s, &user, rule, now)).catch_unwind().await {
+                            Ok(f) => f,
+                            Err(panic) => record_panic(&s, &user, rule, now, panic_text(&panic)).await,
+                        });
+                    }
+                    out
+                }
+            };
+            for (((rule, f), tx), guard) in batch.iter().zip(fired).zip(senders).zip(guards) {
+                plan_retry(&plans, rule, now, f.error.is_some());
+                drop(guard);
+                let _ = tx.send(f);
+            }
+        });
         Ok(started)
     }
 

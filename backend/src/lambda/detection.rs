@@ -31,14 +31,7 @@ pub async fn handle(s: &Services, event: serde_json::Value) -> Result<Fired> {
     })?;
     if !rule.enabled {
         tracing::info!(rule_id = %rule.id, user_id = %input.user_id, "rule disabled; not run");
-        return Ok(Fired {
-            rule_id: rule.id,
-            at: s.clock.now(),
-            window_start: None,
-            window_end: None,
-            alert_ids: vec![],
-            error: None,
-        });
+        return Ok(Fired::new(&rule.id, s.clock.now(), None));
     }
     let fired = fire(s, &input.user_id, &rule, s.clock.now()).await;
     match &fired.error {
