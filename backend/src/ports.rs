@@ -271,4 +271,6 @@ pub trait Scheduler: Send + Sync {
     async fn put_schedule(&self, entry: &ScheduledRule) -> Result<()>;
     async fn delete_schedule(&self, user_id: &str, rule_id: &str) -> Result<()>;
     async fn list_schedules(&self, user_id: &str) -> Result<Vec<ScheduledRule>>;
+    /// Every user's rules on one schedule expression: what its tick runs.
+    async fn on_schedule(&self, expression: &str) -> Result<Vec<ScheduledRule>>;
 }

@@ -9,6 +9,7 @@ mod backends {
     pub mod lake_aws;
     pub mod moto;
     pub mod suite;
+    pub mod template;
 }
 
 use backends::{moto, suite};

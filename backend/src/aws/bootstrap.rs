@@ -4,7 +4,9 @@
 
 use super::AwsSettings;
 use super::bootstrap_lake::{Steps, bootstrap_lake, ensure_queue};
-use super::dynamo::{ENABLED_RULES_INDEX, RULE_ALERTS_INDEX, SEVERITY_INDEX, TYPE_INDEX, USER_TIME_INDEX};
+use super::dynamo::{
+    ENABLED_RULES_INDEX, RULE_ALERTS_INDEX, SCHEDULE_INDEX, SEVERITY_INDEX, TYPE_INDEX, USER_TIME_INDEX,
+};
 use super::names::{self, Table};
 use crate::error::{Error, Result};
 use aws_sdk_dynamodb::types::{
@@ -30,7 +32,7 @@ struct TableSpec {
     ttl: Option<&'static str>,
 }
 
-const SPECS: [TableSpec; 7] = [
+const SPECS: [TableSpec; 8] = [
     TableSpec {
         table: Table::Rules,
         hash: "user_id",
@@ -75,6 +77,14 @@ const SPECS: [TableSpec; 7] = [
     },
     // One item a case; a user's cases are one Query.
     TableSpec { table: Table::Cases, hash: "user_id", range: Some("case_id"), indexes: &[], ttl: None },
+    // Which rule runs on which schedule expression; the tick of one expression reads its GSI.
+    TableSpec {
+        table: Table::Schedules,
+        hash: "user_id",
+        range: Some("rule_id"),
+        indexes: &[(SCHEDULE_INDEX, "expression", None)],
+        ttl: None,
+    },
 ];
 
 fn key(name: &str, kind: KeyType) -> Result<KeySchemaElement> {

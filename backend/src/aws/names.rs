@@ -13,10 +13,11 @@ pub enum Table {
     UserSettings,
     AlertActivity,
     Cases,
+    Schedules,
 }
 
 impl Table {
-    pub const ALL: [Table; 7] = [
+    pub const ALL: [Table; 8] = [
         Table::Rules,
         Table::Integrations,
         Table::AlertHistory,
@@ -24,6 +25,7 @@ impl Table {
         Table::UserSettings,
         Table::AlertActivity,
         Table::Cases,
+        Table::Schedules,
     ];
 
     pub fn stem(self) -> &'static str {
@@ -35,6 +37,7 @@ impl Table {
             Table::UserSettings => "user-settings",
             Table::AlertActivity => "alert-activity",
             Table::Cases => "cases",
+            Table::Schedules => "schedules",
         }
     }
 
@@ -107,12 +110,42 @@ pub fn detection_rule(user_id: &str, rule_id: &str, env: &str) -> String {
     format!("{RULE_NAME_PREFIX}{readable}-{hash}-{env}")
 }
 
+/// The EventBridge rule of one schedule expression (every user's rules on it run at its tick):
+/// `detection-schedule-{readable expression}-{8 hex of SHA-256 over it}-{env}`, within the limit.
+pub fn schedule_rule(expression: &str, env: &str) -> String {
+    let hash = &hex::encode(Sha256::digest(expression.as_bytes()))[..8];
+    let env: String = env.chars().map(|c| if is_rule_name_char(c) { c } else { '_' }).take(16).collect();
+    let mut readable = String::new();
+    for c in expression.chars() {
+        let c = if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' };
+        if !(c == '-' && (readable.is_empty() || readable.ends_with('-'))) {
+            readable.push(c);
+        }
+    }
+    let prefix = format!("{RULE_NAME_PREFIX}schedule-");
+    let room = RULE_NAME_MAX - prefix.len() - hash.len() - env.len() - 2;
+    let readable: String = readable.trim_end_matches('-').chars().take(room).collect();
+    let readable = readable.trim_end_matches('-');
+    format!("{prefix}{readable}-{hash}-{env}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn valid(name: &str) -> bool {
         name.len() <= RULE_NAME_MAX && name.chars().all(is_rule_name_char)
+    }
+
+    #[test]
+    fn schedule_rules_are_named_by_their_expression() {
+        let five = schedule_rule("rate(5 minutes)", "dev");
+        assert!(five.starts_with("detection-schedule-rate-5-minutes-") && five.ends_with("-dev"), "{five}");
+        let a = schedule_rule("cron(0 9 * * ? *)", "prod");
+        let b = schedule_rule("cron(0 9 ? * * *)", "prod");
+        assert_ne!(a, b, "the hash tells apart what the readable part cannot");
+        let long = schedule_rule("cron(0/5 8-17 ? * MON-FRI,SAT *)", "staging-environment-x");
+        assert!(valid(&a) && valid(&long), "{a} {long}");
     }
 
     #[test]

@@ -88,9 +88,9 @@ impl Plan {
     }
 }
 
-/// Each due rule's outcome, in the order given. A shared scan that fails is retried as its
-/// rules' own queries, so one rule's error is its own.
-pub async fn run_due(s: &Services, due: &[Due], fired_at: DateTime<Utc>) -> Vec<Result<RunOutcome>> {
+/// Each due rule's outcome, in the order given, and how many queries the plan ran. A shared
+/// scan that fails is retried as its rules' own queries, so one rule's error is its own.
+pub async fn run_due(s: &Services, due: &[Due], fired_at: DateTime<Utc>) -> (Vec<Result<RunOutcome>>, usize) {
     let mut windows = vec![];
     for d in due {
         windows.push(window_for(s, &d.user, &d.rule, fired_at).await);
@@ -130,7 +130,7 @@ pub async fn run_due(s: &Services, due: &[Due], fired_at: DateTime<Utc>) -> Vec<
         };
         out.push(outcome);
     }
-    out
+    (out, plan.query_count())
 }
 
 /// Runs the plan's queries, at most [`PARALLEL_QUERIES`] at a time; the result of each

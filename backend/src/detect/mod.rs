@@ -12,4 +12,4 @@ pub mod suppressions;
 pub use due::{Due, run_due};
 pub use executor::{RunOutcome, Scan, run_rule, run_window};
 pub use router::{DeliveryMessage, resolve_route, route_alert, route_to};
-pub use scheduler::{Fired, SchedulerRunner, fire, fire_due};
+pub use scheduler::{Fired, SchedulerRunner, Tick, fire, fire_due};

@@ -65,19 +65,26 @@ impl Fired {
 /// window again, which makes the same alert ids (nothing is doubled).
 pub async fn fire(s: &Services, user: &str, rule: &Rule, at: DateTime<Utc>) -> Fired {
     let due = [Due { user: user.to_string(), rule: rule.clone() }];
-    let mut fired = fire_due(s, &due, at).await;
-    fired.pop().unwrap_or_else(|| Fired::new(&rule.id, at, None))
+    fire_due(s, &due, at).await.fired.pop().unwrap_or_else(|| Fired::new(&rule.id, at, None))
+}
+
+/// What one tick ran: a [`Fired`] a rule, in the order given, and the queries they took.
+#[derive(Debug, Clone)]
+pub struct Tick {
+    pub fired: Vec<Fired>,
+    pub queries: usize,
 }
 
 /// [`fire`] for every rule due at one tick, their queries planned together ([`run_due`]: one
-/// scan for the filters of one table and window); one [`Fired`] a rule, in the order given.
-pub async fn fire_due(s: &Services, due: &[Due], at: DateTime<Utc>) -> Vec<Fired> {
-    let outcomes = run_due(s, due, at).await;
+/// scan for the filters of one table and window).
+pub async fn fire_due(s: &Services, due: &[Due], at: DateTime<Utc>) -> Tick {
+    let (outcomes, queries) = run_due(s, due, at).await;
     // Futures made first, then polled: a stream of closures over borrows is not `Send` enough
     // for `tokio::spawn`.
     let runs: Vec<_> =
         due.iter().zip(outcomes).map(|(d, outcome)| finish(s, &d.user, &d.rule, at, outcome)).collect();
-    futures::stream::iter(runs).buffered(FINISHING_AT_ONCE).collect().await
+    let fired = futures::stream::iter(runs).buffered(FINISHING_AT_ONCE).collect().await;
+    Tick { fired, queries }
 }
 
 /// Stores and routes one run's alerts, then records the run.
@@ -252,7 +259,7 @@ impl SchedulerRunner {
         tokio::spawn(async move {
             let due: Vec<Due> = batch.iter().map(|r| Due { user: user.clone(), rule: r.clone() }).collect();
             let fired = match AssertUnwindSafe(fire_due(&s, &due, now)).catch_unwind().await {
-                Ok(f) => f,
+                Ok(tick) => tick.fired,
                 // Each rule again on its own, so the panic is recorded against its rule only
                 // (a retried run makes the same alerts: nothing doubles).
                 Err(_) => {

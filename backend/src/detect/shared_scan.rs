@@ -210,7 +210,7 @@ pub fn combine(shapes: &[&Shape]) -> String {
 /// Rule `i`'s rows of a shared scan, with its own column names.
 pub fn split(batches: &[RecordBatch], i: usize, shape: &Shape) -> Result<Vec<RecordBatch>, String> {
     let mut out = vec![];
-    for batch in batches {
+    for batch in batches.iter().filter(|b| b.num_rows() > 0) {
         let schema = batch.schema();
         let column = |name: &str| {
             schema

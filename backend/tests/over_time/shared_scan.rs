@@ -73,7 +73,7 @@ async fn the_shared_scan_makes_exactly_the_alerts_of_the_rules_run_one_by_one() 
         for rule in &rules {
             one_by_one.push(fire(&alone, USER, rule, at).await);
         }
-        let together = fire_due(&shared, &due, at).await;
+        let together = fire_due(&shared, &due, at).await.fired;
         assert_eq!(together.len(), rules.len());
         for (a, b) in one_by_one.iter().zip(&together) {
             assert_eq!(a.error, None, "{} alone at {at}", a.rule_id);
@@ -113,7 +113,7 @@ async fn a_broken_rule_in_a_shared_scan_keeps_its_error_and_the_others_run() {
     broken.query = broken.query.replacen("eventtime", "no_such_column", 1);
     rules.push(broken);
     let due: Vec<Due> = rules.iter().map(|r| Due { user: USER.into(), rule: r.clone() }).collect();
-    let fired = fire_due(&s, &due, end).await;
+    let fired = fire_due(&s, &due, end).await.fired;
     let (bad, good): (Vec<_>, Vec<_>) = fired.iter().partition(|f| f.rule_id == "broken");
     assert!(bad[0].error.as_deref().unwrap_or_default().contains("no_such_column"), "{:?}", bad[0].error);
     assert!(good.iter().all(|f| f.error.is_none()), "{good:?}");

@@ -6,6 +6,7 @@ mod alerts;
 mod cases;
 mod misc;
 mod rules;
+mod schedules;
 
 use super::names::Table;
 pub(crate) use super::sdk_err;
@@ -28,6 +29,8 @@ pub const SEVERITY_INDEX: &str = "severity-index";
 /// order is no time order).
 pub const USER_TIME_INDEX: &str = "user-time-index";
 pub const TYPE_INDEX: &str = "type-index";
+/// Every user's rules on one schedule expression (for the detection Lambda's tick).
+pub const SCHEDULE_INDEX: &str = "expression-index";
 
 /// The five tables of one environment behind the store ports.
 #[derive(Clone)]

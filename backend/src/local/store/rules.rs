@@ -87,27 +87,32 @@ impl Scheduler for Db {
     }
 
     async fn list_schedules(&self, user_id: &str) -> Result<Vec<ScheduledRule>> {
-        let user = user_id.to_string();
+        self.schedules("user_id = ?1", user_id).await
+    }
+
+    async fn on_schedule(&self, expression: &str) -> Result<Vec<ScheduledRule>> {
+        self.schedules("expression = ?1", expression).await
+    }
+}
+
+impl Db {
+    /// Schedules where `column = ?1`, by user and rule.
+    async fn schedules(&self, condition: &'static str, value: &str) -> Result<Vec<ScheduledRule>> {
+        let value = value.to_string();
         self.call(move |c| {
-            let mut st = c
-                .prepare(
-                    "SELECT rule_id, expression, enabled FROM schedules WHERE user_id = ?1 ORDER BY rule_id",
-                )
-                .map_err(sql_err)?;
+            let sql = format!(
+                "SELECT user_id, rule_id, expression, enabled FROM schedules WHERE {condition} ORDER BY user_id, rule_id"
+            );
+            let mut st = c.prepare(&sql).map_err(sql_err)?;
             let rows = st
-                .query_map([&user], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, bool>(2)?))
+                .query_map([&value], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, bool>(3)?))
                 })
                 .map_err(sql_err)?;
             let mut out = vec![];
             for row in rows {
-                let (rule_id, expr, enabled) = row.map_err(sql_err)?;
-                out.push(ScheduledRule {
-                    user_id: user.clone(),
-                    rule_id,
-                    schedule: Schedule::parse(&expr)?,
-                    enabled,
-                });
+                let (user_id, rule_id, expr, enabled) = row.map_err(sql_err)?;
+                out.push(ScheduledRule { user_id, rule_id, schedule: Schedule::parse(&expr)?, enabled });
             }
             Ok(out)
         })
