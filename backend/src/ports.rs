@@ -274,3 +274,12 @@ pub trait Scheduler: Send + Sync {
     /// Every user's rules on one schedule expression: what its tick runs.
     async fn on_schedule(&self, expression: &str) -> Result<Vec<ScheduledRule>>;
 }
+
+/// Where the pipeline's counters go: added up per day in the embedded store (for `mantissa
+/// status` and the console), printed as CloudWatch EMF lines by the Lambdas.
+#[async_trait]
+pub trait Counters: Send + Sync {
+    async fn add(&self, sample: &crate::model::metric::Sample) -> Result<()>;
+    /// The user's totals since `since` (by day); empty where the counters live elsewhere.
+    async fn totals(&self, user_id: &str, since: DateTime<Utc>) -> Result<Vec<crate::model::metric::Total>>;
+}

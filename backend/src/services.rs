@@ -4,8 +4,8 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::Result;
 use crate::local::{Db, FileSecretStore, Lake, LocalQueryEngine};
 use crate::ports::{
-    ActivityLog, AlertQueue, AlertStore, CaseStore, DedupCache, IntegrationStore, QueryEngine, RuleStore,
-    Scheduler, SecretStore, SettingsStore,
+    ActivityLog, AlertQueue, AlertStore, CaseStore, Counters, DedupCache, IntegrationStore, QueryEngine,
+    RuleStore, Scheduler, SecretStore, SettingsStore,
 };
 use std::path::Path;
 use std::sync::Arc;
@@ -23,6 +23,8 @@ pub struct Services {
     pub queue: Arc<dyn AlertQueue>,
     pub secrets: Arc<dyn SecretStore>,
     pub scheduler: Arc<dyn Scheduler>,
+    /// Where rule runs, routed alerts and deliveries are counted.
+    pub counters: Arc<dyn Counters>,
     pub clock: Arc<dyn Clock>,
     /// Hosts that may be reached over plain http or on private addresses (loopback for dev).
     pub allowed_hosts: Vec<String>,
@@ -54,7 +56,8 @@ impl Services {
             activity: db.clone(),
             cases: db.clone(),
             queue: db.clone(),
-            scheduler: db,
+            scheduler: db.clone(),
+            counters: db,
             secrets: Arc::new(FileSecretStore::new(data_dir)),
             clock,
             allowed_hosts: vec!["127.0.0.1".into(), "localhost".into(), "::1".into()],
@@ -98,5 +101,12 @@ mod tests {
         }
         assert_eq!(report.parquet_files.len(), 1);
         assert_eq!(mode(&report.parquet_files[0]), 0o600);
+    }
+}
+
+/// Counts `sample`; a counter that cannot be written is said on stderr, never the run's failure.
+pub async fn count(s: &Services, sample: crate::model::metric::Sample) {
+    if let Err(e) = s.counters.add(&sample).await {
+        eprintln!("counters: {e}");
     }
 }

@@ -160,6 +160,9 @@ impl App {
         if self.scheduler_elsewhere.load(std::sync::atomic::Ordering::Relaxed) {
             line.push_str(" · rules run in another process");
         }
+        if let Some(today) = &self.pipeline {
+            line.push_str(&format!(" · today {today}"));
+        }
         if self.running.is_empty() {
             return line;
         }
@@ -191,7 +194,7 @@ mod tests {
         let mut replies = vec![];
         loop {
             let msg = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.unwrap().unwrap();
-            let end = matches!(msg, Msg::Refreshed);
+            let end = matches!(msg, Msg::Refreshed(_));
             replies.push(format!("{msg:?}").split(['(', ' ']).next().unwrap_or_default().to_string());
             app.update(msg);
             if end {
@@ -218,7 +221,7 @@ mod tests {
         while done < 2 || !refreshed {
             let msg = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.unwrap().unwrap();
             done += matches!(msg, Msg::Done(_)) as usize;
-            refreshed |= matches!(msg, Msg::Refreshed);
+            refreshed |= matches!(msg, Msg::Refreshed(_));
             app.update(msg);
         }
         assert_eq!(app.status(), "local · analyst", "the refresh never shows there");

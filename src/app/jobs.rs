@@ -19,6 +19,7 @@ pub fn spawn(ctx: &Context, job: Job, tx: UnboundedSender<Msg>) {
     let ctx = ctx.clone();
     let label = job.label();
     let refresh = matches!(job, Job::Refresh(_));
+    let (counted, user) = (ctx.s.clone(), ctx.user.clone());
     tokio::spawn(async move {
         let done = tx.clone();
         if let Err(e) = tokio::spawn(run(ctx, job, tx)).await
@@ -31,9 +32,16 @@ pub fn spawn(ctx: &Context, job: Job, tx: UnboundedSender<Msg>) {
             let _ = done.send(Msg::Done(label));
         }
         if refresh {
-            let _ = done.send(Msg::Refreshed);
+            let _ = done.send(Msg::Refreshed(pipeline_today(&counted, &user).await));
         }
     });
+}
+
+/// Today's (UTC) counters of the user's pipeline, as the status line says them.
+async fn pipeline_today(s: &mantissa_backend::services::Services, user: &str) -> Option<String> {
+    let today = chrono::Utc::now().date_naive().and_hms_opt(0, 0, 0)?.and_utc();
+    let totals = s.counters.totals(user, today).await.ok()?;
+    mantissa_backend::model::metric::totals_line(&totals)
 }
 
 async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {

@@ -59,6 +59,8 @@ pub struct App {
     /// Set while another process (a `serve`, another console) runs this workspace's rules, so
     /// this console runs none of its own and says so on the status line.
     pub scheduler_elsewhere: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Today's pipeline counters (runs, alerts routed, sends), from the last refresh.
+    pub pipeline: Option<String>,
     /// The user's settings as last read (the assistant's provider, the preferences).
     pub settings: mantissa_backend::model::settings::UserSettings,
     /// The follow-up queries of the explanation on screen, opened with 1-9.
@@ -84,6 +86,7 @@ impl App {
             quit: false,
             status_line,
             scheduler_elsewhere: Default::default(),
+            pipeline: None,
             settings: Default::default(),
             suggested: vec![],
         }

@@ -48,9 +48,11 @@ impl App {
                 ui.error(t);
                 true
             }
-            Msg::Refreshed => {
+            Msg::Refreshed(pipeline) => {
                 self.refreshing = false;
-                false
+                let changed = self.pipeline != pipeline;
+                self.pipeline = pipeline;
+                changed
             }
             Msg::Done(label) => {
                 if let Some(n) = self.running.get_mut(label) {

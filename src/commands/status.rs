@@ -135,6 +135,18 @@ async fn print_status(ws: &Workspace) -> Result<ExitCode> {
     println!("  rules        {:>6}", s.rules.list_rules(&ws.user).await?.len());
     println!("  integrations {:>6}", s.integrations.list_integrations(&ws.user).await?.len());
     println!("  queued       {:>6}   dead letters {}", depth.queued, depth.dead);
+    let today = chrono::Utc::now().date_naive().and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    let totals = match today {
+        Some(t) => s.counters.totals(&ws.user, t).await?,
+        None => vec![],
+    };
+    match mantissa_backend::model::metric::totals_line(&totals) {
+        Some(line) => println!("  today        {line}"),
+        None if ws.aws.is_some() => {
+            println!("  metrics      in CloudWatch, namespace MantissaLog (the Lambdas' EMF lines)")
+        }
+        None => println!("  today        no rule runs yet"),
+    }
     if ws.aws.is_none() {
         println!(
             "Try: mantissa query \"SELECT eventname, count(*) FROM cloudtrail_logs GROUP BY 1 ORDER BY 2 DESC\""

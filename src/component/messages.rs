@@ -260,6 +260,7 @@ pub enum Msg {
     Error(String),
     /// A labelled job ended (see [`Job::label`]).
     Done(&'static str),
-    /// A refresh ended, however it ended: the next one may start.
-    Refreshed,
+    /// A refresh ended, however it ended: the next one may start. It carries today's pipeline
+    /// counters as one line (runs, routed, sent), when any were counted.
+    Refreshed(Option<String>),
 }

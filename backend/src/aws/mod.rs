@@ -8,6 +8,7 @@ pub mod bootstrap;
 pub mod bootstrap_lake;
 pub mod catalog;
 pub mod dynamo;
+pub mod emf;
 pub mod events;
 pub mod identity;
 pub mod lake;
@@ -264,6 +265,7 @@ impl Services {
                 &lambda_arn,
                 store,
             )),
+            counters: Arc::new(emf::NoCounters),
             clock,
             allowed_hosts: settings.allowed_hosts.clone(),
             enqueued: Arc::new(tokio::sync::Notify::new()),

@@ -8,9 +8,10 @@ use super::senders::{self, SendContext, SendError};
 use crate::detect::DeliveryMessage;
 use crate::error::Result;
 use crate::local::queue::MAX_RECEIVES;
+use crate::model::metric::Sample;
 use crate::model::{DeliveryAttempt, DeliveryStatus, Integration};
 use crate::ports::{AttemptRecord, ReceivedMessage};
-use crate::services::Services;
+use crate::services::{Services, count};
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt, StreamExt};
 use std::collections::HashMap;
@@ -214,6 +215,24 @@ impl DeliveryWorker {
         // Attempts first, then the delete: a crash in between redelivers (at-least-once)
         // rather than losing the record.
         s.alerts.record_attempts(&records).await?;
+        for (r, (_, msg)) in records.iter().zip(&readable) {
+            let kind = targets[&(msg.user_id.clone(), msg.integration_id.clone())]
+                .as_ref()
+                .ok()
+                .map(|(i, _)| i.kind);
+            let a = &r.attempt;
+            let sample = Sample::delivery(
+                now,
+                &r.user_id,
+                a.status,
+                kind,
+                a.latency_ms,
+                &r.alert_id,
+                &msg.alert.rule_id,
+                a.error.as_deref(),
+            );
+            count(s, sample).await;
+        }
         // An undelivered alert does not hold its incident's dedup key: the next alert of the
         // same incident is sent, not suppressed behind one that sits in the DLQ.
         for (key, holder, _) in &released {

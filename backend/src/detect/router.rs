@@ -3,9 +3,10 @@
 //! in group `{user_id}:{integration_id}`. Also resolves routing commands like "page the on-call".
 
 use crate::error::{Error, Result};
+use crate::model::metric::Sample;
 use crate::model::{Alert, AlertEvent, DeliveryAttempt, DeliveryStatus, Integration, IntegrationKind, Rule};
 use crate::ports::AttemptRecord;
-use crate::services::Services;
+use crate::services::{Services, count};
 use serde::{Deserialize, Serialize};
 
 /// What the delivery worker receives: the alert snapshot (so delivery never depends on a
@@ -214,6 +215,9 @@ async fn send_messages(
         s.queue
             .send(&group_id(&alert.user_id, &i.id), &format!("{}:{}{message_suffix}", alert.id, i.id), &body)
             .await?;
+        let routed =
+            Sample::alert_routed(s.clock.now(), &alert.user_id, alert.severity, i.kind, &alert.rule_id);
+        count(s, routed).await;
     }
     if !targets.is_empty() {
         s.enqueued.notify_one();

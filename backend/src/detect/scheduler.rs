@@ -8,8 +8,9 @@ use super::executor::{RunOutcome, Scan};
 use super::route_alert;
 use crate::error::Result;
 use crate::local::SchedulerLock;
+use crate::model::metric::{RuleRun, Sample};
 use crate::model::{Rule, RunStatus, RunWindow};
-use crate::services::Services;
+use crate::services::{Services, count};
 use chrono::{DateTime, Duration, Utc};
 use futures::{FutureExt, StreamExt};
 use std::collections::{HashMap, HashSet};
@@ -144,7 +145,28 @@ async fn finish(
     if let Err(e) = record.await {
         fired.error = Some(format!("storing the run failed: {e}"));
     }
+    let run = RuleRun {
+        user_id: user,
+        rule_id: &rule.id,
+        table: table_of(&rule.query),
+        failed: fired.error.is_some(),
+        duration_ms: fired.duration_ms,
+        bytes_scanned: fired.bytes_scanned,
+        shared_with: fired.shared_with,
+        alerts: fired.alert_ids.len(),
+    };
+    count(s, Sample::rule_run(s.clock.now(), &run)).await;
     fired
+}
+
+/// The first lake table a query names, for the run's metric line.
+fn table_of(sql: &str) -> Option<&'static str> {
+    let lower = sql.to_ascii_lowercase();
+    crate::model::Table::ALL
+        .iter()
+        .filter_map(|t| lower.find(t.name()).map(|at| (at, t.name())))
+        .min()
+        .map(|(_, name)| name)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -5,6 +5,7 @@ mod activity;
 mod alert;
 mod case;
 mod integration;
+pub mod metric;
 mod query;
 mod rule;
 pub mod schedule;

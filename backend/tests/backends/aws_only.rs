@@ -423,7 +423,14 @@ async fn receive_one(settings: &mantissa_backend::aws::AwsSettings) -> aws_sdk_s
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lambdas_detect_deliver_and_report_partial_batch_failures() {
-    let (settings, s) = moto::aws_services().await;
+    let (settings, mut s) = moto::aws_services().await;
+    // The handlers' metric lines, as the Lambdas print them to stdout.
+    let emf = Lines::default();
+    s.counters = std::sync::Arc::new(mantissa_backend::aws::emf::EmfCounters::to_writer(
+        "MantissaLog",
+        &settings.env,
+        Box::new(emf.clone()),
+    ));
     let (ok_url, ok_hits) = webhook(200).await;
     let (bad_url, bad_hits) = webhook(500).await;
     for (id, url) in [("hook-ok", &ok_url), ("hook-bad", &bad_url)] {
@@ -526,4 +533,85 @@ async fn lambdas_detect_deliver_and_report_partial_batch_failures() {
     assert_eq!(report.unhealthy, ["alice/hook-bad"]);
     let stored = s.settings.get_setting("alice", "integration_health").await.unwrap().unwrap();
     assert_eq!(stored.as_array().unwrap().len(), 2);
+    check_emf_lines(&emf, &settings.env);
+}
+
+/// What an EMF writer was given.
+#[derive(Clone, Default)]
+struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Lines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Every line is an EMF document CloudWatch accepts: its metrics' names and units declared,
+/// each dimension and metric present as a member, `Env` a dimension; no user id in it.
+fn check_emf_lines(emf: &Lines, env: &str) {
+    let text = String::from_utf8(emf.0.lock().unwrap().clone()).unwrap();
+    assert!(!text.contains("alice"), "no user id in the metric lines: {text}");
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    // Per line: the metric, its dimension names, its (metric name, unit) pairs.
+    type Declared = (String, Vec<String>, Vec<(String, String)>);
+    let mut seen: Vec<Declared> = vec![];
+    for line in &lines {
+        let directive = &line["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Namespace"], "MantissaLog");
+        assert!(line["_aws"]["Timestamp"].as_i64().is_some_and(|t| t > 1_600_000_000_000), "{line}");
+        let dims: Vec<String> = directive["Dimensions"][0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(dims[0], "Env");
+        assert_eq!(line["Env"], env);
+        for d in &dims {
+            assert!(line[d].is_string(), "dimension {d} has a value: {line}");
+        }
+        let metrics: Vec<(String, String)> = directive["Metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| (m["Name"].as_str().unwrap().to_string(), m["Unit"].as_str().unwrap().to_string()))
+            .collect();
+        for (name, _) in &metrics {
+            assert!(line[name].is_number(), "metric {name} has a value: {line}");
+        }
+        seen.push((line["Metric"].as_str().unwrap().to_string(), dims, metrics));
+    }
+    let of = |metric: &str| seen.iter().filter(|(m, _, _)| m == metric).collect::<Vec<_>>();
+    let runs = of("RuleRuns");
+    assert!(!runs.is_empty(), "{text}");
+    assert_eq!(runs[0].1, ["Env", "Outcome"]);
+    let units: Vec<(&str, &str)> = runs[0].2.iter().map(|(n, u)| (n.as_str(), u.as_str())).collect();
+    assert_eq!(units, [("RuleRuns", "Count"), ("QueryMs", "Milliseconds"), ("BytesScanned", "Bytes")]);
+    let routed = of("AlertsRouted");
+    assert_eq!(routed.len(), 2, "one a target integration: {text}");
+    assert_eq!(routed[0].1, ["Env", "Severity", "IntegrationType"]);
+    let deliveries = of("Deliveries");
+    assert_eq!(deliveries.len(), 2, "{text}");
+    assert_eq!(deliveries[0].1, ["Env", "Outcome", "IntegrationType"]);
+    assert!(deliveries[0].2.contains(&("DeliveryLatency".to_string(), "Milliseconds".to_string())));
+    let outcomes: std::collections::BTreeSet<&str> = lines
+        .iter()
+        .filter(|l| l["Metric"] == "Deliveries")
+        .map(|l| l["Outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["delivered", "retrying"].into_iter().collect());
+    let routed_line = lines.iter().find(|l| l["Metric"] == "AlertsRouted").unwrap();
+    assert_eq!(
+        (&routed_line["Severity"], &routed_line["IntegrationType"]),
+        (&json!("high"), &json!("webhook"))
+    );
+    let run_line = lines.iter().find(|l| l["Metric"] == "RuleRuns").unwrap();
+    assert_eq!(
+        (&run_line["RuleId"], &run_line["Table"], &run_line["Outcome"]),
+        (&json!("console-fail"), &json!("cloudtrail_logs"), &json!("success"))
+    );
 }

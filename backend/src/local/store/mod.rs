@@ -4,6 +4,7 @@
 
 mod alerts;
 mod cases;
+mod counters;
 mod misc;
 mod rules;
 
@@ -52,6 +53,10 @@ CREATE INDEX IF NOT EXISTS queue_by_group ON queue (group_id, seq);
 CREATE INDEX IF NOT EXISTS queue_by_receipt ON queue (receipt);
 CREATE TABLE IF NOT EXISTS queue_dedup (
     dedup_id TEXT PRIMARY KEY, message_id TEXT NOT NULL, sent_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS counters (
+    user_id TEXT NOT NULL, day TEXT NOT NULL, metric TEXT NOT NULL, dimensions TEXT NOT NULL,
+    value TEXT NOT NULL, sum REAL NOT NULL, samples INTEGER NOT NULL,
+    PRIMARY KEY (user_id, day, metric, dimensions, value));
 CREATE TABLE IF NOT EXISTS dead_letters (
     message_id TEXT PRIMARY KEY, group_id TEXT NOT NULL, body TEXT NOT NULL,
     receive_count INTEGER NOT NULL, last_error TEXT, sent_at INTEGER NOT NULL, dead_at INTEGER NOT NULL,
