@@ -91,9 +91,10 @@ fn cli_on_aws_bootstraps_pushes_lists_and_writes_the_seed_layout() {
     assert!(item["threshold"]["M"]["value"]["N"].is_string(), "{item}");
     assert!(item["last_executed"]["S"].is_string());
 
-    // The push made each rule's EventBridge schedule.
+    // The push put each rule on its schedule expression's EventBridge rule: one per expression
+    // (the two rules run every 5 and every 15 minutes), the rules on it in the schedules table.
     let mut list = Command::new(moto::venv_tool("aws"));
-    list.args(["events", "list-rules", "--output", "json", "--name-prefix", "detection-moto-"]);
+    list.args(["events", "list-rules", "--output", "json", "--name-prefix", "detection-schedule-"]);
     let out = aws_env(&mut list, &endpoint).output().expect("aws events list-rules");
     let rules: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let names: Vec<&str> = rules["Rules"]
@@ -104,6 +105,21 @@ fn cli_on_aws_bootstraps_pushes_lists_and_writes_the_seed_layout() {
         .filter(|n| n.ends_with(&env))
         .collect();
     assert_eq!(names.len(), 2, "{rules}");
+    let mut scan = Command::new(moto::venv_tool("aws"));
+    scan.args(["dynamodb", "scan", "--output", "json", "--table-name"])
+        .arg(format!("mantissa-log-schedules-{env}"));
+    let out = aws_env(&mut scan, &endpoint).output().expect("aws dynamodb scan");
+    let members: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut on: Vec<String> = members["Items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            format!("{} {}", i["rule_id"]["S"].as_str().unwrap(), i["expression"]["S"].as_str().unwrap())
+        })
+        .collect();
+    on.sort();
+    assert_eq!(on, ["aws-cloudtrail-stopped rate(5 minutes)", "aws-console-brute-force rate(15 minutes)"]);
 
     // On AWS the user is who STS says; another user's id needs an admin ARN.
     let as_alice = |admins: &str| {

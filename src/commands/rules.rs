@@ -266,6 +266,7 @@ async fn ledger(ws: &Workspace, format: Format) -> Result<ExitCode> {
                 "mb_per_day": (r.bytes_per_day / 1_048_576.0 * 10.0).round() / 10.0,
                 "usd_per_day": (r.cost_per_day_usd * 10_000.0).round() / 10_000.0,
                 "usd_per_month": (r.cost_per_month_usd() * 100.0).round() / 100.0,
+                "scan": r.scan.describe(),
             })
         })
         .collect();
@@ -279,13 +280,20 @@ async fn ledger(ws: &Workspace, format: Format) -> Result<ExitCode> {
         "mb_per_day",
         "usd_per_day",
         "usd_per_month",
+        "scan",
         "last_error",
     ];
     records(&mut std::io::stdout().lock(), format, &columns, &json)?;
-    let month: f64 = rows.iter().map(|r| r.cost_per_month_usd()).sum();
+    let pack = rules::ledger::pack_cost(&rows);
     eprintln!(
-        "{} rules; the enabled ones would cost ${month:.2} a month on Athena at their schedules (alerts over the last {} days)",
+        "{} rules ({} enabled); on Athena at their schedules: {:.0} queries a day alone, {:.0} with shared scans; \
+         ${:.2} a month alone, ${:.2} shared (each query at least 10 MB; alerts over the last {} days)",
         rows.len(),
+        pack.rules,
+        pack.queries_per_day_alone,
+        pack.queries_per_day_shared,
+        pack.cost_per_day_alone_usd * 30.0,
+        pack.cost_per_day_shared_usd * 30.0,
         rules::ledger::LEDGER_DAYS
     );
     Ok(ExitCode::SUCCESS)

@@ -1,12 +1,13 @@
 //! The rule ledger over the rules list (`L`): per rule its runs, last status, mean duration,
 //! alerts per day, the share judged false or benign positive, bytes per day and the Athena
-//! bill per month; `s` orders it by noise, cost, time or name.
+//! bill per month (the title: the whole pack's, with shared scans and alone); `s` orders it
+//! by noise, cost, time or name.
 
 use crate::component::Ui;
 use crate::config::keymap::Action;
 use crate::widgets::list::{Columns, List, Record, clean};
 use mantissa_backend::model::{RunStatus, human_bytes};
-use mantissa_backend::rules::ledger::{LEDGER_DAYS, LedgerRow};
+use mantissa_backend::rules::ledger::{LEDGER_DAYS, LedgerRow, pack_cost};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::widgets::Cell;
@@ -93,9 +94,14 @@ impl Ledger {
 
     pub fn render(&self, f: &mut Frame, area: Rect, ui: &Ui) {
         let t = &ui.theme;
-        let month: f64 = self.list.items.iter().map(|r| r.cost_per_month_usd()).sum();
+        // The bill alone (each rule its own query) and as it runs (filters sharing scans).
+        let pack = pack_cost(&self.list.items);
+        let (alone, shared) = (pack.cost_per_day_alone_usd * 30.0, pack.cost_per_day_shared_usd * 30.0);
         let title = if self.loaded {
-            format!(" ledger · {LEDGER_DAYS} days · {} · Athena ${month:.2}/month ", self.order.label())
+            format!(
+                " ledger · {LEDGER_DAYS} days · {} · Athena ${shared:.2}/month (alone ${alone:.2}) ",
+                self.order.label()
+            )
         } else {
             " rule ledger · reading runs and alerts … ".to_string()
         };

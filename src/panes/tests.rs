@@ -596,6 +596,10 @@ fn the_rule_ledger_orders_by_noise_and_cost_at_both_sizes() {
         noise_share: noise,
         bytes_per_day: 288.0 * 1_048_576.0,
         cost_per_day_usd: cost,
+        runs_per_day: 288.0,
+        bytes_per_run: 1_048_576.0,
+        schedule: "rate(5 minutes)".into(),
+        scan: mantissa_backend::rules::ledger::ScanShare::Shares("cloudtrail_logs".into()),
     };
     a.update(Msg::Ledger(Ok(vec![
         row("quiet-but-costly", 0.1, 0.14, None),

@@ -3,11 +3,13 @@
 //! positive) and what it costs (bytes scanned per day and Athena's bill per day and month at
 //! its schedule, each run billed with Athena's 10 MB minimum).
 
+use crate::detect::shared_scan;
 use crate::error::Result;
-use crate::model::{Alert, AlertStatus, Classification, Rule, RunStatus, athena_cost_usd};
+use crate::model::{Alert, AlertStatus, Classification, Rule, RunStatus, RunWindow, athena_cost_usd};
 use crate::ports::AlertQuery;
 use crate::services::Services;
 use chrono::{DateTime, Duration, Utc};
+use std::collections::BTreeMap;
 
 /// The look-back for alert figures.
 pub const LEDGER_DAYS: i64 = 30;
@@ -30,6 +32,78 @@ pub struct LedgerRow {
     /// The mean bytes a run scans, times the runs a day its schedule makes.
     pub bytes_per_day: f64,
     pub cost_per_day_usd: f64,
+    /// Its schedule's runs a day, and the mean bytes a run read (its share of a shared scan).
+    pub runs_per_day: f64,
+    pub bytes_per_run: f64,
+    pub schedule: String,
+    /// Whether it shares its table's scan with the rules due with it, or why not.
+    pub scan: ScanShare,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScanShare {
+    /// Filters this table: runs in one scan with the other filters of it due at the same tick.
+    Shares(String),
+    /// Runs alone, and why (it aggregates, joins, sorts ...).
+    Alone(String),
+}
+
+impl ScanShare {
+    pub fn of(query: &str, now: DateTime<Utc>) -> Self {
+        let window = RunWindow { start: now - Duration::hours(1), end: now };
+        match shared_scan::shape(&window.render(query)) {
+            Ok(shape) => ScanShare::Shares(shape.table),
+            Err(why) => ScanShare::Alone(why),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            ScanShare::Shares(table) => format!("shared ({table})"),
+            ScanShare::Alone(why) => format!("alone: {why}"),
+        }
+    }
+}
+
+/// The enabled rules' Athena queries and bill a day, each rule run alone (the seed's design)
+/// and with the filters of one table and schedule in one scan (at most
+/// [`shared_scan::MAX_RULES_PER_SCAN`] a query), each query billed at least 10 MB.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct PackCost {
+    pub rules: usize,
+    pub queries_per_day_alone: f64,
+    pub queries_per_day_shared: f64,
+    pub cost_per_day_alone_usd: f64,
+    pub cost_per_day_shared_usd: f64,
+}
+
+pub fn pack_cost(rows: &[LedgerRow]) -> PackCost {
+    let enabled: Vec<&LedgerRow> = rows.iter().filter(|r| r.enabled).collect();
+    let mut cost = PackCost { rules: enabled.len(), ..PackCost::default() };
+    let mut groups: BTreeMap<(&str, &str), Vec<&LedgerRow>> = BTreeMap::new();
+    for r in &enabled {
+        cost.queries_per_day_alone += r.runs_per_day;
+        cost.cost_per_day_alone_usd += r.cost_per_day_usd;
+        match &r.scan {
+            ScanShare::Shares(table) => {
+                groups.entry((r.schedule.as_str(), table.as_str())).or_default().push(r)
+            }
+            ScanShare::Alone(_) => {
+                cost.queries_per_day_shared += r.runs_per_day;
+                cost.cost_per_day_shared_usd += r.cost_per_day_usd;
+            }
+        }
+    }
+    for members in groups.values() {
+        for chunk in members.chunks(shared_scan::MAX_RULES_PER_SCAN) {
+            // The scan reads at most what its rules read alone together.
+            let bytes: f64 = chunk.iter().map(|r| r.bytes_per_run).sum();
+            let runs = chunk[0].runs_per_day;
+            cost.queries_per_day_shared += runs;
+            cost.cost_per_day_shared_usd += athena_cost_usd(bytes as u64) * runs;
+        }
+    }
+    cost
 }
 
 impl LedgerRow {
@@ -86,6 +160,10 @@ pub fn ledger(rules: &[Rule], alerts: &[Alert], now: DateTime<Utc>, days: i64) -
                 } else {
                     0.0
                 },
+                runs_per_day,
+                bytes_per_run,
+                schedule: r.schedule.as_str().to_string(),
+                scan: ScanShare::of(&r.query, now),
             }
         })
         .collect()
@@ -162,5 +240,38 @@ mod tests {
             (r2.cost_per_day_usd - 24.0 * athena_cost_usd(0)).abs() < 1e-12,
             "a rule that has not run yet still costs the minimum"
         );
+    }
+
+    #[test]
+    fn the_pack_costs_less_when_filters_of_a_table_share_a_scan() {
+        let filter = |id: &str, event: &str| {
+            let sql = format!(
+                "SELECT eventtime, eventname FROM cloudtrail_logs WHERE dt >= {{window_start_dt}} AND eventname = '{event}'"
+            );
+            Rule::new(id, id, &sql, Severity::High, Schedule::parse("rate(5 minutes)").unwrap())
+        };
+        let counting = Rule::new(
+            "burst",
+            "burst",
+            "SELECT useridentity.arn AS who, count(*) AS n FROM cloudtrail_logs GROUP BY 1",
+            Severity::Low,
+            Schedule::parse("rate(5 minutes)").unwrap(),
+        );
+        let rules: Vec<Rule> =
+            (0..10).map(|i| filter(&format!("f{i}"), &format!("E{i}"))).chain([counting]).collect();
+        let rows = ledger(&rules, &[], Utc::now(), 30);
+        assert_eq!(rows[0].scan, ScanShare::Shares("cloudtrail_logs".into()));
+        assert!(
+            matches!(&rows[10].scan, ScanShare::Alone(why) if why.contains("aggregates")),
+            "{:?}",
+            rows[10].scan
+        );
+        let cost = pack_cost(&rows);
+        assert_eq!(cost.rules, 11);
+        assert_eq!(cost.queries_per_day_alone, 11.0 * 288.0);
+        assert_eq!(cost.queries_per_day_shared, 2.0 * 288.0, "one scan for the ten filters, the count alone");
+        let minimum = athena_cost_usd(0) * 288.0;
+        assert!((cost.cost_per_day_alone_usd - 11.0 * minimum).abs() < 1e-12);
+        assert!((cost.cost_per_day_shared_usd - 2.0 * minimum).abs() < 1e-12);
     }
 }

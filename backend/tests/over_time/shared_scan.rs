@@ -95,7 +95,8 @@ async fn the_shared_scan_makes_exactly_the_alerts_of_the_rules_run_one_by_one() 
     }
     // Every run was counted (the embedded backend's counters, as `mantissa status` reads them).
     let totals = shared.counters.totals(USER, end - Duration::days(2)).await.unwrap();
-    let runs: f64 = totals.iter().filter(|t| t.metric == "RuleRuns" && t.value == "RuleRuns").map(|t| t.sum).sum();
+    let runs: f64 =
+        totals.iter().filter(|t| t.metric == "RuleRuns" && t.value == "RuleRuns").map(|t| t.sum).sum();
     assert_eq!(runs as usize, 24 * rules.len());
     // The runs' statistics moved the same way: every rule's window ends at the last tick.
     for rule in &rules {
