@@ -106,6 +106,51 @@ async fn the_shared_scan_makes_exactly_the_alerts_of_the_rules_run_one_by_one() 
     }
 }
 
+/// At the rules' own schedules, every 5 minutes for three hours: a 15-minute tick has the
+/// 5-minute rules due over another window than the 15-minute ones, and only rules of one
+/// window share a scan.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_their_own_schedules_the_shared_runs_match_the_runs_one_by_one() {
+    let end = Utc::now().duration_trunc(Duration::hours(1)).unwrap();
+    let (_a, alone) = demo_copy(end).await;
+    let (_b, shared) = demo_copy(end).await;
+    let rules = workspace::demo_rules();
+    let period = |r: &mantissa_backend::model::Rule| r.schedule.approx_period().num_minutes();
+    let start = end - Duration::hours(3);
+    let mut ticks_with_two_windows = 0;
+    for step in 0..=36 {
+        let at = start + Duration::minutes(5 * step);
+        let minutes = (at - start).num_minutes();
+        let due: Vec<Due> = rules
+            .iter()
+            .filter(|r| minutes % period(r) == 0)
+            .map(|r| Due { user: USER.into(), rule: r.clone() })
+            .collect();
+        let mut one_by_one = vec![];
+        for d in &due {
+            one_by_one.push(fire(&alone, USER, &d.rule, at).await);
+        }
+        let together = fire_due(&shared, &due, at).await;
+        let windows: BTreeSet<_> = together.fired.iter().filter_map(|f| f.window_start).collect();
+        ticks_with_two_windows += usize::from(windows.len() > 1);
+        assert!(
+            together.queries < due.len() || due.len() < 2,
+            "{} queries for {} rules",
+            together.queries,
+            due.len()
+        );
+        for (a, b) in one_by_one.iter().zip(&together.fired) {
+            assert_eq!((a.error.as_deref(), b.error.as_deref()), (None, None), "{} at {at}", a.rule_id);
+            assert_eq!(
+                (&a.rule_id, &a.alert_ids, a.window_start),
+                (&b.rule_id, &b.alert_ids, b.window_start)
+            );
+        }
+    }
+    assert!(ticks_with_two_windows >= 6, "rules of different schedules were due together");
+    assert_eq!(alerts_of(&alone).await, alerts_of(&shared).await);
+}
+
 #[tokio::test]
 async fn a_broken_rule_in_a_shared_scan_keeps_its_error_and_the_others_run() {
     let end = Utc::now().duration_trunc(Duration::hours(1)).unwrap();
