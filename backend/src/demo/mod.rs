@@ -102,13 +102,17 @@ pub fn write_demo_reporting(
         remove_demo_files(lake, table)?;
         let mut parts = Partitions::default();
         for raw in &rows {
-            let (dt, row) = shape(table, raw).map_err(|reason| {
+            let (dt, conformed) = shape(table, raw).map_err(|reason| {
                 Error::backend(
                     "demo generator",
                     format!("{table}: made a record that does not fit: {reason}"),
                 )
             })?;
-            parts.push(dt, row);
+            if let Some(note) = conformed.notes.first() {
+                let why = format!("{table}: made a record that does not fit: {note}");
+                return Err(Error::backend("demo generator", why));
+            }
+            parts.push(dt, conformed.row);
         }
         let events = parts.len();
         let files = parts.write(lake, table, "demo")?.len();

@@ -7,30 +7,57 @@ use crate::local::udf::parse_iso8601_millis;
 use datafusion::arrow::datatypes::{DataType, Fields, TimeUnit};
 use serde_json::{Map, Value};
 
+/// A record shaped for a table, and what was left out of it on the way: a field whose value
+/// has the wrong type is dropped (the rest of the record is kept), keys differing only in case
+/// are named.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conformed {
+    pub row: Value,
+    pub notes: Vec<String>,
+}
+
+/// How a note on a dropped field ends.
+pub const KEPT_THE_REST: &str = "; the record's other fields were kept";
+
 /// Returns the record as the JSON the Arrow decoder expects for `fields`.
-pub fn conform_record(record: &Value, fields: &Fields) -> Result<Value, String> {
+pub fn conform_record(record: &Value, fields: &Fields) -> Result<Conformed, String> {
     match record {
-        Value::Object(obj) => conform_object(obj, fields, ""),
+        Value::Object(obj) => {
+            let mut notes = vec![];
+            let row = conform_object(obj, fields, "", &mut notes);
+            Ok(Conformed { row, notes })
+        }
         other => Err(format!("expected a JSON object, got {}", kind(other))),
     }
 }
 
-fn conform_object(obj: &Map<String, Value>, fields: &Fields, path: &str) -> Result<Value, String> {
+fn conform_object(obj: &Map<String, Value>, fields: &Fields, path: &str, notes: &mut Vec<String>) -> Value {
     let mut out = Map::with_capacity(fields.len());
     for field in fields.iter() {
         let name = field.name();
-        let found = obj
-            .get(name.as_str())
-            .or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v));
-        if let Some(v) = found {
-            let child = if path.is_empty() { name.clone() } else { format!("{path}.{name}") };
-            let value = conform(v, field.data_type(), &child)?;
-            if !value.is_null() {
+        let child = if path.is_empty() { name.clone() } else { format!("{path}.{name}") };
+        let spellings: Vec<(&String, &Value)> =
+            obj.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).collect();
+        // The exact spelling wins; else the first, in key order.
+        let Some(&(key, v)) =
+            spellings.iter().find(|(k, _)| k.as_str() == name.as_str()).or(spellings.first())
+        else {
+            continue;
+        };
+        for (other, _) in spellings.iter().filter(|(k, _)| *k != key) {
+            notes.push(format!(
+                "keys `{key}` and `{other}` differ only in case: `{key}` was kept for `{child}`"
+            ));
+        }
+        match conform(v, field.data_type(), &child, notes) {
+            Ok(value) if value.is_null() => {}
+            Ok(value) => {
                 out.insert(name.clone(), value);
             }
+            Err(why) => notes.push(format!("dropped {why}{KEPT_THE_REST}")),
         }
     }
-    Ok(Value::Object(out))
+    Value::Object(out)
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -44,7 +71,7 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-fn conform(v: &Value, dt: &DataType, path: &str) -> Result<Value, String> {
+fn conform(v: &Value, dt: &DataType, path: &str, notes: &mut Vec<String>) -> Result<Value, String> {
     if v.is_null() {
         return Ok(Value::Null);
     }
@@ -116,14 +143,14 @@ fn conform(v: &Value, dt: &DataType, path: &str) -> Result<Value, String> {
             None => Err(format!("`{path}`: `{}` is not a timestamp (ISO 8601 or epoch)", plain(v))),
         },
         DataType::Struct(fields) => match v {
-            Value::Object(obj) => conform_object(obj, fields, path),
+            Value::Object(obj) => Ok(conform_object(obj, fields, path, notes)),
             _ => Err(mismatch("an object")),
         },
         DataType::List(item) => match v {
             Value::Array(items) => items
                 .iter()
                 .enumerate()
-                .map(|(i, x)| conform(x, item.data_type(), &format!("{path}[{i}]")))
+                .map(|(i, x)| conform(x, item.data_type(), &format!("{path}[{i}]"), notes))
                 .collect::<Result<Vec<_>, _>>()
                 .map(Value::Array),
             _ => Err(mismatch("an array")),
@@ -131,7 +158,9 @@ fn conform(v: &Value, dt: &DataType, path: &str) -> Result<Value, String> {
         DataType::Map(_, _) => match v {
             Value::Object(obj) => Ok(Value::Object(
                 obj.iter()
-                    .map(|(k, x)| (k.clone(), conform(x, &DataType::Utf8, path).unwrap_or(Value::Null)))
+                    .map(|(k, x)| {
+                        (k.clone(), conform(x, &DataType::Utf8, path, notes).unwrap_or(Value::Null))
+                    })
                     .collect(),
             )),
             _ => Err(mismatch("an object")),
@@ -183,7 +212,12 @@ mod tests {
     use serde_json::json;
 
     fn ct(v: Value) -> Result<Value, String> {
-        conform_record(&v, Table::CloudTrail.file_schema().fields())
+        conform_record(&v, Table::CloudTrail.file_schema().fields()).map(|c| c.row)
+    }
+
+    fn notes(v: Value, table: Table) -> (Value, Vec<String>) {
+        let c = conform_record(&v, table.file_schema().fields()).unwrap();
+        (c.row, c.notes)
     }
 
     #[test]
@@ -207,19 +241,37 @@ mod tests {
     }
 
     #[test]
-    fn mismatches_name_the_field() {
-        let e = ct(json!({"userIdentity": "alice"})).unwrap_err();
-        assert!(e.contains("`useridentity`: expected an object, got a string"), "{e}");
-        let e = ct(json!({"resources": [{"arn": "a"}, 7]})).unwrap_err();
-        assert!(e.contains("`resources[1]`"), "{e}");
+    fn a_mismatched_field_is_dropped_by_name_and_the_rest_kept() {
+        let (row, n) = notes(json!({"userIdentity": "alice", "eventName": "GetObject"}), Table::CloudTrail);
+        assert_eq!(row["eventname"], "GetObject");
+        assert!(row.get("useridentity").is_none());
+        assert!(n[0].contains("dropped `useridentity`: expected an object, got a string"), "{n:?}");
+        let (row, n) = notes(json!({"resources": [{"arn": "a"}, 7], "eventName": "X"}), Table::CloudTrail);
+        assert!(row.get("resources").is_none() && row["eventname"] == "X");
+        assert!(n[0].contains("`resources[1]`"), "{n:?}");
         let e = ct(json!(["not", "a", "record"])).unwrap_err();
         assert!(e.contains("expected a JSON object"), "{e}");
-        let e =
-            conform_record(&json!({"srcport": "http"}), Table::VpcFlow.file_schema().fields()).unwrap_err();
-        assert!(e.contains("`srcport`: `http` is not a whole number"), "{e}");
-        let e = conform_record(&json!({"srcport": 99999999999i64}), Table::VpcFlow.file_schema().fields())
-            .unwrap_err();
-        assert!(e.contains("32-bit"), "{e}");
+        let (row, n) = notes(json!({"srcport": "http", "dstport": 443}), Table::VpcFlow);
+        assert_eq!(row["dstport"], 443);
+        assert!(n[0].contains("`srcport`: `http` is not a whole number"), "{n:?}");
+        let (_, n) = notes(json!({"srcport": 99999999999i64}), Table::VpcFlow);
+        assert!(n[0].contains("32-bit"), "{n:?}");
+        // Nested: only the bad member of the object goes.
+        let (row, n) = notes(
+            json!({"userIdentity": {"type": "IAMUser", "sessionContext": "oops"}, "eventName": "X"}),
+            Table::CloudTrail,
+        );
+        assert_eq!(row["useridentity"]["type"], "IAMUser");
+        assert!(n[0].contains("`useridentity.sessioncontext`"), "{n:?}");
+    }
+
+    #[test]
+    fn keys_differing_only_in_case_are_named() {
+        let (row, n) =
+            notes(json!({"eventName": "A", "EventName": "B", "eventname": "C"}), Table::CloudTrail);
+        assert_eq!(row["eventname"], "C", "the spelling of the column wins");
+        assert_eq!(n.len(), 2, "{n:?}");
+        assert!(n.iter().all(|x| x.contains("differ only in case")), "{n:?}");
     }
 
     #[test]

@@ -66,9 +66,12 @@ pub fn convert(table: Table, file: &Path, raw: &[u8], max_decoded: u64) -> Conve
     let mut partitions = Partitions::default();
     for (place, record) in parsed.records {
         match shape(table, &record) {
-            Ok((dt, row)) => {
-                report.latest_ms = report.latest_ms.max(event_time_ms(table, &row));
-                partitions.push(dt, row)
+            Ok((dt, conformed)) => {
+                report.latest_ms = report.latest_ms.max(event_time_ms(table, &conformed.row));
+                for note in conformed.notes {
+                    parsed.issues.push(Issue { place: place.clone(), reason: note });
+                }
+                partitions.push(dt, conformed.row)
             }
             Err(reason) => parsed.issues.push(Issue { place, reason }),
         }

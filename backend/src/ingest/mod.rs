@@ -206,18 +206,31 @@ pub fn ingest_bytes_with(
     Ok(report)
 }
 
-/// Conforms a record to the table and finds its day.
-pub fn shape(table: Table, record: &Value) -> std::result::Result<(String, Value), String> {
-    let row = conform::conform_record(record, table.file_schema().fields())?;
-    let column = table.time_column();
-    let ms = event_time_ms(table, &row).ok_or_else(|| match row.get(column) {
+/// Conforms a record to the table and finds its day; the notes say what was left out of it.
+pub fn shape(table: Table, record: &Value) -> std::result::Result<(String, conform::Conformed), String> {
+    let conformed = conform::conform_record(record, table.file_schema().fields())?;
+    let (row, column) = (&conformed.row, table.time_column());
+    let ms = event_time_ms(table, row).ok_or_else(|| match row.get(column) {
         Some(n) if n.is_number() => format!("`{column}`: {n} is out of range for an event time"),
-        _ => format!("no event time: `{column}` is missing or not a timestamp"),
+        // The time was there but could not be read: say why, not only that it is missing.
+        _ => {
+            let dropped = format!("dropped `{column}`");
+            match conformed.notes.iter().find(|n| n.starts_with(&dropped)) {
+                // Why its time could not be read: the record cannot be placed without it.
+                Some(note) => note
+                    .trim_start_matches("dropped ")
+                    .split(conform::KEPT_THE_REST)
+                    .next()
+                    .unwrap_or(note)
+                    .to_string(),
+                None => format!("no event time: `{column}` is missing or not a timestamp"),
+            }
+        }
     })?;
     let day = DateTime::from_timestamp_millis(ms)
         .map(|d| d.date_naive())
         .ok_or_else(|| format!("`{column}` is out of range"))?;
-    Ok((dt_of(day), row))
+    Ok((dt_of(day), conformed))
 }
 
 pub fn dt_of(day: NaiveDate) -> String {

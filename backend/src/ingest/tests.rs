@@ -1,6 +1,7 @@
 //! Each parser on good and malformed input, through the same path `mantissa ingest` takes.
 
 use super::*;
+use serde_json::json;
 use std::io::Write;
 use tempfile::TempDir;
 
@@ -63,11 +64,12 @@ fn cloudtrail_json_lines_with_bad_lines_keep_the_rest() {
         CT_EVENT.replace("e1", "e3")
     );
     let (r, rows) = run(Table::CloudTrail, "ct.jsonl", text.as_bytes());
-    assert_eq!((r.read, r.written, r.skipped), (5, 2, 3));
+    // `[1,2]` is an array (a shape events come in) of two things that are not events.
+    assert_eq!((r.read, r.written, r.skipped), (6, 2, 4));
     assert_eq!(rows.len(), 2);
     let msgs: Vec<String> = r.issues.iter().map(|i| i.to_string()).collect();
     assert!(msgs[0].starts_with("ct.jsonl:2: invalid JSON"), "{msgs:?}");
-    assert!(msgs.iter().any(|m| m.starts_with("ct.jsonl:4: expected a JSON object")), "{msgs:?}");
+    assert!(msgs.iter().any(|m| m.starts_with("ct.jsonl:4: [1]: expected a CloudTrail event")), "{msgs:?}");
     assert!(msgs.iter().any(|m| m.starts_with("ct.jsonl:5: no event time: `eventtime`")), "{msgs:?}");
 }
 
@@ -125,8 +127,11 @@ fn vpc_flow_non_numeric_port_is_reported() {
     let text =
         "2 123456789012 eni-1 10.0.1.5 10.0.2.9 https 49152 6 10 840 1732097730 1732097790 ACCEPT OK\n";
     let (r, _) = run(Table::VpcFlow, "f.log", text.as_bytes());
-    assert_eq!(r.written, 0);
-    assert_eq!(r.issues[0].to_string(), "f.log:1: `srcport`: `https` is not a whole number");
+    assert_eq!(r.written, 1, "the record is kept without the field");
+    assert_eq!(
+        r.issues[0].to_string(),
+        "f.log:1: dropped `srcport`: `https` is not a whole number; the record's other fields were kept"
+    );
 }
 
 const S3_LINE: &str = r#"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be DOC-EXAMPLE-BUCKET1 [06/Feb/2019:00:00:38 +0000] 192.0.2.3 79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be 3E57427F3EXAMPLE REST.GET.VERSIONING - "GET /DOC-EXAMPLE-BUCKET1?versioning HTTP/1.1" 200 - 113 - 7 - "-" "S3Console/0.4" - s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPFvsiP/XV/VLi31234= SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader DOC-EXAMPLE-BUCKET1.s3.us-west-1.amazonaws.com TLSV1.2 arn:aws:s3:us-west-1:123456789012:accesspoint/example-AP Yes"#;
@@ -238,7 +243,8 @@ fn folders_are_walked_and_hidden_files_skipped() {
 }
 
 /// Every number from a file is range-checked: a value past its column's range is reported with
-/// file:line and its record skipped (never wrapped, saturated or turned into 0); the rest kept.
+/// file:line and never wrapped, saturated or turned into 0: a port or an event time out of range
+/// refuses its record, another field out of its column's range is dropped from it.
 #[test]
 fn numbers_out_of_range_are_reported_with_their_line_and_the_rest_kept() {
     let good = "2 123456789012 eni-1 10.0.1.5 10.0.2.9 443 49152 6 10 840 1732097730 1732097790 ACCEPT OK";
@@ -252,12 +258,19 @@ fn numbers_out_of_range_are_reported_with_their_line_and_the_rest_kept() {
     .join("\n");
     let (r, rows) = run(Table::VpcFlow, "flow.log", text.as_bytes());
     let msgs: Vec<String> = r.issues.iter().map(|i| i.to_string()).collect();
-    assert_eq!((r.read, r.written, r.skipped), (5, 1, 4), "{msgs:?}");
+    assert_eq!((r.read, r.written, r.skipped), (5, 3, 2), "{msgs:?}");
     assert_eq!(rows[0]["bytes"], 840);
-    assert_eq!(msgs[1], "flow.log:2: `bytes`: 99999999999999999999 is out of range for a 64-bit integer");
+    assert!(rows[1..].iter().all(|row| row.get("bytes").is_none()), "{rows:?}");
+    assert_eq!(
+        msgs[1],
+        "flow.log:2: dropped `bytes`: 99999999999999999999 is out of range for a 64-bit integer; the record's other fields were kept"
+    );
     assert_eq!(msgs[0], "flow.log:3: `dstport`: 70000 is out of range (0 to 65535)");
     assert_eq!(msgs[2], "flow.log:4: `start`: 9223372036854775807 is out of range for an event time");
-    assert!(msgs[3].starts_with("flow.log:5: `bytes`: -99999999999999999999 is out of range"), "{msgs:?}");
+    assert!(
+        msgs[3].starts_with("flow.log:5: dropped `bytes`: -99999999999999999999 is out of range"),
+        "{msgs:?}"
+    );
 
     let huge = "9".repeat(400);
     let lambda = format!(
@@ -267,12 +280,18 @@ fn numbers_out_of_range_are_reported_with_their_line_and_the_rest_kept() {
     );
     let (r, rows) = run(Table::Lambda, "fn.log", lambda.as_bytes());
     let msgs: Vec<String> = r.issues.iter().map(|i| i.to_string()).collect();
-    assert_eq!((r.read, r.written), (3, 1), "{msgs:?}");
+    assert_eq!((r.read, r.written), (3, 3), "{msgs:?}");
     assert_eq!(rows[0]["type"], "START");
-    assert_eq!(msgs[0], format!("fn.log:2: `duration_ms`: {huge} is out of range for a 64-bit float"));
+    assert!(rows[1].get("duration_ms").is_none() && rows[2]["duration_ms"] == 2.5, "{rows:?}");
+    assert_eq!(
+        msgs[0],
+        format!(
+            "fn.log:2: dropped `duration_ms`: {huge} is out of range for a 64-bit float; the record's other fields were kept"
+        )
+    );
     assert_eq!(
         msgs[1],
-        "fn.log:3: `billed_duration_ms`: 99999999999999999999 is out of range for a 64-bit integer"
+        "fn.log:3: dropped `billed_duration_ms`: 99999999999999999999 is out of range for a 64-bit integer; the record's other fields were kept"
     );
 
     let custom = "{\"timestamp\": 1e300, \"message\": \"a\"}\n\
@@ -376,4 +395,91 @@ mod fuzz {
             no_panic(Table::CloudTrail, &gz[..cut.min(gz.len())]);
         }
     }
+}
+
+/// The shapes CloudTrail arrives in besides AWS's own deliveries (each shape as the tool that
+/// writes it does: `aws cloudtrail lookup-events`, attack-simulation tools' JSON arrays,
+/// EventBridge rules on CloudTrail, Logstash's json codec and Filebeat's nested fields).
+#[test]
+fn cloudtrail_arrives_in_every_shape_tools_write() {
+    let second = CT_EVENT.replace("\"e1\"", "\"e2\"");
+    let event: Value = serde_json::from_str(CT_EVENT).unwrap();
+    let pretty_array =
+        serde_json::to_string_pretty(&json!([event, serde_json::from_str::<Value>(&second).unwrap()]))
+            .unwrap();
+    let one_line_array = format!("[{CT_EVENT},{second}]");
+    let lookup = json!({"Events": [
+        {"EventId": "e1", "EventName": "ConsoleLogin", "CloudTrailEvent": CT_EVENT},
+        {"EventId": "e2", "EventName": "ConsoleLogin", "CloudTrailEvent": second},
+    ]})
+    .to_string();
+    let eventbridge = format!(
+        r#"{{"version":"0","id":"x","detail-type":"AWS API Call via CloudTrail","source":"aws.signin","time":"2024-11-20T10:15:31Z","detail":{CT_EVENT}}}"#
+    );
+    let mut timeless = event.clone();
+    timeless.as_object_mut().unwrap().remove("eventTime");
+    let logstash =
+        json!({"@timestamp": "2024-11-20T10:15:30.000Z", "@version": "1", "message": timeless.to_string()})
+            .to_string();
+    let beats =
+        json!({"@timestamp": "2024-11-20T10:15:30.000Z", "agent": {"type": "filebeat"}, "json": event})
+            .to_string();
+    let pretty_delivery = serde_json::to_string_pretty(&json!({"Records": [event]})).unwrap();
+    for (what, text, rows) in [
+        ("pretty-printed array", pretty_array.as_str(), 2),
+        ("one-line array", one_line_array.as_str(), 2),
+        ("lookup-events", lookup.as_str(), 2),
+        ("EventBridge event", eventbridge.as_str(), 1),
+        ("Logstash message", logstash.as_str(), 1),
+        ("Beats nested object", beats.as_str(), 1),
+        ("pretty delivery", pretty_delivery.as_str(), 1),
+    ] {
+        let (r, out) = run(Table::CloudTrail, "ct.json", text.as_bytes());
+        assert_eq!((r.written, r.issues.len()), (rows, 0), "{what}: {:?}", r.issues);
+        assert_eq!(out[0]["eventname"], "ConsoleLogin", "{what}");
+        assert_eq!(out[0]["useridentity"]["type"], "Root", "{what}");
+    }
+}
+
+#[test]
+fn cloudtrail_that_fits_no_shape_says_which_shapes_are_accepted() {
+    let (r, _) = run(Table::CloudTrail, "broken.json", b"{\"Records\": [ {\"eventName\": ");
+    assert_eq!(r.written, 0);
+    assert!(r.issues[0].place.starts_with("broken.json:1:"), "{:?}", r.issues);
+    assert!(
+        r.issues[0].reason.contains("lookup-events") && r.issues[0].reason.contains("@timestamp"),
+        "{:?}",
+        r.issues
+    );
+    let (r, _) = run(Table::CloudTrail, "other.json", br#"{"hello": "world"}"#);
+    assert_eq!(r.written, 0);
+    assert!(
+        r.issues[0].reason.contains("not a CloudTrail event") && r.issues[0].reason.contains("Records"),
+        "{:?}",
+        r.issues
+    );
+}
+
+#[test]
+fn a_field_of_the_wrong_type_is_dropped_and_the_record_kept() {
+    let odd = CT_EVENT.replace(
+        r#""userIdentity":{"type":"Root","arn":"arn:aws:iam::123456789012:root","accountId":"123456789012"}"#,
+        r#""userIdentity":"root""#,
+    );
+    assert_ne!(odd, CT_EVENT);
+    let doubled = CT_EVENT
+        .replace(r#""eventName":"ConsoleLogin""#, r#""eventName":"ConsoleLogin","EventName":"Other""#);
+    let (r, out) = run(Table::CloudTrail, "ct.json", format!("{odd}\n{doubled}\n").as_bytes());
+    assert_eq!((r.read, r.written), (2, 2), "{:?}", r.issues);
+    assert_eq!(out.len(), 2);
+    assert!(out.iter().any(|row| row["eventname"] == "ConsoleLogin" && row.get("useridentity").is_none()));
+    let reasons: Vec<String> = r.issues.iter().map(|i| format!("{}: {}", i.place, i.reason)).collect();
+    assert!(
+        reasons.iter().any(|r| r.starts_with("ct.json:1") && r.contains("dropped `useridentity`")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.starts_with("ct.json:2") && r.contains("differ only in case")),
+        "{reasons:?}"
+    );
 }
