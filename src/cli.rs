@@ -271,6 +271,20 @@ pub enum RulesCommand {
         /// Rule ids (default: every enabled rule).
         ids: Vec<String>,
     },
+    /// Retro-hunt: run stored rules over past data in the windows their schedules would have
+    /// used and list what would have fired. Nothing is stored or delivered.
+    Hunt {
+        /// Rule ids (default: every enabled rule).
+        ids: Vec<String>,
+        /// Start: `7d` (ago), `12h`, an RFC 3339 time or a date.
+        #[arg(long, default_value = "1d")]
+        from: String,
+        /// End: `now`, a duration ago, a time or a date.
+        #[arg(long, default_value = "now")]
+        to: String,
+        #[arg(long, short, value_enum, default_value = "table")]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Subcommand)]

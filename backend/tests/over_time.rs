@@ -3,6 +3,7 @@
 
 mod over_time {
     pub mod faults;
+    pub mod hunt;
     pub mod shared_scan;
     pub mod soak;
     pub mod world;

@@ -17,6 +17,7 @@ pub async fn run(ws: &Workspace, dir: &Path, backend: &str, command: RulesComman
     match command {
         RulesCommand::List { format } => list(ws, dir, &target, format).await,
         RulesCommand::Run { ids } => run_now(ws, &ids).await,
+        RulesCommand::Hunt { ids, from, to, format } => hunt(ws, &ids, &from, &to, format).await,
         RulesCommand::Coverage { format } => coverage(ws, format).await,
         RulesCommand::Ledger { format } => ledger(ws, format).await,
         RulesCommand::Draft { question, save } => {
@@ -196,15 +197,65 @@ async fn test(paths: &[PathBuf], minimum: usize) -> Result<ExitCode> {
 }
 
 /// `rules run`: one scheduled-style run of each rule, in id order, reported one line each.
-async fn run_now(ws: &Workspace, ids: &[String]) -> Result<ExitCode> {
-    let s = ws.services().await?;
-    let stored = s.rules.list_rules(&ws.user).await?;
+/// The stored rules named (each must exist), or every enabled one.
+async fn chosen_rules(
+    s: &mantissa_backend::services::Services,
+    user: &str,
+    ids: &[String],
+) -> Result<Vec<mantissa_backend::model::Rule>> {
+    let stored = s.rules.list_rules(user).await?;
     for id in ids {
         if !stored.iter().any(|r| &r.id == id) {
-            anyhow::bail!("no rule `{id}` for user `{}`; `mantissa rules list` shows them", ws.user);
+            anyhow::bail!("no rule `{id}` for user `{user}`; `mantissa rules list` shows them");
         }
     }
-    let chosen = stored.into_iter().filter(|r| if ids.is_empty() { r.enabled } else { ids.contains(&r.id) });
+    Ok(stored.into_iter().filter(|r| if ids.is_empty() { r.enabled } else { ids.contains(&r.id) }).collect())
+}
+
+async fn hunt(ws: &Workspace, ids: &[String], from: &str, to: &str, format: Format) -> Result<ExitCode> {
+    use mantissa_backend::rules::hunt;
+    let s = ws.services().await?;
+    let now = s.clock.now();
+    let (from, to) = (hunt::parse_past(from, now)?, hunt::parse_past(to, now)?);
+    let rules = chosen_rules(&s, &ws.user, ids).await?;
+    let started = std::time::Instant::now();
+    let found = hunt::hunt(&s, &rules, from, to).await?;
+    let time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    let rows: Vec<_> = found
+        .hits
+        .iter()
+        .map(|h| {
+            json!({"rule": h.rule_id, "first": time(h.first), "last": time(h.last), "events": h.events,
+                "incident": mantissa_backend::text::neutralize(&h.key),
+                "window": format!("{} to {}", time(h.window.start), time(h.window.end))})
+        })
+        .collect();
+    records(
+        &mut std::io::stdout().lock(),
+        format,
+        &["rule", "first", "last", "events", "incident", "window"],
+        &rows,
+    )?;
+    for (rule, window, error) in &found.errors {
+        eprintln!("{rule}: {window}: {}", mantissa_backend::text::neutralize(error));
+    }
+    eprintln!(
+        "{} rules over {} to {}: {} windows in {} queries, {:.1} s; {} incidents would have fired (nothing stored or sent){}",
+        rules.len(),
+        time(from),
+        time(to),
+        found.windows,
+        found.queries,
+        started.elapsed().as_secs_f64(),
+        found.hits.len(),
+        if found.errors.is_empty() { String::new() } else { format!("; {} failed runs", found.errors.len()) }
+    );
+    Ok(if found.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+async fn run_now(ws: &Workspace, ids: &[String]) -> Result<ExitCode> {
+    let s = ws.services().await?;
+    let chosen = chosen_rules(&s, &ws.user, ids).await?;
     let mut failed = 0;
     for rule in chosen {
         let f = mantissa_backend::detect::fire(&s, &ws.user, &rule, s.clock.now()).await;

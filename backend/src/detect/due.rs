@@ -135,7 +135,7 @@ pub async fn run_due(s: &Services, due: &[Due], fired_at: DateTime<Utc>) -> (Vec
 
 /// Runs the plan's queries, at most [`PARALLEL_QUERIES`] at a time; the result of each
 /// distinct query by index.
-async fn scan_plan(s: &Services, plan: &Plan) -> Vec<Scanned> {
+pub async fn scan_plan(s: &Services, plan: &Plan) -> Vec<Scanned> {
     let jobs: Vec<_> = plan
         .alone
         .iter()

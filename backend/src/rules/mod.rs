@@ -4,6 +4,7 @@
 pub mod coverage;
 mod diagnostic;
 mod file;
+pub mod hunt;
 pub mod import;
 pub mod ledger;
 pub mod pack;
