@@ -2,19 +2,21 @@
 //! runs once, filters of one table and window share one scan ([`super::shared_scan`]), and the
 //! rest run alone; each rule then gets exactly the rows its own query would have returned.
 
-use super::executor::{RunOutcome, Scan, Scanned, outcome_of, scan_alone, window_for};
+use super::executor::{RunOutcome, Scan, Scanned, lateness_secs, outcome_of, scan_alone, window_after_last};
 use super::shared_scan::{self, MAX_RULES_PER_SCAN, MAX_SHARED_SQL_BYTES, Shape};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{Rule, RunWindow};
 use crate::query::run_to_end;
 use crate::services::Services;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 /// Queries in flight at once (Athena's concurrency quota is shared by every caller).
 const PARALLEL_QUERIES: usize = 4;
+/// Rule reads in flight at once when a tick finds each rule's window.
+const WINDOW_READS_AT_ONCE: usize = 16;
 
 /// Queries share a scan when they read one table over one window.
 type ScanKey = (String, DateTime<Utc>, DateTime<Utc>);
@@ -91,10 +93,29 @@ impl Plan {
 /// Each due rule's outcome, in the order given, and how many queries the plan ran. A shared
 /// scan that fails is retried as its rules' own queries, so one rule's error is its own.
 pub async fn run_due(s: &Services, due: &[Due], fired_at: DateTime<Utc>) -> (Vec<Result<RunOutcome>>, usize) {
-    let mut windows = vec![];
+    // Each user's lateness once, then every rule's last window, a few reads at a time (a
+    // tick of thousands of rules must not read them one after another).
+    let mut lateness: HashMap<&str, std::result::Result<u64, String>> = HashMap::new();
     for d in due {
-        windows.push(window_for(s, &d.user, &d.rule, fired_at).await);
+        if !lateness.contains_key(d.user.as_str()) {
+            let read = lateness_secs(s, &d.user).await.map_err(|e| e.to_string());
+            lateness.insert(&d.user, read);
+        }
     }
+    let reads: Vec<_> = due
+        .iter()
+        .map(|d| {
+            let lateness = lateness[d.user.as_str()].clone();
+            async move {
+                match lateness {
+                    Ok(l) => window_after_last(s, &d.user, &d.rule, fired_at, l).await,
+                    Err(e) => Err(Error::backend("lateness setting", e)),
+                }
+            }
+        })
+        .collect();
+    let windows: Vec<Result<Option<RunWindow>>> =
+        futures::stream::iter(reads).buffered(WINDOW_READS_AT_ONCE).collect().await;
     let mut queries: Vec<(String, RunWindow)> = vec![];
     let mut query_of = vec![None; due.len()];
     for (i, d) in due.iter().enumerate() {

@@ -67,10 +67,21 @@ pub async fn window_for(
     rule: &Rule,
     fired_at: DateTime<Utc>,
 ) -> Result<Option<RunWindow>> {
+    let lateness = lateness_secs(s, user).await?;
+    window_after_last(s, user, rule, fired_at, lateness).await
+}
+
+/// [`window_for`] with the user's lateness already read.
+pub async fn window_after_last(
+    s: &Services,
+    user: &str,
+    rule: &Rule,
+    fired_at: DateTime<Utc>,
+    lateness_secs: u64,
+) -> Result<Option<RunWindow>> {
     let stored = s.rules.get_rule(user, &rule.id).await?;
     let previous_end = stored.as_ref().and_then(|r| r.detected_until).or(rule.detected_until);
-    let lateness = lateness_secs(s, user).await?;
-    Ok(RunWindow::for_run(fired_at, lateness, previous_end))
+    Ok(RunWindow::for_run(fired_at, lateness_secs, previous_end))
 }
 
 impl RunOutcome {
