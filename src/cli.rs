@@ -221,6 +221,10 @@ pub enum RulesCommand {
         /// Fail rules with fewer tests, or without one positive and one negative test.
         #[arg(long, default_value_t = 0)]
         minimum_tests: usize,
+        /// Also run every rule over a benign corpus folder (labelled benign cases): a rule
+        /// that fires on a case that does not accept it is a false positive and fails.
+        #[arg(long, value_name = "DIR")]
+        benign: Option<PathBuf>,
     },
     /// Convert Sigma rules (files or folders) into rule files.
     ImportSigma {

@@ -24,7 +24,9 @@ pub async fn run(ws: &Workspace, dir: &Path, backend: &str, command: RulesComman
             super::assist::draft(ws, dir, &question.join(" "), save).await
         }
         RulesCommand::Validate { paths } => validate(ws, &or_folder(paths)).await,
-        RulesCommand::Test { paths, minimum_tests } => test(&or_folder(paths), minimum_tests).await,
+        RulesCommand::Test { paths, minimum_tests, benign } => {
+            test(&or_folder(paths), minimum_tests, benign.as_deref()).await
+        }
         RulesCommand::ImportSigma { paths, out } => {
             let out = out.unwrap_or_else(|| dir.to_path_buf());
             let (written, errors) = rules::import::import_sigma(&paths, &out)?;
@@ -172,7 +174,7 @@ async fn validate(ws: &Workspace, paths: &[PathBuf]) -> Result<ExitCode> {
     Ok(if errors > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
-async fn test(paths: &[PathBuf], minimum: usize) -> Result<ExitCode> {
+async fn test(paths: &[PathBuf], minimum: usize, benign: Option<&Path>) -> Result<ExitCode> {
     let (loaded, problems) = rules::load(paths);
     let mut failed = 0;
     for p in
@@ -193,7 +195,46 @@ async fn test(paths: &[PathBuf], minimum: usize) -> Result<ExitCode> {
     }
     let passed = outcomes.iter().filter(|o| o.passed()).count();
     eprintln!("{} rules, {} tests: {passed} passed, {failed} failed", loaded.len(), outcomes.len());
+    if let Some(dir) = benign {
+        failed += benign_corpus(&loaded, dir).await;
+    }
     Ok(if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// Every rule over the benign corpus; returns the failures (false positives, corpus problems).
+async fn benign_corpus(loaded: &[rules::LoadedRule], dir: &Path) -> usize {
+    let (cases, mut problems) = rules::benign::load(dir);
+    let report = rules::benign::check(loaded, &cases).await;
+    problems.extend(report.problems.iter().cloned());
+    for p in &problems {
+        println!("{p}");
+    }
+    for f in &report.findings {
+        match &f.accepted {
+            Some(why) => println!("ACCEPTED {} on `{}`: {why}", f.rule_id, f.case),
+            None => println!(
+                "FALSE POSITIVE {} on `{}` ({} rows) [{}]",
+                f.rule_id,
+                f.case,
+                f.rows,
+                f.path.display()
+            ),
+        }
+    }
+    let fps = report.false_positives().count();
+    let mut per_rule: std::collections::BTreeMap<&str, usize> = Default::default();
+    for f in report.false_positives() {
+        *per_rule.entry(&f.rule_id).or_default() += 1;
+    }
+    let worst: Vec<String> = per_rule.iter().map(|(id, n)| format!("{id} {n}")).collect();
+    eprintln!(
+        "benign corpus: {} cases, {} events; {fps} false positives{} ({} accepted); every other rule 0",
+        report.cases,
+        report.events,
+        if worst.is_empty() { String::new() } else { format!(" [{}]", worst.join(", ")) },
+        report.findings.len() - fps
+    );
+    fps + problems.iter().filter(|p| p.is_error()).count()
 }
 
 /// `rules run`: one scheduled-style run of each rule, in id order, reported one line each.

@@ -67,7 +67,9 @@ pub fn convert(table: Table, file: &Path, raw: &[u8], max_decoded: u64) -> Conve
     for (place, record) in parsed.records {
         match shape(table, &record) {
             Ok((dt, conformed)) => {
-                report.latest_ms = report.latest_ms.max(event_time_ms(table, &conformed.row));
+                let at = event_time_ms(table, &conformed.row);
+                report.earliest_ms = super::earliest(report.earliest_ms, at);
+                report.latest_ms = report.latest_ms.max(at);
                 for note in conformed.notes {
                     parsed.issues.push(Issue { place: place.clone(), reason: note });
                 }

@@ -45,7 +45,8 @@ pub struct IngestReport {
     pub skipped: u64,
     pub issues: Vec<Issue>,
     pub parquet_files: Vec<PathBuf>,
-    /// The latest event time written, in UTC milliseconds.
+    /// The earliest and latest event times written, in UTC milliseconds.
+    pub earliest_ms: Option<i64>,
     pub latest_ms: Option<i64>,
 }
 
@@ -57,7 +58,16 @@ impl IngestReport {
         self.skipped += other.skipped;
         self.issues.extend(other.issues);
         self.parquet_files.extend(other.parquet_files);
+        self.earliest_ms = earliest(self.earliest_ms, other.earliest_ms);
         self.latest_ms = self.latest_ms.max(other.latest_ms);
+    }
+}
+
+/// The earlier of two optional times (`Option::min` would take `None` as the earliest).
+pub(crate) fn earliest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 

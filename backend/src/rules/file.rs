@@ -100,6 +100,9 @@ pub struct RuleTest {
     /// The file the records come from (Lambda takes the function name from its path).
     #[serde(default)]
     pub file: Option<String>,
+    /// Where the records' shape comes from (an AWS doc page, a public rule pack's test).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     pub expect: Expect,
     pub records: Vec<yaml_serde::Value>,
 }

@@ -1,6 +1,7 @@
 //! Detection-as-code: rule files in a folder (the local source of truth), their validation
 //! and inline tests, Sigma import, the embedded starter pack, and sync with a rule store.
 
+pub mod benign;
 pub mod coverage;
 mod diagnostic;
 mod file;

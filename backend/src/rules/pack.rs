@@ -7,15 +7,32 @@ use std::path::Path;
 
 static PACK: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/rules");
 
-/// The pack's files as `(file name, text)`, sorted by name.
+/// The pack's files as `(file name, text)`, sorted by name: the starter rules at the top of
+/// `backend/rules/` and the ATT&CK pack in its folders (file names are unique across them).
 pub fn files() -> Vec<(&'static str, &'static str)> {
-    let mut out: Vec<_> = PACK
-        .files()
-        .filter_map(|f| Some((f.path().file_name()?.to_str()?, f.contents_utf8()?)))
-        .filter(|(name, _)| name.ends_with(".yml"))
-        .collect();
+    let mut out = vec![];
+    collect(&PACK, &mut out);
     out.sort();
     out
+}
+
+/// The starter rules only: each has a story in the demo data that makes it fire.
+pub fn starter_files() -> Vec<(&'static str, &'static str)> {
+    let mut out: Vec<_> = PACK.files().filter_map(rule_file).collect();
+    out.sort();
+    out
+}
+
+fn collect(dir: &'static Dir<'static>, out: &mut Vec<(&'static str, &'static str)>) {
+    out.extend(dir.files().filter_map(rule_file));
+    for sub in dir.dirs() {
+        collect(sub, out);
+    }
+}
+
+fn rule_file(f: &'static include_dir::File<'static>) -> Option<(&'static str, &'static str)> {
+    let name = f.path().file_name()?.to_str()?;
+    name.ends_with(".yml").then_some((name, f.contents_utf8()?))
 }
 
 /// Writes the pack's files that `dir` lacks; an analyst's edited copy is never overwritten.

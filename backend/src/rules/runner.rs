@@ -79,41 +79,16 @@ pub fn coverage_problems(rules: &[LoadedRule], minimum: usize) -> Vec<Diagnostic
 }
 
 async fn run_one(loaded: &LoadedRule, test: &RuleTest) -> std::result::Result<u64, String> {
-    let dir = tempfile::TempDir::new().map_err(|e| format!("cannot make a scratch lake: {e}"))?;
-    let lake = Lake::new(dir.path());
-    let ctx = lake.session().await.map_err(|e| e.to_string())?;
     let table = match &test.table {
-        Some(name) => name.parse::<Table>()?,
-        None => only_table(&ctx, &RunWindow::last_day(Utc::now()).render(&loaded.rule.query)).await?,
+        Some(name) => Some(name.parse::<Table>()?),
+        None => None,
     };
-    let mut text = String::new();
-    for (i, record) in test.records.iter().enumerate() {
-        match record {
-            yaml_serde::Value::String(line) => text.push_str(line),
-            other => {
-                let json = serde_json::to_string(other).map_err(|e| format!("record {}: {e}", i + 1))?;
-                text.push_str(&json);
-            }
-        }
-        text.push('\n');
-    }
-    let name = test.file.clone().unwrap_or_else(|| format!("{}.log", table.name()));
-    let report = ingest_bytes(&lake, table, Path::new(&name), text.as_bytes()).map_err(|e| e.to_string())?;
-    if let Some(issue) = report.issues.first() {
-        return Err(format!("a test record did not ingest: {issue}"));
-    }
+    let scratch = Scratch::load(table, Some(&loaded.rule.query), test.file.as_deref(), &test.records).await?;
     let now = match test.now() {
         Some(t) => t?,
-        None => report
-            .latest_ms
-            .and_then(DateTime::from_timestamp_millis)
-            .and_then(|t| t.checked_add_signed(Duration::minutes(1)))
-            .unwrap_or_else(Utc::now),
+        None => scratch.after_latest(),
     };
-    // The test's window ends at its `now` and reaches a day back, as a new rule's first run
-    // does: every record of a test normally falls inside it.
-    let sql = RunWindow::last_day(now).render(&loaded.rule.query);
-    let rows = query_at(&ctx, &sql, now).await.map_err(|e| format!("query failed: {e}"))?;
+    let rows = scratch.rows(loaded, now).await?;
     let alert = loaded.rule.threshold.is_exceeded_by(rows);
     if alert != test.expect.alert {
         let said = if test.expect.alert { "an alert" } else { "no alert" };
@@ -128,6 +103,68 @@ async fn run_one(loaded: &LoadedRule, test: &RuleTest) -> std::result::Result<u6
         return Err(format!("expected {want} rows, the query returned {rows}"));
     }
     Ok(rows)
+}
+
+/// A throwaway lake holding a few records, ingested by the real parser: a rule test's, or a
+/// benign corpus case's.
+pub(crate) struct Scratch {
+    _dir: tempfile::TempDir,
+    ctx: datafusion::prelude::SessionContext,
+    pub earliest_ms: Option<i64>,
+    pub latest_ms: Option<i64>,
+}
+
+impl Scratch {
+    /// Ingests `records` (YAML maps as JSON lines, strings as raw lines) into `table`, or into
+    /// the one table `query` reads when no table is named.
+    pub async fn load(
+        table: Option<Table>,
+        query: Option<&str>,
+        file: Option<&str>,
+        records: &[yaml_serde::Value],
+    ) -> std::result::Result<Self, String> {
+        let dir = tempfile::TempDir::new().map_err(|e| format!("cannot make a scratch lake: {e}"))?;
+        let lake = Lake::new(dir.path());
+        let ctx = lake.session().await.map_err(|e| e.to_string())?;
+        let table = match (table, query) {
+            (Some(t), _) => t,
+            (None, Some(q)) => only_table(&ctx, &RunWindow::last_day(Utc::now()).render(q)).await?,
+            (None, None) => return Err("name the records' `table`".into()),
+        };
+        let mut text = String::new();
+        for (i, record) in records.iter().enumerate() {
+            match record {
+                yaml_serde::Value::String(line) => text.push_str(line),
+                other => {
+                    let json = serde_json::to_string(other).map_err(|e| format!("record {}: {e}", i + 1))?;
+                    text.push_str(&json);
+                }
+            }
+            text.push('\n');
+        }
+        let name = file.map(str::to_string).unwrap_or_else(|| format!("{}.log", table.name()));
+        let report =
+            ingest_bytes(&lake, table, Path::new(&name), text.as_bytes()).map_err(|e| e.to_string())?;
+        if let Some(issue) = report.issues.first() {
+            return Err(format!("a record did not ingest: {issue}"));
+        }
+        Ok(Self { _dir: dir, ctx, earliest_ms: report.earliest_ms, latest_ms: report.latest_ms })
+    }
+
+    /// One minute after the latest record: the default `now` of a test.
+    pub fn after_latest(&self) -> DateTime<Utc> {
+        self.latest_ms
+            .and_then(DateTime::from_timestamp_millis)
+            .and_then(|t| t.checked_add_signed(Duration::minutes(1)))
+            .unwrap_or_else(Utc::now)
+    }
+
+    /// The rows `loaded`'s query returns at `now`. The window ends at `now` and reaches a day
+    /// back, as a new rule's first run does: every record normally falls inside it.
+    pub async fn rows(&self, loaded: &LoadedRule, now: DateTime<Utc>) -> std::result::Result<u64, String> {
+        let sql = RunWindow::last_day(now).render(&loaded.rule.query);
+        query_at(&self.ctx, &sql, now).await.map_err(|e| format!("query failed: {e}"))
+    }
 }
 
 /// Runs `sql` as if it were `now`: `current_date`, `current_timestamp` and `now()` see it.
