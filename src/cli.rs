@@ -289,6 +289,16 @@ pub enum RulesCommand {
         #[arg(long, short, value_enum, default_value = "table")]
         format: Format,
     },
+    /// Backtest an edited rule file against the stored rule of its id: both over the last
+    /// days in the file's schedule windows, and the incidents added (+) and removed (-).
+    Backtest {
+        file: PathBuf,
+        /// How many days back (1 to 366).
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        #[arg(long, short, value_enum, default_value = "table")]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -18,6 +18,7 @@ pub async fn run(ws: &Workspace, dir: &Path, backend: &str, command: RulesComman
         RulesCommand::List { format } => list(ws, dir, &target, format).await,
         RulesCommand::Run { ids } => run_now(ws, &ids).await,
         RulesCommand::Hunt { ids, from, to, format } => hunt(ws, &ids, &from, &to, format).await,
+        RulesCommand::Backtest { file, days, format } => backtest(ws, &file, days, format).await,
         RulesCommand::Coverage { format } => coverage(ws, format).await,
         RulesCommand::Ledger { format } => ledger(ws, format).await,
         RulesCommand::Draft { question, save } => {
@@ -261,25 +262,9 @@ async fn hunt(ws: &Workspace, ids: &[String], from: &str, to: &str, format: Form
     let rules = chosen_rules(&s, &ws.user, ids).await?;
     let started = std::time::Instant::now();
     let found = hunt::hunt(&s, &rules, from, to).await?;
-    let time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
-    let rows: Vec<_> = found
-        .hits
-        .iter()
-        .map(|h| {
-            json!({"rule": h.rule_id, "first": time(h.first), "last": time(h.last), "events": h.events,
-                "incident": mantissa_backend::text::neutralize(&h.key),
-                "window": format!("{} to {}", time(h.window.start), time(h.window.end))})
-        })
-        .collect();
-    records(
-        &mut std::io::stdout().lock(),
-        format,
-        &["rule", "first", "last", "events", "incident", "window"],
-        &rows,
-    )?;
-    for (rule, window, error) in &found.errors {
-        eprintln!("{rule}: {window}: {}", mantissa_backend::text::neutralize(error));
-    }
+    let rows: Vec<_> = found.hits.iter().map(|h| hit_row(h, None)).collect();
+    records(&mut std::io::stdout().lock(), format, &HIT_COLUMNS[1..], &rows)?;
+    print_run_errors(&found.errors);
     eprintln!(
         "{} rules over {} to {}: {} windows in {} queries, {:.1} s; {} incidents would have fired (nothing stored or sent){}",
         rules.len(),
@@ -290,6 +275,70 @@ async fn hunt(ws: &Workspace, ids: &[String], from: &str, to: &str, format: Form
         started.elapsed().as_secs_f64(),
         found.hits.len(),
         if found.errors.is_empty() { String::new() } else { format!("; {} failed runs", found.errors.len()) }
+    );
+    Ok(if found.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+const HIT_COLUMNS: [&str; 7] = ["change", "rule", "first", "last", "events", "incident", "window"];
+
+fn time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// A hunt's or backtest's incident as a record (`change`: `+` added, `-` removed).
+fn hit_row(h: &mantissa_backend::rules::hunt::Hit, change: Option<&str>) -> serde_json::Value {
+    let mut row = json!({"rule": h.rule_id, "first": time(h.first), "last": time(h.last), "events": h.events,
+        "incident": mantissa_backend::text::neutralize(&h.key),
+        "window": format!("{} to {}", time(h.window.start), time(h.window.end))});
+    if let Some(change) = change {
+        row["change"] = json!(change);
+    }
+    row
+}
+
+fn print_run_errors(errors: &[(String, mantissa_backend::model::RunWindow, String)]) {
+    for (rule, window, error) in errors {
+        eprintln!("{rule}: {window}: {}", mantissa_backend::text::neutralize(error));
+    }
+}
+
+/// `rules backtest FILE`: the file's rule against the stored rule of its id over the last
+/// `days`, in the file's schedule windows; the incidents it would add and remove.
+async fn backtest(ws: &Workspace, file: &Path, days: u32, format: Format) -> Result<ExitCode> {
+    use mantissa_backend::rules::hunt;
+    if !(1..=366).contains(&days) {
+        anyhow::bail!("--days {days} is out of range: use 1 to 366");
+    }
+    let (loaded, problems) = rules::load(&[file.to_path_buf()]);
+    if let Some(p) = problems.iter().find(|p| p.is_error()) {
+        anyhow::bail!("{p}");
+    }
+    let [edited] = loaded.as_slice() else {
+        anyhow::bail!("{} holds {} rules; backtest one rule file", file.display(), loaded.len());
+    };
+    let s = ws.services().await?;
+    let to = s.clock.now();
+    let from = to - chrono::Duration::days(i64::from(days));
+    let stored = s.rules.get_rule(&ws.user, &edited.rule.id).await?;
+    let started = std::time::Instant::now();
+    let found = hunt::backtest(&s, &edited.rule, stored.as_ref(), from, to).await?;
+    let rows: Vec<_> = (found.added.iter().map(|h| hit_row(h, Some("+"))))
+        .chain(found.removed.iter().map(|h| hit_row(h, Some("-"))))
+        .collect();
+    records(&mut std::io::stdout().lock(), format, &HIT_COLUMNS, &rows)?;
+    print_run_errors(&found.errors);
+    eprintln!(
+        "{} against {} over {} to {}: {} windows in {} queries, {:.1} s; {} added, {} removed, {} unchanged",
+        file.display(),
+        if stored.is_some() { "the stored rule" } else { "nothing (no stored rule has its id)" },
+        time(from),
+        time(to),
+        found.windows,
+        found.queries,
+        started.elapsed().as_secs_f64(),
+        found.added.len(),
+        found.removed.len(),
+        found.unchanged
     );
     Ok(if found.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

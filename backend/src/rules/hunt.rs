@@ -143,3 +143,65 @@ pub async fn hunt(s: &Services, rules: &[Rule], from: DateTime<Utc>, to: DateTim
     hunt.hits.sort_by(|a, b| (a.first, &a.rule_id).cmp(&(b.first, &b.rule_id)));
     Ok(hunt)
 }
+
+/// An edited rule against the stored one over the same windows: the incidents the edit adds,
+/// the ones it removes, and how many both raise.
+#[derive(Debug, Clone, Default)]
+pub struct Backtest {
+    pub added: Vec<Hit>,
+    pub removed: Vec<Hit>,
+    pub unchanged: usize,
+    pub windows: usize,
+    pub queries: usize,
+    pub errors: Vec<(String, RunWindow, String)>,
+}
+
+/// The id the stored rule runs under while both are hunted together (their scans are shared).
+const STORED: &str = "stored version of ";
+
+/// Runs `edited` and `stored` (`None` for a new rule) over `from`..`to` in the edited rule's
+/// windows. An incident is the same when both raise it in the same window with the same key.
+pub async fn backtest(
+    s: &Services,
+    edited: &Rule,
+    stored: Option<&Rule>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Backtest> {
+    let mut rules = vec![edited.clone()];
+    if let Some(stored) = stored {
+        let mut before = stored.clone();
+        before.id = format!("{STORED}{}", stored.id);
+        before.schedule = edited.schedule.clone();
+        rules.push(before);
+    }
+    let found = hunt(s, &rules, from, to).await?;
+    let (before, after): (Vec<Hit>, Vec<Hit>) =
+        found.hits.into_iter().partition(|h| h.rule_id.starts_with(STORED));
+    let same = |a: &Hit, b: &Hit| a.window == b.window && a.key == b.key;
+    let mut out = Backtest { windows: found.windows, queries: found.queries, ..Default::default() };
+    for hit in &after {
+        if before.iter().any(|b| same(b, hit)) {
+            out.unchanged += 1;
+        } else {
+            out.added.push(hit.clone());
+        }
+    }
+    out.removed = before
+        .into_iter()
+        .filter(|b| !after.iter().any(|a| same(a, b)))
+        .map(|mut b| {
+            b.rule_id = edited.id.clone();
+            b
+        })
+        .collect();
+    out.errors = found
+        .errors
+        .into_iter()
+        .map(|(id, w, e)| match id.strip_prefix(STORED) {
+            Some(original) => (format!("{original} (stored)"), w, e),
+            None => (id, w, e),
+        })
+        .collect();
+    Ok(out)
+}

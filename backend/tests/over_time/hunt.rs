@@ -72,3 +72,36 @@ fn hunt_times_read_like_the_cli_says() {
     let e = parse_past("yesterday", now).unwrap_err().to_string();
     assert!(e.contains("a duration back"), "{e}");
 }
+
+/// A backtest against the stored rule: the same rule changes nothing, a rule that can no longer
+/// match removes every incident, and a rule with no stored version adds them all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backtest_tells_the_incidents_an_edit_adds_and_removes() {
+    use mantissa_backend::rules::hunt::backtest;
+    let end = Utc::now().duration_trunc(Duration::hours(1)).unwrap();
+    let dir = TempDir::new().unwrap();
+    write_demo(&Lake::new(dir.path()), &DemoOptions { days: 2, seed: 42, scale: 0.2, end }).unwrap();
+    let s = Services::local(dir.path()).await.unwrap();
+    let from = end - Duration::hours(6);
+    // A filter rule (no GROUP BY) with incidents in the last hours, so a condition can be added.
+    let rules: Vec<_> =
+        workspace::demo_rules().into_iter().filter(|r| !r.query.contains("GROUP BY")).collect();
+    let found = hunt(&s, &rules, from, end).await.unwrap();
+    let stored =
+        rules.iter().find(|r| found.hits.iter().any(|h| h.rule_id == r.id)).expect("a filter rule fired");
+    let incidents = found.hits.iter().filter(|h| h.rule_id == stored.id).count();
+
+    let same = backtest(&s, stored, Some(stored), from, end).await.unwrap();
+    assert_eq!((same.added.len(), same.removed.len(), same.unchanged), (0, 0, incidents), "{}", stored.id);
+    assert!(same.errors.is_empty(), "{:?}", same.errors);
+
+    let mut narrowed = stored.clone();
+    narrowed.query = format!("{}\n  AND 1 = 0", narrowed.query.trim_end());
+    let narrowed = backtest(&s, &narrowed, Some(stored), from, end).await.unwrap();
+    assert_eq!((narrowed.added.len(), narrowed.removed.len(), narrowed.unchanged), (0, incidents, 0));
+    assert!(narrowed.removed.iter().all(|h| h.rule_id == stored.id), "removed incidents name the rule");
+
+    let new = backtest(&s, stored, None, from, end).await.unwrap();
+    assert_eq!((new.added.len(), new.removed.len()), (incidents, 0));
+    assert_eq!(s.alerts.list_alerts(USER, &AlertQuery::default()).await.unwrap().len(), 0, "nothing stored");
+}
