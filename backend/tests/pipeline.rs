@@ -748,7 +748,7 @@ async fn every_starter_pack_rule_fires_on_its_demo_story() {
     write_demo(&Lake::new(dir.path()), &DemoOptions { days: 3, seed: 42, scale: 0.2, end }).unwrap();
     let s = Services::local(dir.path()).await.unwrap();
     s.settings.put_setting(USER, LATENESS_SETTING, &json!(0)).await.unwrap();
-    let rules = workspace::demo_rules();
+    let rules = workspace::starter_rules();
     assert!(rules.len() >= 25, "the pack has {} rules", rules.len());
     let mut silent = vec![];
     for rule in &rules {

@@ -27,6 +27,8 @@ const COMMANDS: &[&str] = &[
     "explain",
     "settings",
     "coverage",
+    "hunt",
+    "backtest",
     "suppressions",
     "unsuppress",
     "maintenance",
@@ -126,6 +128,8 @@ impl App {
                 return self.act(keymap::Action::Coverage);
             }
             ("set", arg) => return self.set_command(arg),
+            ("hunt", arg) => return self.hunt_command(arg),
+            ("backtest", arg) => return self.backtest_command(arg),
             ("ask", "") => return self.act(keymap::Action::Ask),
             ("ask", question) => return self.asked(&super::Purpose::Ask, question.to_string()),
             ("draft", "") => return self.act(keymap::Action::DraftRule),
@@ -175,6 +179,50 @@ impl App {
         let title = format!("messages ({})", lines.len());
         let lines = if lines.is_empty() { vec![ratatui::text::Line::from("no messages yet")] } else { lines };
         self.ui.popup = Some(crate::widgets::popup::TextView::new(title, lines).at_end());
+    }
+
+    /// `:hunt [FROM] [all]`: the selected rule (or every enabled one) from `FROM` (default a
+    /// day back) to now, in its schedule's windows.
+    fn hunt_command(&mut self, arg: &str) -> Vec<Job> {
+        let words: Vec<&str> = arg.split_whitespace().collect();
+        let all = words.contains(&"all");
+        let from = words.iter().find(|w| **w != "all").copied().unwrap_or("1d");
+        if let Err(e) = mantissa_backend::rules::hunt::parse_past(from, chrono::Utc::now()) {
+            self.ui.error(format!("{e}; usage: :hunt [7d|2026-11-20] [all]"));
+            return vec![];
+        }
+        let rule_ids: Vec<String> = if all {
+            self.rules.list.items.iter().filter(|r| r.enabled).map(|r| r.id.clone()).collect()
+        } else if self.pane == Pane::Rules
+            && let Some(rule) = self.rules.selected_rule()
+        {
+            vec![rule.id.clone()]
+        } else {
+            self.ui.error(":hunt hunts the selected rule: pick one on the rules pane (2), or :hunt 7d all");
+            return vec![];
+        };
+        if rule_ids.is_empty() {
+            self.ui.error("no enabled rule to hunt with");
+            return vec![];
+        }
+        vec![Job::Hunt { rule_ids, from: from.to_string() }]
+    }
+
+    /// `:backtest [DAYS]`: the rule editor's text against the stored rule (default 7 days).
+    fn backtest_command(&mut self, arg: &str) -> Vec<Job> {
+        let days = if arg.is_empty() { Ok(7) } else { arg.parse::<u32>() };
+        let Some(editor) = self.rules.editor.as_ref() else {
+            self.ui.error(":backtest compares the rule being edited: open one with Enter on the rules pane");
+            return vec![];
+        };
+        match days {
+            Ok(days @ 1..=366) => editor.backtest(days),
+            _ => {
+                self.ui
+                    .error(format!("`{arg}` is not a number of days from 1 to 366; usage: :backtest [DAYS]"));
+                vec![]
+            }
+        }
     }
 
     /// `:route WORDS`: the marked or selected alerts to the integrations the words name (a

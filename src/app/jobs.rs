@@ -272,6 +272,8 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
             send(rule_jobs::check(&ctx, generation, &path, &text).await)
         }
         Job::TestRule { path, text } => send(rule_jobs::test(&path, &text).await),
+        Job::Hunt { rule_ids, from } => send(rule_jobs::hunt(&ctx, &rule_ids, &from).await),
+        Job::Backtest { path, text, days } => send(rule_jobs::backtest(&ctx, &path, &text, days).await),
         Job::SaveRuleFile { path, text, force } => send(rule_jobs::save(&ctx, path, &text, force).await),
         Job::GridView(req) => {
             let generation = req.generation;

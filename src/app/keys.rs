@@ -32,6 +32,7 @@ fn hinted(screen: Screen) -> &'static [(Action, &'static str)] {
             (New, "new"),
             (Toggle, "on/off"),
             (RunNow, "run"),
+            (Hunt, "hunt"),
         ],
         Screen::Alerts => &[
             (Open, "detail"),

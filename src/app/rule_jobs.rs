@@ -39,6 +39,52 @@ pub async fn test(path: &Path, text: &str) -> Msg {
     }
 }
 
+/// A retro-hunt of the stored rules `ids` from `from` to now (`rules hunt`).
+pub async fn hunt(ctx: &Context, ids: &[String], from: &str) -> Msg {
+    let now = ctx.s.clock.now();
+    let found = async {
+        let from = rules::hunt::parse_past(from, now)?;
+        let mut chosen = vec![];
+        for id in ids {
+            match ctx.s.rules.get_rule(&ctx.user, id).await? {
+                Some(rule) => chosen.push(rule),
+                None => {
+                    return Err(mantissa_backend::Error::invalid("hunt", format!("no stored rule `{id}`")));
+                }
+            }
+        }
+        rules::hunt::hunt(&ctx.s, &chosen, from, now).await
+    }
+    .await;
+    let what = match ids {
+        [one] => one.clone(),
+        many => format!("{} rules", many.len()),
+    };
+    Msg::Hunted {
+        title: format!("hunt {what} · {from} to now"),
+        found: found.map(Box::new).map_err(|e| e.to_string()),
+    }
+}
+
+/// The editor's text against the stored rule of its id over the last `days` (`rules backtest`).
+pub async fn backtest(ctx: &Context, path: &Path, text: &str, days: u32) -> Msg {
+    let edited = match rules::parse_rule_file(path, text) {
+        Ok((loaded, _)) => loaded.rule,
+        Err(errors) => return Msg::Error(format!("fix the {} error(s) before a backtest", errors.len())),
+    };
+    let to = ctx.s.clock.now();
+    let from = to - chrono::Duration::days(i64::from(days));
+    let found = async {
+        let stored = ctx.s.rules.get_rule(&ctx.user, &edited.id).await?;
+        rules::hunt::backtest(&ctx.s, &edited, stored.as_ref(), from, to).await
+    }
+    .await;
+    Msg::Backtested {
+        title: format!("backtest {} over {days} day(s)", edited.id),
+        found: found.map(Box::new).map_err(|e| e.to_string()),
+    }
+}
+
 /// Runs the rule's own tests, then writes the file and pushes the folder (never over a
 /// conflict: that stays for `rules diff`). A rule whose tests fail would go live wrong, so it
 /// is saved only when `force`d.
@@ -155,5 +201,34 @@ mod tests {
         other.id = "store-only".into();
         let Msg::RuleOpened { path: None, text, .. } = open(&ctx, other, false) else { panic!() };
         assert!(text.contains("id: store-only") && text.contains("query:"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn hunts_and_backtests_run_on_the_backend_and_say_what_failed() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let ctx = Context::for_tests(dir.path()).await;
+        let (loaded, _) = rules::parse_rule_file(Path::new("r.yml"), PACK_RULE).unwrap();
+        ctx.s.rules.put_rule(&ctx.user, &loaded.rule).await.unwrap();
+        let id = loaded.rule.id.clone();
+        let Msg::Hunted { found: Ok(found), title } = hunt(&ctx, std::slice::from_ref(&id), "2h").await
+        else {
+            panic!("the hunt failed")
+        };
+        assert_eq!(
+            (found.hits.len(), found.windows),
+            (0, 25),
+            "{title}: an empty lake, 5-minute windows and the part before the first"
+        );
+        let Msg::Hunted { found: Err(e), .. } = hunt(&ctx, &["nope".into()], "1d").await else { panic!() };
+        assert!(e.contains("no stored rule `nope`"), "{e}");
+        let Msg::Hunted { found: Err(e), .. } = hunt(&ctx, &[id], "yesterday").await else { panic!() };
+        assert!(e.contains("a duration back"), "{e}");
+        let Msg::Backtested { found: Ok(found), .. } = backtest(&ctx, Path::new("r.yml"), PACK_RULE, 1).await
+        else {
+            panic!("the backtest failed")
+        };
+        assert_eq!((found.added.len(), found.removed.len(), found.windows), (0, 0, 289));
+        let Msg::Error(e) = backtest(&ctx, Path::new("r.yml"), "id: x\n", 1).await else { panic!() };
+        assert!(e.contains("before a backtest"), "{e}");
     }
 }

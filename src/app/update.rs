@@ -19,6 +19,8 @@ impl App {
             | Msg::RuleOpened { .. }
             | Msg::RuleChecked { .. }
             | Msg::RuleTested(_)
+            | Msg::Hunted { .. }
+            | Msg::Backtested { .. }
             | Msg::RuleSaved { .. }
             | Msg::SaveStopped { .. } => self.rules.update(msg, ui),
             Msg::Alerts(_) | Msg::OlderAlerts(_) | Msg::Activity { .. } => self.alerts.update(msg, ui),

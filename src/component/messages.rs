@@ -63,6 +63,18 @@ pub enum Job {
     LoadSuggestions,
     SaveRule(Rule),
     RunRule(Rule),
+    /// A retro-hunt of these stored rules from `from` (`1d` back, a time) to now: what would
+    /// have fired, nothing stored or sent.
+    Hunt {
+        rule_ids: Vec<String>,
+        from: String,
+    },
+    /// The editor's text against the stored rule of its id over the last `days`.
+    Backtest {
+        path: PathBuf,
+        text: String,
+        days: u32,
+    },
     Redrive(Vec<String>),
     DeleteDead(String),
     /// Opens the rule's file (or its YAML from the store) in the editor; `test` runs its tests.
@@ -158,6 +170,8 @@ impl Job {
             Job::SaveAlerts { .. } => "save alert",
             Job::SaveRule(_) | Job::SaveRuleFile { .. } => "save rule",
             Job::RunRule(_) => "run rule",
+            Job::Hunt { .. } => "hunt",
+            Job::Backtest { .. } => "backtest",
             Job::Redrive(_) => "redrive",
             Job::DeleteDead(_) | Job::DeleteIntegration(_) => "delete",
             Job::OpenRule { .. } => "open rule",
@@ -230,6 +244,15 @@ pub enum Msg {
         diagnostics: Vec<Diagnostic>,
     },
     RuleTested(Vec<TestOutcome>),
+    /// A hunt's or a backtest's findings, `title` saying over what.
+    Hunted {
+        title: String,
+        found: Result<Box<mantissa_backend::rules::hunt::Hunt>, String>,
+    },
+    Backtested {
+        title: String,
+        found: Result<Box<mantissa_backend::rules::hunt::Backtest>, String>,
+    },
     RuleSaved {
         path: PathBuf,
         report: String,

@@ -175,6 +175,7 @@ actions! {
     Rules Snooze = "snooze", "snooze the rule until a time, and why";
     Rules Ledger = "ledger", "rule ledger: runs, noise, cost";
     Rules SortLedger = "sort_ledger", "ledger order: noise, cost, time, name";
+    Rules Hunt = "hunt", "retro-hunt it over a day (:hunt 7d [all])";
     Alerts Acknowledge = "acknowledge", "acknowledge";
     Alerts InProgress = "in_progress", "mark in progress";
     Alerts Resolve = "resolve", "resolve: tp|bp|fp|un and why";
@@ -205,6 +206,7 @@ actions! {
     RuleEditor Save = "save", "save and push the rules folder";
     RuleEditor TestRule = "test_rule", "run the rule's tests";
     RuleEditor DryRunRule = "dry_run_rule", "dry-run the query";
+    RuleEditor Backtest = "backtest", "backtest vs stored, 7 days (:backtest N)";
     RuleEditor Close = "close", "close (asks if unsaved)";
     Form NextField = "next_field", "next field (Enter too)";
     Form PrevField = "prev_field", "previous field";

@@ -6,6 +6,7 @@ pub mod cases;
 mod coverage;
 mod detail;
 pub mod dlq;
+mod hunt;
 pub mod integrations;
 pub mod ledger;
 pub mod query;

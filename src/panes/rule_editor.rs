@@ -136,6 +136,7 @@ impl RuleEditor {
                 self.tests = None;
                 return vec![Job::TestRule { path: self.check_path(), text: self.contents() }];
             }
+            Action::Backtest => return self.backtest(7),
             Action::DryRunRule => {
                 match mantissa_backend::rules::parse_rule_file(&self.check_path(), &self.contents()) {
                     Ok((loaded, _)) => ui
@@ -153,6 +154,11 @@ impl RuleEditor {
             }
         }
         vec![]
+    }
+
+    /// The text against the stored rule over the last `days` (`rules backtest`).
+    pub fn backtest(&self, days: u32) -> Vec<Job> {
+        vec![Job::Backtest { path: self.check_path(), text: self.contents(), days }]
     }
 
     /// A key the keymap leaves to the editor: text. Each edit is checked again.

@@ -97,6 +97,7 @@ impl RulesPane {
                 ui.ask(format!("disable rule {}?", rule.id), Job::SaveRule(rule))
             }
             Action::RunNow => vec![Job::RunRule(rule)],
+            Action::Hunt => vec![Job::Hunt { rule_ids: vec![rule.id], from: "1d".into() }],
             _ => vec![],
         }
     }
@@ -145,6 +146,20 @@ impl Component for RulesPane {
                 // The jobs that check (and maybe test) the opened text start here, not from a key.
                 let jobs = self.open(RuleEditor::new(rule_id, path, &text), test);
                 ui.queued.extend(jobs);
+                true
+            }
+            Msg::Hunted { title, found } => {
+                match found {
+                    Ok(found) => ui.popup = Some(super::hunt::hunt_view(&title, &found, &ui.theme)),
+                    Err(e) => ui.error(format!("{title}: {e}")),
+                }
+                true
+            }
+            Msg::Backtested { title, found } => {
+                match found {
+                    Ok(found) => ui.popup = Some(super::hunt::backtest_view(&title, &found, &ui.theme)),
+                    Err(e) => ui.error(format!("{title}: {e}")),
+                }
                 true
             }
             Msg::RuleSaved { report, .. } if self.editor.is_none() => {

@@ -156,7 +156,7 @@ fn filled() -> App {
         alert("a1", Severity::Critical, 5, DeliveryStatus::Retrying),
         alert("a2", Severity::Medium, 30, DeliveryStatus::DeadLettered),
     ]));
-    a.update(Msg::Rules(mantissa_backend::demo::workspace::demo_rules().into_iter().take(12).collect()));
+    a.update(Msg::Rules(mantissa_backend::demo::workspace::starter_rules().into_iter().take(12).collect()));
     let integrations = mantissa_backend::demo::workspace::demo_integrations("analyst", Path::new("/data"));
     let health = |id: &str, ok: bool| mantissa_backend::model::HealthStatus {
         integration_id: id.into(),
@@ -623,4 +623,62 @@ fn the_rule_ledger_orders_by_noise_and_cost_at_both_sizes() {
     press(&mut a, "z");
     let label = &a.ui.prompt.as_ref().unwrap().label;
     assert!(label.starts_with(&format!("snooze {noisy} ")), "{label}");
+}
+
+#[test]
+fn hunts_from_the_rules_pane_and_backtests_from_the_editor() {
+    use crate::app::Job;
+    use mantissa_backend::model::RunWindow;
+    use mantissa_backend::rules::hunt::{Backtest, Hit, Hunt};
+    let mut a = filled();
+    a.pane = Pane::Rules;
+    let id = a.rules.list.selected().unwrap().id.clone();
+    let jobs = press(&mut a, "H");
+    assert!(
+        matches!(&jobs[..], [Job::Hunt { rule_ids, from }] if *rule_ids == [id.clone()] && from == "1d"),
+        "{jobs:?}"
+    );
+    let jobs = a.run_command("hunt 7d all");
+    assert!(
+        matches!(&jobs[..], [Job::Hunt { rule_ids, from }] if rule_ids.len() == 12 && from == "7d"),
+        "{jobs:?}"
+    );
+    assert!(a.run_command("hunt yesterday").is_empty());
+    assert!(a.ui.message.as_ref().unwrap().1.contains("usage: :hunt"));
+
+    let at = chrono::DateTime::from_timestamp(1_732_096_800, 0).unwrap();
+    let hit = |key: &str| Hit {
+        rule_id: id.clone(),
+        window: RunWindow { start: at, end: at + Duration::minutes(5) },
+        key: key.into(),
+        events: 3,
+        first: at,
+        last: at + Duration::minutes(2),
+    };
+    let found =
+        Hunt { hits: vec![hit("carol\u{1b}[2J 185.220.101.47")], windows: 288, queries: 96, errors: vec![] };
+    a.update(Msg::Hunted { title: format!("hunt {id} · 1d to now"), found: Ok(Box::new(found)) });
+    let screen = draw(&a, 80, 24);
+    assert!(screen.contains("1 incident(s)") && !screen.contains('\u{1b}'), "{screen}");
+    insta::assert_snapshot!("hunt_80x24", screen);
+    a.ui.popup = None;
+
+    // In the editor: F6 backtests the text over a week, :backtest N over N days.
+    rule_editor(&mut a);
+    let jobs = special(&mut a, KeyCode::F(6));
+    assert!(matches!(&jobs[..], [Job::Backtest { days: 7, .. }]), "{jobs:?}");
+    assert!(matches!(&a.run_command("backtest 30")[..], [Job::Backtest { days: 30, .. }]));
+    assert!(a.run_command("backtest 0").is_empty());
+    assert!(a.ui.message.as_ref().unwrap().1.contains("from 1 to 366"));
+    let found = Backtest {
+        added: vec![hit("new 198.51.100.7")],
+        removed: vec![hit("gone 203.0.113.9")],
+        unchanged: 4,
+        windows: 2016,
+        ..Default::default()
+    };
+    a.update(Msg::Backtested { title: "backtest r over 7 day(s)".into(), found: Ok(Box::new(found)) });
+    let screen = draw(&a, 80, 24);
+    assert!(screen.contains("+1 -1 =4"), "{screen}");
+    insta::assert_snapshot!("backtest_80x24", screen);
 }

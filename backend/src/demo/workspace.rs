@@ -8,15 +8,24 @@ use chrono::Utc;
 use serde_json::json;
 use std::path::Path;
 
-/// The demo's rules: the starter pack (`backend/rules/`), parsed as rule files.
+/// The demo's rules: the whole pack (`backend/rules/` and its folders), parsed as rule files.
 pub fn demo_rules() -> Vec<Rule> {
-    crate::rules::pack::files()
+    parsed(crate::rules::pack::files())
+}
+
+/// The starter rules (the top of `backend/rules/`): each has a story in the demo's data.
+pub fn starter_rules() -> Vec<Rule> {
+    parsed(crate::rules::pack::starter_files())
+}
+
+fn parsed(files: Vec<(&'static str, &'static str)>) -> Vec<Rule> {
+    files
         .into_iter()
         .map(|(name, text)| {
             let path = Path::new("pack").join(name);
             match crate::rules::parse_rule_file(&path, text) {
                 Ok((loaded, _)) => loaded.rule,
-                Err(e) => panic!("the starter pack's {name} is invalid: {e:?}"),
+                Err(e) => panic!("the pack's {name} is invalid: {e:?}"),
             }
         })
         .collect()

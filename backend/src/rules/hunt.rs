@@ -179,7 +179,9 @@ pub async fn backtest(
     let (before, after): (Vec<Hit>, Vec<Hit>) =
         found.hits.into_iter().partition(|h| h.rule_id.starts_with(STORED));
     let same = |a: &Hit, b: &Hit| a.window == b.window && a.key == b.key;
-    let mut out = Backtest { windows: found.windows, queries: found.queries, ..Default::default() };
+    // Both rules run in the same windows: count them once.
+    let mut out =
+        Backtest { windows: found.windows / rules.len(), queries: found.queries, ..Default::default() };
     for hit in &after {
         if before.iter().any(|b| same(b, hit)) {
             out.unchanged += 1;
