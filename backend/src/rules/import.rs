@@ -2,7 +2,7 @@
 //! file kept as-is in the rules folder is converted when it is loaded.
 
 use super::diagnostic::Diagnostic;
-use super::file::{self, RuleFile};
+use super::file::{self, DedupFile, RuleFile};
 use super::sigma::{ConvertedRule, convert_yaml};
 use super::{LoadedRule, parse_rule_file};
 use crate::error::{Error, Result};
@@ -90,7 +90,10 @@ pub fn to_rule_file(c: &ConvertedRule, id: &str) -> RuleFile {
         threshold: None,
         enabled: true,
         destinations: vec![],
-        dedup: None,
+        dedup: c.dedup_secs.map(|secs| DedupFile {
+            fields: c.dedup_fields.clone(),
+            window: Some(yaml_serde::Value::Number(secs.into())),
+        }),
         notify: None,
         tags: c.tags.clone(),
         references: c.references.clone(),

@@ -16,7 +16,6 @@ fn unsupported_modifiers_name_the_modifier() {
         ("eventName|base64offset|contains: x", "modifier `base64offset`"),
         ("eventName|wide|base64: x", "modifier `wide`"),
         ("eventName|windash|contains: -x", "modifier `windash`"),
-        ("eventName|fieldref: eventSource", "modifier `fieldref`"),
         ("eventTime|hour: 3", "modifier `hour`"),
     ] {
         let e = error(&cloudtrail(&sel(item)));
@@ -189,4 +188,22 @@ fn display_format() {
 fn empty_text_gives_nothing() {
     assert!(convert_yaml("", 3600).is_empty());
     assert!(convert_yaml("# just a comment\n---\n", 3600).is_empty());
+}
+
+/// Suggestions name only columns close in spelling or in meaning, never five random ones.
+#[test]
+fn suggestions_are_close_in_name_or_meaning() {
+    let message = |item: &str| error(&cloudtrail(&sel(item))).message;
+    let m = message("ClientIP: 1.2.3.4");
+    assert!(m.ends_with("close names: sourceipaddress"), "{m}");
+    let m = message("UserName: bob");
+    assert!(m.contains("useridentity.username") && !m.contains("eventname"), "{m}");
+    let m = error(&common::vpc(&sel("ListeningPort: 22"))).message;
+    assert!(m.contains("dstport") && m.contains("srcport"), "{m}");
+    // A Windows field on CloudTrail is close to nothing: no guesses, and where to look.
+    let m = message("Image|endswith: \\mimikatz.exe");
+    assert!(
+        m.contains("nor one close to it in name or meaning") && m.contains("DESCRIBE cloudtrail_logs"),
+        "{m}"
+    );
 }

@@ -8,3 +8,4 @@ mod correlation;
 mod errors;
 mod modifiers;
 mod samples;
+mod sliding;

@@ -228,3 +228,21 @@ fn conflicting_modifiers_are_rejected() {
     let e = error(&cloudtrail(&sel("eventName|i: x")));
     assert!(e.message.contains("need `re`"), "{e}");
 }
+
+#[test]
+fn fieldref_compares_two_fields_of_the_event() {
+    // An assumed-role session named after its own role; a JSON path on either side works too.
+    assert_eq!(
+        ct(&sel("userIdentity.userName|fieldref: userIdentity.sessionContext.sessionIssuer.userName")),
+        "lower(useridentity.username) = lower(useridentity.sessioncontext.sessionissuer.username)"
+    );
+    assert_eq!(
+        ct(&sel("requestParameters.userName|fieldref|cased: userIdentity.userName")),
+        "json_extract_scalar(requestparameters, '$.userName') = useridentity.username"
+    );
+    assert_eq!(
+        ct(&sel("userIdentity.userName|fieldref|neq: requestParameters.userName")),
+        "NOT (lower(useridentity.username) = lower(json_extract_scalar(requestparameters, '$.userName')))"
+    );
+    assert_eq!(error(&cloudtrail(&sel("eventName|fieldref: nosuchfield"))).construct, "field `nosuchfield`");
+}

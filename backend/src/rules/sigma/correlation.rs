@@ -8,10 +8,15 @@ use rsigma_parser::{CorrelationCondition, CorrelationRule, CorrelationType, Sigm
 use super::aggregation::CmpOp;
 use super::documents::{Doc, Parsed};
 use super::fields::{Table, table_for};
-use super::query::{CountQuery, count_query};
 use super::rule::predicate;
+use super::sliding::{Measure, Sliding, sliding_query};
 use super::sql::Pred;
 use super::{ConvertError, ConvertedRule, Failure, severity};
+
+/// How often a correlation runs at most (its timespan, if shorter).
+const SLIDE_EVERY_SECS: u64 = 300;
+/// The longest timespan: each run reads this much back.
+const MAX_SPAN_SECS: u64 = 7 * 86_400;
 
 fn find_rule<'a>(docs: &'a [Doc], reference: &str) -> Option<(usize, &'a SigmaRule)> {
     docs.iter().enumerate().find_map(|(i, d)| match &d.parsed {
@@ -52,16 +57,28 @@ pub(crate) fn convert(correlation: &CorrelationRule, docs: &[Doc]) -> Result<Con
 }
 
 fn convert_inner(c: &CorrelationRule, docs: &[Doc]) -> Result<ConvertedRule, Failure> {
-    if !matches!(c.correlation_type, CorrelationType::EventCount | CorrelationType::ValueCount) {
+    if !matches!(
+        c.correlation_type,
+        CorrelationType::EventCount
+            | CorrelationType::ValueCount
+            | CorrelationType::Temporal
+            | CorrelationType::TemporalOrdered
+    ) {
         return Err(Failure::new(
             format!("correlation type `{}`", c.correlation_type.as_str()),
-            "only event_count and value_count correlations can be expressed as one grouped query; \
-             split the rule into event_count or value_count correlations",
+            "only event_count, value_count, temporal and temporal_ordered correlations can be expressed as \
+             one query; sums, averages and percentiles of field values are not supported",
         ));
     }
     let (predicates, fields) = match &c.condition {
         CorrelationCondition::Threshold { predicates, field, .. } => {
-            (predicates, field.clone().unwrap_or_default())
+            (predicates.clone(), field.clone().unwrap_or_default())
+        }
+        // Temporal correlations need no threshold: every rule must match.
+        CorrelationCondition::Extended(_)
+            if matches!(c.correlation_type, CorrelationType::Temporal | CorrelationType::TemporalOrdered) =>
+        {
+            (vec![], vec![])
         }
         CorrelationCondition::Extended(_) => {
             return Err(Failure::new(
@@ -119,7 +136,8 @@ fn convert_inner(c: &CorrelationRule, docs: &[Doc]) -> Result<ConvertedRule, Fai
             }
             _ => table = Some(rule_table),
         }
-        conditions.push(predicate(rule, rule_table, docs).map_err(base)?.0);
+        let name = rule.name.clone().or_else(|| rule.id.clone()).unwrap_or_else(|| rule.title.clone());
+        conditions.push((name, predicate(rule, rule_table, docs).map_err(base)?.0));
     }
     let table = table.expect("at least one rule");
 
@@ -139,13 +157,32 @@ fn convert_inner(c: &CorrelationRule, docs: &[Doc]) -> Result<ConvertedRule, Fai
         }
         _ => None,
     };
-    let query = count_query(CountQuery {
-        table,
-        condition: Pred::or(conditions),
-        group_by: c.group_by.iter().map(|g| table.resolve(g)).collect::<Result<_, _>>()?,
-        distinct,
-        thresholds: predicates.iter().map(|(op, value)| (CmpOp::from_correlation(*op), *value)).collect(),
-    })?;
+    let group_by: Vec<_> = c.group_by.iter().map(|g| table.resolve(g)).collect::<Result<_, _>>()?;
+    let thresholds: Vec<_> =
+        predicates.iter().map(|(op, value)| (CmpOp::from_correlation(*op), *value)).collect();
+    let measure = match (c.correlation_type, distinct) {
+        (CorrelationType::Temporal, _) => Measure::Rules { ordered: false },
+        (CorrelationType::TemporalOrdered, _) => Measure::Rules { ordered: true },
+        (_, Some(field)) => Measure::Values(field),
+        (_, None) => Measure::Events,
+    };
+    let temporal = matches!(measure, Measure::Rules { .. });
+    // Temporal correlations take no condition in Sigma: every referenced rule must match.
+    let thresholds = if temporal { vec![(CmpOp::Gte, conditions.len() as u64)] } else { thresholds };
+    let span_secs = c.timespan.seconds;
+    if !(1..=MAX_SPAN_SECS).contains(&span_secs) {
+        return Err(Failure::new(
+            format!("timespan {span_secs}s"),
+            format!("use a timespan from 1s to {} days", MAX_SPAN_SECS / 86_400),
+        ));
+    }
+    let branches = if temporal {
+        conditions
+    } else {
+        vec![(String::new(), Pred::or(conditions.into_iter().map(|(_, p)| p).collect()))]
+    };
+    let dedup_fields = group_by.iter().map(|g| g.label.clone()).collect();
+    let query = sliding_query(Sliding { table, branches, group_by, measure, thresholds, span_secs })?;
     Ok(ConvertedRule {
         sigma_id: c.id.clone(),
         title: c.title.clone(),
@@ -156,6 +193,10 @@ fn convert_inner(c: &CorrelationRule, docs: &[Doc]) -> Result<ConvertedRule, Fai
         false_positives: c.falsepositives.clone(),
         table: table.name.to_string(),
         query,
-        window_secs: c.timespan.seconds,
+        // The timespan slides: each run looks back a whole timespan before its window, so it
+        // may run as often as a plain rule does, and no burst is split between two runs.
+        window_secs: span_secs.min(SLIDE_EVERY_SECS),
+        dedup_secs: Some(span_secs),
+        dedup_fields,
     })
 }

@@ -387,11 +387,14 @@ impl Table {
         let unknown = || {
             Failure::new(
                 format!("field `{sigma}`"),
-                format!(
-                    "{} has no such column; close names: {}",
-                    self.name,
-                    self.suggestions(sigma).join(", ")
-                ),
+                match self.suggestions(sigma).as_slice() {
+                    [] => format!(
+                        "{} has no such column, nor one close to it in name or meaning; `mantissa query \
+                         \"DESCRIBE {}\"` lists its columns",
+                        self.name, self.name
+                    ),
+                    close => format!("{} has no such column; close names: {}", self.name, close.join(", ")),
+                },
             )
         };
         let mut columns = self.columns;
@@ -467,27 +470,86 @@ impl Table {
         Err(unknown())
     }
 
-    /// Column paths close to `name` (containing it, or a few edits away), at most five; failing
-    /// that, the five nearest.
+    /// Column paths close to `name` in spelling (containing it, or a few edits away) or in
+    /// meaning (`ClientIP` → `sourceipaddress`), at most five; none when nothing is close, so a
+    /// suggestion is never a random column.
     fn suggestions(&self, name: &str) -> Vec<String> {
         let mut paths = Vec::new();
         collect_paths(self.columns, "", &mut paths);
         paths.extend(self.aliases.iter().map(|(alias, _)| alias.to_string()));
         let target = name.to_ascii_lowercase();
         let mut scored: Vec<(usize, String)> = paths
-            .into_iter()
+            .iter()
             .map(|p| {
                 let related = p.contains(&target) || (p.len() > 3 && target.contains(p.as_str()));
-                (if related { 0 } else { edit_distance(&p, &target) }, p)
+                (if related { 0 } else { edit_distance(p, &target) }, p.clone())
             })
             .collect();
         scored.sort();
         scored.dedup_by(|a, b| a.1 == b.1);
         let close = target.chars().count().div_ceil(3).max(2);
-        let near: Vec<String> = scored.iter().filter(|(d, _)| *d <= close).map(|(_, p)| p.clone()).collect();
-        let chosen = if near.is_empty() { scored.into_iter().map(|(_, p)| p).collect() } else { near };
+        let mut chosen: Vec<String> =
+            scored.into_iter().filter(|(d, _)| *d <= close).map(|(_, p)| p).collect();
+        let words = words_of(name);
+        for (meaning, columns) in MEANINGS {
+            if !words.iter().any(|w| meaning.contains(&w.as_str())) {
+                continue;
+            }
+            for column in *columns {
+                if paths.iter().any(|p| p == column) && !chosen.iter().any(|c| c == column) {
+                    chosen.push(column.to_string());
+                }
+            }
+        }
         chosen.into_iter().take(5).collect()
     }
+}
+
+/// Words that name what a field holds, and the columns (of any table) that hold it.
+const MEANINGS: &[(&[&str], &[&str])] = &[
+    (
+        &["ip", "addr", "address", "client", "src", "remote", "host", "caller"],
+        &["sourceipaddress", "srcaddr", "remoteip", "pkt_srcaddr", "dstaddr"],
+    ),
+    (
+        &["user", "username", "account", "principal", "identity", "actor", "subject", "requester"],
+        &["useridentity.username", "useridentity.arn", "useridentity.principalid", "requester", "account_id"],
+    ),
+    (&["time", "date", "timestamp", "when"], &["eventtime", "start", "requestdatetime", "timestamp"]),
+    (&["action", "operation", "api", "method", "call", "event"], &["eventname", "operation", "action"]),
+    (&["agent", "browser", "ua"], &["useragent"]),
+    (
+        &["error", "status", "code", "result", "outcome", "failure"],
+        &["errorcode", "errormessage", "httpstatus", "action", "log_status"],
+    ),
+    (&["port"], &["srcport", "dstport"]),
+    (&["bytes", "size", "length", "volume"], &["bytes", "bytessent", "objectsize"]),
+    (&["region", "location", "zone"], &["awsregion", "region", "az_id"]),
+    (&["bucket", "object", "key", "file"], &["bucket_name", "key"]),
+    (&["service", "provider"], &["eventsource"]),
+    (&["protocol", "proto"], &["protocol"]),
+];
+
+/// The lower-case words of a field name: `ClientIP` → client, ip; `src_ip` → src, ip.
+fn words_of(name: &str) -> Vec<String> {
+    let mut words = vec![];
+    let mut word = String::new();
+    let mut previous_lower = false;
+    for c in name.chars() {
+        if !c.is_ascii_alphanumeric() {
+            words.push(std::mem::take(&mut word));
+            previous_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && previous_lower {
+            words.push(std::mem::take(&mut word));
+        }
+        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        word.push(c.to_ascii_lowercase());
+    }
+    words.push(word);
+    words.retain(|w| !w.is_empty());
+    words
 }
 
 fn collect_paths(columns: &[Col], prefix: &str, out: &mut Vec<String>) {

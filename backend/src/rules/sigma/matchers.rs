@@ -17,6 +17,8 @@ enum Operator {
     Re,
     Cidr,
     Exists,
+    /// `fieldref`: the field equals another field of the same event.
+    FieldRef,
     Compare(&'static str),
 }
 
@@ -73,9 +75,6 @@ fn unsupported(m: Modifier, values: &[SigmaValue]) -> Option<Failure> {
         WindAsh => {
             "windash is for Windows command lines; list the `-` and `/` spellings as separate values".into()
         }
-        FieldRef => {
-            "comparing one field with another is not supported; compare the field with literal values".into()
-        }
         Expand => {
             let placeholders: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
             return Some(Failure::new(
@@ -106,6 +105,7 @@ fn spec(modifiers: &[Modifier], values: &[SigmaValue]) -> Result<Spec, Failure> 
             Modifier::Re => Operator::Re,
             Modifier::Cidr => Operator::Cidr,
             Modifier::Exists => Operator::Exists,
+            Modifier::FieldRef => Operator::FieldRef,
             Modifier::Gt => Operator::Compare(">"),
             Modifier::Gte => Operator::Compare(">="),
             Modifier::Lt => Operator::Compare("<"),
@@ -179,6 +179,9 @@ pub(crate) fn item_pred(item: &DetectionItem, table: &Table, used: &mut Vec<Fiel
     if spec.op == Operator::Exists {
         return exists(&field, &item.values);
     }
+    if spec.op == Operator::FieldRef {
+        return field_ref(&field, &item.values, table, &spec, used);
+    }
     if item.values.is_empty() {
         return Err(Failure::new(
             format!("field `{field_name}`"),
@@ -194,6 +197,40 @@ pub(crate) fn keyword_failure() -> Failure {
         "keyword search",
         "keyword search is not supported; name the field, e.g. `eventName|contains: value`",
     )
+}
+
+/// `a|fieldref: b`: the two fields hold the same value (case-insensitive unless `cased`, as
+/// Sigma compares strings); several names are OR-ed unless `all`.
+fn field_ref(
+    field: &Field,
+    values: &[SigmaValue],
+    table: &Table,
+    spec: &Spec,
+    used: &mut Vec<Field>,
+) -> Result<Pred, Failure> {
+    let mut preds = vec![];
+    for value in values {
+        let SigmaValue::String(name) = value else {
+            return Err(value_failure(field, "fieldref", "the name of another field"));
+        };
+        let other = table.resolve(&name.original)?;
+        let pred = if field.is_numeric() && other.is_numeric() {
+            format!("{} = {}", field.value_sql(), other.value_sql())
+        } else if spec.cased {
+            format!("{} = {}", field.text_sql(), other.text_sql())
+        } else {
+            format!("lower({}) = lower({})", field.text_sql(), other.text_sql())
+        };
+        let pred = Pred::leaf(pred);
+        preds.push(if spec.neq { negate(&pred) } else { pred });
+        if !used.iter().any(|f| f.label == other.label) {
+            used.push(other);
+        }
+    }
+    if values.is_empty() {
+        return Err(value_failure(field, "fieldref", "the name of another field"));
+    }
+    Ok(if spec.all != spec.neq { Pred::and(preds) } else { Pred::or(preds) })
 }
 
 fn exists(field: &Field, values: &[SigmaValue]) -> Result<Pred, Failure> {
@@ -247,7 +284,7 @@ fn atom(value: &SigmaValue, field: &Field, spec: &Spec) -> Result<Atom, Failure>
             let Some(number) = number else { return Err(value_failure(field, op_name(op), "a number")) };
             Ok(Atom::Raw(Pred::leaf(format!("{} {op} {number}", field.number_sql()))))
         }
-        Operator::Exists => unreachable!("exists is handled before values"),
+        Operator::Exists | Operator::FieldRef => unreachable!("handled before values"),
         Operator::Equals | Operator::Contains | Operator::StartsWith | Operator::EndsWith => {
             string_atom(value, field, spec.op)
         }

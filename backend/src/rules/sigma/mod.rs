@@ -10,6 +10,7 @@ mod fields;
 mod matchers;
 mod query;
 mod rule;
+mod sliding;
 mod sql;
 
 use std::fmt;
@@ -32,8 +33,12 @@ pub struct ConvertedRule {
     pub false_positives: Vec<String>,
     pub table: String,
     pub query: String,
-    /// The Sigma timeframe: the rule runs once per timeframe, each run over its own window.
+    /// How often the rule runs, each run over its own window (a plain rule's Sigma timeframe).
     pub window_secs: u64,
+    /// A correlation's timespan and group-by columns: one incident per group per timespan,
+    /// as the sliding timespans of consecutive runs overlap.
+    pub dedup_secs: Option<u64>,
+    pub dedup_fields: Vec<String>,
 }
 
 /// Why one document could not be translated.

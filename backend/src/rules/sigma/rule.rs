@@ -55,6 +55,8 @@ fn convert_inner(
         table: table.name.to_string(),
         query,
         window_secs,
+        dedup_secs: None,
+        dedup_fields: vec![],
     })
 }
 
