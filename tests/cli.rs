@@ -248,8 +248,10 @@ fn serve_delivers_demo_alerts_and_fills_the_dlq() {
     let dir = TempDir::new().unwrap();
     let out = mantissa(dir.path(), &["demo", "--days", "2", "--scale", "0.05"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    let pack = mantissa_backend::rules::pack::files().len();
+    assert!(pack > 100, "the pack has {pack} rules");
     assert!(
-        text(&out.stderr).contains("installed 35 demo rules and 2 integrations"),
+        text(&out.stderr).contains(&format!("installed {pack} demo rules and 2 integrations")),
         "{}",
         text(&out.stderr)
     );
@@ -376,14 +378,21 @@ fn rules_validate_test_and_import_sigma_work_offline() {
     let pack = root.join("backend/rules");
     let pack = pack.to_str().unwrap();
 
-    // The starter pack passes its own tests, each rule with a positive and a negative case.
-    let out = mantissa(dir.path(), &["rules", "test", pack, "--minimum-tests", "2"]);
+    // The pack passes its own tests, each rule with a positive and a negative case, and no rule
+    // fires on the benign corpus unless the case accepts it (each rule's count is printed).
+    let benign = root.join("backend/benign");
+    let out = mantissa(
+        dir.path(),
+        &["rules", "test", pack, "--minimum-tests", "2", "--benign", benign.to_str().unwrap()],
+    );
     assert!(out.status.success(), "{}\n{}", text(&out.stdout), text(&out.stderr));
     assert!(
         text(&out.stderr).contains("failed") && text(&out.stderr).contains(" 0 failed"),
         "{}",
         text(&out.stderr)
     );
+    assert!(text(&out.stderr).contains("; 0 false positives ("), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains("FALSE POSITIVE"), "{}", text(&out.stdout));
     let out = mantissa(dir.path(), &["rules", "validate", pack]);
     assert!(out.status.success(), "{}", text(&out.stdout));
 

@@ -574,7 +574,7 @@ fn attack_coverage_view_at_both_sizes() {
     }
     // Gaps are named: a tactic no rule of these twelve covers.
     let text: String = a.ui.popup.as_ref().unwrap().lines.iter().map(|l| l.to_string() + "\n").collect();
-    assert!(text.contains("Execution  0/4") && text.contains("T1651     Cloud Administration Co…"), "{text}");
+    assert!(text.contains("Execution  0/6") && text.contains("T1651     Cloud Administration Co…"), "{text}");
     assert!(text.contains("no rule"));
 }
 

@@ -17,6 +17,11 @@ pub const MATRIX: &[(&str, &str, &[Cell])] = &[
         &[("T1595", "Active Scanning"), ("T1595.001", "Scanning IP Blocks")],
     ),
     (
+        "resource_development",
+        "Resource Development",
+        &[("T1583", "Acquire Infrastructure"), ("T1584.001", "Domains")],
+    ),
+    (
         "initial_access",
         "Initial Access",
         &[
@@ -33,6 +38,8 @@ pub const MATRIX: &[(&str, &str, &[Cell])] = &[
         "Execution",
         &[
             ("T1651", "Cloud Administration Command"),
+            ("T1610", "Deploy Container"),
+            ("T1059.006", "Python"),
             ("T1648", "Serverless Execution"),
             ("T1059.009", "Cloud API"),
             ("T1204.003", "Malicious Image"),
@@ -46,10 +53,12 @@ pub const MATRIX: &[(&str, &str, &[Cell])] = &[
             ("T1098.001", "Additional Cloud Credentials"),
             ("T1098.003", "Additional Cloud Roles"),
             ("T1098.004", "SSH Authorized Keys"),
+            ("T1098.006", "Additional Container Cluster Roles"),
             ("T1136.003", "Create Cloud Account"),
             ("T1525", "Implant Internal Image"),
             ("T1556", "Modify Authentication Process"),
             ("T1556.006", "Multi-Factor Authentication"),
+            ("T1037", "Boot or Logon Initialization Scripts"),
         ],
     ),
     (
@@ -58,6 +67,7 @@ pub const MATRIX: &[(&str, &str, &[Cell])] = &[
         &[
             ("T1548.005", "Temporary Elevated Cloud Access"),
             ("T1484.002", "Trust Modification"),
+            ("T1611", "Escape to Host"),
             ("T1098.003", "Additional Cloud Roles"),
         ],
     ),
@@ -66,6 +76,8 @@ pub const MATRIX: &[(&str, &str, &[Cell])] = &[
         "Defense Evasion",
         &[
             ("T1562.001", "Disable or Modify Tools"),
+            ("T1562", "Impair Defenses"),
+            ("T1140", "Deobfuscate/Decode Files or Information"),
             ("T1562.007", "Disable or Modify Cloud Firewall"),
             ("T1562.008", "Disable or Modify Cloud Logs"),
             ("T1578", "Modify Cloud Compute Infrastructure"),
@@ -85,6 +97,8 @@ pub const MATRIX: &[(&str, &str, &[Cell])] = &[
             ("T1110.003", "Password Spraying"),
             ("T1552.005", "Cloud Instance Metadata API"),
             ("T1555.006", "Cloud Secrets Management Stores"),
+            ("T1552", "Unsecured Credentials"),
+            ("T1552.001", "Credentials In Files"),
             ("T1528", "Steal Application Access Token"),
             ("T1621", "Multi-Factor Authentication Request Generation"),
         ],
@@ -108,6 +122,7 @@ pub const MATRIX: &[(&str, &str, &[Cell])] = &[
         &[
             ("T1021.007", "Cloud Services"),
             ("T1021.008", "Direct Cloud VM Connections"),
+            ("T1021.004", "SSH"),
             ("T1550.001", "Application Access Token"),
         ],
     ),
@@ -138,6 +153,7 @@ pub const MATRIX: &[(&str, &str, &[Cell])] = &[
             ("T1486", "Data Encrypted for Impact"),
             ("T1490", "Inhibit System Recovery"),
             ("T1496", "Resource Hijacking"),
+            ("T1496.004", "Cloud Service Hijacking"),
             ("T1499", "Endpoint Denial of Service"),
             ("T1499.003", "Application Exhaustion Flood"),
             ("T1531", "Account Access Removal"),

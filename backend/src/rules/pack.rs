@@ -49,3 +49,36 @@ pub fn install(dir: &Path) -> Result<usize> {
     }
     Ok(written)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::parse_rule_file;
+
+    /// Every pack rule names an ATT&CK tactic and technique and has a runbook; every test of the
+    /// ATT&CK pack says where its records' shape comes from. (Each rule's positive and negative
+    /// tests run with `rules test --minimum-tests 2`, and the benign corpus with `--benign`.)
+    #[test]
+    fn every_pack_rule_is_tagged_explained_and_its_tests_sourced() {
+        let starter: Vec<&str> = starter_files().into_iter().map(|(name, _)| name).collect();
+        let all = files();
+        assert!(all.len() > 100 && starter.len() >= 30, "{} rules, {} starter", all.len(), starter.len());
+        let mut ids = std::collections::BTreeSet::new();
+        for (name, text) in all {
+            let (loaded, _) =
+                parse_rule_file(Path::new(name), text).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            assert!(ids.insert(loaded.rule.id.clone()), "{name}: id {} twice", loaded.rule.id);
+            let tags = &loaded.file.tags;
+            let technique =
+                |t: &String| t.starts_with("attack.t") && t[8..].starts_with(|c: char| c.is_ascii_digit());
+            assert!(tags.iter().any(|t| t.starts_with("attack.") && !technique(t)), "{name}: no tactic tag");
+            assert!(tags.iter().any(technique), "{name}: no technique tag");
+            assert!(!loaded.file.runbook.trim().is_empty(), "{name}: no runbook");
+            if !starter.contains(&name) {
+                for test in &loaded.file.tests {
+                    assert!(test.source.is_some(), "{name}: test `{}` names no source", test.name);
+                }
+            }
+        }
+    }
+}

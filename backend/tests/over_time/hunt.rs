@@ -23,7 +23,7 @@ async fn a_hunt_finds_what_the_scheduler_raised_over_the_same_windows_and_stores
     let s = Services::local(dir.path()).await.unwrap();
     s.settings.put_setting(USER, LATENESS_SETTING, &json!(0)).await.unwrap();
     let from = end - Duration::hours(6);
-    let rules = workspace::demo_rules();
+    let rules = workspace::starter_rules();
 
     let found = hunt(&s, &rules, from, end).await.unwrap();
     assert!(found.errors.is_empty(), "{:?}", found.errors);
@@ -85,7 +85,7 @@ async fn a_backtest_tells_the_incidents_an_edit_adds_and_removes() {
     let from = end - Duration::hours(6);
     // A filter rule (no GROUP BY) with incidents in the last hours, so a condition can be added.
     let rules: Vec<_> =
-        workspace::demo_rules().into_iter().filter(|r| !r.query.contains("GROUP BY")).collect();
+        workspace::starter_rules().into_iter().filter(|r| !r.query.contains("GROUP BY")).collect();
     let found = hunt(&s, &rules, from, end).await.unwrap();
     let stored =
         rules.iter().find(|r| found.hits.iter().any(|h| h.rule_id == r.id)).expect("a filter rule fired");

@@ -65,9 +65,9 @@ async fn the_shared_scan_makes_exactly_the_alerts_of_the_rules_run_one_by_one() 
         assert!(!why.is_empty(), "{}", plan.queries[*i].0);
     }
 
-    // Every hourly window of the last day, the first one reaching a day further back.
+    // Every hourly window of the last half day, the first one reaching a day further back.
     let mut fired_alerts = 0;
-    for hour in (0..24).rev() {
+    for hour in (0..12).rev() {
         let at = end - Duration::hours(hour);
         let mut one_by_one = vec![];
         for rule in &rules {
@@ -87,7 +87,10 @@ async fn the_shared_scan_makes_exactly_the_alerts_of_the_rules_run_one_by_one() 
         let shared_runs = together.iter().filter(|f| f.shared_with > 1).count();
         assert_eq!(shared_runs, shareable, "at {at}");
     }
-    assert!(fired_alerts >= rules.len(), "the demo's story fires the pack: {fired_alerts} alerts");
+    // The demo's stories are for the starter rules; the rest of the pack is checked on its tests
+    // and the benign corpus.
+    let starter = workspace::starter_rules().len();
+    assert!(fired_alerts >= starter, "the demo's story fires the starter rules: {fired_alerts} alerts");
     let (left, right) = (alerts_of(&alone).await, alerts_of(&shared).await);
     assert_eq!(left.len(), right.len());
     for (l, r) in left.iter().zip(&right) {
@@ -97,7 +100,7 @@ async fn the_shared_scan_makes_exactly_the_alerts_of_the_rules_run_one_by_one() 
     let totals = shared.counters.totals(USER, end - Duration::days(2)).await.unwrap();
     let runs: f64 =
         totals.iter().filter(|t| t.metric == "RuleRuns" && t.value == "RuleRuns").map(|t| t.sum).sum();
-    assert_eq!(runs as usize, 24 * rules.len());
+    assert_eq!(runs as usize, 12 * rules.len());
     // The runs' statistics moved the same way: every rule's window ends at the last tick.
     for rule in &rules {
         let a = alone.rules.get_rule(USER, &rule.id).await.unwrap().unwrap();
@@ -114,7 +117,7 @@ async fn at_their_own_schedules_the_shared_runs_match_the_runs_one_by_one() {
     let end = Utc::now().duration_trunc(Duration::hours(1)).unwrap();
     let (_a, alone) = demo_copy(end).await;
     let (_b, shared) = demo_copy(end).await;
-    let rules = workspace::demo_rules();
+    let rules = workspace::starter_rules();
     let period = |r: &mantissa_backend::model::Rule| r.schedule.approx_period().num_minutes();
     let start = end - Duration::hours(3);
     let mut ticks_with_two_windows = 0;
@@ -155,7 +158,7 @@ async fn at_their_own_schedules_the_shared_runs_match_the_runs_one_by_one() {
 async fn a_broken_rule_in_a_shared_scan_keeps_its_error_and_the_others_run() {
     let end = Utc::now().duration_trunc(Duration::hours(1)).unwrap();
     let (_d, s) = demo_copy(end).await;
-    let mut rules = workspace::demo_rules();
+    let mut rules = workspace::starter_rules();
     rules
         .retain(|r| r.query.contains("FROM cloudtrail_logs") && !r.query.to_lowercase().contains("group by"));
     let mut broken = rules[0].clone();
