@@ -301,7 +301,7 @@ fn serve_delivers_demo_alerts_and_fills_the_dlq() {
     assert_eq!(dead[0]["receives"], 3);
     assert!(dead[0]["last_error"].as_str().unwrap().contains("connection refused"), "{:?}", dead[0]);
 
-    let alerts = mantissa(dir.path(), &["alerts", "list", "-f", "json"]);
+    let alerts = mantissa(dir.path(), &["alerts", "list", "-f", "json", "--limit", "1000"]);
     let alerts: Vec<serde_json::Value> = serde_json::from_slice(&alerts.stdout).unwrap();
     assert!(
         alerts.iter().any(|a| a["delivery"].as_str().unwrap().contains("soc-webhook: DLQ")),
@@ -345,7 +345,7 @@ fn serve_delivers_demo_alerts_and_fills_the_dlq() {
     let retry_deadline = Instant::now() + Duration::from_secs(120);
     let retried = std::iter::from_fn(|| (Instant::now() < retry_deadline).then_some(())).any(|_| {
         std::thread::sleep(Duration::from_millis(250));
-        let out = mantissa(dir.path(), &["alerts", "list", "-f", "json"]);
+        let out = mantissa(dir.path(), &["alerts", "list", "-f", "json", "--limit", "1000"]);
         let all: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap_or_default();
         all.iter().filter(|a| a["id"] == failed_id.as_str()).any(|a| {
             a["attempts"]
