@@ -2,31 +2,7 @@
 
 use mantissa_backend::rules::sigma::convert_yaml;
 
-const FAILED_LOGIN: &str = "title: Failed console login
-id: 5638f7c0-ac70-491d-8465-2a65075e0d86
-name: failed_login
-level: low
-logsource:
-  product: aws
-  service: cloudtrail
-detection:
-  selection:
-    eventName: ConsoleLogin
-    errorMessage: Failed authentication
-  condition: selection
-";
-
-const ROOT_LOGIN: &str = "title: Root console login
-name: root_login
-logsource:
-  product: aws
-  service: cloudtrail
-detection:
-  selection:
-    eventName: ConsoleLogin
-    userIdentity.type: Root
-  condition: selection
-";
+use crate::common::{FAILED_LOGIN, ROOT_LOGIN};
 
 fn correlation(body: &str) -> String {
     format!(

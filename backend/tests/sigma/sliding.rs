@@ -10,28 +10,7 @@ use mantissa_backend::rules::import::load_sigma_file;
 use mantissa_backend::services::Services;
 use std::path::Path;
 
-const RULES: &str = "title: Failed console login
-name: failed_login
-logsource:
-  product: aws
-  service: cloudtrail
-detection:
-  selection:
-    eventName: ConsoleLogin
-    errorMessage: Failed authentication
-  condition: selection
----
-title: Root console login
-name: root_login
-logsource:
-  product: aws
-  service: cloudtrail
-detection:
-  selection:
-    eventName: ConsoleLogin
-    userIdentity.type: Root
-  condition: selection
-";
+use crate::common::{FAILED_LOGIN, ROOT_LOGIN};
 
 fn at(h: u32, m: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 11, 20, h, m, 0).unwrap()
@@ -56,7 +35,8 @@ async fn hits(correlation: &str, events: &[String]) -> Vec<Hit> {
     mantissa_backend::ingest::ingest_bytes(&lake, Table::CloudTrail, Path::new("ct.json"), text.as_bytes())
         .unwrap();
     let s = Services::local(dir.path()).await.unwrap();
-    let sigma = format!("{RULES}---\ntitle: Correlated\ngenerate: false\n{correlation}");
+    let sigma =
+        format!("{FAILED_LOGIN}---\n{ROOT_LOGIN}---\ntitle: Correlated\ngenerate: false\n{correlation}");
     let loaded = load_sigma_file(Path::new("c.yml"), &sigma).unwrap();
     let rules: Vec<_> = loaded.into_iter().map(|l| l.rule).filter(|r| r.name == "Correlated").collect();
     assert_eq!(rules[0].schedule.as_str(), "rate(5 minutes)", "the timespan slides every 5 minutes");

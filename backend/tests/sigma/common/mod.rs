@@ -5,6 +5,33 @@ use mantissa_backend::rules::sigma::{ConvertError, ConvertedRule, convert_yaml};
 
 pub const WINDOW: u64 = 3600;
 
+/// Two rules the correlation tests refer to, by id or name.
+pub const FAILED_LOGIN: &str = "title: Failed console login
+id: 5638f7c0-ac70-491d-8465-2a65075e0d86
+name: failed_login
+level: low
+logsource:
+  product: aws
+  service: cloudtrail
+detection:
+  selection:
+    eventName: ConsoleLogin
+    errorMessage: Failed authentication
+  condition: selection
+";
+
+pub const ROOT_LOGIN: &str = "title: Root console login
+name: root_login
+logsource:
+  product: aws
+  service: cloudtrail
+detection:
+  selection:
+    eventName: ConsoleLogin
+    userIdentity.type: Root
+  condition: selection
+";
+
 /// A CloudTrail rule around a detection block (indented two spaces, as under `detection:`).
 pub fn cloudtrail(detection: &str) -> String {
     rule("product: aws\n  service: cloudtrail", detection)
