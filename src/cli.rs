@@ -276,7 +276,7 @@ pub enum RulesCommand {
         ids: Vec<String>,
     },
     /// Retro-hunt: run stored rules over past data in the windows their schedules would have
-    /// used and list what would have fired. Nothing is stored or delivered.
+    /// used and list what would have fired. Nothing is stored or delivered unless `--raise`.
     Hunt {
         /// Rule ids (default: every enabled rule).
         ids: Vec<String>,
@@ -286,6 +286,10 @@ pub enum RulesCommand {
         /// End: `now`, a duration ago, a time or a date.
         #[arg(long, default_value = "now")]
         to: String,
+        /// Also raise what it finds: store the alerts and route them to the integrations
+        /// (incident response on old logs). The rules' live windows do not move.
+        #[arg(long)]
+        raise: bool,
         #[arg(long, short, value_enum, default_value = "table")]
         format: Format,
     },

@@ -17,7 +17,9 @@ pub async fn run(ws: &Workspace, dir: &Path, backend: &str, command: RulesComman
     match command {
         RulesCommand::List { format } => list(ws, dir, &target, format).await,
         RulesCommand::Run { ids } => run_now(ws, &ids).await,
-        RulesCommand::Hunt { ids, from, to, format } => hunt(ws, &ids, &from, &to, format).await,
+        RulesCommand::Hunt { ids, from, to, raise, format } => {
+            hunt(ws, &ids, &from, &to, raise, format).await
+        }
         RulesCommand::Backtest { file, days, format } => backtest(ws, &file, days, format).await,
         RulesCommand::Coverage { format } => coverage(ws, format).await,
         RulesCommand::Ledger { format } => ledger(ws, format).await,
@@ -254,7 +256,14 @@ async fn chosen_rules(
     Ok(stored.into_iter().filter(|r| if ids.is_empty() { r.enabled } else { ids.contains(&r.id) }).collect())
 }
 
-async fn hunt(ws: &Workspace, ids: &[String], from: &str, to: &str, format: Format) -> Result<ExitCode> {
+async fn hunt(
+    ws: &Workspace,
+    ids: &[String],
+    from: &str,
+    to: &str,
+    raise: bool,
+    format: Format,
+) -> Result<ExitCode> {
     use mantissa_backend::rules::hunt;
     let s = ws.services().await?;
     let now = s.clock.now();
@@ -265,14 +274,22 @@ async fn hunt(ws: &Workspace, ids: &[String], from: &str, to: &str, format: Form
     let rows: Vec<_> = found.hits.iter().map(|h| hit_row(h, None)).collect();
     records(&mut std::io::stdout().lock(), format, &HIT_COLUMNS[1..], &rows)?;
     print_run_errors(&found.errors);
+    let took = started.elapsed().as_secs_f64();
+    let raised = match raise {
+        true => format!(
+            "{} alerts raised (stored and routed)",
+            hunt::raise(&s, &ws.user, &rules, &found.hits).await?.len()
+        ),
+        false => "nothing stored or sent".to_string(),
+    };
     eprintln!(
-        "{} rules over {} to {}: {} windows in {} queries, {:.1} s; {} incidents would have fired (nothing stored or sent){}",
+        "{} rules over {} to {}: {} windows in {} queries, {:.1} s; {} incidents would have fired ({raised}){}",
         rules.len(),
         time(from),
         time(to),
         found.windows,
         found.queries,
-        started.elapsed().as_secs_f64(),
+        took,
         found.hits.len(),
         if found.errors.is_empty() { String::new() } else { format!("; {} failed runs", found.errors.len()) }
     );

@@ -35,7 +35,10 @@ fn rewrite_statement(sql: &str) -> Option<String> {
     // Rules run every few minutes: most SQL has none of these words and is parsed only once,
     // by DataFusion.
     let lower = sql.to_ascii_lowercase();
-    if !["ipaddress", "ipprefix", "unnest", "typeof", "if"].iter().any(|w| lower.contains(w)) {
+    if !["ipaddress", "ipprefix", "unnest", "typeof", "if", "regexp_replace"]
+        .iter()
+        .any(|w| lower.contains(w))
+    {
         return None;
     }
     let mut statements = Parser::parse_sql(&GenericDialect {}, sql).ok()?;
@@ -138,6 +141,12 @@ fn rewrite(expr: &Expr, renamed: &[(String, String)]) -> Option<Expr> {
                     conditions: vec![CaseWhen { condition: condition.clone(), result: then.clone() }],
                     else_result: rest.first().map(|e| Box::new(e.clone())),
                 }),
+                // Trino replaces every match (and the two-argument form removes them);
+                // DataFusion replaces the first unless told `g`.
+                ("regexp_replace", [text, pattern]) => regexp_replace_all(text, pattern, "''"),
+                ("regexp_replace", [text, pattern, replacement]) => {
+                    regexp_replace_all(text, pattern, &replacement.to_string())
+                }
                 ("typeof", [_]) => {
                     let mut renamed = f.clone();
                     renamed.name = ObjectName::from(vec![Ident::new("arrow_typeof")]);
@@ -190,6 +199,12 @@ pub fn trino_identifiers(sql: &str) -> Cow<'_, str> {
         out.replace_range(start..end, &lower);
     }
     Cow::Owned(out)
+}
+
+/// `regexp_replace(text, pattern, replacement, 'g')`: every match replaced, as Trino does.
+fn regexp_replace_all(text: &Expr, pattern: &Expr, replacement: &str) -> Option<Expr> {
+    let sql = format!("regexp_replace({text}, {pattern}, {replacement}, 'g')");
+    Parser::new(&GenericDialect {}).try_with_sql(&sql).and_then(|mut p| p.parse_expr()).ok()
 }
 
 /// A function call `name(arg)`.
@@ -278,5 +293,21 @@ mod tests {
         );
         assert!(matches!(trino_identifiers("SELECT a FROM t"), Cow::Borrowed(_)));
         assert_eq!(trino_identifiers("SELECT 'é', \"Ä\""), "SELECT 'é', \"ä\"");
+    }
+
+    /// Trino's `regexp_replace` replaces every match; the rewrite asks DataFusion for the same.
+    #[tokio::test]
+    async fn regexp_replace_replaces_every_match_as_trino_does() {
+        let ctx = datafusion::prelude::SessionContext::new();
+        let eval = |sql: &'static str| {
+            let ctx = ctx.clone();
+            async move {
+                let batches = ctx.sql(&athena_to_datafusion(sql)).await.unwrap().collect().await.unwrap();
+                datafusion::arrow::util::display::array_value_to_string(batches[0].column(0), 0).unwrap()
+            }
+        };
+        assert_eq!(eval("SELECT regexp_replace('a1a1', '1', 'x')").await, "axax");
+        assert_eq!(eval("SELECT regexp_replace('a1b22c', '[0-9]')").await, "abc");
+        assert_eq!(eval("SELECT regexp_replace('a1a1', '1', 'x', 'i')").await, "axa1", "flags given: kept");
     }
 }

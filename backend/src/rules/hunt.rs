@@ -207,3 +207,28 @@ pub async fn backtest(
         .collect();
     Ok(out)
 }
+
+/// Raises what a hunt found, when asked (`rules hunt --raise`): each window with hits runs
+/// again as a scheduled run of it would, and its alerts are stored and routed. The rules' live
+/// windows do not move; an alert already raised for an incident is updated, not doubled.
+/// Returns the alert ids.
+pub async fn raise(s: &Services, user: &str, rules: &[Rule], hits: &[Hit]) -> Result<Vec<String>> {
+    let mut windows: Vec<(&str, RunWindow)> = hits.iter().map(|h| (h.rule_id.as_str(), h.window)).collect();
+    windows.sort_by_key(|(id, w)| (w.start, *id));
+    windows.dedup();
+    let mut ids = vec![];
+    for (rule_id, window) in windows {
+        let Some(rule) = rules.iter().find(|r| r.id == rule_id) else { continue };
+        let outcome = crate::detect::executor::run_window(s, user, rule, window).await?;
+        if let Some(e) = outcome.error {
+            return Err(Error::invalid("hunt", format!("rule {rule_id} over {window}: {e}")));
+        }
+        for mut alert in outcome.alerts {
+            crate::detect::route_alert(s, rule, &mut alert).await?;
+            ids.push(alert.id);
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}

@@ -104,4 +104,18 @@ async fn a_backtest_tells_the_incidents_an_edit_adds_and_removes() {
     let new = backtest(&s, stored, None, from, end).await.unwrap();
     assert_eq!((new.added.len(), new.removed.len()), (incidents, 0));
     assert_eq!(s.alerts.list_alerts(USER, &AlertQuery::default()).await.unwrap().len(), 0, "nothing stored");
+
+    // Asked to, a hunt raises what it found: stored and queued for delivery, once however often.
+    use mantissa_backend::rules::hunt::raise;
+    let hits: Vec<_> = found.hits.iter().filter(|h| h.rule_id == stored.id).cloned().collect();
+    let ids = raise(&s, USER, std::slice::from_ref(stored), &hits).await.unwrap();
+    assert!(!ids.is_empty() && ids.len() <= hits.len(), "{} alerts from {} hits", ids.len(), hits.len());
+    let stored_alerts = s.alerts.list_alerts(USER, &AlertQuery::default()).await.unwrap();
+    assert_eq!(stored_alerts.len(), ids.len());
+    assert!(stored_alerts.iter().all(|a| a.rule_id == stored.id));
+    let again = raise(&s, USER, std::slice::from_ref(stored), &hits).await.unwrap();
+    assert_eq!(again, ids, "raising again updates the same alerts");
+    assert_eq!(s.alerts.list_alerts(USER, &AlertQuery::default()).await.unwrap().len(), ids.len());
+    let rule = s.rules.get_rule(USER, &stored.id).await.unwrap();
+    assert!(rule.is_none_or(|r| r.detected_until.is_none()), "the live window did not move");
 }
