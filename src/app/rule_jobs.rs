@@ -44,15 +44,7 @@ pub async fn hunt(ctx: &Context, ids: &[String], from: &str) -> Msg {
     let now = ctx.s.clock.now();
     let found = async {
         let from = rules::hunt::parse_past(from, now)?;
-        let mut chosen = vec![];
-        for id in ids {
-            match ctx.s.rules.get_rule(&ctx.user, id).await? {
-                Some(rule) => chosen.push(rule),
-                None => {
-                    return Err(mantissa_backend::Error::invalid("hunt", format!("no stored rule `{id}`")));
-                }
-            }
-        }
+        let chosen = rules::hunt::stored_rules(&ctx.s, &ctx.user, ids).await?;
         rules::hunt::hunt(&ctx.s, &chosen, from, now).await
     }
     .await;
@@ -220,7 +212,7 @@ mod tests {
             "{title}: an empty lake, 5-minute windows and the part before the first"
         );
         let Msg::Hunted { found: Err(e), .. } = hunt(&ctx, &["nope".into()], "1d").await else { panic!() };
-        assert!(e.contains("no stored rule `nope`"), "{e}");
+        assert!(e.contains("no rule `nope`"), "{e}");
         let Msg::Hunted { found: Err(e), .. } = hunt(&ctx, &[id], "yesterday").await else { panic!() };
         assert!(e.contains("a duration back"), "{e}");
         let Msg::Backtested { found: Ok(found), .. } = backtest(&ctx, Path::new("r.yml"), PACK_RULE, 1).await

@@ -240,22 +240,6 @@ async fn benign_corpus(loaded: &[rules::LoadedRule], dir: &Path) -> usize {
     fps + problems.iter().filter(|p| p.is_error()).count()
 }
 
-/// `rules run`: one scheduled-style run of each rule, in id order, reported one line each.
-/// The stored rules named (each must exist), or every enabled one.
-async fn chosen_rules(
-    s: &mantissa_backend::services::Services,
-    user: &str,
-    ids: &[String],
-) -> Result<Vec<mantissa_backend::model::Rule>> {
-    let stored = s.rules.list_rules(user).await?;
-    for id in ids {
-        if !stored.iter().any(|r| &r.id == id) {
-            anyhow::bail!("no rule `{id}` for user `{user}`; `mantissa rules list` shows them");
-        }
-    }
-    Ok(stored.into_iter().filter(|r| if ids.is_empty() { r.enabled } else { ids.contains(&r.id) }).collect())
-}
-
 async fn hunt(
     ws: &Workspace,
     ids: &[String],
@@ -268,7 +252,7 @@ async fn hunt(
     let s = ws.services().await?;
     let now = s.clock.now();
     let (from, to) = (hunt::parse_past(from, now)?, hunt::parse_past(to, now)?);
-    let rules = chosen_rules(&s, &ws.user, ids).await?;
+    let rules = rules::hunt::stored_rules(&s, &ws.user, ids).await?;
     let started = std::time::Instant::now();
     let found = hunt::hunt(&s, &rules, from, to).await?;
     let rows: Vec<_> = found.hits.iter().map(|h| hit_row(h, None)).collect();
@@ -360,9 +344,10 @@ async fn backtest(ws: &Workspace, file: &Path, days: u32, format: Format) -> Res
     Ok(if found.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
+/// `rules run`: one scheduled-style run of each rule, in id order, reported one line each.
 async fn run_now(ws: &Workspace, ids: &[String]) -> Result<ExitCode> {
     let s = ws.services().await?;
-    let chosen = chosen_rules(&s, &ws.user, ids).await?;
+    let chosen = rules::hunt::stored_rules(&s, &ws.user, ids).await?;
     let mut failed = 0;
     for rule in chosen {
         let f = mantissa_backend::detect::fire(&s, &ws.user, &rule, s.clock.now()).await;

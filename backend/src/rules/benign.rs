@@ -75,14 +75,8 @@ impl Report {
 pub fn load(dir: &Path) -> (Vec<Case>, Vec<Diagnostic>) {
     let mut cases = vec![];
     let mut problems = vec![];
-    let mut paths: Vec<PathBuf> = walkdir::WalkDir::new(dir)
-        .into_iter()
-        .flatten()
-        .map(|e| e.into_path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
-        .collect();
-    paths.sort();
-    if paths.is_empty() {
+    let paths = super::rule_files(&[dir.to_path_buf()], &mut problems);
+    if paths.is_empty() && problems.is_empty() {
         problems.push(Diagnostic::error(dir, 1, 1, "no benign cases (`*.yml`) in this folder".to_string()));
     }
     for path in paths {

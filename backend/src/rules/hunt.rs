@@ -87,6 +87,18 @@ pub fn windows_of(rule: &Rule, from: DateTime<Utc>, to: DateTime<Utc>) -> Result
     Ok(out)
 }
 
+/// The stored rules `ids` names (each must exist), or every enabled one when `ids` is empty.
+pub async fn stored_rules(s: &Services, user: &str, ids: &[String]) -> Result<Vec<Rule>> {
+    let stored = s.rules.list_rules(user).await?;
+    if let Some(missing) = ids.iter().find(|id| !stored.iter().any(|r| &r.id == *id)) {
+        return Err(Error::invalid(
+            "rules",
+            format!("no rule `{missing}` for user `{user}`; `mantissa rules list` shows them"),
+        ));
+    }
+    Ok(stored.into_iter().filter(|r| if ids.is_empty() { r.enabled } else { ids.contains(&r.id) }).collect())
+}
+
 /// Runs `rules` over `from`..`to` as their schedules would have, and lists the incidents.
 pub async fn hunt(s: &Services, rules: &[Rule], from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Hunt> {
     if from >= to {
