@@ -1,8 +1,8 @@
 """DuckDB, the peer in the lake benchmark: the same SQL over the same Parquet files, and the
 same CloudTrail .json.gz -> Parquet conversion, timed in-process like our side.
 
-Usage: duckdb_peer.py LAKE_DIR JSON_DIR OUT_DIR RUNS SIMPLE_SQL COMPLEX_SQL
-Prints one JSON object: {"version", "simple_ms": [...], "complex_ms": [...], "ingest_s", "ingest_events"}.
+Usage: duckdb_peer.py LAKE_DIR JSON_DIR OUT_DIR RUNS QUERIES_JSON  (a JSON list of SQL texts)
+Prints one JSON object: {"version", "query_ms": [[...] per query], "ingest_s", "ingest_events"}.
 """
 import glob
 import json
@@ -11,8 +11,9 @@ import time
 
 import duckdb
 
-lake, json_dir, out_dir, runs, simple, complex_ = sys.argv[1:7]
+lake, json_dir, out_dir, runs, queries = sys.argv[1:6]
 runs = int(runs)
+queries = json.loads(queries)
 
 con = duckdb.connect()
 con.execute(
@@ -29,7 +30,7 @@ def timed(sql):
     return out
 
 
-result = {"version": duckdb.__version__, "simple_ms": timed(simple), "complex_ms": timed(complex_)}
+result = {"version": duckdb.__version__, "query_ms": [timed(q) for q in queries]}
 
 # Ingest peer: each delivery file to its own Parquet file, as our ingest writes them
 # (unnesting all 90 files in one statement runs out of memory on this machine).

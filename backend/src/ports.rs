@@ -42,15 +42,31 @@ pub struct TableSchema {
     pub schema: SchemaRef,
 }
 
+/// Result rows a reader holds at most (the console's grid, a detection's evidence): past it,
+/// rows are counted (the status's `rows`) and not fetched, so a `SELECT *` over a month stays
+/// within [`HELD_BYTES`]. [`QueryEngine::stream`] hands every row to a writer instead.
+pub const HELD_ROWS: usize = 100_000;
+/// The Arrow bytes the embedded engine keeps of a result, whatever its row count.
+pub const HELD_BYTES: usize = 256 << 20;
+
+/// Where [`QueryEngine::stream`] hands each batch; an error stops the query.
+pub type BatchSink<'a> = dyn FnMut(RecordBatch) -> Result<()> + Send + 'a;
+
 /// SQL over the logs as jobs: start, watch, page through results, cancel.
 #[async_trait]
 pub trait QueryEngine: Send + Sync {
     /// Starts a query; SQL that does not parse or plan is refused here with `Error::Sql`.
     async fn start(&self, sql: &str) -> Result<QueryId>;
-    /// State and statistics, live while the query runs.
+    /// State and statistics, live while the query runs; `rows` counts every result row, held
+    /// or not.
     async fn status(&self, id: &QueryId) -> Result<QueryStatus>;
-    /// Data rows of a succeeded query (never a header row).
+    /// Data rows of a succeeded query (never a header row); the embedded engine keeps the
+    /// first [`HELD_ROWS`] (within [`HELD_BYTES`]), Athena all of them (in S3).
     async fn results(&self, id: &QueryId, page: PageRequest) -> Result<ResultPage>;
+    /// Runs `sql` and hands every result batch to `sink` as it comes, holding none past the
+    /// one in hand (exports, the CLI's CSV); the first batch is empty and carries the schema
+    /// (a result without rows still has columns). Returns the finished run's status.
+    async fn stream(&self, sql: &str, sink: &mut BatchSink<'_>) -> Result<QueryStatus>;
     /// Stops the query on the engine, not just the waiting.
     async fn cancel(&self, id: &QueryId) -> Result<()>;
     async fn tables(&self) -> Result<Vec<TableSchema>>;

@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::{QueryState, QueryStatus};
-use crate::ports::{PageRequest, QueryEngine};
+use crate::ports::{BatchSink, HELD_ROWS, PageRequest, QueryEngine};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use std::time::Duration;
@@ -19,8 +19,14 @@ pub struct QueryOutcome {
 }
 
 impl QueryOutcome {
+    /// The rows held (at most [`HELD_ROWS`]).
     pub fn num_rows(&self) -> usize {
         self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+
+    /// Every row the query returned, held or only counted.
+    pub fn total_rows(&self) -> u64 {
+        self.status.stats.rows.max(self.num_rows() as u64)
     }
 }
 
@@ -51,20 +57,56 @@ pub async fn wait(engine: &dyn QueryEngine, id: &crate::model::QueryId) -> Resul
     }
 }
 
-/// Starts `sql`, waits for it, and fetches every page.
+/// Starts `sql`, waits for it, and fetches its first [`HELD_ROWS`] rows; the status's `rows`
+/// counts them all (a detection counts past what it reads).
 pub async fn run_to_end(engine: &dyn QueryEngine, sql: &str) -> Result<QueryOutcome> {
+    run_reading(engine, sql, HELD_ROWS).await
+}
+
+/// [`run_to_end`] reading only the first `max` rows (a detection reads what it splits).
+pub async fn run_reading(engine: &dyn QueryEngine, sql: &str, max: usize) -> Result<QueryOutcome> {
     let id = engine.start(sql).await?;
     let status = wait(engine, &id).await?;
-    let mut page = engine.results(&id, PageRequest::first(PAGE_ROWS)).await?;
-    let schema = page.schema.clone();
-    let mut batches = std::mem::take(&mut page.batches);
-    while let Some(token) = page.next_token.take() {
-        page = engine.results(&id, PageRequest { token: Some(token), max_rows: PAGE_ROWS }).await?;
-        batches.append(&mut page.batches);
-    }
+    let (schema, batches) = held_rows(engine, &id, max).await?;
     // The final status carries the statistics of the finished run.
     let status = engine.status(&id).await.unwrap_or(status);
     Ok(QueryOutcome { status, schema, batches })
+}
+
+/// Up to `max` rows of a succeeded query, page by page.
+pub async fn held_rows(
+    engine: &dyn QueryEngine,
+    id: &crate::model::QueryId,
+    max: usize,
+) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    let mut page = engine.results(id, PageRequest::first(PAGE_ROWS.min(max))).await?;
+    let schema = page.schema.clone();
+    let mut batches = std::mem::take(&mut page.batches);
+    let mut held: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    while let Some(token) = page.next_token.take().filter(|_| held < max) {
+        let want = PAGE_ROWS.min(max - held);
+        page = engine.results(id, PageRequest { token: Some(token), max_rows: want }).await?;
+        held += page.num_rows();
+        batches.append(&mut page.batches);
+    }
+    Ok((schema, batches))
+}
+
+/// [`QueryEngine::stream`] for an engine that keeps whole results (Athena, in S3): start,
+/// wait, and hand each page to `sink` as it is read.
+pub async fn stream_pages(engine: &dyn QueryEngine, sql: &str, sink: &mut BatchSink<'_>) -> Result<QueryStatus> {
+    let id = engine.start(sql).await?;
+    let status = wait(engine, &id).await?;
+    let mut page = engine.results(&id, PageRequest::first(PAGE_ROWS)).await?;
+    sink(RecordBatch::new_empty(page.schema.clone()))?;
+    loop {
+        for batch in std::mem::take(&mut page.batches) {
+            sink(batch)?;
+        }
+        let Some(token) = page.next_token.take() else { break };
+        page = engine.results(&id, PageRequest { token: Some(token), max_rows: PAGE_ROWS }).await?;
+    }
+    Ok(engine.status(&id).await.unwrap_or(status))
 }
 
 /// The lake's tables as queries see them: the Athena DDL columns plus the `dt` partition.
@@ -92,7 +134,7 @@ pub fn lake_tables() -> Vec<crate::ports::TableSchema> {
 pub fn planning_session(
     tables: &[crate::ports::TableSchema],
 ) -> crate::error::Result<datafusion::prelude::SessionContext> {
-    let ctx = datafusion::prelude::SessionContext::new_with_config(crate::local::lake::session_config());
+    let ctx = datafusion::prelude::SessionContext::new_with_config(crate::local::lake::session_config()?);
     for t in tables {
         let empty = datafusion::datasource::MemTable::try_new(t.schema.clone(), vec![vec![]])?;
         ctx.register_table(t.name.as_str(), std::sync::Arc::new(empty))?;

@@ -9,7 +9,7 @@ use crate::widgets::grid;
 use datafusion::arrow::record_batch::RecordBatch;
 use mantissa_backend::deliver::{dead_letters, setup, test_send};
 use mantissa_backend::model::QueryState;
-use mantissa_backend::ports::{AlertQuery, PageRequest};
+use mantissa_backend::ports::{AlertQuery, HELD_ROWS};
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -67,21 +67,10 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
                 send(Msg::QueryStatus(status.clone()));
                 if done {
                     if status.state == QueryState::Succeeded {
-                        let mut batches = vec![];
-                        let mut page = PageRequest::first(10_000);
-                        loop {
-                            match s.engine.results(&id, page.clone()).await {
-                                Ok(mut p) => {
-                                    batches.append(&mut p.batches);
-                                    match p.next_token {
-                                        Some(t) => page.token = Some(t),
-                                        None => break,
-                                    }
-                                }
-                                Err(e) => return send(Msg::QueryFailed(e.to_string())),
-                            }
+                        match mantissa_backend::query::held_rows(s.engine.as_ref(), &id, HELD_ROWS).await {
+                            Ok((_, batches)) => send(Msg::QueryResults(batches)),
+                            Err(e) => send(Msg::QueryFailed(e.to_string())),
                         }
-                        send(Msg::QueryResults(batches));
                     }
                     return;
                 }
@@ -296,6 +285,13 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
                 Err(e) => Msg::Error(format!("export to {shown} failed: {e:#}")),
             });
         }
+        Job::ExportQuery { format, path, sql } => {
+            let shown = path.display().to_string();
+            send(match export_query(s, &format, &path, &sql).await {
+                Ok((rows, bytes)) => Msg::Info(format!("exported {rows} rows to {shown} ({bytes} bytes)")),
+                Err(e) => Msg::Error(format!("export to {shown} failed: {e:#}")),
+            });
+        }
         Job::SaveHistory(path, entry) => {
             let saved = tokio::task::spawn_blocking(move || {
                 history::append(&path, &entry).map_err(|e| format!("{}: {e}", path.display()))
@@ -377,7 +373,6 @@ async fn route(
 }
 
 /// Writes the result as shown to `path`: CSV with a header, a JSON array, or Parquet (zstd).
-/// The file is written next to its name and renamed, so a failed export leaves no half file.
 fn export(
     format: &str,
     path: &std::path::Path,
@@ -386,32 +381,65 @@ fn export(
 ) -> anyhow::Result<u64> {
     use anyhow::Context as _;
     let batches = grid::ordered(batches, order)?;
-    let tmp = path.with_extension(format!("{format}.partial"));
-    let file = std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-    let mut out = std::io::BufWriter::new(file);
     let schema = batches.first().map(|b| b.schema()).context("no columns to write")?;
-    match format {
-        "csv" => export::csv(&mut out, &schema, &batches, false)?,
-        "json" => export::json(&mut out, &batches)?,
-        "parquet" => {
-            use datafusion::parquet::arrow::ArrowWriter;
-            use datafusion::parquet::basic::{Compression, ZstdLevel};
-            use datafusion::parquet::file::properties::WriterProperties;
-            let props =
-                WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default())).build();
-            let mut w = ArrowWriter::try_new(&mut out, schema, Some(props))?;
-            for b in &batches {
-                w.write(b)?;
-            }
-            w.close()?;
-        }
-        other => anyhow::bail!("unknown export format `{other}`: csv, json or parquet"),
-    }
+    let (partial, out) = Partial::create(path, format)?;
+    let mut out = export::write_all(format, out, &schema, &batches, false)?;
     std::io::Write::flush(&mut out)?;
-    drop(out);
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("cannot move {} to {}", tmp.display(), path.display()))?;
-    Ok(std::fs::metadata(path)?.len())
+    partial.commit()
+}
+
+/// Runs `sql` again and streams every row into `path`, for a result larger than the grid
+/// holds; returns the rows and the file's size.
+async fn export_query(
+    s: &mantissa_backend::services::Services,
+    format: &str,
+    path: &std::path::Path,
+    sql: &str,
+) -> anyhow::Result<(u64, u64)> {
+    let (partial, out) = Partial::create(path, format)?;
+    let mut writer = export::Writer::new(format, out, false)?;
+    let mut sink = |batch: RecordBatch| -> mantissa_backend::Result<()> {
+        writer.write(&batch).map_err(|e| mantissa_backend::Error::backend("export", format!("{e:#}")))
+    };
+    s.engine.stream(sql, &mut sink).await?;
+    let rows = writer.rows;
+    let mut out = writer.finish()?;
+    std::io::Write::flush(&mut out)?;
+    Ok((rows, partial.commit()?))
+}
+
+/// An export written next to its name and renamed when done, so a failed one leaves no half
+/// file (dropped unfinished, it removes what it wrote).
+struct Partial {
+    tmp: std::path::PathBuf,
+    path: std::path::PathBuf,
+    done: bool,
+}
+
+impl Partial {
+    fn create(path: &std::path::Path, format: &str) -> anyhow::Result<(Self, std::io::BufWriter<std::fs::File>)> {
+        use anyhow::Context as _;
+        let tmp = path.with_extension(format!("{format}.partial"));
+        let file = std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        Ok((Partial { tmp, path: path.to_path_buf(), done: false }, std::io::BufWriter::new(file)))
+    }
+
+    /// Renames the finished file into place; returns its size.
+    fn commit(mut self) -> anyhow::Result<u64> {
+        use anyhow::Context as _;
+        std::fs::rename(&self.tmp, &self.path)
+            .with_context(|| format!("cannot move {} to {}", self.tmp.display(), self.path.display()))?;
+        self.done = true;
+        Ok(std::fs::metadata(&self.path)?.len())
+    }
+}
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -30,25 +30,35 @@ pub fn read_sql(sql: Option<String>, file: Option<PathBuf>) -> Result<String> {
 
 pub async fn run(ws: &Workspace, sql: &str, format: Format) -> Result<ExitCode> {
     let engine = ws.services().await?.engine;
-    let outcome = run_to_end(engine.as_ref(), sql).await?;
-    let stdout = std::io::stdout();
-    let tty = stdout.is_terminal();
-    let mut out = stdout.lock();
-    match format {
+    let tty = std::io::stdout().is_terminal();
+    let stats = match format {
         Format::Table => {
+            let outcome = run_to_end(engine.as_ref(), sql).await?;
             let (table, left_out) = output::table(&outcome.schema, &outcome.batches)?;
+            let mut out = std::io::stdout().lock();
             writeln!(out, "{table}")?;
+            out.flush()?;
+            let left_out = outcome.total_rows().saturating_sub(outcome.num_rows() as u64) + left_out as u64;
             if left_out > 0 {
                 eprintln!(
                     "{left_out} more rows not shown: a table shows {} at most; -f csv or -f json writes every row",
                     output::TABLE_ROWS
                 );
             }
+            outcome.status.stats
         }
-        Format::Csv => crate::export::csv(&mut out, &outcome.schema, &outcome.batches, tty)?,
-        Format::Json => crate::export::json(&mut out, &outcome.batches)?,
-    }
-    out.flush()?;
-    eprintln!("{}", output::stats_line(&outcome.status.stats));
+        // Every row, written as the engine makes it: nothing holds the whole result.
+        Format::Csv | Format::Json => {
+            let name = if matches!(format, Format::Csv) { "csv" } else { "json" };
+            let mut writer = crate::export::Writer::new(name, std::io::BufWriter::new(std::io::stdout()), tty)?;
+            let mut sink = |batch: datafusion::arrow::record_batch::RecordBatch| {
+                writer.write(&batch).map_err(|e| mantissa_backend::Error::backend("output", format!("{e:#}")))
+            };
+            let status = engine.stream(sql, &mut sink).await?;
+            writer.finish()?.flush()?;
+            status.stats
+        }
+    };
+    eprintln!("{}", output::stats_line(&stats));
     Ok(ExitCode::SUCCESS)
 }

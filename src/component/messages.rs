@@ -106,6 +106,12 @@ pub enum Job {
         batches: Vec<RecordBatch>,
         order: Option<Arc<Vec<u32>>>,
     },
+    /// A result larger than the grid holds: the query runs again into the file.
+    ExportQuery {
+        format: String,
+        path: PathBuf,
+        sql: String,
+    },
     SaveHistory(PathBuf, history::Entry),
     TestSend(String),
     DeleteIntegration(String),
@@ -178,7 +184,7 @@ impl Job {
             Job::CheckRule { .. } => "check rule",
             Job::TestRule { .. } => "test rule",
             Job::GridView(_) => "sort/filter",
-            Job::Export { .. } => "export",
+            Job::Export { .. } | Job::ExportQuery { .. } => "export",
             Job::TestSend(_) | Job::TestSetup { .. } => "test send",
             Job::SaveIntegration { .. } => "save integration",
             Job::JiraProjects { .. } => "jira projects",

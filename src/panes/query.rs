@@ -49,6 +49,10 @@ pub struct QueryPane {
     pub tables: Vec<TableSchema>,
     /// Why the last query failed, shown in full where its results would be.
     pub error: Option<String>,
+    /// The SQL of the query on its way or on screen, for an export that runs it again.
+    pub ran_sql: Option<String>,
+    /// Every row the shown query returned, when that is more than the grid holds.
+    pub beyond_held: Option<u64>,
 }
 
 impl Default for QueryPane {
@@ -64,6 +68,8 @@ impl Default for QueryPane {
             history: History::default(),
             tables: mantissa_backend::query::lake_tables(),
             error: None,
+            ran_sql: None,
+            beyond_held: None,
         };
         pane.start_with(TimeRange::Day);
         pane
@@ -121,6 +127,7 @@ impl QueryPane {
         {
             jobs.push(Job::SaveHistory(path, entry));
         }
+        self.ran_sql = Some(sql.clone());
         jobs.push(Job::RunQuery(sql));
         jobs
     }
@@ -132,14 +139,26 @@ impl QueryPane {
             return vec![];
         }
         self.focus = Focus::Grid;
-        let (batches, order) = self.grid.snapshot();
         let shown = path.display().to_string();
-        let job = Job::Export { format: format.to_string(), path: path.clone(), batches, order };
+        let (job, what) = match (self.beyond_held, &self.ran_sql) {
+            // More rows than the grid holds: the query runs again, straight into the file.
+            (Some(total), Some(sql)) => {
+                let job = Job::ExportQuery { format: format.to_string(), path: path.clone(), sql: sql.clone() };
+                let shaped = self.grid.sort.is_some() || !self.grid.filter.is_empty();
+                let note = if shaped { " in the query's order (sort and filter are the grid's)" } else { "" };
+                (job, format!("all {} rows{note}", thousands(total)))
+            }
+            _ => {
+                let (batches, order) = self.grid.snapshot();
+                let job = Job::Export { format: format.to_string(), path: path.clone(), batches, order };
+                (job, format!("{} rows", self.grid.shown()))
+            }
+        };
         if path.exists() {
             ui.confirm(format!("{} exists: overwrite it?", neutralize(&shown)), job);
             return vec![];
         }
-        ui.info(format!("exporting {} rows to {shown}", self.grid.shown()));
+        ui.info(format!("exporting {what} to {shown}"));
         vec![job]
     }
 
@@ -280,6 +299,7 @@ impl Component for QueryPane {
                 self.running = Some(id);
                 // The last result and its error are gone: what is on screen is this query's.
                 self.error = None;
+                self.beyond_held = None;
                 self.grid.set(vec![]);
             }
             Msg::Tables(tables) => self.tables = tables,
@@ -298,6 +318,9 @@ impl Component for QueryPane {
                 self.status = Some(s);
             }
             Msg::QueryResults(batches) => {
+                let held: usize = batches.iter().map(|b| b.num_rows()).sum();
+                let total = self.status.as_ref().map_or(0, |s| s.stats.rows);
+                self.beyond_held = (total > held as u64).then_some(total);
                 self.grid.set(batches);
                 self.focus = Focus::Grid;
             }
@@ -387,6 +410,9 @@ fn render(pane: &QueryPane, f: &mut Frame, area: Rect, ui: &Ui) {
     if g.shown() > 0 {
         title.push_str(&format!("{}/{} ", g.selected + 1, g.shown()));
     }
+    if let Some(total) = pane.beyond_held {
+        title.push_str(&format!("· first {} of {} ", thousands(g.rows as u64), thousands(total)));
+    }
     if !g.filter.is_empty() {
         title.push_str(&format!("· /{} of {} ", neutralize(&g.filter), g.rows));
     }
@@ -410,4 +436,17 @@ fn render(pane: &QueryPane, f: &mut Frame, area: Rect, ui: &Ui) {
         return f.render_widget(text.block(block), grid);
     }
     g.render(f, grid, block, &pane.empty_text(ui), theme.header(), theme.selected());
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -479,6 +479,31 @@ fn grid_sorts_filters_opens_records_and_copies() {
     assert!(matches!(&press(&mut a, "y")[..], [crate::app::Job::Export { .. }]));
 }
 
+/// A result past what the grid holds says so in its title, and its export runs the query
+/// again into the file instead of writing the held rows only.
+#[test]
+fn a_result_past_the_held_rows_says_so_and_exports_every_row() {
+    let mut a = app();
+    a.query.ran_sql = Some("SELECT * FROM cloudtrail_logs".into());
+    results(&mut a);
+    assert!(!draw(&a, 80, 24).contains("first 3 of"), "everything held: no note");
+    a.update(Msg::QueryStatus(QueryStatus {
+        id: QueryId("q".into()),
+        state: QueryState::Succeeded,
+        stats: QueryStats { elapsed_ms: 9, queue_ms: 0, bytes_scanned: 1, rows: 1_234_567, files_scanned: None },
+    }));
+    let batch = a.query.grid.batches.clone();
+    a.update(Msg::QueryResults(batch));
+    assert!(draw(&a, 80, 24).contains("· first 3 of 1,234,567"), "{}", draw(&a, 80, 24));
+    let path = std::env::temp_dir().join(format!("mantissa-held-{}.csv", std::process::id()));
+    let jobs = a.run_command(&format!("export csv {}", path.display()));
+    assert!(
+        matches!(&jobs[..], [crate::app::Job::ExportQuery { sql, .. }] if sql == "SELECT * FROM cloudtrail_logs"),
+        "{jobs:?}"
+    );
+    assert!(a.ui.message.as_ref().is_some_and(|(_, m)| m.contains("all 1,234,567 rows")), "{:?}", a.ui.message);
+}
+
 #[test]
 fn a_filled_setup_form_asks_before_esc_throws_it_away() {
     let mut a = app();

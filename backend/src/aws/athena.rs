@@ -5,7 +5,7 @@
 use super::sdk_err;
 use crate::error::{Error, Result};
 use crate::model::{QueryId, QueryState, QueryStats, QueryStatus};
-use crate::ports::{PageRequest, QueryEngine, ResultPage, TableSchema};
+use crate::ports::{BatchSink, PageRequest, QueryEngine, ResultPage, TableSchema};
 use async_trait::async_trait;
 use aws_sdk_athena::Client;
 use aws_sdk_athena::types::{
@@ -189,6 +189,10 @@ impl QueryEngine for AthenaEngine {
         let data = if first && !rows.is_empty() { &rows[1..] } else { &rows[..] };
         let batch = to_batch(&columns, data)?;
         Ok(ResultPage { schema: batch.schema(), batches: vec![batch], next_token: out.next_token })
+    }
+
+    async fn stream(&self, sql: &str, sink: &mut BatchSink<'_>) -> Result<QueryStatus> {
+        crate::query::stream_pages(self, sql, sink).await
     }
 
     async fn cancel(&self, id: &QueryId) -> Result<()> {

@@ -14,7 +14,6 @@ use crate::model::tables::PARTITION_COLUMN;
 use chrono::{DateTime, Utc};
 use datafusion::execution::cache::cache_manager::CacheManagerConfig;
 use datafusion::execution::context::SessionContext;
-use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
@@ -100,13 +99,12 @@ impl S3Lake {
     /// [`LIST_CACHE_TTL`], so a rule running every few minutes costs a few LISTs, and files
     /// written by the ingest Lambda are seen within that time.
     pub async fn session(&self) -> Result<SessionContext> {
-        let runtime = RuntimeEnvBuilder::new()
-            .with_cache_manager(CacheManagerConfig::default().with_list_files_cache_ttl(Some(LIST_CACHE_TTL)))
-            .build_arc()?;
+        let runtime =
+            crate::local::lake::runtime(CacheManagerConfig::default().with_list_files_cache_ttl(Some(LIST_CACHE_TTL)))?;
         let bucket_url = url::Url::parse(&format!("s3://{}", self.url.bucket))
             .map_err(|e| Error::invalid(self.url.to_string(), e.to_string()))?;
         runtime.register_object_store(&bucket_url, self.store.clone());
-        let ctx = SessionContext::new_with_config_rt(session_config(), runtime);
+        let ctx = SessionContext::new_with_config_rt(session_config()?, runtime);
         for table in Table::ALL {
             register_table(&ctx, table, &self.table_url(table)).await?;
         }

@@ -6,6 +6,7 @@ use super::executor::{RunOutcome, Scan, Scanned, lateness_secs, outcome_of, scan
 use super::shared_scan::{self, MAX_RULES_PER_SCAN, MAX_SHARED_SQL_BYTES, Shape};
 use crate::error::{Error, Result};
 use crate::model::{Rule, RunWindow};
+use crate::ports::HELD_ROWS;
 use crate::query::run_to_end;
 use crate::services::Services;
 use chrono::{DateTime, Utc};
@@ -175,6 +176,7 @@ pub async fn scan_plan(s: &Services, plan: &Plan) -> Vec<Scanned> {
         .map(|s| {
             s.unwrap_or(Scanned {
                 rows: Err("the query was not run (a bug; please report it)".into()),
+                counted: 0,
                 bytes_scanned: 0,
                 duration_ms: 0.0,
                 scan: Scan::Alone(None),
@@ -198,12 +200,21 @@ async fn run_job(s: &Services, plan: &Plan, job: Job<'_>) -> Vec<(usize, Scanned
 async fn scan_shared(s: &Services, plan: &Plan, group: &[usize]) -> Vec<(usize, Scanned)> {
     let shapes: Vec<Shape> =
         group.iter().filter_map(|i| shared_scan::shape(&plan.queries[*i].0).ok()).collect();
+    let mut why = "the shared scan failed, so it ran alone".to_string();
     if shapes.len() == group.len() {
         let refs: Vec<&Shape> = shapes.iter().collect();
         let started = Instant::now();
         let result = run_to_end(s.engine.as_ref(), &shared_scan::combine(&refs)).await;
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-        if let Ok(out) = result {
+        // A scan past the rows read cannot say which rule matched the rest: each runs alone.
+        if let Ok(out) = &result
+            && out.total_rows() > out.num_rows() as u64
+        {
+            why = format!("the shared scan returned more than {HELD_ROWS} rows, so it ran alone");
+        }
+        if let Ok(out) = &result
+            && out.total_rows() == out.num_rows() as u64
+        {
             let bytes = out.status.stats.bytes_scanned / group.len() as u64;
             return group
                 .iter()
@@ -211,15 +222,15 @@ async fn scan_shared(s: &Services, plan: &Plan, group: &[usize]) -> Vec<(usize, 
                 .enumerate()
                 .map(|(k, (i, shape))| {
                     let rows = shared_scan::split(&out.batches, k, shape);
-                    (*i, Scanned { rows, bytes_scanned: bytes, duration_ms, scan: Scan::Shared(group.len()) })
+                    let scan = Scan::Shared(group.len());
+                    (*i, Scanned { rows, counted: 0, bytes_scanned: bytes, duration_ms, scan })
                 })
                 .collect();
         }
     }
     let mut out = vec![];
     for i in group {
-        let why = Some("the shared scan failed, so it ran alone".to_string());
-        out.push((*i, scan_alone(s, &plan.queries[*i].0, why).await));
+        out.push((*i, scan_alone(s, &plan.queries[*i].0, Some(why.clone())).await));
     }
     out
 }

@@ -5,7 +5,7 @@ use super::evidence::{self, Incident};
 use crate::error::Result;
 use crate::model::window::{DEFAULT_LATENESS_SECS, LATENESS_SETTING, MAX_LATENESS_SECS};
 use crate::model::{Alert, AlertEvent, AlertStatus, MAX_SAMPLE_ROWS, Rule, RunWindow};
-use crate::query::run_to_end;
+use crate::query::run_reading;
 use crate::services::Services;
 use chrono::{DateTime, Duration, Utc};
 use datafusion::arrow::record_batch::RecordBatch;
@@ -38,7 +38,10 @@ pub enum Scan {
 /// What a rule's query returned: its rows, or the engine's error; the bytes are its share.
 #[derive(Clone)]
 pub struct Scanned {
+    /// The rows read (at most [`crate::ports::HELD_ROWS`]).
     pub rows: std::result::Result<Vec<RecordBatch>, String>,
+    /// Every row the query returned, read or only counted.
+    pub counted: u64,
     pub bytes_scanned: u64,
     pub duration_ms: f64,
     pub scan: Scan,
@@ -101,16 +104,19 @@ impl RunOutcome {
 /// Runs `sql` on its own.
 pub async fn scan_alone(s: &Services, sql: &str, why: Option<String>) -> Scanned {
     let started = Instant::now();
-    let result = run_to_end(s.engine.as_ref(), sql).await;
+    let result = run_reading(s.engine.as_ref(), sql, super::evidence::MAX_SPLIT_ROWS).await;
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     match result {
         Ok(out) => Scanned {
+            counted: out.total_rows(),
             bytes_scanned: out.status.stats.bytes_scanned,
             rows: Ok(out.batches),
             duration_ms,
             scan: Scan::Alone(why),
         },
-        Err(e) => Scanned { rows: Err(e.to_string()), bytes_scanned: 0, duration_ms, scan: Scan::Alone(why) },
+        Err(e) => {
+            Scanned { rows: Err(e.to_string()), counted: 0, bytes_scanned: 0, duration_ms, scan: Scan::Alone(why) }
+        }
     }
 }
 
@@ -128,7 +134,7 @@ pub async fn outcome_of(
     window: RunWindow,
     scanned: Scanned,
 ) -> Result<RunOutcome> {
-    let Scanned { rows: batches, bytes_scanned, duration_ms, scan } = scanned;
+    let Scanned { rows: batches, counted, bytes_scanned, duration_ms, scan } = scanned;
     let mut outcome = RunOutcome {
         window: Some(window),
         rows: 0,
@@ -145,7 +151,8 @@ pub async fn outcome_of(
             return Ok(outcome);
         }
     };
-    outcome.rows = batches.iter().map(RecordBatch::num_rows).sum::<usize>() as u64;
+    // Rows past what was read still count towards the threshold and the incident.
+    outcome.rows = (batches.iter().map(RecordBatch::num_rows).sum::<usize>() as u64).max(counted);
     if rule.threshold.is_exceeded_by(outcome.rows) {
         for incident in evidence::incidents(rule, &batches, outcome.rows) {
             outcome.alerts.push(alert_for(s, user, rule, window, incident).await?);

@@ -57,6 +57,39 @@ fn cloudtrail_delivery_document_gzip() {
     assert_eq!(rows[0]["additionaleventdata"], r#"{"MFAUsed":"No"}"#);
 }
 
+/// The lake's layout: rows in event-time order whatever order they came in, statistics and
+/// the page index per page, bloom filters on the address and access key columns only.
+#[test]
+fn files_are_in_time_order_with_page_index_and_bloom_filters() {
+    use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+    let events: Vec<String> = ["10:15:30", "09:00:00", "23:59:59", "00:00:01"]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| CT_EVENT.replace("10:15:30", t).replace("\"e1\"", &format!("\"e{i}\"")))
+        .collect();
+    let (_dir, lake) = lake();
+    let doc = format!(r#"{{"Records":[{}]}}"#, events.join(","));
+    let report = ingest_bytes(&lake, Table::CloudTrail, Path::new("ct.json"), doc.as_bytes()).unwrap();
+    let file = &report.parquet_files[0];
+    let reader = SerializedFileReader::new(std::fs::File::open(file).unwrap()).unwrap();
+    let meta = reader.metadata();
+    let schema = meta.file_metadata().schema_descr();
+    let column = |path: &str| (0..schema.num_columns()).find(|&i| schema.column(i).path().string() == path).unwrap();
+    let group = meta.row_group(0);
+    for bloom in ["sourceipaddress", "useridentity.accesskeyid"] {
+        assert!(group.column(column(bloom)).bloom_filter_offset().is_some(), "{bloom} has a bloom filter");
+    }
+    assert!(group.column(column("eventname")).bloom_filter_offset().is_none(), "few distinct event names");
+    assert!(group.column(column("eventtime")).offset_index_offset().is_some(), "page index written");
+    assert!(group.column(column("eventtime")).column_index_offset().is_some(), "page statistics written");
+    let (_, rows) = run(Table::CloudTrail, "ct.json", doc.as_bytes());
+    let times: Vec<&str> = rows.iter().map(|r| r["eventtime"].as_str().unwrap()).collect();
+    assert_eq!(
+        times,
+        ["2024-11-20T00:00:01Z", "2024-11-20T09:00:00Z", "2024-11-20T10:15:30Z", "2024-11-20T23:59:59Z"]
+    );
+}
+
 #[test]
 fn cloudtrail_json_lines_with_bad_lines_keep_the_rest() {
     let text = format!(

@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::{QueryId, QueryState, QueryStats, QueryStatus};
-use crate::ports::{PageRequest, QueryEngine, ResultPage, TableSchema};
+use crate::ports::{BatchSink, HELD_BYTES, HELD_ROWS, PageRequest, QueryEngine, ResultPage, TableSchema};
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
@@ -48,8 +48,24 @@ struct Job {
 struct Progress {
     state: QueryState,
     elapsed_ms: Option<u64>,
+    /// The first rows, within [`HELD_ROWS`] and [`HELD_BYTES`]; the rest are counted only.
     batches: Vec<RecordBatch>,
+    held_bytes: usize,
     task: Option<JoinHandle<()>>,
+}
+
+impl Progress {
+    /// Keeps what fits of `batch` under the caps.
+    fn hold(&mut self, batch: RecordBatch) {
+        let held: usize = self.batches.iter().map(RecordBatch::num_rows).sum();
+        let room = HELD_ROWS.saturating_sub(held).min(batch.num_rows());
+        if room == 0 || self.held_bytes >= HELD_BYTES {
+            return;
+        }
+        let kept = batch.slice(0, room);
+        self.held_bytes += kept.get_array_memory_size();
+        self.batches.push(kept);
+    }
 }
 
 impl LocalQueryEngine {
@@ -132,9 +148,7 @@ pub(crate) fn verify_read_only(plan: &datafusion::logical_expr::LogicalPlan) -> 
 #[async_trait]
 impl QueryEngine for LocalQueryEngine {
     async fn start(&self, sql: &str) -> Result<QueryId> {
-        let sql = super::dialect::athena_to_datafusion(sql);
-        let df = self.ctx.sql_with_options(&sql, read_only()).await?;
-        let plan = cooperative_fan_outs(df.create_physical_plan().await?)?;
+        let plan = self.plan(sql).await?;
         let id = QueryId(uuid::Uuid::new_v4().to_string());
         let schema = readable_names(&plan.schema());
         let renamed = (schema != plan.schema()).then(|| schema.clone());
@@ -148,6 +162,7 @@ impl QueryEngine for LocalQueryEngine {
                 state: QueryState::Running,
                 elapsed_ms: None,
                 batches: vec![],
+                held_bytes: 0,
                 task: None,
             }),
         });
@@ -157,17 +172,9 @@ impl QueryEngine for LocalQueryEngine {
             let outcome = async {
                 let mut stream = execute_stream(runner.plan.clone(), task_ctx)?;
                 while let Some(batch) = stream.next().await {
-                    let mut batch = batch?;
-                    if let Some(schema) = &renamed {
-                        let rows = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
-                        batch = RecordBatch::try_new_with_options(
-                            schema.clone(),
-                            batch.columns().to_vec(),
-                            &rows,
-                        )?;
-                    }
+                    let batch = renamed_batch(batch?, renamed.as_ref())?;
                     runner.rows.fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
-                    runner.progress.lock().expect("progress lock").batches.push(batch);
+                    runner.progress.lock().expect("progress lock").hold(batch);
                 }
                 Ok::<_, datafusion::error::DataFusionError>(())
             }
@@ -176,7 +183,7 @@ impl QueryEngine for LocalQueryEngine {
             if p.state == QueryState::Running {
                 p.state = match outcome {
                     Ok(()) => QueryState::Succeeded,
-                    Err(e) => QueryState::Failed(e.strip_backtrace().to_string()),
+                    Err(e) => QueryState::Failed(failure(e)),
                 };
                 p.elapsed_ms = Some(runner.started.elapsed().as_millis() as u64);
             }
@@ -223,6 +230,52 @@ impl QueryEngine for LocalQueryEngine {
         Ok(ResultPage { schema: job.schema.clone(), batches, next_token: next.map(|n| n.to_string()) })
     }
 
+    async fn stream(&self, sql: &str, sink: &mut BatchSink<'_>) -> Result<QueryStatus> {
+        let started = Instant::now();
+        let id = QueryId(uuid::Uuid::new_v4().to_string());
+        let plan = self.plan(sql).await?;
+        let schema = readable_names(&plan.schema());
+        let renamed = (schema != plan.schema()).then(|| schema.clone());
+        // Batches cross from the query threads through a short queue, so a slow writer holds
+        // back the query instead of letting batches pile up.
+        let (tx, mut rx) = tokio::sync::mpsc::channel(2);
+        let runner = plan.clone();
+        let task_ctx = self.ctx.task_ctx();
+        let task = query_runtime()?.spawn(async move {
+            let mut stream = match execute_stream(runner, task_ctx) {
+                Ok(s) => s,
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            };
+            while let Some(batch) = stream.next().await {
+                let batch = batch.and_then(|b| renamed_batch(b, renamed.as_ref()));
+                let failed = batch.is_err();
+                if tx.send(batch).await.is_err() || failed {
+                    return;
+                }
+            }
+        });
+        // Dropping the task (an error from the sink, the caller gone) stops the query.
+        let _abort = AbortOnDrop(task);
+        sink(RecordBatch::new_empty(schema))?;
+        let mut rows = 0u64;
+        while let Some(batch) = rx.recv().await {
+            let batch = batch.map_err(|e| Error::QueryFailed { id: id.0.clone(), reason: failure(e) })?;
+            rows += batch.num_rows() as u64;
+            sink(batch)?;
+        }
+        let stats = QueryStats {
+            elapsed_ms: started.elapsed().as_millis() as u64,
+            queue_ms: 0,
+            bytes_scanned: bytes_scanned(&plan),
+            rows,
+            files_scanned: Some(count_files(&plan)),
+        };
+        Ok(QueryStatus { id, state: QueryState::Succeeded, stats })
+    }
+
     /// Returns once execution has stopped, so the caller knows no more work is done.
     async fn cancel(&self, id: &QueryId) -> Result<()> {
         let job = self.job(id)?;
@@ -245,6 +298,41 @@ impl QueryEngine for LocalQueryEngine {
 
     async fn tables(&self) -> Result<Vec<TableSchema>> {
         Ok(crate::query::lake_tables())
+    }
+}
+
+impl LocalQueryEngine {
+    /// `sql` (in Athena's dialect) planned read-only, ready to execute.
+    async fn plan(&self, sql: &str) -> Result<Arc<dyn ExecutionPlan>> {
+        let sql = super::dialect::athena_to_datafusion(sql);
+        let df = self.ctx.sql_with_options(&sql, read_only()).await?;
+        cooperative_fan_outs(df.create_physical_plan().await?)
+    }
+}
+
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The batch under the readable column names, when they differ from the plan's.
+fn renamed_batch(
+    batch: RecordBatch,
+    schema: Option<&SchemaRef>,
+) -> datafusion::error::Result<RecordBatch> {
+    let Some(schema) = schema else { return Ok(batch) };
+    let rows = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+    Ok(RecordBatch::try_new_with_options(schema.clone(), batch.columns().to_vec(), &rows)?)
+}
+
+/// Why a query failed, as people read it: running out of the memory pool says what to do.
+fn failure(e: datafusion::error::DataFusionError) -> String {
+    match e.find_root() {
+        datafusion::error::DataFusionError::ResourcesExhausted(_) => super::lake::memory_exhausted(),
+        _ => e.strip_backtrace().to_string(),
     }
 }
 
@@ -436,6 +524,48 @@ mod tests {
         assert_eq!(BATCHES.load(Ordering::Relaxed), after, "batches were still made after the cancel");
         assert!(took < std::time::Duration::from_secs(1), "the cancel took {took:?}");
         assert!(engine.results(&id, PageRequest::first(10)).await.is_err());
+    }
+
+    /// A result past the held rows is counted whole and held in part; `stream` hands over
+    /// every row (first an empty batch with the columns).
+    #[tokio::test]
+    async fn results_past_the_held_rows_are_counted_and_streamed() {
+        let engine = LocalQueryEngine::with_context(SessionContext::new());
+        let sql = "SELECT value AS n FROM generate_series(1, 250000)";
+        let out = crate::query::run_to_end(&engine, sql).await.unwrap();
+        assert_eq!(out.num_rows(), HELD_ROWS);
+        assert_eq!(out.total_rows(), 250_000);
+        let (mut rows, mut batches, mut first_empty) = (0, 0, None);
+        let mut sink = |b: RecordBatch| {
+            first_empty.get_or_insert(b.num_rows() == 0 && b.num_columns() == 1);
+            rows += b.num_rows();
+            batches += 1;
+            Ok(())
+        };
+        let status = engine.stream(sql, &mut sink).await.unwrap();
+        assert_eq!((rows, status.stats.rows, first_empty), (250_000, 250_000, Some(true)));
+        assert!(batches > 2, "streamed in batches");
+        // A sink that fails stops the stream with its error.
+        let mut failing = |_: RecordBatch| Err(Error::backend("sink", "disk full"));
+        let e = engine.stream(sql, &mut failing).await.unwrap_err();
+        assert!(e.to_string().contains("disk full"), "{e}");
+    }
+
+    /// A query past the memory pool fails with what to do, not an allocator's message.
+    #[tokio::test]
+    async fn a_query_past_the_memory_limit_says_how_to_narrow_it() {
+        use datafusion::execution::memory_pool::GreedyMemoryPool;
+        use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+        let runtime =
+            RuntimeEnvBuilder::new().with_memory_pool(Arc::new(GreedyMemoryPool::new(1 << 20))).build_arc().unwrap();
+        let ctx = SessionContext::new_with_config_rt(datafusion::prelude::SessionConfig::new(), runtime);
+        let engine = LocalQueryEngine::with_context(ctx);
+        let e = crate::query::run_to_end(&engine, "SELECT array_agg(value) FROM generate_series(1, 5000000)")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("needs more memory than the"), "{e}");
+        assert!(e.contains("MANTISSA_QUERY_MEMORY") && e.contains("fewer days of dt"), "{e}");
     }
 
     #[test]
