@@ -17,10 +17,17 @@ pub struct Writer<W: Write + Send> {
 }
 
 enum Format<W: Write + Send> {
-    Csv { out: csv::Writer<W>, terminal: bool, header: bool },
+    Csv {
+        out: csv::Writer<W>,
+        terminal: bool,
+        header: bool,
+    },
     Json(arrow_json::ArrayWriter<W>),
     /// The writer is made at the first batch, which carries the schema.
-    Parquet { out: Option<W>, writer: Option<ArrowWriter<W>> },
+    Parquet {
+        out: Option<W>,
+        writer: Option<ArrowWriter<W>>,
+    },
 }
 
 impl<W: Write + Send> Writer<W> {
@@ -51,8 +58,9 @@ impl<W: Write + Send> Writer<W> {
                 if writer.is_none() {
                     use datafusion::parquet::basic::{Compression, ZstdLevel};
                     use datafusion::parquet::file::properties::WriterProperties;
-                    let props =
-                        WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default())).build();
+                    let props = WriterProperties::builder()
+                        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+                        .build();
                     let file = out.take().context("the Parquet writer was already made")?;
                     *writer = Some(ArrowWriter::try_new(file, batch.schema(), Some(props))?);
                 }
@@ -99,7 +107,13 @@ fn write_csv_rows<W: Write>(out: &mut csv::Writer<W>, batch: &RecordBatch, termi
 }
 
 /// Held batches in one format (a result with no rows still gets its CSV header).
-pub fn write_all<W: Write + Send>(format: &str, out: W, schema: &SchemaRef, batches: &[RecordBatch], terminal: bool) -> Result<W> {
+pub fn write_all<W: Write + Send>(
+    format: &str,
+    out: W,
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+    terminal: bool,
+) -> Result<W> {
     let mut w = Writer::new(format, out, terminal)?;
     w.write(&RecordBatch::new_empty(schema.clone()))?;
     for b in batches {

@@ -78,14 +78,19 @@ fn reset_peak() {
 /// `SELECT *` over the last 30 days: as the console's grid takes it (the held rows, every row
 /// counted) and streamed into a JSON-lines file as an export writes it. Returns rows, then time (ms)
 /// and peak growth (MB) of each, and the file's size (MB).
-async fn select_everything(engine: &LocalQueryEngine, from: &str, work: &Path) -> (u64, f64, f64, f64, f64, f64) {
+async fn select_everything(
+    engine: &LocalQueryEngine,
+    from: &str,
+    work: &Path,
+) -> (u64, f64, f64, f64, f64, f64) {
     let sql = format!("SELECT * FROM cloudtrail_logs WHERE dt >= '{from}'");
     reset_peak();
     let base = current_rss_mb();
     let t = Instant::now();
     let id = engine.start(&sql).await.unwrap();
     mantissa_backend::query::wait(engine, &id).await.unwrap();
-    let (_, held) = mantissa_backend::query::held_rows(engine, &id, mantissa_backend::ports::HELD_ROWS).await.unwrap();
+    let (_, held, _) =
+        mantissa_backend::query::held_rows(engine, &id, mantissa_backend::ports::HELD_ROWS).await.unwrap();
     let rows = engine.status(&id).await.unwrap().stats.rows;
     let grid_ms = t.elapsed().as_secs_f64() * 1000.0;
     let grid_mb = peak_rss_mb() - base;
@@ -170,7 +175,10 @@ fn main() {
     let month = (last - Duration::days(29)).to_string();
     let quarter = (last - Duration::days(DAYS - 1)).to_string();
     let needle = |column: &str| {
-        format!("SELECT eventtime, eventname, {column} FROM cloudtrail_logs WHERE {column} = '{}'", "203.0.113.250")
+        format!(
+            "SELECT eventtime, eventname, {column} FROM cloudtrail_logs WHERE {column} = '{}'",
+            "203.0.113.250"
+        )
     };
     let queries: Vec<(&str, String, &str)> = vec![
         ("simple, 1-day dt filter", simple, "< 100 ms"),
@@ -252,7 +260,10 @@ fn main() {
         gz_bytes as f64 / 1e6,
         parquet_bytes as f64 / 1e6
     );
-    println!("{:<40} {:>11} {:>11} {:>8} {:>10} {:>10}", "", "mantissa", "duckdb", "ratio", "scanned", "target");
+    println!(
+        "{:<40} {:>11} {:>11} {:>8} {:>10} {:>10}",
+        "", "mantissa", "duckdb", "ratio", "scanned", "target"
+    );
     let peer_ms: Vec<Option<f64>> = (0..queries.len())
         .map(|i| {
             let runs = peer.as_ref()?["query_ms"].as_array()?.get(i)?.as_array()?;

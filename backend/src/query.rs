@@ -16,6 +16,8 @@ pub struct QueryOutcome {
     pub status: QueryStatus,
     pub schema: SchemaRef,
     pub batches: Vec<RecordBatch>,
+    /// Rows were left unread (past the rows asked for, or past what the engine holds).
+    pub unread: bool,
 }
 
 impl QueryOutcome {
@@ -24,9 +26,11 @@ impl QueryOutcome {
         self.batches.iter().map(RecordBatch::num_rows).sum()
     }
 
-    /// Every row the query returned, held or only counted.
+    /// Every row the query returned, read or only counted (the engine's count is used only
+    /// when rows were left unread).
     pub fn total_rows(&self) -> u64 {
-        self.status.stats.rows.max(self.num_rows() as u64)
+        let read = self.num_rows() as u64;
+        if self.unread { self.status.stats.rows.max(read + 1) } else { read }
     }
 }
 
@@ -67,34 +71,39 @@ pub async fn run_to_end(engine: &dyn QueryEngine, sql: &str) -> Result<QueryOutc
 pub async fn run_reading(engine: &dyn QueryEngine, sql: &str, max: usize) -> Result<QueryOutcome> {
     let id = engine.start(sql).await?;
     let status = wait(engine, &id).await?;
-    let (schema, batches) = held_rows(engine, &id, max).await?;
+    let (schema, batches, unread) = held_rows(engine, &id, max).await?;
     // The final status carries the statistics of the finished run.
     let status = engine.status(&id).await.unwrap_or(status);
-    Ok(QueryOutcome { status, schema, batches })
+    Ok(QueryOutcome { status, schema, batches, unread })
 }
 
-/// Up to `max` rows of a succeeded query, page by page.
+/// Up to `max` rows of a succeeded query, page by page, and whether rows were left unread.
 pub async fn held_rows(
     engine: &dyn QueryEngine,
     id: &crate::model::QueryId,
     max: usize,
-) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+) -> Result<(SchemaRef, Vec<RecordBatch>, bool)> {
     let mut page = engine.results(id, PageRequest::first(PAGE_ROWS.min(max))).await?;
     let schema = page.schema.clone();
     let mut batches = std::mem::take(&mut page.batches);
     let mut held: usize = batches.iter().map(RecordBatch::num_rows).sum();
-    while let Some(token) = page.next_token.take().filter(|_| held < max) {
+    while held < max {
+        let Some(token) = page.next_token.take() else { break };
         let want = PAGE_ROWS.min(max - held);
         page = engine.results(id, PageRequest { token: Some(token), max_rows: want }).await?;
         held += page.num_rows();
         batches.append(&mut page.batches);
     }
-    Ok((schema, batches))
+    Ok((schema, batches, page.next_token.is_some()))
 }
 
 /// [`QueryEngine::stream`] for an engine that keeps whole results (Athena, in S3): start,
 /// wait, and hand each page to `sink` as it is read.
-pub async fn stream_pages(engine: &dyn QueryEngine, sql: &str, sink: &mut BatchSink<'_>) -> Result<QueryStatus> {
+pub async fn stream_pages(
+    engine: &dyn QueryEngine,
+    sql: &str,
+    sink: &mut BatchSink<'_>,
+) -> Result<QueryStatus> {
     let id = engine.start(sql).await?;
     let status = wait(engine, &id).await?;
     let mut page = engine.results(&id, PageRequest::first(PAGE_ROWS)).await?;

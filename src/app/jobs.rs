@@ -68,7 +68,7 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
                 if done {
                     if status.state == QueryState::Succeeded {
                         match mantissa_backend::query::held_rows(s.engine.as_ref(), &id, HELD_ROWS).await {
-                            Ok((_, batches)) => send(Msg::QueryResults(batches)),
+                            Ok((_, batches, _)) => send(Msg::QueryResults(batches)),
                             Err(e) => send(Msg::QueryFailed(e.to_string())),
                         }
                     }
@@ -381,8 +381,8 @@ fn export(
 ) -> anyhow::Result<u64> {
     use anyhow::Context as _;
     let batches = grid::ordered(batches, order)?;
-    let schema = batches.first().map(|b| b.schema()).context("no columns to write")?;
     let (partial, out) = Partial::create(path, format)?;
+    let schema = batches.first().map(|b| b.schema()).context("no columns to write")?;
     let mut out = export::write_all(format, out, &schema, &batches, false)?;
     std::io::Write::flush(&mut out)?;
     partial.commit()
@@ -417,7 +417,10 @@ struct Partial {
 }
 
 impl Partial {
-    fn create(path: &std::path::Path, format: &str) -> anyhow::Result<(Self, std::io::BufWriter<std::fs::File>)> {
+    fn create(
+        path: &std::path::Path,
+        format: &str,
+    ) -> anyhow::Result<(Self, std::io::BufWriter<std::fs::File>)> {
         use anyhow::Context as _;
         let tmp = path.with_extension(format!("{format}.partial"));
         let file = std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;

@@ -50,11 +50,22 @@ pub async fn run(ws: &Workspace, sql: &str, format: Format) -> Result<ExitCode> 
         // Every row, written as the engine makes it: nothing holds the whole result.
         Format::Csv | Format::Json => {
             let name = if matches!(format, Format::Csv) { "csv" } else { "json" };
-            let mut writer = crate::export::Writer::new(name, std::io::BufWriter::new(std::io::stdout()), tty)?;
+            let mut writer =
+                crate::export::Writer::new(name, std::io::BufWriter::new(std::io::stdout()), tty)?;
+            // The writer's own error is kept, so a closed pipe (`| head`) ends quietly in main.
+            let mut write_error = None;
             let mut sink = |batch: datafusion::arrow::record_batch::RecordBatch| {
-                writer.write(&batch).map_err(|e| mantissa_backend::Error::backend("output", format!("{e:#}")))
+                writer.write(&batch).map_err(|e| {
+                    let message = format!("{e:#}");
+                    write_error = Some(e);
+                    mantissa_backend::Error::backend("output", message)
+                })
             };
-            let status = engine.stream(sql, &mut sink).await?;
+            let streamed = engine.stream(sql, &mut sink).await;
+            if let Some(e) = write_error {
+                return Err(e);
+            }
+            let status = streamed?;
             writer.finish()?.flush()?;
             status.stats
         }

@@ -143,7 +143,8 @@ impl QueryPane {
         let (job, what) = match (self.beyond_held, &self.ran_sql) {
             // More rows than the grid holds: the query runs again, straight into the file.
             (Some(total), Some(sql)) => {
-                let job = Job::ExportQuery { format: format.to_string(), path: path.clone(), sql: sql.clone() };
+                let job =
+                    Job::ExportQuery { format: format.to_string(), path: path.clone(), sql: sql.clone() };
                 let shaped = self.grid.sort.is_some() || !self.grid.filter.is_empty();
                 let note = if shaped { " in the query's order (sort and filter are the grid's)" } else { "" };
                 (job, format!("all {} rows{note}", thousands(total)))

@@ -490,7 +490,13 @@ fn a_result_past_the_held_rows_says_so_and_exports_every_row() {
     a.update(Msg::QueryStatus(QueryStatus {
         id: QueryId("q".into()),
         state: QueryState::Succeeded,
-        stats: QueryStats { elapsed_ms: 9, queue_ms: 0, bytes_scanned: 1, rows: 1_234_567, files_scanned: None },
+        stats: QueryStats {
+            elapsed_ms: 9,
+            queue_ms: 0,
+            bytes_scanned: 1,
+            rows: 1_234_567,
+            files_scanned: None,
+        },
     }));
     let batch = a.query.grid.batches.clone();
     a.update(Msg::QueryResults(batch));
@@ -501,7 +507,11 @@ fn a_result_past_the_held_rows_says_so_and_exports_every_row() {
         matches!(&jobs[..], [crate::app::Job::ExportQuery { sql, .. }] if sql == "SELECT * FROM cloudtrail_logs"),
         "{jobs:?}"
     );
-    assert!(a.ui.message.as_ref().is_some_and(|(_, m)| m.contains("all 1,234,567 rows")), "{:?}", a.ui.message);
+    assert!(
+        a.ui.message.as_ref().is_some_and(|(_, m)| m.contains("all 1,234,567 rows")),
+        "{:?}",
+        a.ui.message
+    );
 }
 
 #[test]

@@ -99,8 +99,9 @@ impl S3Lake {
     /// [`LIST_CACHE_TTL`], so a rule running every few minutes costs a few LISTs, and files
     /// written by the ingest Lambda are seen within that time.
     pub async fn session(&self) -> Result<SessionContext> {
-        let runtime =
-            crate::local::lake::runtime(CacheManagerConfig::default().with_list_files_cache_ttl(Some(LIST_CACHE_TTL)))?;
+        let runtime = crate::local::lake::runtime(
+            CacheManagerConfig::default().with_list_files_cache_ttl(Some(LIST_CACHE_TTL)),
+        )?;
         let bucket_url = url::Url::parse(&format!("s3://{}", self.url.bucket))
             .map_err(|e| Error::invalid(self.url.to_string(), e.to_string()))?;
         runtime.register_object_store(&bucket_url, self.store.clone());

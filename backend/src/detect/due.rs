@@ -208,12 +208,12 @@ async fn scan_shared(s: &Services, plan: &Plan, group: &[usize]) -> Vec<(usize, 
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         // A scan past the rows read cannot say which rule matched the rest: each runs alone.
         if let Ok(out) = &result
-            && out.total_rows() > out.num_rows() as u64
+            && out.unread
         {
             why = format!("the shared scan returned more than {HELD_ROWS} rows, so it ran alone");
         }
         if let Ok(out) = &result
-            && out.total_rows() == out.num_rows() as u64
+            && !out.unread
         {
             let bytes = out.status.stats.bytes_scanned / group.len() as u64;
             return group

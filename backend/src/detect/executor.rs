@@ -114,9 +114,13 @@ pub async fn scan_alone(s: &Services, sql: &str, why: Option<String>) -> Scanned
             duration_ms,
             scan: Scan::Alone(why),
         },
-        Err(e) => {
-            Scanned { rows: Err(e.to_string()), counted: 0, bytes_scanned: 0, duration_ms, scan: Scan::Alone(why) }
-        }
+        Err(e) => Scanned {
+            rows: Err(e.to_string()),
+            counted: 0,
+            bytes_scanned: 0,
+            duration_ms,
+            scan: Scan::Alone(why),
+        },
     }
 }
 

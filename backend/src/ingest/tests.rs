@@ -74,7 +74,8 @@ fn files_are_in_time_order_with_page_index_and_bloom_filters() {
     let reader = SerializedFileReader::new(std::fs::File::open(file).unwrap()).unwrap();
     let meta = reader.metadata();
     let schema = meta.file_metadata().schema_descr();
-    let column = |path: &str| (0..schema.num_columns()).find(|&i| schema.column(i).path().string() == path).unwrap();
+    let column =
+        |path: &str| (0..schema.num_columns()).find(|&i| schema.column(i).path().string() == path).unwrap();
     let group = meta.row_group(0);
     for bloom in ["sourceipaddress", "useridentity.accesskeyid"] {
         assert!(group.column(column(bloom)).bloom_filter_offset().is_some(), "{bloom} has a bloom filter");

@@ -226,7 +226,13 @@ impl QueryEngine for LocalQueryEngine {
                 .parse()
                 .map_err(|_| Error::invalid("page token", format!("`{t}` is not a token of this engine")))?,
         };
-        let (batches, next) = slice_rows(&p.batches, offset, page.max_rows.max(1));
+        let (batches, mut next) = slice_rows(&p.batches, offset, page.max_rows.max(1));
+        // Rows past the held ones were counted, not kept: the last held page says there is
+        // more, so a reader knows it has not read everything.
+        let held: usize = p.batches.iter().map(RecordBatch::num_rows).sum();
+        if next.is_none() && offset < held && job.rows.load(Ordering::Relaxed) > held as u64 {
+            next = Some(held);
+        }
         Ok(ResultPage { schema: job.schema.clone(), batches, next_token: next.map(|n| n.to_string()) })
     }
 
@@ -319,10 +325,7 @@ impl Drop for AbortOnDrop {
 }
 
 /// The batch under the readable column names, when they differ from the plan's.
-fn renamed_batch(
-    batch: RecordBatch,
-    schema: Option<&SchemaRef>,
-) -> datafusion::error::Result<RecordBatch> {
+fn renamed_batch(batch: RecordBatch, schema: Option<&SchemaRef>) -> datafusion::error::Result<RecordBatch> {
     let Some(schema) = schema else { return Ok(batch) };
     let rows = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
     Ok(RecordBatch::try_new_with_options(schema.clone(), batch.columns().to_vec(), &rows)?)
@@ -556,8 +559,10 @@ mod tests {
     async fn a_query_past_the_memory_limit_says_how_to_narrow_it() {
         use datafusion::execution::memory_pool::GreedyMemoryPool;
         use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-        let runtime =
-            RuntimeEnvBuilder::new().with_memory_pool(Arc::new(GreedyMemoryPool::new(1 << 20))).build_arc().unwrap();
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_pool(Arc::new(GreedyMemoryPool::new(1 << 20)))
+            .build_arc()
+            .unwrap();
         let ctx = SessionContext::new_with_config_rt(datafusion::prelude::SessionConfig::new(), runtime);
         let engine = LocalQueryEngine::with_context(ctx);
         let e = crate::query::run_to_end(&engine, "SELECT array_agg(value) FROM generate_series(1, 5000000)")
