@@ -49,22 +49,13 @@ fn write_deliveries(dir: &Path, events: usize) -> usize {
     total
 }
 
-/// The process's peak resident memory in MB since the last [`reset_peak`] (Linux).
-fn peak_rss_mb() -> f64 {
+/// A `/proc/self/status` memory line in MB (Linux): `VmHWM` the peak since [`reset_peak`],
+/// `VmRSS` the current size.
+fn status_mb(key: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let kb = status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .unwrap_or(0.0);
-    kb / 1024.0
-}
-
-fn current_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .unwrap_or(0.0);
     kb / 1024.0
@@ -85,7 +76,7 @@ async fn select_everything(
 ) -> (u64, f64, f64, f64, f64, f64) {
     let sql = format!("SELECT * FROM cloudtrail_logs WHERE dt >= '{from}'");
     reset_peak();
-    let base = current_rss_mb();
+    let base = status_mb("VmRSS");
     let t = Instant::now();
     let id = engine.start(&sql).await.unwrap();
     mantissa_backend::query::wait(engine, &id).await.unwrap();
@@ -93,14 +84,14 @@ async fn select_everything(
         mantissa_backend::query::held_rows(engine, &id, mantissa_backend::ports::HELD_ROWS).await.unwrap();
     let rows = engine.status(&id).await.unwrap().stats.rows;
     let grid_ms = t.elapsed().as_secs_f64() * 1000.0;
-    let grid_mb = peak_rss_mb() - base;
+    let grid_mb = status_mb("VmHWM") - base;
     drop(held);
     // Forget the held job's rows before the export is measured.
     for _ in 0..70 {
         mantissa_backend::query::run_to_end(engine, "SELECT 1").await.unwrap();
     }
     reset_peak();
-    let base = current_rss_mb();
+    let base = status_mb("VmRSS");
     let path = work.join("everything.jsonl");
     let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
     let mut sink = |batch: datafusion::arrow::record_batch::RecordBatch| {
@@ -111,7 +102,7 @@ async fn select_everything(
     engine.stream(&sql, &mut sink).await.unwrap();
     out.flush().unwrap();
     let export_ms = t.elapsed().as_secs_f64() * 1000.0;
-    let export_mb = peak_rss_mb() - base;
+    let export_mb = status_mb("VmHWM") - base;
     let file_mb = std::fs::metadata(&path).unwrap().len() as f64 / 1e6;
     (rows, grid_ms, grid_mb, export_ms, export_mb, file_mb)
 }

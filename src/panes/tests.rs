@@ -61,18 +61,23 @@ fn results(app: &mut App) {
         ],
     )
     .unwrap();
-    app.update(Msg::QueryStatus(QueryStatus {
+    app.update(succeeded(3));
+    app.update(Msg::QueryResults(vec![batch]));
+}
+
+/// A finished query's status with `rows` counted.
+fn succeeded(rows: u64) -> Msg {
+    Msg::QueryStatus(QueryStatus {
         id: QueryId("q".into()),
         state: QueryState::Succeeded,
         stats: QueryStats {
             elapsed_ms: 12,
             queue_ms: 0,
             bytes_scanned: 65_000,
-            rows: 3,
+            rows,
             files_scanned: Some(9),
         },
-    }));
-    app.update(Msg::QueryResults(vec![batch]));
+    })
 }
 
 fn alert(id: &str, sev: Severity, mins: i64, status: DeliveryStatus) -> Alert {
@@ -487,17 +492,7 @@ fn a_result_past_the_held_rows_says_so_and_exports_every_row() {
     a.query.ran_sql = Some("SELECT * FROM cloudtrail_logs".into());
     results(&mut a);
     assert!(!draw(&a, 80, 24).contains("first 3 of"), "everything held: no note");
-    a.update(Msg::QueryStatus(QueryStatus {
-        id: QueryId("q".into()),
-        state: QueryState::Succeeded,
-        stats: QueryStats {
-            elapsed_ms: 9,
-            queue_ms: 0,
-            bytes_scanned: 1,
-            rows: 1_234_567,
-            files_scanned: None,
-        },
-    }));
+    a.update(succeeded(1_234_567));
     let batch = a.query.grid.batches.clone();
     a.update(Msg::QueryResults(batch));
     assert!(draw(&a, 80, 24).contains("· first 3 of 1,234,567"), "{}", draw(&a, 80, 24));
