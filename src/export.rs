@@ -121,3 +121,25 @@ pub fn write_all<W: Write + Send>(
     }
     w.finish()
 }
+
+/// Runs `sql` on `engine` and writes every batch through `writer` as it comes; a write error
+/// is returned as the writer's own (a closed pipe stays recognisable), an engine error as is.
+pub async fn stream_into<W: Write + Send>(
+    engine: &dyn mantissa_backend::ports::QueryEngine,
+    sql: &str,
+    writer: &mut Writer<W>,
+) -> Result<mantissa_backend::model::QueryStatus> {
+    let mut write_error = None;
+    let mut sink = |batch: RecordBatch| {
+        writer.write(&batch).map_err(|e| {
+            let message = format!("{e:#}");
+            write_error = Some(e);
+            mantissa_backend::Error::backend("output", message)
+        })
+    };
+    let streamed = engine.stream(sql, &mut sink).await;
+    if let Some(e) = write_error {
+        return Err(e);
+    }
+    Ok(streamed?)
+}

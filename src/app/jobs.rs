@@ -398,10 +398,7 @@ async fn export_query(
 ) -> anyhow::Result<(u64, u64)> {
     let (partial, out) = Partial::create(path, format)?;
     let mut writer = export::Writer::new(format, out, false)?;
-    let mut sink = |batch: RecordBatch| -> mantissa_backend::Result<()> {
-        writer.write(&batch).map_err(|e| mantissa_backend::Error::backend("export", format!("{e:#}")))
-    };
-    s.engine.stream(sql, &mut sink).await?;
+    export::stream_into(s.engine.as_ref(), sql, &mut writer).await?;
     let rows = writer.rows;
     let mut out = writer.finish()?;
     std::io::Write::flush(&mut out)?;

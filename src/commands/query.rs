@@ -53,19 +53,7 @@ pub async fn run(ws: &Workspace, sql: &str, format: Format) -> Result<ExitCode> 
             let mut writer =
                 crate::export::Writer::new(name, std::io::BufWriter::new(std::io::stdout()), tty)?;
             // The writer's own error is kept, so a closed pipe (`| head`) ends quietly in main.
-            let mut write_error = None;
-            let mut sink = |batch: datafusion::arrow::record_batch::RecordBatch| {
-                writer.write(&batch).map_err(|e| {
-                    let message = format!("{e:#}");
-                    write_error = Some(e);
-                    mantissa_backend::Error::backend("output", message)
-                })
-            };
-            let streamed = engine.stream(sql, &mut sink).await;
-            if let Some(e) = write_error {
-                return Err(e);
-            }
-            let status = streamed?;
+            let status = crate::export::stream_into(engine.as_ref(), sql, &mut writer).await?;
             writer.finish()?.flush()?;
             status.stats
         }
