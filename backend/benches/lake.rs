@@ -4,7 +4,8 @@
 //! access key: the bloom filters) timed on the embedded lake and on DuckDB over the same files,
 //! side by side; then a `SELECT *` over 30 days held as the grid holds it and streamed into a
 //! JSON-lines file, with time and peak memory. `BENCH_EVENTS` sets the size (10000000 for the
-//! 10x run), `BENCH_RUNS` the repeats (default 15).
+//! 10x run), `BENCH_RUNS` the repeats (default 15); `BENCH_EXPLAIN=1` prints each query's
+//! `EXPLAIN ANALYZE`.
 
 #[path = "common/seed_queries.rs"]
 mod seed_queries;
@@ -154,9 +155,11 @@ fn main() {
         std::fs::read_dir(&json_dir).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
 
     let lake = Lake::new(&data_dir);
+    reset_peak();
     let t = Instant::now();
     let report = ingest_paths(&lake, Table::CloudTrail, std::slice::from_ref(&json_dir), &|_| {}).unwrap();
     let ingest_s = t.elapsed().as_secs_f64();
+    let ingest_peak_mb = status_mb("VmHWM");
     assert_eq!(report.written as usize, written, "{:?}", report.issues.first());
     let parquet_bytes: u64 = report.parquet_files.iter().map(|f| std::fs::metadata(f).unwrap().len()).sum();
 
@@ -209,6 +212,13 @@ fn main() {
             let (ms, bytes) = timed(&engine, sql, runs).await;
             ours.push(ms);
             scanned.push(bytes);
+        }
+        if std::env::var_os("BENCH_EXPLAIN").is_some() {
+            for sql in &sqls {
+                let plan = run_to_end(&engine, &format!("EXPLAIN ANALYZE {sql}")).await.unwrap();
+                let text = datafusion::arrow::util::pretty::pretty_format_batches(&plan.batches).unwrap();
+                println!("{sql}\n{text}");
+            }
         }
         let everything = select_everything(&engine, &month, &work).await;
         // Cancel latency: a scan of the whole lake that would run for a long while.
@@ -285,9 +295,14 @@ fn main() {
     let ours_rate = written as f64 / ingest_s;
     let peer_rate = peer.as_ref().and_then(|p| Some(p["ingest_events"].as_f64()? / p["ingest_s"].as_f64()?));
     println!(
-        "ingest .json.gz -> Parquet: mantissa {:.0} events/s ({ingest_s:.2} s), duckdb {}",
+        "ingest .json.gz -> Parquet: mantissa {:.0} events/s ({ingest_s:.2} s, peak RSS {ingest_peak_mb:.0} MB), \
+         duckdb {}",
         ours_rate,
-        peer_rate.map_or("n/a".into(), |r| format!("{r:.0} events/s ({:.2}x ours)", r / ours_rate))
+        peer_rate.map_or("n/a".into(), |r| format!(
+            "{r:.0} events/s ({:.2}x ours, peak RSS {:.0} MB)",
+            r / ours_rate,
+            peer.as_ref().and_then(|p| p["ingest_peak_mb"].as_f64()).unwrap_or(0.0)
+        ))
     );
     if let Some(p) = &peer {
         println!("peer: duckdb {} (PyPI), same files, same machine, in-process timings", p["version"]);
