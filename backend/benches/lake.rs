@@ -5,7 +5,7 @@
 //! side by side; then a `SELECT *` over 30 days held as the grid holds it and streamed into a
 //! JSON-lines file, with time and peak memory. `BENCH_EVENTS` sets the size (10000000 for the
 //! 10x run), `BENCH_RUNS` the repeats (default 15); `BENCH_EXPLAIN=1` prints each query's
-//! `EXPLAIN ANALYZE`.
+//! `EXPLAIN ANALYZE`, `BENCH_REUSE=1` keeps the deliveries of an earlier run.
 
 #[path = "common/seed_queries.rs"]
 mod seed_queries;
@@ -147,10 +147,18 @@ fn main() {
     let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("lake-bench-{events}"));
     let json_dir = work.join("deliveries");
     let data_dir = work.join("data");
-    let _ = std::fs::remove_dir_all(&work);
-
-    println!("generating {events} CloudTrail events over {DAYS} days ...");
-    let written = write_deliveries(&json_dir, events);
+    // BENCH_REUSE=1 keeps the deliveries an earlier run of the same size wrote (generating 10
+    // million events takes minutes); the lake is always written afresh.
+    let reuse = std::env::var_os("BENCH_REUSE").is_some()
+        && std::fs::read_dir(&json_dir).is_ok_and(|d| d.count() == DAYS as usize);
+    if reuse {
+        let _ = std::fs::remove_dir_all(&data_dir);
+        let _ = std::fs::remove_dir_all(work.join("duckdb"));
+    } else {
+        let _ = std::fs::remove_dir_all(&work);
+        println!("generating {events} CloudTrail events over {DAYS} days ...");
+    }
+    let written = if reuse { None } else { Some(write_deliveries(&json_dir, events)) };
     let gz_bytes: u64 =
         std::fs::read_dir(&json_dir).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
 
@@ -160,7 +168,10 @@ fn main() {
     let report = ingest_paths(&lake, Table::CloudTrail, std::slice::from_ref(&json_dir), &|_| {}).unwrap();
     let ingest_s = t.elapsed().as_secs_f64();
     let ingest_peak_mb = status_mb("VmHWM");
-    assert_eq!(report.written as usize, written, "{:?}", report.issues.first());
+    if let Some(written) = written {
+        assert_eq!(report.written as usize, written, "{:?}", report.issues.first());
+    }
+    let written = report.written;
     let parquet_bytes: u64 = report.parquet_files.iter().map(|f| std::fs::metadata(f).unwrap().len()).sum();
 
     let last = NaiveDate::from_ymd_opt(2024, 11, 20).unwrap();
@@ -221,14 +232,20 @@ fn main() {
             }
         }
         let everything = select_everything(&engine, &month, &work).await;
-        // Cancel latency: a scan of the whole lake that would run for a long while.
+        // Cancel latency: a join over the whole lake that would run for a long while (one
+        // day on the build side, so it fits the memory pool at 10x the seed's size).
         let mut cancel_ms = vec![];
+        let endless = format!(
+            "SELECT a.eventid FROM cloudtrail_logs a CROSS JOIN cloudtrail_logs b WHERE a.dt = '{last}'"
+        );
         for _ in 0..runs {
-            let id = engine
-                .start("SELECT a.eventid FROM cloudtrail_logs a CROSS JOIN cloudtrail_logs b")
-                .await
-                .unwrap();
-            while engine.status(&id).await.unwrap().stats.rows == 0 {
+            let id = engine.start(&endless).await.unwrap();
+            loop {
+                let status = engine.status(&id).await.unwrap();
+                assert!(!status.state.is_terminal(), "the query to cancel ended: {:?}", status.state);
+                if status.stats.rows > 0 {
+                    break;
+                }
                 tokio::time::sleep(std::time::Duration::from_millis(1)).await;
             }
             let t = Instant::now();
