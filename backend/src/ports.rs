@@ -60,6 +60,22 @@ pub trait QueryEngine: Send + Sync {
     /// State and statistics, live while the query runs; `rows` counts every result row, held
     /// or not.
     async fn status(&self, id: &QueryId) -> Result<QueryStatus>;
+    /// The status once the query has ended or `patience` has passed, whichever comes first.
+    /// This default polls [`Self::status`] (2 ms, doubling to 250 ms: Athena's queries take
+    /// seconds); the embedded engine answers the moment its query ends.
+    async fn wait(&self, id: &QueryId, patience: std::time::Duration) -> Result<QueryStatus> {
+        let deadline = tokio::time::Instant::now() + patience;
+        let mut delay = std::time::Duration::from_millis(2);
+        loop {
+            let status = self.status(id).await?;
+            let now = tokio::time::Instant::now();
+            if status.state.is_terminal() || now >= deadline {
+                return Ok(status);
+            }
+            tokio::time::sleep(delay.min(deadline - now)).await;
+            delay = (delay * 2).min(std::time::Duration::from_millis(250));
+        }
+    }
     /// Data rows of a succeeded query (never a header row); the embedded engine keeps the
     /// first [`HELD_ROWS`] (within [`HELD_BYTES`]), Athena all of them (in S3).
     async fn results(&self, id: &QueryId, page: PageRequest) -> Result<ResultPage>;

@@ -43,11 +43,10 @@ pub fn display_options() -> datafusion::arrow::util::display::FormatOptions<'sta
         .with_timestamp_tz_format(Some("%Y-%m-%d %H:%M:%S%.3f %Z"))
 }
 
-/// Waits for a started query, polling with a backoff from 2 ms up to 250 ms.
+/// Waits for a started query to end; a failed or cancelled one is the error.
 pub async fn wait(engine: &dyn QueryEngine, id: &crate::model::QueryId) -> Result<QueryStatus> {
-    let mut delay = Duration::from_millis(2);
     loop {
-        let status = engine.status(id).await?;
+        let status = engine.wait(id, Duration::from_secs(60)).await?;
         match &status.state {
             QueryState::Succeeded => return Ok(status),
             QueryState::Failed(reason) => {
@@ -56,8 +55,6 @@ pub async fn wait(engine: &dyn QueryEngine, id: &crate::model::QueryId) -> Resul
             QueryState::Cancelled => return Err(Error::QueryCancelled(id.0.clone())),
             QueryState::Queued | QueryState::Running => {}
         }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_millis(250));
     }
 }
 
@@ -148,6 +145,6 @@ pub fn planning_session(
         let empty = datafusion::datasource::MemTable::try_new(t.schema.clone(), vec![vec![]])?;
         ctx.register_table(t.name.as_str(), std::sync::Arc::new(empty))?;
     }
-    crate::local::udf::register_trino_functions(&ctx);
+    crate::local::extend_session(&ctx);
     Ok(ctx)
 }

@@ -183,6 +183,30 @@ async fn cancel_stops_the_query() {
 }
 
 #[tokio::test]
+async fn wait_returns_the_live_status_when_patience_ends_and_wakes_when_the_query_ends() {
+    let (_d, _lake, engine) = demo_lake().await;
+    let engine = std::sync::Arc::new(engine);
+    let id = engine.start("SELECT value * 2 FROM range(100000000000)").await.unwrap();
+    let running = engine.wait(&id, Duration::from_millis(50)).await.unwrap();
+    assert_eq!(running.state, QueryState::Running);
+    // A waiter with an hour's patience is woken by the cancel, not by its timeout.
+    let waiter = {
+        let (engine, id) = (engine.clone(), id.clone());
+        tokio::spawn(async move { engine.wait(&id, Duration::from_secs(3600)).await })
+    };
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    engine.cancel(&id).await.unwrap();
+    let ended =
+        tokio::time::timeout(Duration::from_secs(30), waiter).await.expect("the waiter was not woken");
+    assert_eq!(ended.unwrap().unwrap().state, QueryState::Cancelled);
+    // A finished query answers at once, however long the patience.
+    let id = engine.start("SELECT 1 AS one").await.unwrap();
+    let done =
+        tokio::time::timeout(Duration::from_secs(30), engine.wait(&id, Duration::from_secs(3600))).await;
+    assert_eq!(done.expect("wait outlasted a finished query").unwrap().state, QueryState::Succeeded);
+}
+
+#[tokio::test]
 async fn bad_sql_names_the_problem() {
     let (_d, _lake, engine) = demo_lake().await;
     let e = engine.start("SELECT no_such_column FROM cloudtrail_logs").await.unwrap_err();

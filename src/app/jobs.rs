@@ -62,7 +62,8 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
             };
             send(Msg::QueryStarted(id.clone()));
             loop {
-                let Ok(status) = s.engine.status(&id).await else { return };
+                // A live status every 100 ms while it runs; the rows the moment it ends.
+                let Ok(status) = s.engine.wait(&id, Duration::from_millis(100)).await else { return };
                 let done = status.state.is_terminal();
                 send(Msg::QueryStatus(status.clone()));
                 if done {
@@ -74,7 +75,6 @@ async fn run(ctx: Context, job: Job, tx: UnboundedSender<Msg>) {
                     }
                     return;
                 }
-                tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
         Job::LoadTables => match s.engine.tables().await {

@@ -109,7 +109,7 @@ impl S3Lake {
         for table in Table::ALL {
             register_table(&ctx, table, &self.table_url(table)).await?;
         }
-        crate::local::udf::register_trino_functions(&ctx);
+        crate::local::extend_session(&ctx);
         Ok(ctx)
     }
 

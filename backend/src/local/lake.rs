@@ -67,7 +67,7 @@ impl Lake {
             std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
             register_table(&ctx, table, &format!("{}/", dir.display())).await?;
         }
-        super::udf::register_trino_functions(&ctx);
+        super::extend_session(&ctx);
         Ok(ctx)
     }
 }

@@ -43,6 +43,8 @@ struct Job {
     files: u64,
     rows: AtomicU64,
     progress: Mutex<Progress>,
+    /// True once the state is terminal, so a waiter wakes the moment the query ends.
+    ended: tokio::sync::watch::Sender<bool>,
 }
 
 struct Progress {
@@ -165,6 +167,7 @@ impl QueryEngine for LocalQueryEngine {
                 held_bytes: 0,
                 task: None,
             }),
+            ended: tokio::sync::watch::Sender::new(false),
         });
         let runner = job.clone();
         let task_ctx = self.ctx.task_ctx();
@@ -187,6 +190,8 @@ impl QueryEngine for LocalQueryEngine {
                 };
                 p.elapsed_ms = Some(runner.started.elapsed().as_millis() as u64);
             }
+            drop(p);
+            runner.ended.send_replace(true);
         });
         job.progress.lock().expect("progress lock").task = Some(handle);
         self.remember(id.clone(), job);
@@ -205,6 +210,13 @@ impl QueryEngine for LocalQueryEngine {
             files_scanned: Some(job.files),
         };
         Ok(QueryStatus { id: id.clone(), state: p.state.clone(), stats })
+    }
+
+    async fn wait(&self, id: &QueryId, patience: std::time::Duration) -> Result<QueryStatus> {
+        let mut ended = self.job(id)?.ended.subscribe();
+        // Patience running out is an answer too: the caller gets the live status.
+        let _ = tokio::time::timeout(patience, ended.wait_for(|ended| *ended)).await;
+        self.status(id).await
     }
 
     async fn results(&self, id: &QueryId, page: PageRequest) -> Result<ResultPage> {
@@ -294,6 +306,7 @@ impl QueryEngine for LocalQueryEngine {
             p.elapsed_ms = Some(job.started.elapsed().as_millis() as u64);
             p.task.take()
         };
+        job.ended.send_replace(true);
         if let Some(task) = task {
             // Aborting drops the stream, which stops DataFusion's own spawned tasks too.
             task.abort();

@@ -243,15 +243,15 @@ impl ScalarUDFImpl for TrinoFunction {
     }
 }
 
-/// Registers every function on `ctx`, replacing DataFusion's functions of the same name where
-/// Trino's meaning differs (`contains` on arrays, `split_part` past the end, `to_unixtime`
-/// returning seconds as a double).
 /// The names of the Trino functions the embedded engine adds (the assistant tells the model
 /// it may use them).
 pub fn trino_function_names() -> Vec<&'static str> {
     Kind::all().into_iter().map(Kind::name).collect()
 }
 
+/// Registers every function on `ctx`, replacing DataFusion's functions of the same name where
+/// Trino's meaning differs (`contains` on arrays, `split_part` past the end, `to_unixtime`
+/// returning seconds as a double).
 pub fn register_trino_functions(ctx: &SessionContext) {
     for kind in Kind::all() {
         let forms = kind.arities().iter().map(|&n| TypeSignature::Any(n)).collect();
