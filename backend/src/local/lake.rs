@@ -1,12 +1,13 @@
 //! The local lake: `<data-dir>/lake/<table>/dt=YYYY-MM-DD/*.parquet`, registered in a
 //! DataFusion session with the Athena column layout and the Trino functions.
 
+use super::nested_bloom::NestedBloomTable;
 use crate::error::{Error, Result};
 use crate::model::Table;
 use crate::model::tables::PARTITION_COLUMN;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::ListingOptions;
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::execution::cache::cache_manager::CacheManagerConfig;
 use datafusion::execution::context::SessionContext;
 use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
@@ -139,13 +140,18 @@ pub fn sorted_by(table: Table) -> Option<&'static str> {
 }
 
 /// Registers `table` as a listing table over `url` (a folder or `s3://.../<table>/`), with the
-/// schema from `model::tables`, the `dt` partition column and the files' sort order.
+/// schema from `model::tables`, the `dt` partition column and the files' sort order; scans
+/// skip row groups by the bloom filters of struct leaves too ([`NestedBloomTable`]).
 pub async fn register_table(ctx: &SessionContext, table: Table, url: &str) -> Result<()> {
     let order = sorted_by(table).map(|c| vec![col(c).sort(true, true)]).into_iter().collect();
     let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
         .with_file_extension(".parquet")
         .with_table_partition_cols(vec![(PARTITION_COLUMN.to_string(), DataType::Utf8)])
         .with_file_sort_order(order);
-    ctx.register_listing_table(table.name(), url, options, Some(table.file_schema()), None).await?;
+    let path = ListingTableUrl::parse(url)?;
+    let config = ListingTableConfig::new(path).with_listing_options(options).with_schema(table.file_schema());
+    let listing =
+        ListingTable::try_new(config)?.with_cache(ctx.runtime_env().cache_manager.get_file_statistic_cache());
+    ctx.register_table(table.name(), Arc::new(NestedBloomTable::new(Arc::new(listing))))?;
     Ok(())
 }

@@ -5,6 +5,7 @@ pub mod dialect;
 pub mod distinct_rule;
 pub mod lake;
 pub mod lock;
+pub mod nested_bloom;
 pub mod private;
 pub mod query_engine;
 pub mod queue;

@@ -1,0 +1,247 @@
+//! Row groups skipped by the bloom filters of struct leaves (`useridentity.accesskeyid = 'AKIA..'`):
+//! DataFusion 55 checks bloom filters and statistics of top-level columns only
+//! (apache/datafusion#20871), so a lookup by access key read the column in every file.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::{ScanArgs, ScanResult, Session, TableProvider};
+use datafusion::common::{Result, ScalarValue};
+use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::physical_plan::parquet::ParquetAccessPlan;
+use datafusion::datasource::physical_plan::parquet::metadata::DFParquetMetadata;
+use datafusion::datasource::physical_plan::{FileGroup, FileScanConfig};
+use datafusion::datasource::source::DataSourceExec;
+use datafusion::execution::cache::cache_manager::FileMetadataCache;
+use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPushDown, TableType};
+use datafusion::parquet::bloom_filter::Sbbf;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::empty::EmptyExec;
+use futures::{StreamExt, TryStreamExt};
+use object_store::{ObjectStore, ObjectStoreExt};
+
+/// Files read at once while their bloom filters are checked.
+const FILES_AT_ONCE: usize = 16;
+
+/// A listing table whose scans first drop the row groups (and files) whose bloom filters rule
+/// out every value a filter on a struct leaf asks for; the rest of the scan is the table's own.
+#[derive(Debug)]
+pub struct NestedBloomTable {
+    inner: Arc<dyn TableProvider>,
+}
+
+impl NestedBloomTable {
+    pub fn new(inner: Arc<dyn TableProvider>) -> Self {
+        NestedBloomTable { inner }
+    }
+}
+
+/// A filter a bloom filter can answer: the leaf's path in the file, and the values it may equal.
+#[derive(Debug, PartialEq)]
+pub struct LeafEquality {
+    pub path: Vec<String>,
+    pub values: Vec<String>,
+}
+
+/// `a.b = 'x'`, `'x' = a.b` and `a.b IN ('x', 'y')` over a struct leaf; anything else is `None`.
+pub fn leaf_equality(filter: &Expr) -> Option<LeafEquality> {
+    match filter {
+        Expr::BinaryExpr(BinaryExpr { left, op: Operator::Eq, right }) => {
+            let (leaf, value) = match (leaf_path(left), leaf_path(right)) {
+                (Some(path), None) => (path, text(right)?),
+                (None, Some(path)) => (path, text(left)?),
+                _ => return None,
+            };
+            Some(LeafEquality { path: leaf, values: vec![value] })
+        }
+        Expr::InList(list) if !list.negated => {
+            let path = leaf_path(&list.expr)?;
+            let values = list.list.iter().map(text).collect::<Option<Vec<_>>>()?;
+            Some(LeafEquality { path, values })
+        }
+        _ => None,
+    }
+}
+
+/// The path of `column.field[.field...]`, at least two names long (a top-level column is
+/// DataFusion's own to prune).
+fn leaf_path(expr: &Expr) -> Option<Vec<String>> {
+    let Expr::ScalarFunction(call) = expr else { return None };
+    if call.func.name() != "get_field" {
+        return None;
+    }
+    let (base, fields) = call.args.split_first()?;
+    let mut path = match base {
+        Expr::Column(column) => vec![column.name.clone()],
+        nested => leaf_path(nested)?,
+    };
+    for field in fields {
+        path.push(text(field)?);
+    }
+    (path.len() >= 2).then_some(path)
+}
+
+fn text(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Literal(
+            ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)),
+            _,
+        ) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+#[async_trait]
+impl TableProvider for NestedBloomTable {
+    fn schema(&self) -> SchemaRef {
+        self.inner.schema()
+    }
+
+    fn table_type(&self) -> TableType {
+        self.inner.table_type()
+    }
+
+    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
+        self.inner.supports_filters_pushdown(filters)
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let args = ScanArgs::default()
+            .with_projection(projection.map(|p| p.as_slice()))
+            .with_filters(Some(filters))
+            .with_limit(limit);
+        Ok(self.scan_with_args(state, args).await?.into_inner())
+    }
+
+    async fn scan_with_args<'a>(&self, state: &dyn Session, args: ScanArgs<'a>) -> Result<ScanResult> {
+        let wanted: Vec<LeafEquality> =
+            args.filters().unwrap_or(&[]).iter().filter_map(leaf_equality).collect();
+        let plan = self.inner.scan_with_args(state, args).await?.into_inner();
+        if wanted.is_empty() {
+            return Ok(plan.into());
+        }
+        Ok(prune(state, plan, &wanted).await?.into())
+    }
+}
+
+/// The scan `plan` with the row groups no value of `wanted` can be in left out.
+async fn prune(
+    state: &dyn Session,
+    plan: Arc<dyn ExecutionPlan>,
+    wanted: &[LeafEquality],
+) -> Result<Arc<dyn ExecutionPlan>> {
+    let as_any: &dyn Any = plan.as_ref();
+    let Some(config) = as_any.downcast_ref::<DataSourceExec>().and_then(|exec| {
+        let source: &dyn Any = exec.data_source().as_ref();
+        source.downcast_ref::<FileScanConfig>()
+    }) else {
+        return Ok(plan);
+    };
+    let store = state.runtime_env().object_store(&config.object_store_url)?;
+    let cache = state.runtime_env().cache_manager.get_file_metadata_cache();
+    let mut groups = Vec::with_capacity(config.file_groups.len());
+    for group in &config.file_groups {
+        let files: Vec<PartitionedFile> = futures::stream::iter(group.iter().cloned())
+            .map(|file| {
+                let (store, cache) = (Arc::clone(&store), Arc::clone(&cache));
+                async move { keep_row_groups(store.as_ref(), cache, file, wanted).await }
+            })
+            .buffered(FILES_AT_ONCE)
+            .try_filter_map(|file| async move { Ok(file) })
+            .try_collect()
+            .await?;
+        if !files.is_empty() {
+            groups.push(FileGroup::new(files));
+        }
+    }
+    if groups.is_empty() {
+        return Ok(Arc::new(EmptyExec::new(plan.schema())));
+    }
+    let mut config = config.clone();
+    config.file_groups = groups;
+    Ok(DataSourceExec::from_data_source(config))
+}
+
+/// `file` with an access plan of the row groups that may hold a wanted value, or `None` when
+/// none may. A leaf the file lacks, or a row group without a bloom filter for it, is scanned.
+async fn keep_row_groups(
+    store: &dyn ObjectStore,
+    cache: Arc<FileMetadataCache>,
+    file: PartitionedFile,
+    wanted: &[LeafEquality],
+) -> Result<Option<PartitionedFile>> {
+    let metadata = DFParquetMetadata::new(store, &file.object_meta)
+        .with_file_metadata_cache(Some(cache))
+        .fetch_metadata()
+        .await?;
+    let columns: Vec<Option<usize>> = wanted
+        .iter()
+        .map(|w| {
+            let descriptor = metadata.file_metadata().schema_descr();
+            descriptor.columns().iter().position(|c| c.path().parts() == w.path.as_slice())
+        })
+        .collect();
+    let mut plan = ParquetAccessPlan::new_all(metadata.num_row_groups());
+    for (index, group) in metadata.row_groups().iter().enumerate() {
+        for (w, column) in wanted.iter().zip(&columns) {
+            let Some(chunk) = column.map(|c| group.column(c)) else { continue };
+            let (Some(offset), Some(length)) = (chunk.bloom_filter_offset(), chunk.bloom_filter_length())
+            else {
+                continue;
+            };
+            let (Ok(start), Ok(length)) = (u64::try_from(offset), u64::try_from(length)) else { continue };
+            let bytes = store.get_range(&file.object_meta.location, start..start + length).await?;
+            let Ok(filter) = Sbbf::from_bytes(&bytes) else { continue };
+            if !w.values.iter().any(|v| filter.check(&v.as_str())) {
+                plan.skip(index);
+                break;
+            }
+        }
+    }
+    if plan.row_group_index_iter().next().is_none() {
+        return Ok(None);
+    }
+    Ok(Some(file.with_extension(plan)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::functions::core::expr_fn::get_field;
+    use datafusion::prelude::{col, lit};
+
+    #[test]
+    fn equalities_and_in_lists_on_struct_leaves_are_found() {
+        let key = get_field(col("useridentity"), "accesskeyid");
+        let found = leaf_equality(&key.clone().eq(lit("AKIA1"))).unwrap();
+        assert_eq!(
+            found,
+            LeafEquality {
+                path: vec!["useridentity".into(), "accesskeyid".into()],
+                values: vec!["AKIA1".into()]
+            }
+        );
+        let flipped = leaf_equality(&lit("AKIA1").eq(key.clone())).unwrap();
+        assert_eq!(flipped.values, vec!["AKIA1".to_string()]);
+        let listed = leaf_equality(&key.clone().in_list(vec![lit("a"), lit("b")], false)).unwrap();
+        assert_eq!(listed.values, vec!["a".to_string(), "b".to_string()]);
+    }
+
+    #[test]
+    fn other_filters_are_left_to_datafusion() {
+        let key = get_field(col("useridentity"), "accesskeyid");
+        assert_eq!(leaf_equality(&col("sourceipaddress").eq(lit("10.0.0.1"))), None, "top-level column");
+        assert_eq!(leaf_equality(&key.clone().in_list(vec![lit("a")], true)), None, "NOT IN");
+        assert_eq!(leaf_equality(&key.clone().not_eq(lit("a"))), None, "<>");
+        assert_eq!(leaf_equality(&key.clone().eq(col("eventname"))), None, "column against column");
+        assert_eq!(leaf_equality(&key.eq(lit(3))), None, "not text");
+    }
+}
