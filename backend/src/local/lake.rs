@@ -1,7 +1,7 @@
 //! The local lake: `<data-dir>/lake/<table>/dt=YYYY-MM-DD/*.parquet`, registered in a
 //! DataFusion session with the Athena column layout and the Trino functions.
 
-use super::nested_bloom::NestedBloomTable;
+use super::bloom_prune::BloomPrunedTable;
 use crate::error::{Error, Result};
 use crate::model::Table;
 use crate::model::tables::PARTITION_COLUMN;
@@ -141,7 +141,7 @@ pub fn sorted_by(table: Table) -> Option<&'static str> {
 
 /// Registers `table` as a listing table over `url` (a folder or `s3://.../<table>/`), with the
 /// schema from `model::tables`, the `dt` partition column and the files' sort order; scans
-/// skip row groups by the bloom filters of struct leaves too ([`NestedBloomTable`]).
+/// leave out the files and row groups bloom filters rule out ([`BloomPrunedTable`]).
 pub async fn register_table(ctx: &SessionContext, table: Table, url: &str) -> Result<()> {
     let order = sorted_by(table).map(|c| vec![col(c).sort(true, true)]).into_iter().collect();
     let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
@@ -152,6 +152,6 @@ pub async fn register_table(ctx: &SessionContext, table: Table, url: &str) -> Re
     let config = ListingTableConfig::new(path).with_listing_options(options).with_schema(table.file_schema());
     let listing =
         ListingTable::try_new(config)?.with_cache(ctx.runtime_env().cache_manager.get_file_statistic_cache());
-    ctx.register_table(table.name(), Arc::new(NestedBloomTable::new(Arc::new(listing))))?;
+    ctx.register_table(table.name(), Arc::new(BloomPrunedTable::new(Arc::new(listing))))?;
     Ok(())
 }

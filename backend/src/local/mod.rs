@@ -1,11 +1,11 @@
 //! The embedded backend: DataFusion over a local Parquet lake, SQLite for state, in-process
 //! queue, secrets file and scheduler. What `cargo run --release` uses.
 
+pub mod bloom_prune;
 pub mod dialect;
 pub mod distinct_rule;
 pub mod lake;
 pub mod lock;
-pub mod nested_bloom;
 pub mod private;
 pub mod query_engine;
 pub mod queue;

@@ -1,6 +1,6 @@
-//! Row groups skipped by the bloom filters of struct leaves (`useridentity.accesskeyid = 'AKIA..'`):
-//! DataFusion 55 checks bloom filters and statistics of top-level columns only
-//! (apache/datafusion#20871), so a lookup by access key read the column in every file.
+//! Files and row groups left out of a scan at planning time by their bloom filters: DataFusion 55
+//! checks them only for top-level columns (apache/datafusion#20871) and only as it opens each
+//! file, so a lookup by access key read the column in every file and one by address opened them.
 
 use std::any::Any;
 use std::sync::Arc;
@@ -26,26 +26,27 @@ use object_store::{ObjectStore, ObjectStoreExt};
 const FILES_AT_ONCE: usize = 16;
 
 /// A listing table whose scans first drop the row groups (and files) whose bloom filters rule
-/// out every value a filter on a struct leaf asks for; the rest of the scan is the table's own.
+/// out every value an equality filter asks for; the rest of the scan is the table's own.
 #[derive(Debug)]
-pub struct NestedBloomTable {
+pub struct BloomPrunedTable {
     inner: Arc<dyn TableProvider>,
 }
 
-impl NestedBloomTable {
+impl BloomPrunedTable {
     pub fn new(inner: Arc<dyn TableProvider>) -> Self {
-        NestedBloomTable { inner }
+        BloomPrunedTable { inner }
     }
 }
 
-/// A filter a bloom filter can answer: the leaf's path in the file, and the values it may equal.
+/// A filter a bloom filter can answer: the column's path in the file, and the values it may equal.
 #[derive(Debug, PartialEq)]
 pub struct LeafEquality {
     pub path: Vec<String>,
     pub values: Vec<String>,
 }
 
-/// `a.b = 'x'`, `'x' = a.b` and `a.b IN ('x', 'y')` over a struct leaf; anything else is `None`.
+/// `a = 'x'`, `'x' = a.b`, `a.b IN ('x', 'y')` and `a = 'x' OR a = 'y'` over a column or
+/// struct leaf; anything else is `None`.
 pub fn leaf_equality(filter: &Expr) -> Option<LeafEquality> {
     match filter {
         Expr::BinaryExpr(BinaryExpr { left, op: Operator::Eq, right }) => {
@@ -56,6 +57,14 @@ pub fn leaf_equality(filter: &Expr) -> Option<LeafEquality> {
             };
             Some(LeafEquality { path: leaf, values: vec![value] })
         }
+        // DataFusion writes a short `IN` list as `a = 'x' OR a = 'y'`.
+        Expr::BinaryExpr(BinaryExpr { left, op: Operator::Or, right }) => {
+            let (mut left, right) = (leaf_equality(left)?, leaf_equality(right)?);
+            (left.path == right.path).then(|| {
+                left.values.extend(right.values);
+                left
+            })
+        }
         Expr::InList(list) if !list.negated => {
             let path = leaf_path(&list.expr)?;
             let values = list.list.iter().map(text).collect::<Option<Vec<_>>>()?;
@@ -65,22 +74,21 @@ pub fn leaf_equality(filter: &Expr) -> Option<LeafEquality> {
     }
 }
 
-/// The path of `column.field[.field...]`, at least two names long (a top-level column is
-/// DataFusion's own to prune).
+/// The path of `column[.field...]`.
 fn leaf_path(expr: &Expr) -> Option<Vec<String>> {
+    if let Expr::Column(column) = expr {
+        return Some(vec![column.name.clone()]);
+    }
     let Expr::ScalarFunction(call) = expr else { return None };
     if call.func.name() != "get_field" {
         return None;
     }
     let (base, fields) = call.args.split_first()?;
-    let mut path = match base {
-        Expr::Column(column) => vec![column.name.clone()],
-        nested => leaf_path(nested)?,
-    };
+    let mut path = leaf_path(base)?;
     for field in fields {
         path.push(text(field)?);
     }
-    (path.len() >= 2).then_some(path)
+    Some(path)
 }
 
 fn text(expr: &Expr) -> Option<String> {
@@ -94,7 +102,7 @@ fn text(expr: &Expr) -> Option<String> {
 }
 
 #[async_trait]
-impl TableProvider for NestedBloomTable {
+impl TableProvider for BloomPrunedTable {
     fn schema(&self) -> SchemaRef {
         self.inner.schema()
     }
@@ -171,7 +179,8 @@ async fn prune(
 }
 
 /// `file` with an access plan of the row groups that may hold a wanted value, or `None` when
-/// none may. A leaf the file lacks, or a row group without a bloom filter for it, is scanned.
+/// none may. A column the file lacks (`dt`), or a row group without a bloom filter for it, is
+/// scanned; the footer read here is the one the scan then takes from the metadata cache.
 async fn keep_row_groups(
     store: &dyn ObjectStore,
     cache: Arc<FileMetadataCache>,
@@ -219,7 +228,7 @@ mod tests {
     use datafusion::prelude::{col, lit};
 
     #[test]
-    fn equalities_and_in_lists_on_struct_leaves_are_found() {
+    fn equalities_and_in_lists_on_columns_and_struct_leaves_are_found() {
         let key = get_field(col("useridentity"), "accesskeyid");
         let found = leaf_equality(&key.clone().eq(lit("AKIA1"))).unwrap();
         assert_eq!(
@@ -231,16 +240,21 @@ mod tests {
         );
         let flipped = leaf_equality(&lit("AKIA1").eq(key.clone())).unwrap();
         assert_eq!(flipped.values, vec!["AKIA1".to_string()]);
+        let address = leaf_equality(&col("sourceipaddress").eq(lit("10.0.0.1"))).unwrap();
+        assert_eq!(address.path, vec!["sourceipaddress".to_string()]);
         let listed = leaf_equality(&key.clone().in_list(vec![lit("a"), lit("b")], false)).unwrap();
         assert_eq!(listed.values, vec!["a".to_string(), "b".to_string()]);
+        let either = leaf_equality(&key.clone().eq(lit("a")).or(key.clone().eq(lit("b")))).unwrap();
+        assert_eq!(either.values, vec!["a".to_string(), "b".to_string()]);
     }
 
     #[test]
     fn other_filters_are_left_to_datafusion() {
         let key = get_field(col("useridentity"), "accesskeyid");
-        assert_eq!(leaf_equality(&col("sourceipaddress").eq(lit("10.0.0.1"))), None, "top-level column");
         assert_eq!(leaf_equality(&key.clone().in_list(vec![lit("a")], true)), None, "NOT IN");
         assert_eq!(leaf_equality(&key.clone().not_eq(lit("a"))), None, "<>");
+        let two_columns = key.clone().eq(lit("a")).or(col("sourceipaddress").eq(lit("b")));
+        assert_eq!(leaf_equality(&two_columns), None, "OR over two columns");
         assert_eq!(leaf_equality(&key.clone().eq(col("eventname"))), None, "column against column");
         assert_eq!(leaf_equality(&key.eq(lit(3))), None, "not text");
     }
