@@ -153,6 +153,15 @@ async fn prune(
     }) else {
         return Ok(plan);
     };
+    // A partition column (`dt = '...'`, in nearly every query) is not in the files: no footer
+    // is read for it.
+    let in_files = config.file_schema();
+    let wanted: Vec<&LeafEquality> =
+        wanted.iter().filter(|w| in_files.field_with_name(&w.path[0]).is_ok()).collect();
+    if wanted.is_empty() {
+        return Ok(plan);
+    }
+    let wanted = wanted.as_slice();
     let store = state.runtime_env().object_store(&config.object_store_url)?;
     let cache = state.runtime_env().cache_manager.get_file_metadata_cache();
     let mut groups = Vec::with_capacity(config.file_groups.len());
@@ -163,7 +172,7 @@ async fn prune(
                 async move { keep_row_groups(store.as_ref(), cache, file, wanted).await }
             })
             .buffered(FILES_AT_ONCE)
-            .try_filter_map(|file| async move { Ok(file) })
+            .try_filter_map(futures::future::ok)
             .try_collect()
             .await?;
         if !files.is_empty() {
@@ -179,25 +188,21 @@ async fn prune(
 }
 
 /// `file` with an access plan of the row groups that may hold a wanted value, or `None` when
-/// none may. A column the file lacks (`dt`), or a row group without a bloom filter for it, is
+/// none may. A column the file lacks, or a row group without a bloom filter for it, is
 /// scanned; the footer read here is the one the scan then takes from the metadata cache.
 async fn keep_row_groups(
     store: &dyn ObjectStore,
     cache: Arc<FileMetadataCache>,
     file: PartitionedFile,
-    wanted: &[LeafEquality],
+    wanted: &[&LeafEquality],
 ) -> Result<Option<PartitionedFile>> {
     let metadata = DFParquetMetadata::new(store, &file.object_meta)
         .with_file_metadata_cache(Some(cache))
         .fetch_metadata()
         .await?;
-    let columns: Vec<Option<usize>> = wanted
-        .iter()
-        .map(|w| {
-            let descriptor = metadata.file_metadata().schema_descr();
-            descriptor.columns().iter().position(|c| c.path().parts() == w.path.as_slice())
-        })
-        .collect();
+    let leaves = metadata.file_metadata().schema_descr().columns();
+    let columns: Vec<Option<usize>> =
+        wanted.iter().map(|w| leaves.iter().position(|c| c.path().parts() == w.path.as_slice())).collect();
     let mut plan = ParquetAccessPlan::new_all(metadata.num_row_groups());
     for (index, group) in metadata.row_groups().iter().enumerate() {
         for (w, column) in wanted.iter().zip(&columns) {

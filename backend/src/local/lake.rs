@@ -148,7 +148,7 @@ pub async fn register_table(ctx: &SessionContext, table: Table, url: &str) -> Re
         .with_file_extension(".parquet")
         .with_table_partition_cols(vec![(PARTITION_COLUMN.to_string(), DataType::Utf8)])
         .with_file_sort_order(order);
-    let path = ListingTableUrl::parse(url)?;
+    let path = ListingTableUrl::parse(url)?.with_table_ref(table.name().into());
     let config = ListingTableConfig::new(path).with_listing_options(options).with_schema(table.file_schema());
     let listing =
         ListingTable::try_new(config)?.with_cache(ctx.runtime_env().cache_manager.get_file_statistic_cache());
