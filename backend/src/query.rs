@@ -140,11 +140,11 @@ pub fn lake_tables() -> Vec<crate::ports::TableSchema> {
 pub fn planning_session(
     tables: &[crate::ports::TableSchema],
 ) -> crate::error::Result<datafusion::prelude::SessionContext> {
-    let ctx = datafusion::prelude::SessionContext::new_with_config(crate::local::lake::session_config()?);
+    let runtime = std::sync::Arc::new(datafusion::execution::runtime_env::RuntimeEnv::default());
+    let ctx = crate::local::new_session(crate::local::lake::session_config()?, runtime);
     for t in tables {
         let empty = datafusion::datasource::MemTable::try_new(t.schema.clone(), vec![vec![]])?;
         ctx.register_table(t.name.as_str(), std::sync::Arc::new(empty))?;
     }
-    crate::local::extend_session(&ctx);
     Ok(ctx)
 }

@@ -105,11 +105,10 @@ impl S3Lake {
         let bucket_url = url::Url::parse(&format!("s3://{}", self.url.bucket))
             .map_err(|e| Error::invalid(self.url.to_string(), e.to_string()))?;
         runtime.register_object_store(&bucket_url, self.store.clone());
-        let ctx = SessionContext::new_with_config_rt(session_config()?, runtime);
+        let ctx = crate::local::new_session(session_config()?, runtime);
         for table in Table::ALL {
             register_table(&ctx, table, &self.table_url(table)).await?;
         }
-        crate::local::extend_session(&ctx);
         Ok(ctx)
     }
 

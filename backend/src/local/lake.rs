@@ -62,13 +62,12 @@ impl Lake {
     /// off, since listing a local folder costs a few directory reads per table scanned.
     pub async fn session(&self) -> Result<SessionContext> {
         let runtime = runtime(CacheManagerConfig::default().with_list_files_cache_limit(0))?;
-        let ctx = SessionContext::new_with_config_rt(session_config()?, runtime);
+        let ctx = super::new_session(session_config()?, runtime);
         for table in Table::ALL {
             let dir = self.table_dir(table);
             std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
             register_table(&ctx, table, &format!("{}/", dir.display())).await?;
         }
-        super::extend_session(&ctx);
         Ok(ctx)
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod bloom_prune;
 pub mod dialect;
+pub mod dict_count;
 pub mod distinct_rule;
 pub mod lake;
 pub mod lock;
@@ -19,9 +20,20 @@ pub use query_engine::LocalQueryEngine;
 pub use secrets::FileSecretStore;
 pub use store::Db;
 
-/// What every DataFusion session of ours gets on top of DataFusion's own: Trino's functions
-/// and the plan rules (the local lake, the S3 lake, the planning session of rule checks).
-pub fn extend_session(ctx: &datafusion::prelude::SessionContext) {
-    udf::register_trino_functions(ctx);
+/// A DataFusion session of ours: DataFusion's own with Trino's functions and the plan rules
+/// (the local lake, the S3 lake, the planning session of rule checks).
+pub fn new_session(
+    config: datafusion::prelude::SessionConfig,
+    runtime: std::sync::Arc<datafusion::execution::runtime_env::RuntimeEnv>,
+) -> datafusion::prelude::SessionContext {
+    let state = datafusion::execution::SessionStateBuilder::new()
+        .with_config(config)
+        .with_runtime_env(runtime)
+        .with_default_features()
+        .with_physical_optimizer_rule(std::sync::Arc::new(dict_count::DictionaryCount))
+        .build();
+    let ctx = datafusion::prelude::SessionContext::new_with_state(state);
+    udf::register_trino_functions(&ctx);
     ctx.add_optimizer_rule(std::sync::Arc::new(distinct_rule::DistinctBesideCount));
+    ctx
 }

@@ -454,6 +454,9 @@ fn count_files(plan: &Arc<dyn ExecutionPlan>) -> u64 {
         if let Some(config) = config {
             total += config.file_groups.iter().map(|g| g.len() as u64).sum::<u64>();
         }
+        if let Some(counting) = plan.downcast_ref::<super::dict_count::DictionaryCountExec>() {
+            total += counting.file_count() as u64;
+        }
     });
     total
 }
