@@ -7,6 +7,8 @@ use datafusion::execution::SessionStateBuilder;
 use datafusion::prelude::SessionContext;
 use mantissa_backend::demo::{DemoOptions, write_demo};
 use mantissa_backend::local::Lake;
+use mantissa_backend::model::Table;
+use std::sync::Arc;
 use tempfile::TempDir;
 
 async fn demo_sessions() -> (TempDir, SessionContext, SessionContext) {
@@ -90,4 +92,42 @@ async fn counts_by_dictionary_keys_equal_datafusions_own_and_other_shapes_keep_i
     // No file at all: whichever plan, no rows.
     let sql = "SELECT eventname, count(*) FROM cloudtrail_logs WHERE dt = '1999-01-01' GROUP BY 1";
     assert!(rows_and_plan(&ours, sql).await.0.is_empty());
+}
+
+#[tokio::test]
+async fn a_file_of_an_older_shape_is_read_with_its_own_schema_and_its_missing_columns_are_null() {
+    use datafusion::arrow::array::{RecordBatch, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    let (dir, ours, plain) = demo_sessions().await;
+    // An older file: three of today's columns, no useridentity, no errorcode.
+    let schema = Arc::new(Schema::new(
+        ["eventtime", "eventsource", "eventname"].map(|n| Field::new(n, DataType::Utf8, true)).to_vec(),
+    ));
+    let text = |v: &[Option<&str>]| Arc::new(StringArray::from(v.to_vec())) as _;
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![
+            text(&[Some("2024-11-21T00:00:01Z"), Some("2024-11-21T00:00:02Z"), Some("2024-11-21T00:00:03Z")]),
+            text(&[Some("s3.amazonaws.com"), Some("s3.amazonaws.com"), None]),
+            text(&[Some("GetObject"), Some("OldOnlyCall"), Some("GetObject")]),
+        ],
+    )
+    .unwrap();
+    let day = Lake::new(dir.path()).table_dir(Table::CloudTrail).join("dt=2024-11-21");
+    std::fs::create_dir_all(&day).unwrap();
+    let file = std::fs::File::create(day.join("old.parquet")).unwrap();
+    let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(file, schema, None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    for sql in [
+        "SELECT eventsource, eventname, count(*) FROM cloudtrail_logs GROUP BY 1, 2",
+        "SELECT useridentity.arn, eventname, count(*) FROM cloudtrail_logs WHERE dt >= '2024-11-20' GROUP BY 1, 2",
+        "SELECT eventname, count(*) FROM cloudtrail_logs WHERE errorcode IS NULL GROUP BY 1",
+    ] {
+        let (want, _) = rows_and_plan(&plain, sql).await;
+        let (got, by_keys) = rows_and_plan(&ours, sql).await;
+        assert!(by_keys, "{sql} is counted by dictionary keys");
+        assert!(want.iter().any(|row| row.contains("OldOnlyCall")), "{sql}: the old file is read: {want:?}");
+        assert_eq!(got, want, "{sql}");
+    }
 }

@@ -99,6 +99,8 @@ struct Share {
 pub struct DictionaryCountExec {
     /// The grouped columns' paths in the files (`["useridentity", "arn"]`).
     leaves: Vec<Vec<String>>,
+    /// The table's file schema with those leaves as dictionaries.
+    hint: SchemaRef,
     /// The scan's filter, over the top-level columns in `predicate_fields`.
     predicate: Option<Arc<dyn PhysicalExpr>>,
     predicate_fields: Vec<FieldRef>,
@@ -203,6 +205,7 @@ impl DictionaryCountExec {
             Boundedness::Bounded,
         );
         Some(DictionaryCountExec {
+            hint: dictionary_hint(file_schema, &leaves),
             leaves,
             predicate,
             predicate_fields,
@@ -267,6 +270,12 @@ fn is_text_leaf(schema: &Schema, path: &[String]) -> bool {
         field = child;
     }
     matches!(field.data_type(), DataType::Utf8 | DataType::LargeUtf8)
+}
+
+/// `schema` with the text leaves at `leaves` read as dictionaries.
+fn dictionary_hint(schema: &Schema, leaves: &[Vec<String>]) -> SchemaRef {
+    let paths: Vec<&[String]> = leaves.iter().map(Vec::as_slice).collect();
+    Arc::new(Schema::new_with_metadata(with_dictionaries(schema.fields(), &paths), schema.metadata().clone()))
 }
 
 /// `fields` with the leaves at `paths` (relative to them) read as dictionaries.
@@ -349,6 +358,7 @@ impl ExecutionPlan for DictionaryCountExec {
         };
         let job = Job {
             leaves: self.leaves.clone(),
+            hint: Arc::clone(&self.hint),
             predicate,
             predicate_schema,
             counts: self.counts,
@@ -376,6 +386,7 @@ impl ExecutionPlan for DictionaryCountExec {
 /// One partition's work.
 struct Job {
     leaves: Vec<Vec<String>>,
+    hint: SchemaRef,
     predicate: Option<Arc<dyn PhysicalExpr>>,
     predicate_schema: SchemaRef,
     counts: usize,
@@ -411,16 +422,7 @@ impl Job {
             if row_groups.is_empty() {
                 continue;
             }
-            let plain = ArrowReaderMetadata::try_new(Arc::clone(&metadata), ArrowReaderOptions::new())?;
-            let paths: Vec<&[String]> = self.leaves.iter().map(Vec::as_slice).collect();
-            let hint = Schema::new_with_metadata(
-                with_dictionaries(plain.schema().fields(), &paths),
-                plain.schema().metadata().clone(),
-            );
-            let reader_metadata = ArrowReaderMetadata::try_new(
-                Arc::clone(&metadata),
-                ArrowReaderOptions::new().with_schema(Arc::new(hint)),
-            )?;
+            let reader_metadata = self.reader_metadata(&metadata)?;
             let columns = metadata.file_metadata().schema_descr().columns();
             let find = |path: &[String]| columns.iter().position(|c| c.path().parts() == path);
             let group_leaves: Vec<Option<usize>> = self.leaves.iter().map(|p| find(p)).collect();
@@ -482,6 +484,18 @@ impl Job {
             self.hand_on(&mut groups, &emit).await?;
         }
         Ok(())
+    }
+
+    /// How to read `metadata`'s file with the grouped leaves as dictionaries: the table's
+    /// schema serves files written with it, a file of another shape gets its own.
+    fn reader_metadata(&self, metadata: &Arc<ParquetMetaData>) -> Result<ArrowReaderMetadata> {
+        let supplied = ArrowReaderOptions::new().with_schema(Arc::clone(&self.hint));
+        if let Ok(read) = ArrowReaderMetadata::try_new(Arc::clone(metadata), supplied) {
+            return Ok(read);
+        }
+        let own = ArrowReaderMetadata::try_new(Arc::clone(metadata), ArrowReaderOptions::new())?;
+        let hint = dictionary_hint(own.schema(), &self.leaves);
+        Ok(ArrowReaderMetadata::try_new(Arc::clone(metadata), ArrowReaderOptions::new().with_schema(hint))?)
     }
 
     async fn hand_on<F, Fut>(&self, groups: &mut Groups, emit: &F) -> Result<bool>
