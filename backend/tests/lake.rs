@@ -130,6 +130,11 @@ async fn one_day_filter_scans_only_that_days_files() {
     .unwrap();
     assert_eq!(all.status.stats.files_scanned, Some(days));
     assert_eq!(one.status.stats.files_scanned, Some(1));
+    // Counted by dictionary keys (`local::dict_count`): the same files, their bytes counted.
+    let grouped =
+        run_to_end(&engine, "SELECT eventname, count(*) FROM cloudtrail_logs GROUP BY 1").await.unwrap();
+    assert_eq!(grouped.status.stats.files_scanned, Some(days));
+    assert!(grouped.status.stats.bytes_scanned > 0);
     assert!(one.status.stats.bytes_scanned > 0);
     assert!(one.status.stats.bytes_scanned < all.status.stats.bytes_scanned);
 

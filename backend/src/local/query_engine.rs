@@ -442,9 +442,11 @@ fn bytes_scanned(plan: &Arc<dyn ExecutionPlan>) -> u64 {
     total
 }
 
-/// Files left to read after partition pruning.
+/// Files left to read after partition pruning (a file split into byte ranges across
+/// partitions counts once).
 fn count_files(plan: &Arc<dyn ExecutionPlan>) -> u64 {
     let mut total = 0;
+    let mut seen = std::collections::HashSet::new();
     visit(plan, &mut |node| {
         let plan: &dyn Any = node.as_ref();
         let config = plan.downcast_ref::<DataSourceExec>().and_then(|exec| {
@@ -452,7 +454,8 @@ fn count_files(plan: &Arc<dyn ExecutionPlan>) -> u64 {
             source.downcast_ref::<FileScanConfig>()
         });
         if let Some(config) = config {
-            total += config.file_groups.iter().map(|g| g.len() as u64).sum::<u64>();
+            let files = config.file_groups.iter().flat_map(|g| g.iter());
+            total += files.filter(|f| seen.insert(f.object_meta.location.clone())).count() as u64;
         }
         if let Some(counting) = plan.downcast_ref::<super::dict_count::DictionaryCountExec>() {
             total += counting.file_count() as u64;
