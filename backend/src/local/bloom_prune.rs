@@ -2,7 +2,6 @@
 //! checks them only for top-level columns (apache/datafusion#20871) and only as it opens each
 //! file, so a lookup by access key read the column in every file and one by address opened them.
 
-use std::any::Any;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -10,9 +9,9 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{ScanArgs, ScanResult, Session, TableProvider};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::physical_plan::FileGroup;
 use datafusion::datasource::physical_plan::parquet::ParquetAccessPlan;
 use datafusion::datasource::physical_plan::parquet::metadata::DFParquetMetadata;
-use datafusion::datasource::physical_plan::{FileGroup, FileScanConfig};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::execution::cache::cache_manager::FileMetadataCache;
 use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPushDown, TableType};
@@ -146,11 +145,7 @@ async fn prune(
     plan: Arc<dyn ExecutionPlan>,
     wanted: &[LeafEquality],
 ) -> Result<Arc<dyn ExecutionPlan>> {
-    let as_any: &dyn Any = plan.as_ref();
-    let Some(config) = as_any.downcast_ref::<DataSourceExec>().and_then(|exec| {
-        let source: &dyn Any = exec.data_source().as_ref();
-        source.downcast_ref::<FileScanConfig>()
-    }) else {
+    let Some(config) = super::file_scan(&plan) else {
         return Ok(plan);
     };
     // A partition column (`dt = '...'`, in nearly every query) is not in the files: no footer

@@ -37,3 +37,14 @@ pub fn new_session(
     ctx.add_optimizer_rule(std::sync::Arc::new(distinct_rule::DistinctBesideCount));
     ctx
 }
+
+/// The file scan `plan` is, when it is DataFusion's scan of files (what the plan rules and the
+/// query statistics look into).
+pub fn file_scan(
+    plan: &std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+) -> Option<&datafusion::datasource::physical_plan::FileScanConfig> {
+    let plan: &dyn std::any::Any = plan.as_ref();
+    let source: &dyn std::any::Any =
+        plan.downcast_ref::<datafusion::datasource::source::DataSourceExec>()?.data_source().as_ref();
+    source.downcast_ref()
+}

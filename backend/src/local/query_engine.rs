@@ -7,8 +7,6 @@ use crate::ports::{BatchSink, HELD_BYTES, HELD_ROWS, PageRequest, QueryEngine, R
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
-use datafusion::datasource::physical_plan::FileScanConfig;
-use datafusion::datasource::source::DataSourceExec;
 use datafusion::execution::context::{SQLOptions, SessionContext};
 use datafusion::physical_plan::{ExecutionPlan, execute_stream};
 use futures::StreamExt;
@@ -448,15 +446,11 @@ fn count_files(plan: &Arc<dyn ExecutionPlan>) -> u64 {
     let mut total = 0;
     let mut seen = std::collections::HashSet::new();
     visit(plan, &mut |node| {
-        let plan: &dyn Any = node.as_ref();
-        let config = plan.downcast_ref::<DataSourceExec>().and_then(|exec| {
-            let source: &dyn Any = exec.data_source().as_ref();
-            source.downcast_ref::<FileScanConfig>()
-        });
-        if let Some(config) = config {
+        if let Some(config) = super::file_scan(node) {
             let files = config.file_groups.iter().flat_map(|g| g.iter());
             total += files.filter(|f| seen.insert(f.object_meta.location.clone())).count() as u64;
         }
+        let plan: &dyn Any = node.as_ref();
         if let Some(counting) = plan.downcast_ref::<super::dict_count::DictionaryCountExec>() {
             total += counting.file_count() as u64;
         }

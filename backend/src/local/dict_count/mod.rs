@@ -15,10 +15,9 @@ use datafusion::arrow::error::ArrowError;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Result, ScalarValue};
+use datafusion::datasource::physical_plan::ParquetSource;
 use datafusion::datasource::physical_plan::parquet::metadata::DFParquetMetadata;
 use datafusion::datasource::physical_plan::parquet::{ParquetAccessPlan, RowGroupAccess};
-use datafusion::datasource::physical_plan::{FileScanConfig, ParquetSource};
-use datafusion::datasource::source::DataSourceExec;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::parquet::arrow::ProjectionMask;
@@ -130,9 +129,7 @@ impl DictionaryCountExec {
         if !plain {
             return None;
         }
-        let input: &dyn Any = agg.input().as_ref();
-        let source: &dyn Any = input.downcast_ref::<DataSourceExec>()?.data_source().as_ref();
-        let config = source.downcast_ref::<FileScanConfig>()?;
+        let config = super::file_scan(agg.input())?;
         let parquet: &dyn Any = config.file_source().as_ref();
         if parquet.downcast_ref::<ParquetSource>().is_none() || config.limit.is_some() {
             return None;
@@ -169,8 +166,9 @@ impl DictionaryCountExec {
         }
 
         let mut files: Vec<FileToRead> = vec![];
+        let mut seen = std::collections::HashSet::new();
         for file in config.file_groups.iter().flat_map(|g| g.iter()) {
-            if files.iter().any(|f| f.meta.location == file.object_meta.location) {
+            if !seen.insert(&file.object_meta.location) {
                 continue; // a file split into byte ranges is read once, whole
             }
             let row_groups = match file.extension::<ParquetAccessPlan>() {
